@@ -1,0 +1,43 @@
+package dev.dks.solver.network;
+
+import java.util.List;
+
+/**
+ * Propagates the first two derivatives of C maps at c = 1 through a structure: each nonlinear
+ * layer with local C'(1) = a and C''(1) = b maps a network's (slope s, curvature k) to {@code (a s,
+ * b s^2 + a k)} (chain rule, using C(1) = 1); weighted averages are linear; the subnetwork maximum
+ * is taken per component. Start from {@code {1, 0}} (the identity map).
+ */
+public record JetSemantics(double localSlope, double localCurvature)
+    implements KernelSemantics<double[]> {
+
+  @Override
+  public double[] layer(double[] in) {
+    double s = in[0];
+    double k = in[1];
+    double curvature = localCurvature * s * s + localSlope * k;
+    return new double[] {localSlope * s, curvature};
+  }
+
+  @Override
+  public double[] weightedAverage(double[] fractions, List<double[]> values) {
+    double s = 0;
+    double k = 0;
+    for (int i = 0; i < fractions.length; i++) {
+      s += fractions[i] * values.get(i)[0];
+      k += fractions[i] * values.get(i)[1];
+    }
+    return new double[] {s, k};
+  }
+
+  @Override
+  public double[] max(List<double[]> values) {
+    double s = Double.NEGATIVE_INFINITY;
+    double k = Double.NEGATIVE_INFINITY;
+    for (double[] v : values) {
+      s = Math.max(s, v[0]);
+      k = Math.max(k, v[1]);
+    }
+    return new double[] {s, k};
+  }
+}

@@ -1,0 +1,93 @@
+package dev.dks.solver.network;
+
+import dev.dks.solver.solve.MissingNetworkMapException;
+import java.util.Optional;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * The network-level functions the DKS/TAT solves invert, derived from one {@link Structure} (the
+ * reference's {@code M(x, r)}) or supplied directly:
+ *
+ * <ul>
+ *   <li>maximal slope {@code mu(x) = M(1, y -> x*y)}: the network's C'(1) when every local C'(1) is
+ *       x (DKS);
+ *   <li>maximal curvature {@code kappa(x) = M(0, y -> x+y)}: the network's C''(1) when every local
+ *       C'(1) = 1 and C''(1) = x (TAT, smooth activations);
+ *   <li>maximal C(0) {@code M(0, C_local)}: the network's C(0) for a given local C map (TAT, leaky
+ *       ReLU).
+ * </ul>
+ */
+public final class NetworkMaps {
+  private final Structure structure;
+  private final DoubleUnaryOperator maxSlope;
+  private final DoubleUnaryOperator maxCurvature;
+
+  private NetworkMaps(
+      Structure structure, DoubleUnaryOperator maxSlope, DoubleUnaryOperator maxCurvature) {
+    this.structure = structure;
+    this.maxSlope = maxSlope;
+    this.maxCurvature = maxCurvature;
+  }
+
+  /** All three functions derived from a structure. */
+  public static NetworkMaps of(Structure structure) {
+    return new NetworkMaps(
+        structure,
+        x -> structure.propagate(1.0, new ScalarSemantics(y -> x * y)),
+        x -> structure.propagate(0.0, new ScalarSemantics(y -> x + y)));
+  }
+
+  /**
+   * User-supplied functions (either may be null); without a structure the maximal C(0) function,
+   * and hence TAT for leaky ReLU, is unavailable.
+   */
+  public static NetworkMaps ofFunctions(
+      DoubleUnaryOperator maxSlope, DoubleUnaryOperator maxCurvature) {
+    return new NetworkMaps(null, maxSlope, maxCurvature);
+  }
+
+  /** The structure, if these maps came from one. */
+  public Optional<Structure> structure() {
+    return Optional.ofNullable(structure);
+  }
+
+  /** mu(x). */
+  public double maxSlope(double x) {
+    if (maxSlope == null) {
+      throw new MissingNetworkMapException(
+          "DKS needs the maximal slope function: describe the network with a Structure "
+              + "or supply maxSlope");
+    }
+    return maxSlope.applyAsDouble(x);
+  }
+
+  /** kappa(x). */
+  public double maxCurvature(double x) {
+    if (maxCurvature == null) {
+      throw new MissingNetworkMapException(
+          "TAT needs the maximal curvature function: describe the network with a Structure "
+              + "or supply maxCurvature");
+    }
+    return maxCurvature.applyAsDouble(x);
+  }
+
+  /** {@code M(0, localCMap)}: the largest network C(0) when every layer has that C map. */
+  public double maxC0(DoubleUnaryOperator localCMap) {
+    return requireStructure("the maximal C(0) function (TAT with leaky_relu)")
+        .propagate(0.0, new ScalarSemantics(localCMap));
+  }
+
+  /** {@code M(x, r)} for any r. */
+  public double propagate(double x, DoubleUnaryOperator r) {
+    return requireStructure("M(x, r)").propagate(x, new ScalarSemantics(r));
+  }
+
+  private Structure requireStructure(String what) {
+    if (structure == null) {
+      throw new MissingNetworkMapException(
+          what + " needs the network structure (a Structure, the reference's subnet_max_func); "
+              + "maxSlope/maxCurvature functions alone are not enough");
+    }
+    return structure;
+  }
+}

@@ -1,0 +1,121 @@
+package dev.dks.solver.solve;
+
+import dev.dks.solver.activation.Activation;
+import dev.dks.solver.activation.LeakyRelu;
+import dev.dks.solver.activation.ShapingParams;
+import dev.dks.solver.activation.TransformedActivation;
+import dev.dks.solver.maps.GaussianMoments;
+import dev.dks.solver.network.NetworkMaps;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * Deep Kernel Shaping ({@code dks-math.md} section 4): finds xi with {@code mu(xi) = zeta} by the
+ * reference's bisection, then per activation the parameters with Q(1) = 1 (output scale), C(0) = 0
+ * (output shift = -E[phi]), Q'(1) = local Q slope target and C'(1) = xi.
+ *
+ * <p>Unknowns: (alpha, beta) in general; (negative slope, beta) for leaky ReLU; alpha alone for
+ * ReLU, with beta fixed to +1 below xi = pi/(pi-1) and -1 above, and the Q'(1) condition dropped
+ * (partial support, reported as a warning). For sin and cos the input shift is reduced into [0,
+ * 2 pi).
+ */
+public final class DksSolver {
+  /** The largest local C'(1) a shifted ReLU reaches with a positive input shift. */
+  public static final double RELU_SHIFT_SWITCH = Math.PI / (Math.PI - 1);
+
+  private DksSolver() {}
+
+  /** Solves for every activation (duplicates by id are solved once). */
+  public static ShapingSolution solve(
+      List<Activation> activations, NetworkMaps network, DksTargets targets) {
+    double xi = localSlopeTarget(network, targets.zeta());
+    Map<String, ShapedActivation> out = new LinkedHashMap<>();
+    for (Activation a : activations) {
+      if (!out.containsKey(a.id())) {
+        out.put(a.id(), solveOne(a, xi, targets, network));
+      }
+    }
+    return new ShapingSolution(Method.DKS, xi, out);
+  }
+
+  /** xi: the per-layer C'(1) such that the network's maximal C'(1) is zeta. */
+  public static double localSlopeTarget(NetworkMaps network, double zeta) {
+    return Bisection.solveIncreasing(network::maxSlope, zeta, 1.1, 1.0, Double.POSITIVE_INFINITY,
+        Bisection.DEFAULT_TOLERANCE, Bisection.DEFAULT_MAX_EVALUATIONS,
+        "could not find a per-layer C'(1) giving the network C'(1) zeta = " + zeta
+            + ": the maximal slope function may not be increasing; check the structure");
+  }
+
+  static ShapedActivation solveOne(
+      Activation base, double xi, DksTargets targets, NetworkMaps network) {
+    ActivationKind kind = ActivationKind.of(base);
+    List<String> warnings = new ArrayList<>();
+    String conditions = "Q'(1) = " + targets.localQSlope() + " and C'(1) = xi = " + xi;
+    String failure = "no DKS parameters for '" + base.id() + "' meet " + conditions + " from any of "
+        + StartPoints.TOTAL + " start points: this per-layer slope is out of the activation's reach;"
+        + " use a deeper network or a smaller zeta (now " + targets.zeta()
+        + "), or another activation";
+    RootSearch.Outcome o;
+    ShapingParams raw;
+    switch (kind) {
+      case RELU -> {
+        double beta = xi < RELU_SHIFT_SWITCH ? 1.0 : -1.0;
+        warnings.add("relu is only partially supported by DKS: the input shift is fixed to " + beta
+            + " and the Q'(1) condition is dropped; prefer leaky_relu or a smooth activation");
+        o = RootSearch.run(
+            x -> new double[] {slopeAndQ(base, ShapingParams.of(x[0], beta, 0, 1))[1] - xi},
+            List.of(Unknown.INPUT_SCALE), p -> false, "", failure);
+        raw = ShapingParams.of(o.x()[0], beta, 0, 1);
+      }
+      case LEAKY_RELU -> {
+        o = RootSearch.run(
+            x -> residuals(base, leaky(x[0], x[1]), xi, targets.localQSlope()),
+            List.of(Unknown.NEGATIVE_SLOPE, Unknown.INPUT_SHIFT), p -> false, "", failure);
+        raw = leaky(o.x()[0], o.x()[1]);
+      }
+      default -> {
+        o = RootSearch.run(
+            x -> residuals(base, ShapingParams.of(x[0], x[1], 0, 1), xi, targets.localQSlope()),
+            List.of(Unknown.INPUT_SCALE, Unknown.INPUT_SHIFT), p -> false, "", failure);
+        double beta = o.x()[1];
+        if (kind == ActivationKind.PERIODIC) {
+          beta = ActivationKind.reduceShift(beta);
+        }
+        raw = ShapingParams.of(o.x()[0], beta, 0, 1);
+      }
+    }
+    warnings.addAll(o.warnings());
+    ShapingParams params = normalizeOutput(base, raw);
+    KernelValues local = KernelValues.of(new TransformedActivation(base, params));
+    double[] jet = SolverSupport.networkJet(network, local);
+    double c0 = SolverSupport.networkC0Linearized(network, local);
+    return new ShapedActivation(base, params, local,
+        new NetworkKernelValues(jet[0], jet[1], c0), o.startIndex(), o.evaluations(),
+        List.copyOf(warnings));
+  }
+
+  private static ShapingParams leaky(double slope, double beta) {
+    return new ShapingParams(1.0, beta, 0.0, 1.0, OptionalDouble.of(slope));
+  }
+
+  /** DKS output parameters: delta = -E[phi(alpha z + beta)], gamma = 1 / sd. */
+  static ShapingParams normalizeOutput(Activation base, ShapingParams raw) {
+    GaussianMoments m = GaussianMoments.of(new TransformedActivation(base, raw));
+    return raw.withOutputShift(-m.mean()).withOutputScale(1.0 / Math.sqrt(m.variance()));
+  }
+
+  /** {Q'(1), C'(1)} of the DKS-normalized activation with inner params p. */
+  private static double[] slopeAndQ(Activation base, ShapingParams p) {
+    GaussianMoments m = GaussianMoments.of(new TransformedActivation(base, p));
+    double var = m.variance();
+    return new double[] {m.centeredQSlopeMoment() / var, m.meanSquareDerivative() / var};
+  }
+
+  private static double[] residuals(Activation base, ShapingParams p, double xi, double qTarget) {
+    double[] v = slopeAndQ(base, p);
+    return new double[] {v[0] - qTarget, v[1] - xi};
+  }
+}

@@ -1,0 +1,145 @@
+package dev.dks.solver.solve;
+
+import dev.dks.solver.activation.Activation;
+import dev.dks.solver.activation.ShapingParams;
+import dev.dks.solver.activation.TransformedActivation;
+import dev.dks.solver.maps.GaussianMoments;
+import dev.dks.solver.maps.LeakyReluCMap;
+import dev.dks.solver.network.NetworkMaps;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * Tailored Activation Transformation ({@code dks-math.md} section 5).
+ *
+ * <p>Smooth activations: tau_loc with {@code kappa(tau_loc) = tau} by bisection, then unknowns
+ * (alpha, beta, delta) with Q'(1) = 1, C'(1) = 1, C''(1) = tau_loc and gamma giving Q(1) = 1;
+ * solutions with {@code alpha * gamma >= 2} are rejected (the reference's rule against unstable Q
+ * maps). Activations whose first derivative jumps (relu, selu) have infinite C''(1) and are
+ * refused; relu is refused outright as in the reference.
+ *
+ * <p>Leaky ReLU (TReLU): {@code sqrt(2/(1+s^2)) LReLU_s}, with s chosen by bisection so that the
+ * maximal network C(0), computed with the closed-form C map, equals eta. It must be the only
+ * activation of the solve, and the network must be given as a structure.
+ */
+public final class TatSolver {
+  /** TAT rejects solutions with input scale times output scale at or above this. */
+  public static final double MAX_SCALE_PRODUCT = 2.0;
+
+  private TatSolver() {}
+
+  /** Solves for every activation (duplicates by id are solved once). */
+  public static ShapingSolution solve(
+      List<Activation> activations, NetworkMaps network, TatTargets targets) {
+    List<Activation> unique = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (Activation a : activations) {
+      if (!ids.contains(a.id())) {
+        ids.add(a.id());
+        unique.add(a);
+      }
+    }
+    boolean hasLeaky = unique.stream().anyMatch(a -> ActivationKind.of(a) == ActivationKind.LEAKY_RELU);
+    for (Activation a : unique) {
+      if (ActivationKind.of(a) == ActivationKind.RELU) {
+        throw new UnsupportedActivationException("TAT does not support relu (its C map cannot be "
+            + "tailored): use leaky_relu, which TAT turns into a TReLU, or use DKS");
+      }
+      if (hasLeaky && unique.size() > 1) {
+        throw new UnsupportedActivationException("under TAT, leaky_relu must be the only "
+            + "activation of the network, but the request also has " + ids
+            + ": solve leaky_relu alone or use smooth activations only");
+      }
+      if (!hasLeaky && !a.smoothness().hasFiniteCurvature()) {
+        throw new UnsupportedActivationException("TAT for smooth activations needs a finite "
+            + "C''(1), but the first derivative of '" + a.id() + "' jumps, so C''(1) is "
+            + "infinite: use a smooth activation (e.g. elu, softplus, tanh), leaky_relu alone, "
+            + "or DKS");
+      }
+    }
+    Map<String, ShapedActivation> out = new LinkedHashMap<>();
+    if (hasLeaky) {
+      double s = leakySlope(network, targets.eta());
+      out.put(unique.get(0).id(), leakyResult(unique.get(0), s, network));
+      return new ShapingSolution(Method.TAT, s, out);
+    }
+    double tauLoc = localCurvatureTarget(network, targets.tau());
+    for (Activation a : unique) {
+      out.put(a.id(), solveSmooth(a, tauLoc, targets, network));
+    }
+    return new ShapingSolution(Method.TAT, tauLoc, out);
+  }
+
+  /** tau_loc: the per-layer C''(1) such that the network's maximal C''(1) is tau. */
+  public static double localCurvatureTarget(NetworkMaps network, double tau) {
+    return Bisection.solveIncreasing(network::maxCurvature, tau, 0.1, 0.0,
+        Double.POSITIVE_INFINITY, Bisection.DEFAULT_TOLERANCE, Bisection.DEFAULT_MAX_EVALUATIONS,
+        "could not find a per-layer C''(1) giving the network C''(1) tau = " + tau
+            + ": the maximal curvature function may not be increasing; check the structure");
+  }
+
+  /** The leaky ReLU slope s whose network maximal C(0) is eta. */
+  public static double leakySlope(NetworkMaps network, double eta) {
+    return Bisection.solveIncreasing(
+        s -> 1.0 - network.maxC0(new LeakyReluCMap(s)::apply), 1.0 - eta, 0.5, 0.0, 1.0,
+        Bisection.DEFAULT_TOLERANCE, Bisection.DEFAULT_MAX_EVALUATIONS,
+        "no leaky ReLU slope in [0, 1] gives the network C(0) eta = " + eta
+            + ": the network is too shallow for this target (one layer reaches at most 1/pi at "
+            + "slope 0); use a smaller eta or a deeper network");
+  }
+
+  private static ShapedActivation leakyResult(Activation base, double s, NetworkMaps network) {
+    LeakyReluCMap cmap = new LeakyReluCMap(s);
+    ShapingParams params =
+        new ShapingParams(1.0, 0.0, 0.0, cmap.outputScale(), OptionalDouble.of(s));
+    KernelValues local = KernelValues.of(new TransformedActivation(base, params));
+    double c0 = network.maxC0(cmap::apply);
+    double[] jet = SolverSupport.networkJet(network, local);
+    return new ShapedActivation(base, params, local, new NetworkKernelValues(jet[0], jet[1], c0),
+        -1, 0, List.of());
+  }
+
+  private static ShapedActivation solveSmooth(
+      Activation base, double tauLoc, TatTargets targets, NetworkMaps network) {
+    String failure = "no TAT parameters for '" + base.id() + "' meet Q'(1) = 1, C'(1) = 1 and "
+        + "C''(1) = tau_loc = " + tauLoc + " from any of " + StartPoints.TOTAL
+        + " start points (or only with input_scale * output_scale >= " + MAX_SCALE_PRODUCT
+        + "): use another tau (now " + targets.tau() + "), a different depth, or another "
+        + "activation";
+    RootSearch.Outcome o = RootSearch.run(
+        x -> residuals(base, ShapingParams.of(x[0], x[1], x[2], 1), tauLoc),
+        List.of(Unknown.INPUT_SCALE, Unknown.INPUT_SHIFT, Unknown.OUTPUT_SHIFT),
+        x -> x[0] * outputScale(base, ShapingParams.of(x[0], x[1], x[2], 1)) >= MAX_SCALE_PRODUCT,
+        "input_scale * output_scale >= " + MAX_SCALE_PRODUCT, failure);
+    double alpha = o.x()[0];
+    double beta = o.x()[1];
+    double delta = o.x()[2];
+    if (ActivationKind.of(base) == ActivationKind.PERIODIC) {
+      beta = ActivationKind.reduceShift(beta);
+    }
+    ShapingParams inner = ShapingParams.of(alpha, beta, delta, 1);
+    ShapingParams params = inner.withOutputScale(outputScale(base, inner));
+    KernelValues local = KernelValues.of(new TransformedActivation(base, params));
+    double[] jet = SolverSupport.networkJet(network, local);
+    return new ShapedActivation(base, params, local,
+        new NetworkKernelValues(jet[0], jet[1], Double.NaN), o.startIndex(), o.evaluations(),
+        o.warnings());
+  }
+
+  private static double outputScale(Activation base, ShapingParams inner) {
+    return 1.0 / Math.sqrt(GaussianMoments.of(new TransformedActivation(base, inner)).meanSquare());
+  }
+
+  private static double[] residuals(Activation base, ShapingParams inner, double tauLoc) {
+    GaussianMoments m = GaussianMoments.of(new TransformedActivation(base, inner));
+    double g2 = 1.0 / m.meanSquare();
+    return new double[] {
+      g2 * m.qSlopeMoment() - 1.0,
+      g2 * m.meanSquareDerivative() - 1.0,
+      g2 * m.meanSquareSecondDerivative() - tauLoc
+    };
+  }
+}
