@@ -9,6 +9,6 @@ public final class UnknownActivationException extends IllegalArgumentException {
   /** The unknown name and the names that would have been accepted. */
   public UnknownActivationException(String name, List<String> known) {
     super("unknown activation '" + name + "': use one of " + String.join(", ", known)
-        + " (or supply a CustomActivation)");
+        + " (from Java, a CustomActivation takes any other function)");
   }
 }

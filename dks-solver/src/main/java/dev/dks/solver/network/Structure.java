@@ -74,6 +74,16 @@ public sealed interface Structure
     return new Max(List.of(candidates));
   }
 
+  /** Feeds input to every branch and averages their outputs with the given fractions. */
+  private static <T> T averageOfBranches(
+      double[] fractions, List<Structure> branches, T input, KernelSemantics<T> semantics) {
+    List<T> vs = new ArrayList<>(branches.size());
+    for (Structure b : branches) {
+      vs.add(b.propagate(input, semantics));
+    }
+    return semantics.weightedAverage(fractions, vs);
+  }
+
   /** Dense/conv + activation. */
   enum Layer implements Structure {
     INSTANCE;
@@ -159,13 +169,11 @@ public sealed interface Structure
 
     @Override
     public <T> T propagate(T input, KernelSemantics<T> semantics) {
-      List<T> vs = new ArrayList<>(branches.size());
       double[] f = new double[weights.length];
       for (int i = 0; i < weights.length; i++) {
-        vs.add(branches.get(i).propagate(input, semantics));
         f[i] = weights[i] * weights[i];
       }
-      return semantics.weightedAverage(f, vs);
+      return averageOfBranches(f, branches, input, semantics);
     }
 
     @Override
@@ -200,13 +208,11 @@ public sealed interface Structure
       for (long n : widths) {
         total += n;
       }
-      List<T> vs = new ArrayList<>(branches.size());
       double[] f = new double[widths.length];
       for (int i = 0; i < widths.length; i++) {
-        vs.add(branches.get(i).propagate(input, semantics));
         f[i] = (double) widths[i] / total;
       }
-      return semantics.weightedAverage(f, vs);
+      return averageOfBranches(f, branches, input, semantics);
     }
 
     @Override

@@ -23,32 +23,14 @@ public final class GaussLegendreRule {
       // Tricomi's initial guess for the i-th largest root
       double theta = Math.PI * (i + 0.75) / (n + 0.5);
       double x = Math.cos(theta) * (1 - (n - 1.0) / (8.0 * n * n * n));
-      double dp = 0;
       for (int iter = 0; iter < 100; iter++) {
-        double p0 = 1.0;
-        double p1 = x;
-        for (int k = 2; k <= n; k++) {
-          double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-          p0 = p1;
-          p1 = p2;
-        }
-        // p1 = P_n(x), p0 = P_{n-1}(x)
-        dp = n * (x * p1 - p0) / (x * x - 1);
-        double dx = p1 / dp;
+        double dx = legendreOverDerivative(n, x);
         x -= dx;
         if (Math.abs(dx) <= 1e-16 * Math.max(1.0, Math.abs(x))) {
           break;
         }
       }
-      // recompute derivative at the converged root for the weight
-      double p0 = 1.0;
-      double p1 = x;
-      for (int k = 2; k <= n; k++) {
-        double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      dp = n * (x * p1 - p0) / (x * x - 1);
+      double dp = legendreDerivative(n, x);
       double w = 2.0 / ((1 - x * x) * dp * dp);
       nodes[i] = -x;
       weights[i] = w;
@@ -58,6 +40,30 @@ public final class GaussLegendreRule {
     if (n % 2 == 1) {
       nodes[n / 2] = 0.0;
     }
+  }
+
+  /** P_n(x) and P_{n-1}(x) by the three-term recurrence. */
+  private static double[] legendre(int n, double x) {
+    double p0 = 1.0;
+    double p1 = x;
+    for (int k = 2; k <= n; k++) {
+      double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+      p0 = p1;
+      p1 = p2;
+    }
+    return new double[] {p1, p0};
+  }
+
+  /** P_n'(x) = n (x P_n - P_{n-1}) / (x^2 - 1). */
+  private static double legendreDerivative(int n, double x) {
+    double[] p = legendre(n, x);
+    return n * (x * p[0] - p[1]) / (x * x - 1);
+  }
+
+  /** The Newton step P_n(x) / P_n'(x). */
+  private static double legendreOverDerivative(int n, double x) {
+    double[] p = legendre(n, x);
+    return p[0] / (n * (x * p[0] - p[1]) / (x * x - 1));
   }
 
   /** The rule with n nodes (n &gt;= 1), cached. */

@@ -33,6 +33,26 @@ final class RootSearch {
     return runFrom(residuals, StartPoints.forUnknowns(unknowns), reject, rejectReason, failure);
   }
 
+  /**
+   * Sets unknowns within 1e-9 of zero to exactly zero when the residuals still meet the tolerance
+   * there (e.g. the leaky ReLU's input shift, which is exactly 0 at the root), so that reports do
+   * not show round-off as a real shift.
+   */
+  private static double[] snapToZero(VectorFunction residuals, double[] x) {
+    double[] y = x.clone();
+    for (int j = 0; j < y.length; j++) {
+      if (y[j] != 0 && Math.abs(y[j]) < 1e-9) {
+        double saved = y[j];
+        y[j] = 0.0;
+        if (!(new RootResult(y, residuals.apply(y), true, 0).maxAbsResidual()
+            <= RESIDUAL_TOLERANCE)) {
+          y[j] = saved;
+        }
+      }
+    }
+    return y;
+  }
+
   static Outcome runFrom(
       VectorFunction residuals,
       List<double[]> starts,
@@ -48,17 +68,18 @@ final class RootSearch {
       if (!r.converged()) {
         continue;
       }
-      if (reject.test(r.x())) {
+      double[] x = snapToZero(residuals, r.x());
+      if (reject.test(x)) {
         if (i == starts.size() - 1) {
           List<String> warnings = new ArrayList<>();
           warnings.add("only the last start point converged and its solution is one the method "
               + "rejects (" + rejectReason + "); it is returned anyway, as the reference does: "
               + "consider another target or activation");
-          return new Outcome(r.x(), i, evaluations, warnings);
+          return new Outcome(x, i, evaluations, warnings);
         }
         continue;
       }
-      return new Outcome(r.x(), i, evaluations, new ArrayList<>());
+      return new Outcome(x, i, evaluations, new ArrayList<>());
     }
     throw new NoRootFoundException(failure);
   }
