@@ -6,7 +6,8 @@ package dev.dks.solver.activation;
  * <p>erf uses the everywhere-positive series {@code erf(x) = 2/sqrt(pi) e^{-x^2} sum_n 2^n
  * x^{2n+1} / (2n+1)!!} for |x| &lt;= 2.5 (no cancellation) and erfc's continued fraction {@code
  * erfc(x) = e^{-x^2}/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))} beyond, evaluated by
- * the modified Lentz method (Abramowitz and Stegun 7.1.6 and 7.1.14).
+ * the modified Lentz method (Abramowitz and Stegun 7.1.6 and 7.1.14). erfc takes the continued
+ * fraction from x = 1 on, so that it keeps its relative accuracy in the upper tail.
  */
 public final class SpecialFunctions {
   /** 1 / sqrt(2 pi), the standard normal density at 0. */
@@ -15,6 +16,8 @@ public final class SpecialFunctions {
   public static final double TWO_OVER_SQRT_PI = 1.1283791670955125738961589031215452;
 
   private static final double SERIES_LIMIT = 2.5;
+  /** erfc uses the continued fraction from here on (at most ~190 terms), keeping relative accuracy. */
+  private static final double ERFC_FRACTION_LIMIT = 1.0;
 
   private SpecialFunctions() {}
 
@@ -36,7 +39,7 @@ public final class SpecialFunctions {
     if (Double.isNaN(x)) {
       return x;
     }
-    if (x > SERIES_LIMIT) {
+    if (x >= ERFC_FRACTION_LIMIT) {
       return erfcContinuedFraction(x);
     }
     if (x < -SERIES_LIMIT) {

@@ -145,6 +145,9 @@ public enum StandardActivation implements Activation {
 
     @Override
     public double derivative(double x) {
+      if (Math.abs(x) > GELU_SATURATION) {
+        return x > 0 ? 1.0 : 0.0;
+      }
       double u = GELU_C * (x + GELU_K * x * x * x);
       double t = Math.tanh(u);
       double du = GELU_C * (1 + 3 * GELU_K * x * x);
@@ -153,6 +156,9 @@ public enum StandardActivation implements Activation {
 
     @Override
     public double secondDerivative(double x) {
+      if (Math.abs(x) > GELU_SATURATION) {
+        return 0.0;
+      }
       double u = GELU_C * (x + GELU_K * x * x * x);
       double t = Math.tanh(u);
       double du = GELU_C * (1 + 3 * GELU_K * x * x);
@@ -174,6 +180,9 @@ public enum StandardActivation implements Activation {
 
     @Override
     public double secondDerivative(double x) {
+      if (Math.abs(x) > 40) {
+        return 0.0; // the density underflows first: exp(-800) * x^2 is 0
+      }
       return INV_SQRT_2PI * Math.exp(-0.5 * x * x) * (2 - x * x);
     }
   },
@@ -248,18 +257,18 @@ public enum StandardActivation implements Activation {
   BENTID("bentid", Smoothness.SMOOTH) {
     @Override
     public double value(double x) {
-      return (Math.sqrt(x * x + 1) - 1) / 2 + x;
+      return (Math.hypot(x, 1) - 1) / 2 + x;
     }
 
     @Override
     public double derivative(double x) {
-      return x / (2 * Math.sqrt(x * x + 1)) + 1;
+      return x / (2 * Math.hypot(x, 1)) + 1;
     }
 
     @Override
     public double secondDerivative(double x) {
-      double d = x * x + 1;
-      return 0.5 / (d * Math.sqrt(d));
+      double h = Math.hypot(x, 1);
+      return 0.5 / (h * h * h);
     }
   },
   SQUARE("square", Smoothness.SMOOTH) {
@@ -318,6 +327,8 @@ public enum StandardActivation implements Activation {
 
   private static final double GELU_C = Math.sqrt(2 / Math.PI);
   private static final double GELU_K = 0.044715;
+  /** Beyond this |x| the tanh-GELU is x or 0 to double precision (tanh(u) = +-1 for u &gt; 20). */
+  private static final double GELU_SATURATION = 30.0;
 
   private final String activationName;
   private final Smoothness smoothness;

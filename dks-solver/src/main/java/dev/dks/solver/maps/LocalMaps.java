@@ -103,6 +103,26 @@ public final class LocalMaps {
   }
 
   /**
+   * Outer breakpoints for C(c): the kinks of phi(z1) and, for each kink k, a graded set around
+   * z1 = k/c, where the inner expectation E[phi(c z1 + s z2)] turns within a width of about s/|c|.
+   */
+  private static double[] outerBreakpoints(double[] kinks, double c, double s) {
+    if (kinks.length == 0 || c == 0) {
+      return kinks;
+    }
+    double[] offsets = {-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8};
+    double[] out = new double[kinks.length * (offsets.length + 1)];
+    int i = 0;
+    for (double k : kinks) {
+      out[i++] = k;
+      for (double o : offsets) {
+        out[i++] = k / c + o * s / Math.abs(c);
+      }
+    }
+    return out;
+  }
+
+  /**
    * C(c) for c in [-1, 1] by a nested Gaussian rule: the inner expectation over z2 is split at the
    * kinks of {@code z2 -> phi(c z1 + s z2)}, s = sqrt(1 - c^2), for every outer node z1.
    */
@@ -115,14 +135,18 @@ public final class LocalMaps {
     }
     double[] kinks = phi.kinks();
     double scale = phi.inputScaleMagnitude();
-    GaussianNodes outer = quadrature.nodes(kinks, scale);
     double s = Math.sqrt((1 - c) * (1 + c));
-    double sum = 0;
     if (s == 0) {
-      // c == -1
-      sum = outer.mean(x -> phi.value(x) * phi.value(-x));
-      return sum / q1();
+      // c == -1: E[phi(z) phi(-z)], kinked at k and at -k
+      double[] both = new double[2 * kinks.length];
+      for (int k = 0; k < kinks.length; k++) {
+        both[2 * k] = kinks[k];
+        both[2 * k + 1] = -kinks[k];
+      }
+      return quadrature.nodes(both, scale).mean(x -> phi.value(x) * phi.value(-x)) / q1();
     }
+    GaussianNodes outer = quadrature.nodes(outerBreakpoints(kinks, c, s), scale);
+    double sum = 0;
     double[] inner = new double[kinks.length];
     double[] ox = outer.x();
     double[] ow = outer.w();

@@ -10,6 +10,12 @@ import java.util.List;
  * {@code w * shortcut + sqrt(1 - w^2) * residual} (w = 0: no skip connections), the stem conv,
  * projection convs, pooling and the logits layer are affine (identity), and the result is the
  * maximum over the whole network and a single residual branch.
+ *
+ * <p>One deliberate difference from the reference's example: for v1 the stem activation is applied
+ * first, where it sits in the network, while the reference applies one activation at the end.
+ * The maximal slope and curvature functions are the same either way (both are compositions of
+ * affine maps); the maximal C(0) used by TAT with leaky ReLU differs slightly (e.g. ResNet-18 v1,
+ * w = 0.3, s = 0.3: 0.79505 here, 0.79500 in the reference) and ours follows the real network.
  */
 public final class Architectures {
   private Architectures() {}

@@ -24,6 +24,9 @@ public record JetSemantics(double localSlope, double localCurvature)
     double s = 0;
     double k = 0;
     for (int i = 0; i < fractions.length; i++) {
+      if (fractions[i] == 0) {
+        continue; // a zero-weight branch contributes nothing, even an infinite curvature
+      }
       s += fractions[i] * values.get(i)[0];
       k += fractions[i] * values.get(i)[1];
     }

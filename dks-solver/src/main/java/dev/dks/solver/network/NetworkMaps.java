@@ -86,7 +86,7 @@ public final class NetworkMaps {
     if (structure == null) {
       throw new MissingNetworkMapException(
           what + " needs the network structure (a Structure, the reference's subnet_max_func); "
-              + "maxSlope/maxCurvature functions alone are not enough");
+              + "maxSlope/maxCurvature functions alone are not enough: use NetworkMaps.of(structure)");
     }
     return structure;
   }

@@ -18,7 +18,9 @@ public record ScalarSemantics(DoubleUnaryOperator r) implements KernelSemantics<
   public Double weightedAverage(double[] fractions, List<Double> values) {
     double s = 0;
     for (int i = 0; i < fractions.length; i++) {
-      s += fractions[i] * values.get(i);
+      if (fractions[i] != 0) {
+        s += fractions[i] * values.get(i);
+      }
     }
     return s;
   }

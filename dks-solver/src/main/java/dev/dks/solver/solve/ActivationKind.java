@@ -28,6 +28,9 @@ enum ActivationKind {
   static double reduceShift(double beta) {
     double twoPi = 2 * Math.PI;
     double r = beta % twoPi;
-    return r < 0 ? r + twoPi : r;
+    if (r < 0) {
+      r += twoPi;
+    }
+    return r >= twoPi ? 0.0 : r;
   }
 }
