@@ -1,0 +1,153 @@
+package dev.dks.rewriter.pipeline;
+
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.model.Model;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs named passes in order over a model, with every verifier run before the first pass and
+ * after each pass (as XLA's pass pipeline does). Passes can be skipped and the graph dumped after
+ * any pass by name (a binary GraphDef {@code NN-name.pb} written atomically into the dump folder).
+ */
+public final class Pipeline {
+  private final List<RewritePass> passes;
+  private final List<GraphVerifier> verifiers;
+  private final Set<String> skipped;
+  private final Set<String> dumped;
+  private final Path dumpDir;
+
+  private Pipeline(Builder b) {
+    this.passes = List.copyOf(b.passes);
+    this.verifiers = List.copyOf(b.verifiers);
+    this.skipped = Set.copyOf(b.skipped);
+    this.dumped = Set.copyOf(b.dumped);
+    this.dumpDir = b.dumpDir;
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The passes, in order. */
+  public List<RewritePass> passes() {
+    return passes;
+  }
+
+  /** The result of a run: the rewritten model and each pass's outcome (skipped ones included). */
+  public record Result(Model model, List<PassOutcome> outcomes) {}
+
+  /** Runs the pipeline on {@code model}. */
+  public Result run(Model model) {
+    RewriteContext ctx = new RewriteContext(GraphView.of(model.graph()), model.variables(),
+        model.outputNodes());
+    verifyAll(ctx, "before the first pass");
+    List<PassOutcome> outcomes = new ArrayList<>();
+    int index = 0;
+    for (RewritePass p : passes) {
+      index++;
+      if (skipped.contains(p.name())) {
+        outcomes.add(PassOutcome.unchanged(p.name(), "skipped on request"));
+        continue;
+      }
+      PassOutcome o = p.run(ctx);
+      outcomes.add(o);
+      verifyAll(ctx, "after pass '" + p.name() + "'");
+      if (dumped.contains(p.name()) || dumped.contains("all")) {
+        dump(ctx, index, p.name());
+      }
+    }
+    Map<String, org.tensorflow.proto.TensorProto> vars = new LinkedHashMap<>(ctx.variables());
+    return new Result(model.with(ctx.graph().toGraphDef(), vars), outcomes);
+  }
+
+  private void verifyAll(RewriteContext ctx, String stage) {
+    for (GraphVerifier v : verifiers) {
+      v.verify(ctx, stage);
+    }
+  }
+
+  private void dump(RewriteContext ctx, int index, String name) {
+    if (dumpDir == null) {
+      return;
+    }
+    try {
+      Files.createDirectories(dumpDir);
+      Path target = dumpDir.resolve(String.format("%02d-%s.pb", index, name));
+      Path tmp = Files.createTempFile(dumpDir, ".dump", ".tmp");
+      Files.write(tmp, ctx.graph().toGraphDef().toByteArray());
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot dump the graph after pass '" + name + "' into "
+          + dumpDir, e);
+    }
+  }
+
+  /** Builds a pipeline. */
+  public static final class Builder {
+    private final List<RewritePass> passes = new ArrayList<>();
+    private final List<GraphVerifier> verifiers = new ArrayList<>();
+    private final Set<String> skipped = new HashSet<>();
+    private final Set<String> dumped = new HashSet<>();
+    private Path dumpDir;
+
+    /** Appends a pass; names must be unique. */
+    public Builder add(RewritePass pass) {
+      for (RewritePass p : passes) {
+        if (p.name().equals(pass.name())) {
+          throw new IllegalArgumentException("two passes are named '" + pass.name() + "'");
+        }
+      }
+      passes.add(pass);
+      return this;
+    }
+
+    /** Adds a verifier run before and after every pass. */
+    public Builder verifier(GraphVerifier v) {
+      verifiers.add(v);
+      return this;
+    }
+
+    /** Skips the passes with these names. */
+    public Builder skip(String... names) {
+      skipped.addAll(List.of(names));
+      return this;
+    }
+
+    /** Dumps the graph after these passes ({@code "all"} for every pass) into {@code dir}. */
+    public Builder dump(Path dir, String... names) {
+      this.dumpDir = dir;
+      dumped.addAll(List.of(names));
+      return this;
+    }
+
+    /** The pipeline; fails when a skipped or dumped name is not a pass. */
+    public Pipeline build() {
+      Set<String> names = new HashSet<>();
+      passes.forEach(p -> names.add(p.name()));
+      for (String s : skipped) {
+        if (!names.contains(s)) {
+          throw new IllegalArgumentException("cannot skip '" + s + "': no such pass; passes are "
+              + passes.stream().map(RewritePass::name).toList());
+        }
+      }
+      for (String s : dumped) {
+        if (!s.equals("all") && !names.contains(s)) {
+          throw new IllegalArgumentException("cannot dump after '" + s + "': no such pass");
+        }
+      }
+      return new Pipeline(this);
+    }
+  }
+}

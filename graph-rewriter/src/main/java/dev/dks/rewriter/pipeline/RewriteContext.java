@@ -1,0 +1,58 @@
+package dev.dks.rewriter.pipeline;
+
+import dev.dks.rewriter.graph.GraphView;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * The state a pipeline threads through its passes: the graph being rewritten, the variable values
+ * (by {@code VariableV2} node name), the output nodes that must stay reachable, and facts that
+ * earlier passes computed for later ones (e.g. the structure analysis), keyed by type.
+ */
+public final class RewriteContext {
+  private final GraphView graph;
+  private final Map<String, TensorProto> variables;
+  private final List<String> outputs;
+  private final Map<Class<?>, Object> facts = new HashMap<>();
+
+  /** A context over {@code graph} with its variables and output node names. */
+  public RewriteContext(GraphView graph, Map<String, TensorProto> variables, List<String> outputs) {
+    this.graph = graph;
+    this.variables = new LinkedHashMap<>(variables);
+    this.outputs = List.copyOf(outputs);
+  }
+
+  /** The graph (mutable). */
+  public GraphView graph() {
+    return graph;
+  }
+
+  /** Variable values by variable node name (mutable). */
+  public Map<String, TensorProto> variables() {
+    return variables;
+  }
+
+  /** Output node names (roots that must stay reachable). */
+  public List<String> outputs() {
+    return outputs;
+  }
+
+  /** Stores a fact for later passes, replacing one of the same type. */
+  public <T> void putFact(Class<T> type, T value) {
+    facts.put(type, value);
+  }
+
+  /** A fact stored by an earlier pass. */
+  public <T> Optional<T> fact(Class<T> type) {
+    return Optional.ofNullable(type.cast(facts.get(type)));
+  }
+
+  /** Forgets a fact that a rewrite made stale. */
+  public void dropFact(Class<?> type) {
+    facts.remove(type);
+  }
+}

@@ -1,0 +1,105 @@
+package dev.dks.rewriter.pipeline;
+
+import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.graph.GraphView;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Checks that TensorFlow itself accepts the graph: it imports into a fresh {@link Graph} (valid
+ * ops, attributes and edges, shape inference runs), every output shape that was fully known at the
+ * previous stage is still the same, and the float variables that feed the outputs get gradients
+ * ({@code Graph.addGradients}, i.e. every op on the way has a registered C++ gradient).
+ */
+public final class TensorFlowVerifier implements GraphVerifier {
+  private final boolean checkGradients;
+
+  /** A verifier; {@code checkGradients} adds the (slower) gradient-reachability check. */
+  public TensorFlowVerifier(boolean checkGradients) {
+    this.checkGradients = checkGradients;
+  }
+
+  /** Shapes recorded at the previous stage, by {@code node:index}. */
+  record KnownShapes(Map<String, Shape> shapes) {}
+
+  @Override
+  public void verify(RewriteContext context, String stage) {
+    GraphView view = context.graph();
+    try (Graph g = new Graph()) {
+      try {
+        GraphImport.into(g, view.toGraphDef());
+      } catch (RuntimeException e) {
+        throw new GraphVerificationException(stage + ": TensorFlow rejects the graph: "
+            + e.getMessage(), e);
+      }
+      Map<String, Shape> now = new HashMap<>();
+      for (NodeDef n : view.nodes()) {
+        GraphOperation op = g.operation(n.getName());
+        if (op == null) {
+          continue;
+        }
+        for (int i = 0; i < op.numOutputs(); i++) {
+          now.put(n.getName() + ":" + i, op.output(i).shape());
+        }
+      }
+      context.fact(KnownShapes.class).ifPresent(before -> compareShapes(before.shapes(), now,
+          stage, view));
+      context.putFact(KnownShapes.class, new KnownShapes(now));
+      if (checkGradients) {
+        checkGradients(g, context, stage);
+      }
+    }
+  }
+
+  private static void compareShapes(
+      Map<String, Shape> before, Map<String, Shape> now, String stage, GraphView view) {
+    for (Map.Entry<String, Shape> e : before.entrySet()) {
+      Shape was = e.getValue();
+      Shape is = now.get(e.getKey());
+      if (is == null || was.isUnknown() || was.hasUnknownDimension()) {
+        continue;
+      }
+      if (!was.equals(is)) {
+        String node = e.getKey().substring(0, e.getKey().lastIndexOf(':'));
+        throw new GraphVerificationException(stage + ": the shape of '" + e.getKey() + "' ("
+            + view.get(node).getOp() + ") changed from " + was + " to " + is);
+      }
+    }
+  }
+
+  private static void checkGradients(Graph g, RewriteContext context, String stage) {
+    Set<String> live = context.graph().ancestors(context.outputs());
+    List<Operand<?>> vars = new ArrayList<>();
+    for (NodeDef n : context.graph().nodes()) {
+      if (n.getOp().equals("VariableV2") && live.contains(n.getName())
+          && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT) {
+        vars.add(g.operation(n.getName()).output(0));
+      }
+    }
+    if (vars.isEmpty()) {
+      return;
+    }
+    for (String out : context.outputs()) {
+      Output<?> y = g.operation(out).output(0);
+      if (y.dataType() != DataType.DT_FLOAT) {
+        continue;
+      }
+      try {
+        g.addGradients(y, vars.toArray(new Output<?>[0]));
+      } catch (RuntimeException e) {
+        throw new GraphVerificationException(stage + ": the variables feeding '" + out
+            + "' do not all get gradients: " + e.getMessage(), e);
+      }
+    }
+  }
+}
