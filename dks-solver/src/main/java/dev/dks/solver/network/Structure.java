@@ -19,7 +19,8 @@ public sealed interface Structure
         Structure.Series,
         Structure.NormalizedSum,
         Structure.Concat,
-        Structure.Max {
+        Structure.Max,
+        Dag {
 
   /** Pushes {@code input} through this structure. */
   <T> T propagate(T input, KernelSemantics<T> semantics);

@@ -36,6 +36,12 @@ public record Model(GraphDef graph, Map<String, TensorProto> variables, List<Sig
             + "'; it has " + signatures.stream().map(Signature::key).toList()));
   }
 
+  /** Names of the nodes that the signatures feed (the network inputs). */
+  public List<String> inputNodes() {
+    return signatures.stream().flatMap(s -> s.inputs().values().stream())
+        .map(t -> t.tensor().node()).distinct().toList();
+  }
+
   /** Names of the nodes that produce the signatures' outputs (the roots of the graph). */
   public List<String> outputNodes() {
     return signatures.stream().flatMap(s -> s.outputs().values().stream())

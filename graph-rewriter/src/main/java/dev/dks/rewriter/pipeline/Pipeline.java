@@ -50,7 +50,7 @@ public final class Pipeline {
   /** Runs the pipeline on {@code model}. */
   public Result run(Model model) {
     RewriteContext ctx = new RewriteContext(GraphView.of(model.graph()), model.variables(),
-        model.outputNodes());
+        model.inputNodes(), model.outputNodes());
     verifyAll(ctx, "before the first pass");
     List<PassOutcome> outcomes = new ArrayList<>();
     int index = 0;

@@ -10,20 +10,34 @@ import org.tensorflow.proto.TensorProto;
 
 /**
  * The state a pipeline threads through its passes: the graph being rewritten, the variable values
- * (by {@code VariableV2} node name), the output nodes that must stay reachable, and facts that
+ * (by {@code VariableV2} node name), the input nodes, the output nodes that must stay reachable,
+ * and facts that
  * earlier passes computed for later ones (e.g. the structure analysis), keyed by type.
  */
 public final class RewriteContext {
   private final GraphView graph;
   private final Map<String, TensorProto> variables;
+  private final List<String> inputs;
   private final List<String> outputs;
   private final Map<Class<?>, Object> facts = new HashMap<>();
 
-  /** A context over {@code graph} with its variables and output node names. */
-  public RewriteContext(GraphView graph, Map<String, TensorProto> variables, List<String> outputs) {
+  /** A context over {@code graph} with its variables and input and output node names. */
+  public RewriteContext(GraphView graph, Map<String, TensorProto> variables, List<String> inputs,
+      List<String> outputs) {
     this.graph = graph;
     this.variables = new LinkedHashMap<>(variables);
+    this.inputs = List.copyOf(inputs);
     this.outputs = List.copyOf(outputs);
+  }
+
+  /** A context without named inputs (passes that need them will say so). */
+  public RewriteContext(GraphView graph, Map<String, TensorProto> variables, List<String> outputs) {
+    this(graph, variables, List.of(), outputs);
+  }
+
+  /** Input node names (the placeholders the network path starts from). */
+  public List<String> inputs() {
+    return inputs;
   }
 
   /** The graph (mutable). */

@@ -1,0 +1,158 @@
+package dev.dks.rewriter.analysis;
+
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Finds activations in a graph: single ops (Relu, Relu6, LeakyRelu, Elu, Selu, Softplus, Sigmoid,
+ * Tanh, Softsign) and composite forms: swish {@code x * sigmoid(x)}, hard-swish {@code x *
+ * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side), GELU from Erf
+ * {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
+ * (x + 0.044715 x^3)))}, operands in any order. Composite matches take precedence over the single
+ * ops they contain (the Sigmoid of a swish is not a separate activation).
+ */
+public final class ActivationMatcher {
+  private static final Map<String, String> SINGLE = Map.of(
+      "Relu", "relu", "Relu6", "relu6", "LeakyRelu", "leaky_relu", "Elu", "elu", "Selu", "selu",
+      "Softplus", "softplus", "Sigmoid", "sigmoid", "Tanh", "tanh", "Softsign", "softsign");
+
+  private final GraphView g;
+  private final OpPatterns p;
+
+  private ActivationMatcher(GraphView g) {
+    this.g = g;
+    this.p = new OpPatterns(g);
+  }
+
+  /** Every activation site of the graph, composites first, in graph order. */
+  public static List<ActivationSite> find(GraphView graph) {
+    return new ActivationMatcher(graph).findAll();
+  }
+
+  private List<ActivationSite> findAll() {
+    List<ActivationSite> composites = new ArrayList<>();
+    Set<String> covered = new HashSet<>();
+    for (NodeDef n : g.nodes()) {
+      Optional<ActivationSite> m = matchGeluErf(n).or(() -> matchGeluTanh(n))
+          .or(() -> matchHardSwish(n)).or(() -> matchSwish(n));
+      if (m.isPresent() && m.get().nodes().stream().noneMatch(covered::contains)) {
+        composites.add(m.get());
+        covered.addAll(m.get().nodes());
+      }
+    }
+    List<ActivationSite> out = new ArrayList<>();
+    for (NodeDef n : g.nodes()) {
+      String kind = SINGLE.get(n.getOp());
+      if (kind != null && !covered.contains(n.getName())) {
+        double alpha = n.getOp().equals("LeakyRelu")
+            ? (n.containsAttr("alpha") ? n.getAttrOrThrow("alpha").getF() : 0.2) : Double.NaN;
+        out.add(new ActivationSite(kind, alpha, TensorName.parse(n.getInput(0)), n.getName(),
+            List.of(n.getName())));
+      }
+    }
+    out.addAll(composites);
+    return out;
+  }
+
+  /** swish: Mul(x, Sigmoid(x)) in either order. */
+  private Optional<ActivationSite> matchSwish(NodeDef mul) {
+    if (!p.isMul(mul)) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < 2; i++) {
+      TensorName x = p.in(mul, i);
+      Optional<NodeDef> sig = p.producer(p.in(mul, 1 - i), "Sigmoid");
+      if (sig.isPresent() && p.in(sig.get(), 0).equals(x)) {
+        return Optional.of(new ActivationSite("swish", Double.NaN, x, mul.getName(),
+            List.of(mul.getName(), sig.get().getName())));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** hard-swish: x * (relu6(x + 3) * (1/6)) or (x * relu6(x + 3)) / 6 and operand swaps. */
+  private Optional<ActivationSite> matchHardSwish(NodeDef top) {
+    List<String> nodes = new ArrayList<>();
+    nodes.add(top.getName());
+    // form A: Mul(x, Mul(Relu6(x+3), 1/6)) or Mul(x, RealDiv(Relu6(x+3), 6))
+    if (p.isMul(top)) {
+      for (int i = 0; i < 2; i++) {
+        TensorName x = p.in(top, i);
+        Optional<NodeDef> scaled = p.producer(p.in(top, 1 - i));
+        if (scaled.isPresent()) {
+          Optional<TensorName> r6 = p.scaledBy(scaled.get(), 1.0 / 6);
+          if (r6.isPresent() && p.isRelu6OfXPlus3(r6.get(), x, nodes)) {
+            nodes.add(scaled.get().getName());
+            return Optional.of(new ActivationSite("hard_swish", Double.NaN, x, top.getName(),
+                nodes));
+          }
+        }
+      }
+    }
+    // form B: Mul(Mul(x, Relu6(x+3)), 1/6) or RealDiv(Mul(x, Relu6(x+3)), 6)
+    Optional<TensorName> prod = p.scaledBy(top, 1.0 / 6);
+    if (prod.isPresent()) {
+      Optional<NodeDef> mul = p.producer(prod.get());
+      if (mul.isPresent() && p.isMul(mul.get())) {
+        for (int i = 0; i < 2; i++) {
+          TensorName x = p.in(mul.get(), i);
+          if (p.isRelu6OfXPlus3(p.in(mul.get(), 1 - i), x, nodes)) {
+            nodes.add(mul.get().getName());
+            return Optional.of(new ActivationSite("hard_swish", Double.NaN, x, top.getName(),
+                nodes));
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** GELU (exact): 0.5 * x * (1 + erf(x * (1/sqrt 2))) in its usual groupings. */
+  private Optional<ActivationSite> matchGeluErf(NodeDef top) {
+    return matchHalfXTimesOnePlus(top, "Erf", 1 / Math.sqrt(2), "gelu_exact");
+  }
+
+  /** GELU (tanh approximation): 0.5 * x * (1 + tanh(c * (x + 0.044715 x^3))). */
+  private Optional<ActivationSite> matchGeluTanh(NodeDef top) {
+    return matchHalfXTimesOnePlus(top, "Tanh", Double.NaN, "gelu");
+  }
+
+  /**
+   * Matches {@code 0.5 * x * (1 + f(...x...))} where f is Erf or Tanh, grouped as (0.5 x)(1+f),
+   * x (0.5 (1+f)), 0.5 (x (1+f)) or (x (1+f)) 0.5; the argument of f must be computed from x.
+   */
+  private Optional<ActivationSite> matchHalfXTimesOnePlus(
+      NodeDef top, String fOp, double erfScale, String kind) {
+    if (!p.isMul(top)) {
+      return Optional.empty();
+    }
+    List<String> nodes = new ArrayList<>();
+    nodes.add(top.getName());
+    Optional<TensorName[]> parts = p.halfTimesXTimesOnePlus(top, fOp, nodes);
+    if (parts.isEmpty()) {
+      return Optional.empty();
+    }
+    TensorName x = parts.get()[0];
+    TensorName onePlus = parts.get()[1];
+    NodeDef add = p.producer(onePlus).orElseThrow();
+    NodeDef fNode = p.onePlusArgument(add, fOp).orElseThrow();
+    if (!p.dependsOnWithin(TensorName.parse(fNode.getInput(0)), x, 6)) {
+      return Optional.empty();
+    }
+    nodes.add(add.getName());
+    nodes.add(fNode.getName());
+    nodes.addAll(p.nodesBetween(TensorName.parse(fNode.getInput(0)), x, 6));
+    if (!Double.isNaN(erfScale) && !p.isScaledInput(fNode, x, erfScale)) {
+      return Optional.empty();
+    }
+    return Optional.of(new ActivationSite(kind, Double.NaN, x, top.getName(),
+        new ArrayList<>(new java.util.LinkedHashSet<>(nodes))));
+  }
+}

@@ -1,0 +1,74 @@
+package dev.dks.rewriter.testing;
+
+import dev.dks.rewriter.activation.ActivationEmitter;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.Nodes;
+import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.Signature;
+import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.model.TensorSpec;
+import dev.dks.solver.activation.Activations;
+import dev.dks.solver.init.ScaledUniformOrthogonal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+
+/** Hand-built dense test networks (width W, float32) written node by node. */
+public final class DenseNets {
+  public static final int WIDTH = 16;
+
+  public final GraphView g = GraphView.empty();
+  public final Map<String, TensorProto> vars = new LinkedHashMap<>();
+  private int layer;
+
+  public DenseNets() {
+    g.add(Nodes.op("Placeholder", "input").type("dtype", DataType.DT_FLOAT).attr("shape",
+        AttrValue.newBuilder().setShape(TensorProtos.shapeProto(new long[] {-1, WIDTH})).build())
+        .build());
+  }
+
+  /** MatMul + BiasAdd with fresh variables; returns the BiasAdd output. */
+  public TensorName dense(TensorName x) {
+    layer++;
+    String k = "dense" + layer + "/kernel";
+    String b = "dense" + layer + "/bias";
+    variable(k, new long[] {WIDTH, WIDTH},
+        new ScaledUniformOrthogonal().sample(new long[] {WIDTH, WIDTH}, layer).toFloatArray());
+    variable(b, new long[] {WIDTH}, new float[WIDTH]);
+    g.add(Nodes.op("MatMul", "dense" + layer + "/MatMul").input(x).input(k)
+        .type("T", DataType.DT_FLOAT).build());
+    g.add(Nodes.op("BiasAdd", "dense" + layer + "/BiasAdd").input("dense" + layer + "/MatMul")
+        .input(b).type("T", DataType.DT_FLOAT).build());
+    return TensorName.of("dense" + layer + "/BiasAdd");
+  }
+
+  public TensorName act(String name, TensorName x) {
+    return ActivationEmitter.emit(g, "act" + layer + "_" + g.size(), x, Activations.byName(name),
+        DataType.DT_FLOAT);
+  }
+
+  public TensorName add(String name, TensorName a, TensorName b) {
+    g.add(Nodes.op("AddV2", name).input(a).input(b).type("T", DataType.DT_FLOAT).build());
+    return TensorName.of(name);
+  }
+
+  public Model model(TensorName out) {
+    g.add(Nodes.op("Identity", "output").input(out).type("T", DataType.DT_FLOAT).build());
+    TensorSpec in = new TensorSpec(TensorName.of("input"), DataType.DT_FLOAT,
+        new long[] {-1, WIDTH});
+    TensorSpec o = new TensorSpec(TensorName.of("output"), DataType.DT_FLOAT,
+        new long[] {-1, WIDTH});
+    return new Model(g.toGraphDef(), vars, List.of(new Signature(Signature.SERVING_DEFAULT,
+        Signature.PREDICT_METHOD, Map.of("x", in), Map.of("y", o))));
+  }
+
+  private void variable(String name, long[] shape, float[] v) {
+    g.add(Nodes.op("VariableV2", name).type("dtype", DataType.DT_FLOAT).attr("shape",
+        AttrValue.newBuilder().setShape(TensorProtos.shapeProto(shape)).build()).build());
+    vars.put(name, TensorProtos.ofFloats(shape, v));
+  }
+}
