@@ -14,6 +14,8 @@ import java.util.List;
  * @param structure the dks-solver structure: the DAG, maximized with the deepest single residual
  *     branch when there are residual merges (as the reference's subnetwork maximum)
  * @param warnings ops the analysis could not model exactly, with node names
+ * @param dagIndex the DAG node of every graph node on the path (output 0 of the graph node)
+ * @param layerActivations the activation site of every LAYER node of the DAG, by DAG index
  */
 public record NetworkAnalysis(
     List<LayerSite> layers,
@@ -21,7 +23,9 @@ public record NetworkAnalysis(
     List<MergeSite> merges,
     Dag dag,
     Structure structure,
-    List<String> warnings) {
+    List<String> warnings,
+    java.util.Map<String, Integer> dagIndex,
+    java.util.Map<Integer, ActivationSite> layerActivations) {
 
   /** Copies the lists. */
   public NetworkAnalysis {
@@ -29,6 +33,8 @@ public record NetworkAnalysis(
     activations = List.copyOf(activations);
     merges = List.copyOf(merges);
     warnings = List.copyOf(warnings);
+    dagIndex = java.util.Map.copyOf(dagIndex);
+    layerActivations = java.util.Map.copyOf(layerActivations);
   }
 
   /** The residual merges only. */

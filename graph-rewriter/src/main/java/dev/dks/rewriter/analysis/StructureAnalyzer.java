@@ -62,6 +62,7 @@ public final class StructureAnalyzer {
     List<ActivationSite> sites = new ArrayList<>();
     List<MergeSite> merges = new ArrayList<>();
     List<LayerSite> layers = new ArrayList<>();
+    Map<Integer, ActivationSite> layerActivations = new HashMap<>();
     int maxBranch = 0;
     for (String name : order) {
       if (!onPath.contains(name)) {
@@ -77,6 +78,7 @@ public final class StructureAnalyzer {
       if (site != null && index.containsKey(site.input().node())) {
         sites.add(site);
         index.put(name, b.layer(index.get(site.input().node())));
+        layerActivations.put(index.get(name), site);
         depth.put(name, depth.get(site.input().node()) + 1);
         continue;
       }
@@ -136,7 +138,8 @@ public final class StructureAnalyzer {
     b.affine(index.get(out));
     Dag dag = b.build();
     Structure structure = maxBranch > 0 ? Structure.max(dag, Structure.chain(maxBranch)) : dag;
-    return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings);
+    return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
+        layerActivations);
   }
 
   private static MergeSite residualMerge(OpPatterns p, NodeDef add, Map<String, Integer> depth) {

@@ -21,13 +21,21 @@ import org.tensorflow.proto.TensorProto;
 public final class DenseNets {
   public static final int WIDTH = 16;
 
+  private final int width;
+
   public final GraphView g = GraphView.empty();
   public final Map<String, TensorProto> vars = new LinkedHashMap<>();
   private int layer;
 
   public DenseNets() {
+    this(WIDTH);
+  }
+
+  /** A network of the given width. */
+  public DenseNets(int width) {
+    this.width = width;
     g.add(Nodes.op("Placeholder", "input").type("dtype", DataType.DT_FLOAT).attr("shape",
-        AttrValue.newBuilder().setShape(TensorProtos.shapeProto(new long[] {-1, WIDTH})).build())
+        AttrValue.newBuilder().setShape(TensorProtos.shapeProto(new long[] {-1, width})).build())
         .build());
   }
 
@@ -36,9 +44,9 @@ public final class DenseNets {
     layer++;
     String k = "dense" + layer + "/kernel";
     String b = "dense" + layer + "/bias";
-    variable(k, new long[] {WIDTH, WIDTH},
-        new ScaledUniformOrthogonal().sample(new long[] {WIDTH, WIDTH}, layer).toFloatArray());
-    variable(b, new long[] {WIDTH}, new float[WIDTH]);
+    variable(k, new long[] {width, width},
+        new ScaledUniformOrthogonal().sample(new long[] {width, width}, layer).toFloatArray());
+    variable(b, new long[] {width}, new float[width]);
     g.add(Nodes.op("MatMul", "dense" + layer + "/MatMul").input(x).input(k)
         .type("T", DataType.DT_FLOAT).build());
     g.add(Nodes.op("BiasAdd", "dense" + layer + "/BiasAdd").input("dense" + layer + "/MatMul")
@@ -59,9 +67,9 @@ public final class DenseNets {
   public Model model(TensorName out) {
     g.add(Nodes.op("Identity", "output").input(out).type("T", DataType.DT_FLOAT).build());
     TensorSpec in = new TensorSpec(TensorName.of("input"), DataType.DT_FLOAT,
-        new long[] {-1, WIDTH});
+        new long[] {-1, width});
     TensorSpec o = new TensorSpec(TensorName.of("output"), DataType.DT_FLOAT,
-        new long[] {-1, WIDTH});
+        new long[] {-1, width});
     return new Model(g.toGraphDef(), vars, List.of(new Signature(Signature.SERVING_DEFAULT,
         Signature.PREDICT_METHOD, Map.of("x", in), Map.of("y", o))));
   }

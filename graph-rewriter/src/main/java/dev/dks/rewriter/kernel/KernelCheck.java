@@ -1,0 +1,225 @@
+package dev.dks.rewriter.kernel;
+
+import dev.dks.rewriter.analysis.ActivationSite;
+import dev.dks.rewriter.analysis.LayerSite;
+import dev.dks.rewriter.analysis.NetworkAnalysis;
+import dev.dks.rewriter.analysis.StructureAnalyzer;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.ModelSession;
+import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.model.TensorSpec;
+import dev.dks.solver.activation.Activation;
+import dev.dks.solver.activation.Activations;
+import dev.dks.solver.activation.LeakyRelu;
+import dev.dks.solver.maps.LocalMaps;
+import dev.dks.solver.network.Dag;
+import dev.dks.solver.solve.ShapingSolution;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * Checks a network's kernel at initialization: feeds pairs of inputs with q = 1 and chosen c
+ * values, measures q and c at every layer's input and at the output through the TF runtime, and
+ * compares them with the values the local C maps of the (shaped) activations predict along the
+ * derived structure.
+ *
+ * <p>Inputs are the same feature vector at every spatial location, so that convolutions with
+ * Delta-initialized kernels act per location like dense layers and pooling changes nothing: the
+ * per-location kernel theory then applies exactly up to finite-width noise (about {@code (1 -
+ * c^2)/sqrt(width)} per pair, averaged over the pairs). The verdict looks at the features the
+ * last layer reads (the network's output representation).
+ */
+public final class KernelCheck {
+  /**
+   * Options.
+   *
+   * @param inputCs the input c values (default 0, 0.5, 0.9)
+   * @param pairs input pairs per c value, averaged (default 128)
+   * @param seed seed of the random inputs
+   * @param cTolerance allowed output c error (default 0.03)
+   * @param qTolerance allowed output q error (default 0.1)
+   */
+  public record Options(
+      double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance) {
+    /** The defaults. */
+    public static Options defaults() {
+      return new Options(new double[] {0.0, 0.5, 0.9}, 128, 1234, 0.03, 0.1);
+    }
+  }
+
+  private KernelCheck() {}
+
+  /**
+   * Runs the check on {@code model} (weights as initialized). {@code solution} gives the shaped
+   * activations by id; activation kinds it lacks are taken raw (q is then not predicted).
+   */
+  public static KernelReport run(Model model, ShapingSolution solution, Options o) {
+    GraphView g = GraphView.of(model.graph());
+    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
+    List<String> inputs = List.of(input.tensor().node());
+    List<String> outputs = model.outputNodes();
+    NetworkAnalysis a = StructureAnalyzer.analyze(g, inputs, outputs);
+    Dag dag = a.dag();
+    Map<String, LocalMaps> maps = new HashMap<>();
+    boolean allShaped = true;
+    Map<Integer, LocalMaps> layerMaps = new HashMap<>();
+    for (Map.Entry<Integer, ActivationSite> e : a.layerActivations().entrySet()) {
+      ActivationSite s = e.getValue();
+      boolean shaped = solution != null && solution.activations().containsKey(s.kind());
+      allShaped &= shaped;
+      String key = s.kind() + "/" + s.parameter();
+      layerMaps.put(e.getKey(), maps.computeIfAbsent(key, k -> LocalMaps.of(shaped
+          ? solution.get(s.kind()).transformed() : raw(s))));
+    }
+    List<String> measured = measuredNodes(g, a, outputs.get(0));
+    int[] depth = depths(dag);
+
+    long[] shape = input.shape().clone();
+    int features = (int) shape[shape.length - 1];
+    int locations = 1;
+    for (int i = 1; i < shape.length - 1; i++) {
+      locations *= (int) shape[i];
+    }
+    int k = o.inputCs().length;
+    int batch = 2 * o.pairs() * k;
+    float[] x = new float[batch * locations * features];
+    SplittableRandom rng = new SplittableRandom(o.seed());
+    for (int ci = 0; ci < k; ci++) {
+      for (int p = 0; p < o.pairs(); p++) {
+        double[][] pair = InputPairs.withCorrelation(features, o.inputCs()[ci], rng);
+        for (int e = 0; e < 2; e++) {
+          int ex = 2 * (ci * o.pairs() + p) + e;
+          for (int l = 0; l < locations; l++) {
+            for (int f = 0; f < features; f++) {
+              x[(ex * locations + l) * features + f] = (float) pair[e][f];
+            }
+          }
+        }
+      }
+    }
+    shape[0] = batch;
+    TensorProto fed = TensorProtos.ofFloats(shape, x);
+    List<String> fetched = new ArrayList<>(measured);
+    fetched.remove(input.tensor().node()); // TF refuses to fetch a fed tensor
+    Map<String, TensorProto> values = new HashMap<>();
+    try (ModelSession s = new ModelSession(model)) {
+      values.putAll(s.run(Map.of(input.tensor().toString(), fed), fetched));
+    }
+    values.put(input.tensor().node(), fed);
+    List<KernelMeasurement> rows = new ArrayList<>();
+    for (int ci = 0; ci < k; ci++) {
+      double[] predicted = predict(dag, layerMaps, o.inputCs()[ci]);
+      for (String node : measured) {
+        TensorProto t = values.get(node);
+        double[] qc = measure(t, ci, o.pairs(), batch);
+        int idx = a.dagIndex().get(node);
+        rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
+            allShaped ? 1.0 : Double.NaN, qc[0], predicted[idx], qc[1]));
+      }
+    }
+    String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
+    long width = widthOf(values.get(last));
+    boolean pass = true;
+    for (KernelMeasurement r : rows) {
+      if (r.tensor().equals(last)) {
+        pass &= r.cError() <= o.cTolerance();
+        pass &= !allShaped || r.qError() <= o.qTolerance();
+      }
+    }
+    rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
+        .thenComparingDouble(KernelMeasurement::inputC));
+    return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, pass);
+  }
+
+  private static Activation raw(ActivationSite s) {
+    if (s.kind().equals("leaky_relu")) {
+      return new LeakyRelu(s.parameter());
+    }
+    return Activations.byName(s.kind());
+  }
+
+  /** Inputs of every layer on the path, then the output, in DAG order, without repeats. */
+  private static List<String> measuredNodes(GraphView g, NetworkAnalysis a, String output) {
+    List<String> nodes = new ArrayList<>();
+    for (LayerSite l : a.layers()) {
+      String in = TensorName.parse(g.get(l.node()).getInput(0)).node();
+      if (a.dagIndex().containsKey(in) && !nodes.contains(in)) {
+        nodes.add(in);
+      }
+    }
+    nodes.sort(java.util.Comparator.comparingInt(a.dagIndex()::get));
+    nodes.remove(output);
+    nodes.add(output);
+    return nodes;
+  }
+
+  private static int[] depths(Dag dag) {
+    int[] d = new int[dag.nodes().size()];
+    for (int i = 1; i < d.length; i++) {
+      Dag.Node n = dag.nodes().get(i);
+      int m = 0;
+      for (int in : n.inputs()) {
+        m = Math.max(m, d[in]);
+      }
+      d[i] = m + (n.kind() == Dag.Kind.LAYER ? 1 : 0);
+    }
+    return d;
+  }
+
+  /** c at every DAG node: layers apply their local C map, averages average. */
+  private static double[] predict(Dag dag, Map<Integer, LocalMaps> layerMaps, double c0) {
+    double[] v = new double[dag.nodes().size()];
+    for (int i = 0; i < v.length; i++) {
+      Dag.Node n = dag.nodes().get(i);
+      v[i] = switch (n.kind()) {
+        case INPUT -> c0;
+        case AFFINE -> v[n.inputs()[0]];
+        case LAYER -> layerMaps.get(i).c(Math.max(-1, Math.min(1, v[n.inputs()[0]])));
+        case AVERAGE -> {
+          double s = 0;
+          for (int j = 0; j < n.inputs().length; j++) {
+            s += n.fractions()[j] * v[n.inputs()[j]];
+          }
+          yield s;
+        }
+      };
+    }
+    return v;
+  }
+
+  /** {mean q, mean c} over the pairs of input-c block ci, at location 0. */
+  private static double[] measure(TensorProto t, int ci, int pairs, int batch) {
+    float[] v = TensorProtos.floats(t);
+    int perExample = v.length / batch;
+    int f = (int) widthOf(t);
+    double q = 0;
+    double c = 0;
+    for (int p = 0; p < pairs; p++) {
+      int e1 = 2 * (ci * pairs + p);
+      double q1 = 0;
+      double q2 = 0;
+      double dot = 0;
+      for (int j = 0; j < f; j++) {
+        double a1 = v[e1 * perExample + j];
+        double a2 = v[(e1 + 1) * perExample + j];
+        q1 += a1 * a1;
+        q2 += a2 * a2;
+        dot += a1 * a2;
+      }
+      q += (q1 + q2) / (2 * f);
+      c += dot / Math.sqrt(q1 * q2);
+    }
+    return new double[] {q / pairs, c / pairs};
+  }
+
+  private static long widthOf(TensorProto t) {
+    long[] s = TensorProtos.shape(t);
+    return s[s.length - 1];
+  }
+}
