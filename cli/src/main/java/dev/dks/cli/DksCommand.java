@@ -8,16 +8,16 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The top command {@code dks}: holds the subcommands ({@code solve}, {@code activations}) and the
- * error handling shared by all of them (one {@code dks: error: ...} line on stderr, exit code
- * {@value ErrorHandler#USAGE_ERROR}).
+ * The top command {@code dks}: holds the subcommands ({@code solve}, {@code activations}, {@code
+ * build}) and the error handling shared by all of them (one {@code dks: error: ...} line on
+ * stderr, exit code {@value ErrorHandler#USAGE_ERROR}).
  */
 @Command(
     name = "dks",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Deep Kernel Shaping (DKS) and Tailored Activation Transformations (TAT).",
-    subcommands = {SolveCommand.class, ActivationsCommand.class})
+    subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class})
 public final class DksCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
@@ -42,6 +42,6 @@ public final class DksCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(spec.commandLine(),
-        "missing subcommand: use 'dks solve ...' or 'dks activations'");
+        "missing subcommand: use 'dks solve ...', 'dks build ...' or 'dks activations'");
   }
 }

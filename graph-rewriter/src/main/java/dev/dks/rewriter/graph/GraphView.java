@@ -17,8 +17,8 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.VersionDef;
 
 /**
- * A mutable view of a TensorFlow {@link GraphDef}: nodes by name in insertion order, with a lazily
- * rebuilt consumer index. Passes edit the graph through it and convert back with {@link
+ * A mutable view of a TensorFlow {@link GraphDef}: nodes by name in insertion order, with a
+ * consumer index updated on every edit (so passes that alternate edits and queries stay linear). Passes edit the graph through it and convert back with {@link
  * #toGraphDef()}; the function library and versions are carried along unchanged unless set.
  *
  * <p>Not thread-safe. Node order is kept (new nodes go last); TensorFlow does not require
@@ -26,7 +26,8 @@ import org.tensorflow.proto.VersionDef;
  */
 public final class GraphView {
   private final LinkedHashMap<String, NodeDef> nodes = new LinkedHashMap<>();
-  private Map<String, List<String>> consumerIndex;
+  /** For each node, the nodes reading it (data or control), kept up to date on every edit. */
+  private final Map<String, java.util.LinkedHashSet<String>> consumerIndex = new HashMap<>();
   private FunctionDefLibrary library;
   private VersionDef versions;
 
@@ -40,6 +41,7 @@ public final class GraphView {
         throw new IllegalArgumentException("the GraphDef has two nodes named '" + n.getName()
             + "': it is not a valid graph");
       }
+      v.index(n);
     }
     v.library = graph.getLibrary();
     v.versions = graph.getVersions();
@@ -102,39 +104,47 @@ public final class GraphView {
       throw new IllegalArgumentException("a node named '" + node.getName() + "' already exists");
     }
     nodes.put(node.getName(), node);
-    consumerIndex = null;
+    index(node);
   }
 
   /** Adds or replaces (same name, same position) a node. */
   public void put(NodeDef node) {
-    nodes.put(node.getName(), node);
-    consumerIndex = null;
+    NodeDef old = nodes.put(node.getName(), node);
+    if (old != null) {
+      unindex(old);
+    }
+    index(node);
   }
 
   /** Removes a node (its consumers must have been rewired first, or the verifier fails). */
   public void remove(String name) {
-    if (nodes.remove(name) == null) {
+    NodeDef old = nodes.remove(name);
+    if (old == null) {
       throw new NoSuchNodeException(name);
     }
-    consumerIndex = null;
+    unindex(old);
   }
 
   /** Names of the nodes that read any output of {@code name}, by data or control edge. */
   public List<String> consumers(String name) {
-    if (consumerIndex == null) {
-      Map<String, List<String>> idx = new HashMap<>();
-      for (NodeDef n : nodes.values()) {
-        Set<String> seen = new HashSet<>();
-        for (String in : n.getInputList()) {
-          String src = TensorName.parse(in).node();
-          if (seen.add(src)) {
-            idx.computeIfAbsent(src, k -> new ArrayList<>()).add(n.getName());
-          }
-        }
-      }
-      consumerIndex = idx;
+    java.util.LinkedHashSet<String> c = consumerIndex.get(name);
+    return c == null ? List.of() : List.copyOf(c);
+  }
+
+  private void index(NodeDef n) {
+    for (String in : n.getInputList()) {
+      consumerIndex.computeIfAbsent(TensorName.parse(in).node(),
+          k -> new java.util.LinkedHashSet<>()).add(n.getName());
     }
-    return List.copyOf(consumerIndex.getOrDefault(name, List.of()));
+  }
+
+  private void unindex(NodeDef n) {
+    for (String in : n.getInputList()) {
+      java.util.LinkedHashSet<String> c = consumerIndex.get(TensorName.parse(in).node());
+      if (c != null) {
+        c.remove(n.getName());
+      }
+    }
   }
 
   /** Names of the nodes that read output {@code t} by a data edge. */
@@ -249,9 +259,8 @@ public final class GraphView {
       }
     }
     for (String n : dead) {
-      nodes.remove(n);
+      unindex(nodes.remove(n));
     }
-    consumerIndex = null;
     return dead.size();
   }
 

@@ -22,6 +22,7 @@ import java.util.Set;
 public final class Pipeline {
   private final List<RewritePass> passes;
   private final List<GraphVerifier> verifiers;
+  private final List<GraphVerifier> finalVerifiers;
   private final Set<String> skipped;
   private final Set<String> dumped;
   private final Path dumpDir;
@@ -29,6 +30,7 @@ public final class Pipeline {
   private Pipeline(Builder b) {
     this.passes = List.copyOf(b.passes);
     this.verifiers = List.copyOf(b.verifiers);
+    this.finalVerifiers = List.copyOf(b.finalVerifiers);
     this.skipped = Set.copyOf(b.skipped);
     this.dumped = Set.copyOf(b.dumped);
     this.dumpDir = b.dumpDir;
@@ -44,8 +46,16 @@ public final class Pipeline {
     return passes;
   }
 
-  /** The result of a run: the rewritten model and each pass's outcome (skipped ones included). */
-  public record Result(Model model, List<PassOutcome> outcomes) {}
+  /**
+   * The result of a run: the rewritten model, each pass's outcome (skipped ones included), and
+   * the facts the passes left (e.g. the shaping solution).
+   */
+  public record Result(Model model, List<PassOutcome> outcomes, RewriteContext context) {
+    /** A fact a pass stored, e.g. {@code fact(ShapingSolution.class)}. */
+    public <T> java.util.Optional<T> fact(Class<T> type) {
+      return context.fact(type);
+    }
+  }
 
   /** Runs the pipeline on {@code model}. */
   public Result run(Model model) {
@@ -67,8 +77,11 @@ public final class Pipeline {
         dump(ctx, index, p.name());
       }
     }
+    for (GraphVerifier v : finalVerifiers) {
+      v.verify(ctx, "after the last pass");
+    }
     Map<String, org.tensorflow.proto.TensorProto> vars = new LinkedHashMap<>(ctx.variables());
-    return new Result(model.with(ctx.graph().toGraphDef(), vars), outcomes);
+    return new Result(model.with(ctx.graph().toGraphDef(), vars), outcomes, ctx);
   }
 
   private void verifyAll(RewriteContext ctx, String stage) {
@@ -98,6 +111,7 @@ public final class Pipeline {
   public static final class Builder {
     private final List<RewritePass> passes = new ArrayList<>();
     private final List<GraphVerifier> verifiers = new ArrayList<>();
+    private final List<GraphVerifier> finalVerifiers = new ArrayList<>();
     private final Set<String> skipped = new HashSet<>();
     private final Set<String> dumped = new HashSet<>();
     private Path dumpDir;
@@ -116,6 +130,16 @@ public final class Pipeline {
     /** Adds a verifier run before and after every pass. */
     public Builder verifier(GraphVerifier v) {
       verifiers.add(v);
+      return this;
+    }
+
+    /**
+     * Adds a verifier run once, after the last pass (for invariants that hold only for the
+     * finished graph, e.g. gradients: TF has none for FusedBatchNorm v1/v2 or fused ops, which
+     * the passes remove).
+     */
+    public Builder finalVerifier(GraphVerifier v) {
+      finalVerifiers.add(v);
       return this;
     }
 

@@ -18,7 +18,7 @@ import org.tensorflow.proto.NodeDef;
 /**
  * Checks that TensorFlow itself accepts the graph: it imports into a fresh {@link Graph} (valid
  * ops, attributes and edges, shape inference runs), every output shape that was fully known at the
- * previous stage is still the same, and the float variables that feed the outputs get gradients
+ * previous stage is still the same (for nodes that kept their op), and the float variables that feed the outputs get gradients
  * ({@code Graph.addGradients}, i.e. every op on the way has a registered C++ gradient).
  */
 public final class TensorFlowVerifier implements GraphVerifier {
@@ -29,8 +29,8 @@ public final class TensorFlowVerifier implements GraphVerifier {
     this.checkGradients = checkGradients;
   }
 
-  /** Shapes recorded at the previous stage, by {@code node:index}. */
-  record KnownShapes(Map<String, Shape> shapes) {}
+  /** Shapes recorded at the previous stage, by {@code node:index}, and op types by node. */
+  record KnownShapes(Map<String, Shape> shapes, Map<String, String> ops) {}
 
   @Override
   public void verify(RewriteContext context, String stage) {
@@ -43,7 +43,9 @@ public final class TensorFlowVerifier implements GraphVerifier {
             + e.getMessage(), e);
       }
       Map<String, Shape> now = new HashMap<>();
+      Map<String, String> ops = new HashMap<>();
       for (NodeDef n : view.nodes()) {
+        ops.put(n.getName(), n.getOp());
         GraphOperation op = g.operation(n.getName());
         if (op == null) {
           continue;
@@ -52,25 +54,29 @@ public final class TensorFlowVerifier implements GraphVerifier {
           now.put(n.getName() + ":" + i, op.output(i).shape());
         }
       }
-      context.fact(KnownShapes.class).ifPresent(before -> compareShapes(before.shapes(), now,
+      context.fact(KnownShapes.class).ifPresent(before -> compareShapes(before, now, ops,
           stage, view));
-      context.putFact(KnownShapes.class, new KnownShapes(now));
+      context.putFact(KnownShapes.class, new KnownShapes(now, ops));
       if (checkGradients) {
         checkGradients(g, context, stage);
       }
     }
   }
 
-  private static void compareShapes(
-      Map<String, Shape> before, Map<String, Shape> now, String stage, GraphView view) {
-    for (Map.Entry<String, Shape> e : before.entrySet()) {
+  /** Compares fully known shapes of nodes that kept their op (a changed op may change shape). */
+  private static void compareShapes(KnownShapes before, Map<String, Shape> now,
+      Map<String, String> ops, String stage, GraphView view) {
+    for (Map.Entry<String, Shape> e : before.shapes().entrySet()) {
       Shape was = e.getValue();
       Shape is = now.get(e.getKey());
       if (is == null || was.isUnknown() || was.hasUnknownDimension()) {
         continue;
       }
+      String node = e.getKey().substring(0, e.getKey().lastIndexOf(':'));
+      if (!java.util.Objects.equals(before.ops().get(node), ops.get(node))) {
+        continue;
+      }
       if (!was.equals(is)) {
-        String node = e.getKey().substring(0, e.getKey().lastIndexOf(':'));
         throw new GraphVerificationException(stage + ": the shape of '" + e.getKey() + "' ("
             + view.get(node).getOp() + ") changed from " + was + " to " + is);
       }

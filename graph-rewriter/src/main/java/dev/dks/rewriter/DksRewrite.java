@@ -1,0 +1,47 @@
+package dev.dks.rewriter;
+
+import dev.dks.rewriter.passes.defaults.FillDefaultAttrsPass;
+import dev.dks.rewriter.passes.dks.ActivationPolicy;
+import dev.dks.rewriter.passes.dks.DksInitPass;
+import dev.dks.rewriter.passes.dks.MaxPoolPolicyPass;
+import dev.dks.rewriter.passes.dks.ShapeActivationsPass;
+import dev.dks.rewriter.passes.dks.SkipConnectionPass;
+import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
+import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
+import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
+import dev.dks.rewriter.passes.norm.StripNormalizationPass;
+import dev.dks.rewriter.pipeline.Pipeline;
+import dev.dks.rewriter.pipeline.StructuralVerifier;
+import dev.dks.rewriter.pipeline.TensorFlowVerifier;
+
+/**
+ * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
+ * resource-to-ref-vars, split-fused, strip-norm (remove), skips, max-pool, shape-activations,
+ * dks-init. Between passes the structural and TensorFlow verifiers run; after the last pass the
+ * gradient check proves the rewritten model trainable (not before: TF has no gradient for
+ * FusedBatchNorm v1/v2 and fused ops, which the passes remove).
+ */
+public final class DksRewrite {
+  private DksRewrite() {}
+
+  /** A builder holding the standard passes and verifiers, to skip or dump passes before build. */
+  public static Pipeline.Builder pipeline(RewriteOptions o) {
+    ActivationPolicy policy = ActivationPolicy.defaults(o.method());
+    if (o.activation() != null) {
+      policy = policy.all(o.activation());
+    }
+    return Pipeline.builder()
+        .verifier(new StructuralVerifier())
+        .verifier(new TensorFlowVerifier(false))
+        .finalVerifier(new TensorFlowVerifier(true))
+        .add(new FillDefaultAttrsPass())
+        .add(new InlineFunctionsPass())
+        .add(new ResourceVariablesPass())
+        .add(new SplitFusedOpsPass())
+        .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))
+        .add(new SkipConnectionPass(o.shortcutWeight()))
+        .add(new MaxPoolPolicyPass(o.keepMaxPool()))
+        .add(new ShapeActivationsPass(o.method(), policy, o.dks(), o.tat()))
+        .add(new DksInitPass(o.seed()));
+  }
+}

@@ -1,0 +1,53 @@
+package dev.dks.rewriter;
+
+import dev.dks.solver.solve.DksTargets;
+import dev.dks.solver.solve.Method;
+import dev.dks.solver.solve.TatTargets;
+
+/**
+ * What the DKS/TAT rewrite does.
+ *
+ * @param method DKS or TAT (default TAT)
+ * @param dks DKS targets (zeta 1.5)
+ * @param tat TAT targets (eta 0.9, tau 0.3)
+ * @param activation the activation every activation becomes, or null for the per-kind defaults
+ *     of {@link dev.dks.rewriter.passes.dks.ActivationPolicy}
+ * @param shortcutWeight 0 removes skip connections; w in (0, 1] keeps them as normalized sums
+ * @param keepMaxPool keep max-pooling instead of replacing it by average pooling
+ * @param seed seed of the DKS initialization
+ */
+public record RewriteOptions(
+    Method method,
+    DksTargets dks,
+    TatTargets tat,
+    String activation,
+    double shortcutWeight,
+    boolean keepMaxPool,
+    long seed) {
+
+  /** TAT with the defaults, skips removed, max-pools replaced, seed 0. */
+  public static RewriteOptions defaults() {
+    return new RewriteOptions(Method.TAT, DksTargets.defaults(), TatTargets.defaults(), null, 0.0,
+        false, 0L);
+  }
+
+  /** A copy with another method. */
+  public RewriteOptions withMethod(Method m) {
+    return new RewriteOptions(m, dks, tat, activation, shortcutWeight, keepMaxPool, seed);
+  }
+
+  /** A copy with every activation replaced by {@code a} (null: per-kind defaults). */
+  public RewriteOptions withActivation(String a) {
+    return new RewriteOptions(method, dks, tat, a, shortcutWeight, keepMaxPool, seed);
+  }
+
+  /** A copy with another shortcut weight. */
+  public RewriteOptions withShortcutWeight(double w) {
+    return new RewriteOptions(method, dks, tat, activation, w, keepMaxPool, seed);
+  }
+
+  /** A copy that keeps or replaces max-pools. */
+  public RewriteOptions withKeepMaxPool(boolean keep) {
+    return new RewriteOptions(method, dks, tat, activation, shortcutWeight, keep, seed);
+  }
+}
