@@ -6,6 +6,7 @@ import dev.dks.rewriter.passes.dks.DksInitPass;
 import dev.dks.rewriter.passes.dks.MaxPoolPolicyPass;
 import dev.dks.rewriter.passes.dks.ShapeActivationsPass;
 import dev.dks.rewriter.passes.dks.SkipConnectionPass;
+import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
@@ -16,8 +17,8 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 
 /**
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
- * resource-to-ref-vars, split-fused, strip-norm (remove), skips, max-pool, shape-activations,
- * dks-init. Between passes the structural and TensorFlow verifiers run; after the last pass the
+ * resource-to-ref-vars, split-fused, constants-to-variables, strip-norm (remove), skips,
+ * max-pool, shape-activations, dks-init. Between passes the structural and TensorFlow verifiers run; after the last pass the
  * gradient check proves the rewritten model trainable (not before: TF has no gradient for
  * FusedBatchNorm v1/v2 and fused ops, which the passes remove).
  */
@@ -38,6 +39,7 @@ public final class DksRewrite {
         .add(new InlineFunctionsPass())
         .add(new ResourceVariablesPass())
         .add(new SplitFusedOpsPass())
+        .add(new ConstantsToVariablesPass())
         .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))
         .add(new SkipConnectionPass(o.shortcutWeight()))
         .add(new MaxPoolPolicyPass(o.keepMaxPool()))

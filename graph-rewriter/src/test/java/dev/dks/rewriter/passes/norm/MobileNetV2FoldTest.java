@@ -58,6 +58,10 @@ class MobileNetV2FoldTest {
   @BeforeAll
   static void load() {
     Path dir = locate();
+    if (dir == null && System.getenv("DKS_REQUIRE_SHARED") != null) {
+      throw new AssertionError("../shared/models/" + MODEL + " is missing but DKS_REQUIRE_SHARED "
+          + "is set (CI): the shared models must be beside the checkout");
+    }
     Assumptions.assumeTrue(dir != null, () -> {
       String why = "skipped: ../shared/models/" + MODEL + " not found from "
           + Path.of("").toAbsolutePath();
