@@ -1,5 +1,6 @@
 package dev.dks.rewriter;
 
+import dev.dks.solver.init.HomogeneousMode;
 import dev.dks.solver.solve.DksTargets;
 import dev.dks.solver.solve.Method;
 import dev.dks.solver.solve.TatTargets;
@@ -15,6 +16,8 @@ import dev.dks.solver.solve.TatTargets;
  * @param shortcutWeight 0 removes skip connections; w in (0, 1] keeps them as normalized sums
  * @param keepMaxPool keep max-pooling instead of replacing it by average pooling
  * @param seed seed of the DKS initialization
+ * @param inputNormalization the per-location input normalization put in front of the network
+ *     (its homogeneous-coordinate mode), or null for none; default ONE
  */
 public record RewriteOptions(
     Method method,
@@ -23,31 +26,54 @@ public record RewriteOptions(
     String activation,
     double shortcutWeight,
     boolean keepMaxPool,
-    long seed) {
+    long seed,
+    HomogeneousMode inputNormalization) {
 
-  /** TAT with the defaults, skips removed, max-pools replaced, seed 0. */
+  /** TAT with the defaults, skips removed, max-pools replaced, seed 0, PLN with a one. */
   public static RewriteOptions defaults() {
     return new RewriteOptions(Method.TAT, DksTargets.defaults(), TatTargets.defaults(), null, 0.0,
-        false, 0L);
+        false, 0L, HomogeneousMode.ONE);
   }
 
   /** A copy with another method. */
   public RewriteOptions withMethod(Method m) {
-    return new RewriteOptions(m, dks, tat, activation, shortcutWeight, keepMaxPool, seed);
+    return new RewriteOptions(m, dks, tat, activation, shortcutWeight, keepMaxPool, seed,
+        inputNormalization);
   }
 
   /** A copy with every activation replaced by {@code a} (null: per-kind defaults). */
   public RewriteOptions withActivation(String a) {
-    return new RewriteOptions(method, dks, tat, a, shortcutWeight, keepMaxPool, seed);
+    return new RewriteOptions(method, dks, tat, a, shortcutWeight, keepMaxPool, seed,
+        inputNormalization);
   }
 
   /** A copy with another shortcut weight. */
   public RewriteOptions withShortcutWeight(double w) {
-    return new RewriteOptions(method, dks, tat, activation, w, keepMaxPool, seed);
+    return new RewriteOptions(method, dks, tat, activation, w, keepMaxPool, seed,
+        inputNormalization);
+  }
+
+  /** A copy with another input normalization (null: none). */
+  public RewriteOptions withInputNormalization(HomogeneousMode mode) {
+    return new RewriteOptions(method, dks, tat, activation, shortcutWeight, keepMaxPool, seed,
+        mode);
+  }
+
+  /** A copy with another seed. */
+  public RewriteOptions withSeed(long s) {
+    return new RewriteOptions(method, dks, tat, activation, shortcutWeight, keepMaxPool, s,
+        inputNormalization);
+  }
+
+  /** A copy with other targets. */
+  public RewriteOptions withTargets(DksTargets d, TatTargets t) {
+    return new RewriteOptions(method, d, t, activation, shortcutWeight, keepMaxPool, seed,
+        inputNormalization);
   }
 
   /** A copy that keeps or replaces max-pools. */
   public RewriteOptions withKeepMaxPool(boolean keep) {
-    return new RewriteOptions(method, dks, tat, activation, shortcutWeight, keep, seed);
+    return new RewriteOptions(method, dks, tat, activation, shortcutWeight, keep, seed,
+        inputNormalization);
   }
 }

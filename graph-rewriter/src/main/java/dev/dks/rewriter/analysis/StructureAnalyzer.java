@@ -63,6 +63,7 @@ public final class StructureAnalyzer {
     List<MergeSite> merges = new ArrayList<>();
     List<LayerSite> layers = new ArrayList<>();
     Map<Integer, ActivationSite> layerActivations = new HashMap<>();
+    Map<String, Integer> root = new HashMap<>();
     int maxBranch = 0;
     for (String name : order) {
       if (!onPath.contains(name)) {
@@ -71,6 +72,7 @@ public final class StructureAnalyzer {
       NodeDef n = g.get(name);
       if (inputs.contains(name)) {
         index.put(name, b.input());
+        root.put(name, 0);
         depth.put(name, 0);
         continue;
       }
@@ -79,6 +81,7 @@ public final class StructureAnalyzer {
         sites.add(site);
         index.put(name, b.layer(index.get(site.input().node())));
         layerActivations.put(index.get(name), site);
+        root.put(name, index.get(name));
         depth.put(name, depth.get(site.input().node()) + 1);
         continue;
       }
@@ -94,12 +97,21 @@ public final class StructureAnalyzer {
       }
       if (pathInputs.size() == 1) {
         index.put(name, b.affine(index.get(pathInputs.get(0))));
+        root.put(name, root.get(pathInputs.get(0)));
         depth.put(name, depth.get(pathInputs.get(0)));
         continue;
       }
       int[] from = pathInputs.stream().mapToInt(index::get).toArray();
       int d = pathInputs.stream().mapToInt(depth::get).max().orElse(0);
       depth.put(name, d);
+      if (pathInputs.stream().map(root::get).distinct().count() == 1) {
+        // every input is an affine function of the same tensor (e.g. x * rsqrt(mean(x^2))):
+        // per location this is a rescaling, the identity for the kernel
+        int r = root.get(pathInputs.get(0));
+        index.put(name, b.affine(r));
+        root.put(name, r);
+        continue;
+      }
       if (p.isAdd(n) && pathInputs.size() == 2) {
         MergeSite m = residualMerge(p, n, depth);
         merges.add(m);
@@ -129,6 +141,7 @@ public final class StructureAnalyzer {
         java.util.Arrays.fill(w, Math.sqrt(1.0 / from.length));
         index.put(name, b.normalizedSum(w, from));
       }
+      root.put(name, index.get(name));
     }
     String out = outputs.get(0);
     if (!index.containsKey(out)) {

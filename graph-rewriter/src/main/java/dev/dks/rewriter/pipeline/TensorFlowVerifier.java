@@ -29,6 +29,22 @@ public final class TensorFlowVerifier implements GraphVerifier {
     this.checkGradients = checkGradients;
   }
 
+  /**
+   * Tells the verifier that the outputs of these nodes (and of nodes reading them) change shape
+   * on purpose in the current pass, e.g. a kernel widened by one input channel.
+   */
+  public static void allowShapeChange(RewriteContext context, java.util.Collection<String> nodes) {
+    context.fact(KnownShapes.class).ifPresent(k -> {
+      Map<String, Shape> kept = new HashMap<>(k.shapes());
+      java.util.Set<String> changed = new java.util.HashSet<>(nodes);
+      for (String n : nodes) {
+        changed.addAll(context.graph().consumers(n));
+      }
+      kept.keySet().removeIf(key -> changed.contains(key.substring(0, key.lastIndexOf(':'))));
+      context.putFact(KnownShapes.class, new KnownShapes(kept, k.ops()));
+    });
+  }
+
   /** Shapes recorded at the previous stage, by {@code node:index}, and op types by node. */
   record KnownShapes(Map<String, Shape> shapes, Map<String, String> ops) {}
 

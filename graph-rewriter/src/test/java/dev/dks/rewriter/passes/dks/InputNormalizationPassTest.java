@@ -1,0 +1,107 @@
+package dev.dks.rewriter.passes.dks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.dks.rewriter.builder.Architecture;
+import dev.dks.rewriter.builder.ArchitectureSpec;
+import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.ModelSession;
+import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.pipeline.Pipeline;
+import dev.dks.rewriter.pipeline.StructuralVerifier;
+import dev.dks.rewriter.pipeline.TensorFlowVerifier;
+import dev.dks.rewriter.testing.DenseNets;
+import dev.dks.solver.init.HomogeneousMode;
+import dev.dks.solver.init.PerLocationNormalization;
+import dev.dks.solver.init.PlnResult;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * The PLN ops TensorFlow runs equal dks-solver's Java reference implementation of per-location
+ * normalization, and the widened first layer (a zero row for the homogeneous coordinate) leaves
+ * the network's function of the normalized features unchanged.
+ */
+class InputNormalizationPassTest {
+
+  private static float[] random(int n, long seed) {
+    Random r = new Random(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (3 * r.nextGaussian() + 0.5);
+    }
+    return x;
+  }
+
+  private static Pipeline pipeline(HomogeneousMode mode) {
+    return Pipeline.builder().verifier(new StructuralVerifier())
+        .verifier(new TensorFlowVerifier(false)).finalVerifier(new TensorFlowVerifier(true))
+        .add(new InputNormalizationPass(mode, 1.0)).build();
+  }
+
+  @ParameterizedTest
+  @EnumSource(HomogeneousMode.class)
+  void convInputMatchesTheJavaReference(HomogeneousMode mode) {
+    Model m = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 2).width(8)
+        .input("6x5x3").build()).model();
+    Model r = pipeline(mode).run(m).model();
+    long[] shape = {2, 6, 5, 3};
+    float[] x = random(2 * 6 * 5 * 3, 1);
+    double[] xd = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      xd[i] = x[i];
+    }
+    PlnResult want = new PerLocationNormalization(mode, 1.0, true).apply(xd, shape);
+    String in = r.signatures().get(0).inputs().values().iterator().next().tensor().node();
+    try (ModelSession s = new ModelSession(r)) {
+      float[] got = TensorProtos.floats(s.run(Map.of(in, TensorProtos.ofFloats(shape, x)),
+          List.of(in + "/pln/normalized")).get(in + "/pln/normalized"));
+      double[] w = want.values();
+      assertEquals(w.length, got.length);
+      for (int i = 0; i < w.length; i++) {
+        assertEquals(w[i], got[i], 1e-5 * Math.max(1, Math.abs(w[i])));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = HomogeneousMode.class, names = {"ONE"})
+  void widenedDenseLayerComputesTheSameFunctionOfTheFeatures(HomogeneousMode mode) {
+    DenseNets n = new DenseNets();
+    Model m = n.model(n.dense(n.act("tanh", n.dense(TensorName.of("input")))));
+    Model r = pipeline(mode).run(m).model();
+    int w = DenseNets.WIDTH;
+    float[] x = random(3 * w, 2);
+    double[] xd = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      xd[i] = x[i];
+    }
+    double[] pln = new PerLocationNormalization(mode, 1.0, true).apply(xd, new long[] {3, w})
+        .values();
+    float[] features = new float[3 * w];
+    for (int b = 0; b < 3; b++) {
+      for (int f = 0; f < w; f++) {
+        features[b * w + f] = (float) pln[b * (w + 1) + f];
+      }
+    }
+    float[] expected;
+    float[] got;
+    try (ModelSession s = new ModelSession(m)) {
+      TensorProto t = TensorProtos.ofFloats(new long[] {3, w}, features);
+      expected = TensorProtos.floats(s.run(Map.of("input", t), List.of("output")).get("output"));
+    }
+    try (ModelSession s = new ModelSession(r)) {
+      TensorProto t = TensorProtos.ofFloats(new long[] {3, w}, x);
+      got = TensorProtos.floats(s.run(Map.of("input", t), List.of("output")).get("output"));
+    }
+    for (int i = 0; i < got.length; i++) {
+      assertEquals(expected[i], got[i], 1e-5 * Math.max(1, Math.abs(expected[i])));
+    }
+  }
+}
