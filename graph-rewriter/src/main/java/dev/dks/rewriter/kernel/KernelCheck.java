@@ -113,8 +113,13 @@ public final class KernelCheck {
     }
     values.put(input.tensor().node(), fed);
     List<KernelMeasurement> rows = new ArrayList<>();
+    // predictions start from the c measured where the first layer reads: whatever precedes it
+    // (e.g. per-location normalization with a homogeneous coordinate) is taken as given
+    String first = measured.get(0);
     for (int ci = 0; ci < k; ci++) {
-      double[] predicted = predict(dag, layerMaps, o.inputCs()[ci]);
+      double startC = measure(values.get(first), ci, o.pairs(), batch)[1];
+      double[] predicted = predict(dag, layerMaps, o.inputCs()[ci], a.dagIndex().get(first),
+          startC);
       for (String node : measured) {
         TensorProto t = values.get(node);
         double[] qc = measure(t, ci, o.pairs(), batch);
@@ -172,11 +177,19 @@ public final class KernelCheck {
     return d;
   }
 
-  /** c at every DAG node: layers apply their local C map, averages average. */
-  private static double[] predict(Dag dag, Map<Integer, LocalMaps> layerMaps, double c0) {
+  /**
+   * c at every DAG node: layers apply their local C map, averages average; node {@code start}
+   * takes the value {@code startC}.
+   */
+  private static double[] predict(Dag dag, Map<Integer, LocalMaps> layerMaps, double c0,
+      int start, double startC) {
     double[] v = new double[dag.nodes().size()];
     for (int i = 0; i < v.length; i++) {
       Dag.Node n = dag.nodes().get(i);
+      if (i == start) {
+        v[i] = startC;
+        continue;
+      }
       v[i] = switch (n.kind()) {
         case INPUT -> c0;
         case AFFINE -> v[n.inputs()[0]];
