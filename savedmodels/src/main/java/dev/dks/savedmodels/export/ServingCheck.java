@@ -1,0 +1,209 @@
+package dev.dks.savedmodels.export;
+
+import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.savedmodels.TensorValues;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * The serving contract check: loads a SavedModel folder with only the {@code serve} tag through
+ * TensorFlow's C API (as TF Serving does), reads {@code serving_default} from the MetaGraphDef the
+ * way TF Serving's Predict handler does (method name, input and output TensorInfo names, dtypes
+ * and shapes), feeds a batch of the declared shape (unknown dimensions: batch 2, others 1; floats
+ * uniform in [0, 1), other types zero) and checks that every output has the declared dtype and
+ * shape and that float outputs are finite.
+ */
+public final class ServingCheck {
+  /** Batch size fed for an unknown leading dimension. */
+  public static final int BATCH = 2;
+
+  private ServingCheck() {}
+
+  /**
+   * One checked tensor.
+   *
+   * @param key the signature's name for it
+   * @param tensor the graph tensor name
+   * @param dtype its dtype
+   * @param declared its declared shape (-1 unknown), null for unknown rank
+   * @param actual the fed or fetched shape
+   */
+  public record TensorCheck(
+      String key, String tensor, DataType dtype, long[] declared, long[] actual) {}
+
+  /**
+   * The verdict.
+   *
+   * @param passed whether the folder honours the serving contract
+   * @param reason why not (empty when passed)
+   * @param inputs the fed inputs
+   * @param outputs the fetched outputs
+   */
+  public record Result(
+      boolean passed, String reason, List<TensorCheck> inputs, List<TensorCheck> outputs) {
+    static Result fail(String reason) {
+      return new Result(false, reason, List.of(), List.of());
+    }
+  }
+
+  /** Checks the folder; never throws for a broken model, it says why in the result. */
+  public static Result check(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return Result.fail(dir + " is not a folder");
+    }
+    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      return Result.fail(dir + " has no saved_model.pb");
+    }
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(ServingExporter.SERVE_TAG).load();
+    } catch (RuntimeException | Error e) {
+      return Result.fail("TensorFlow cannot load " + dir + " with the tag 'serve': "
+          + e.getMessage());
+    }
+    try (bundle) {
+      SignatureDef sig = bundle.metaGraphDef().getSignatureDefMap().get("serving_default");
+      if (sig == null) {
+        return Result.fail("no 'serving_default' signature; the model has "
+            + bundle.metaGraphDef().getSignatureDefMap().keySet());
+      }
+      if (!sig.getMethodName().equals("tensorflow/serving/predict")) {
+        return Result.fail("serving_default has method name '" + sig.getMethodName()
+            + "'; TF Serving's Predict API needs 'tensorflow/serving/predict'");
+      }
+      return run(bundle.session(), sig);
+    }
+  }
+
+  private static Result run(Session session, SignatureDef sig) {
+    List<Tensor> opened = new ArrayList<>();
+    List<TensorCheck> ins = new ArrayList<>();
+    List<TensorCheck> outs = new ArrayList<>();
+    SplittableRandom rng = new SplittableRandom(1);
+    try {
+      Session.Runner r = session.runner();
+      for (Map.Entry<String, TensorInfo> e : sig.getInputsMap().entrySet()) {
+        TensorInfo info = e.getValue();
+        long[] declared = declared(info.getTensorShape());
+        if (declared == null) {
+          return Result.fail("input '" + e.getKey() + "' has an unknown rank: TF Serving clients "
+              + "cannot know what to send");
+        }
+        long[] shape = declared.clone();
+        for (int i = 0; i < shape.length; i++) {
+          if (shape[i] < 0) {
+            shape[i] = i == 0 ? BATCH : 1;
+          }
+        }
+        Tensor t;
+        try {
+          t = TensorValues.toTensor(sample(info.getDtype(), shape, rng));
+        } catch (RuntimeException ex) {
+          return Result.fail("input '" + e.getKey() + "' has dtype " + info.getDtype()
+              + ", which cannot be fed: " + ex.getMessage());
+        }
+        opened.add(t);
+        r.feed(info.getName(), t);
+        ins.add(new TensorCheck(e.getKey(), info.getName(), info.getDtype(), declared, shape));
+      }
+      List<Map.Entry<String, TensorInfo>> outputs = new ArrayList<>(sig.getOutputsMap()
+          .entrySet());
+      outputs.forEach(e -> r.fetch(e.getValue().getName()));
+      try (org.tensorflow.Result res = r.run()) {
+        for (int i = 0; i < outputs.size(); i++) {
+          TensorInfo info = outputs.get(i).getValue();
+          Tensor t = res.get(i);
+          long[] actual = t.shape().asArray();
+          long[] declared = declared(info.getTensorShape());
+          outs.add(new TensorCheck(outputs.get(i).getKey(), info.getName(), info.getDtype(),
+              declared, actual));
+          String bad = compare(outputs.get(i).getKey(), info, declared, t);
+          if (bad != null) {
+            return new Result(false, bad, ins, outs);
+          }
+        }
+      }
+      return new Result(true, "", ins, outs);
+    } catch (RuntimeException e) {
+      return new Result(false, "running serving_default failed: " + e.getMessage(), ins, outs);
+    } finally {
+      opened.forEach(Tensor::close);
+    }
+  }
+
+  private static String compare(String key, TensorInfo info, long[] declared, Tensor t) {
+    if (t.dataType() != info.getDtype()) {
+      return "output '" + key + "' is " + t.dataType() + " but declared " + info.getDtype();
+    }
+    long[] actual = t.shape().asArray();
+    if (declared != null) {
+      if (declared.length != actual.length) {
+        return "output '" + key + "' has rank " + actual.length + " but declared "
+            + declared.length;
+      }
+      for (int d = 0; d < declared.length; d++) {
+        if (declared[d] >= 0 && declared[d] != actual[d]) {
+          return "output '" + key + "' has shape " + java.util.Arrays.toString(actual)
+              + " but declared " + java.util.Arrays.toString(declared);
+        }
+      }
+    }
+    if (t.dataType() == DataType.DT_FLOAT) {
+      for (float v : TensorProtos.floats(TensorProtos.fromTensor(t))) {
+        if (!Float.isFinite(v)) {
+          return "output '" + key + "' holds a non-finite value (" + v + ")";
+        }
+      }
+    }
+    return null;
+  }
+
+  private static long[] declared(TensorShapeProto s) {
+    if (s.getUnknownRank()) {
+      return null;
+    }
+    return s.getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();
+  }
+
+  private static TensorProto sample(DataType dtype, long[] shape, SplittableRandom rng) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    if (dtype == DataType.DT_FLOAT) {
+      float[] v = new float[Math.toIntExact(n)];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (float) rng.nextDouble();
+      }
+      return TensorProtos.ofFloats(shape, v);
+    }
+    TensorProto.Builder b = TensorProto.newBuilder().setDtype(dtype)
+        .setTensorShape(TensorProtos.shapeProto(shape));
+    if (dtype == DataType.DT_STRING) {
+      for (long i = 0; i < n; i++) {
+        b.addStringVal(com.google.protobuf.ByteString.EMPTY);
+      }
+      return b.build();
+    }
+    int size = switch (dtype) {
+      case DT_DOUBLE, DT_INT64, DT_UINT64 -> 8;
+      case DT_INT32, DT_UINT32 -> 4;
+      case DT_HALF, DT_BFLOAT16, DT_INT16, DT_UINT16 -> 2;
+      default -> 1;
+    };
+    return b.setTensorContent(com.google.protobuf.ByteString.copyFrom(new byte[Math.toIntExact(
+        n * size)])).build();
+  }
+}
