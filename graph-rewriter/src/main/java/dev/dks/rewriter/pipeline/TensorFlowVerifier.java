@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -100,28 +99,49 @@ public final class TensorFlowVerifier implements GraphVerifier {
   }
 
   private static void checkGradients(Graph g, RewriteContext context, String stage) {
-    Set<String> live = context.graph().ancestors(context.outputs());
-    List<Operand<?>> vars = new ArrayList<>();
-    for (NodeDef n : context.graph().nodes()) {
-      if (n.getOp().equals("VariableV2") && live.contains(n.getName())
-          && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT) {
-        vars.add(g.operation(n.getName()).output(0));
-      }
-    }
-    if (vars.isEmpty()) {
-      return;
-    }
+    GraphView view = context.graph();
     for (String out : context.outputs()) {
-      Output<?> y = g.operation(out).output(0);
-      if (y.dataType() != DataType.DT_FLOAT) {
-        continue;
-      }
-      try {
-        g.addGradients(y, vars.toArray(new Output<?>[0]));
-      } catch (RuntimeException e) {
-        throw new GraphVerificationException(stage + ": the variables feeding '" + out
-            + "' do not all get gradients: " + e.getMessage(), e);
+      for (dev.dks.rewriter.graph.TensorName y : differentiable(view, out)) {
+        List<Operand<?>> vars = new ArrayList<>();
+        for (String v : view.ancestors(List.of(y.node()))) {
+          NodeDef n = view.get(v);
+          if (n.getOp().equals("VariableV2")
+              && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT) {
+            vars.add(g.operation(v).output(0));
+          }
+        }
+        Output<?> t = g.operation(y.node()).output(y.index());
+        if (vars.isEmpty() || t.dataType() != DataType.DT_FLOAT) {
+          continue;
+        }
+        try {
+          g.addGradients(t, vars.toArray(new Output<?>[0]));
+        } catch (RuntimeException e) {
+          throw new GraphVerificationException(stage + ": the variables feeding '" + y
+              + "' do not all get gradients: " + e.getMessage(), e);
+        }
       }
     }
+  }
+
+  /**
+   * The tensors to differentiate for an output node: its output 0, or, for an IdentityN (which
+   * TF has no gradient for; the inliner leaves one where a function call was), the tensors it
+   * forwards.
+   */
+  private static List<dev.dks.rewriter.graph.TensorName> differentiable(GraphView g, String out) {
+    NodeDef n = g.get(out);
+    List<dev.dks.rewriter.graph.TensorName> ys = new ArrayList<>();
+    if (n.getOp().equals("IdentityN")) {
+      for (String in : n.getInputList()) {
+        dev.dks.rewriter.graph.TensorName t = dev.dks.rewriter.graph.TensorName.parse(in);
+        if (!t.isControl()) {
+          ys.add(t);
+        }
+      }
+    } else {
+      ys.add(dev.dks.rewriter.graph.TensorName.of(out));
+    }
+    return ys;
   }
 }

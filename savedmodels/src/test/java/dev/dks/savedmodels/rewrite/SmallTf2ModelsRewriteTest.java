@@ -1,0 +1,184 @@
+package dev.dks.savedmodels.rewrite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.dks.rewriter.DksRewrite;
+import dev.dks.rewriter.RewriteOptions;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.ModelSession;
+import dev.dks.rewriter.model.Signature;
+import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.pipeline.GraphVerificationException;
+import dev.dks.rewriter.pipeline.PassOutcome;
+import dev.dks.rewriter.pipeline.Pipeline;
+import dev.dks.savedmodels.SavedModelReader;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * The whole rewrite (TAT defaults) on two small TF2 SavedModels without activations:
+ * TensorFlow.NET's "python_func_model" (a custom Keras layer {@code x W + (x W - 1)} then
+ * Softmax, one MatMul, no activation) and TF Serving's {@code half_plus_two} TF2 model (six
+ * signatures of {@code a x + b} / {@code a x + c}, some behind {@code ParseExampleV2}). Without
+ * activations the rewrite should pass the model through: "no activation" notes from
+ * shape-activations, nothing removed.
+ */
+class SmallTf2ModelsRewriteTest {
+  static final String TRANSFORMER = "tfnet_python_func_model_transformer";
+  static final String HALF_PLUS_TWO = "tfserving_half_plus_two_tf2_cpu";
+
+  private static Pipeline.Result rewrite(String label, Model m) {
+    long t0 = System.nanoTime();
+    try {
+      Pipeline.Result r = DksRewrite.pipeline(RewriteOptions.defaults()).build().run(m);
+      System.out.printf("[timing] %s: full TAT rewrite %d ms (%d -> %d nodes)%n", label,
+          RealModels.millisSince(t0), m.graph().getNodeCount(), r.model().graph().getNodeCount());
+      for (PassOutcome o : r.outcomes()) {
+        System.out.println("  " + o.pass() + ": " + o.changes() + " changes; " + o.notes());
+      }
+      return r;
+    } catch (RuntimeException e) {
+      System.out.printf("[timing] %s: rewrite failed after %d ms: %s%n", label,
+          RealModels.millisSince(t0), e);
+      throw e;
+    }
+  }
+
+  private static PassOutcome outcome(Pipeline.Result r, String pass) {
+    return r.outcomes().stream().filter(o -> o.pass().equals(pass)).findFirst().orElseThrow();
+  }
+
+  /**
+   * BUG (fails today): the models exactly as {@link SavedModelReader} returns them cannot be
+   * rewritten: their signature outputs ({@code StatefulPartitionedCall*:0}) are the {@code
+   * IdentityN} markers inline-functions keeps, and the final gradient check fails with "No
+   * gradient defined for op: IdentityN" (a typed {@link GraphVerificationException}).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {TRANSFORMER, HALF_PLUS_TWO})
+  void modelsAsReadAreRewritten(String name) {
+    Model m = SavedModelReader.read(RealModels.require(name));
+    try {
+      rewrite(name + " (as read)", m);
+    } catch (GraphVerificationException e) {
+      fail(name + ": the rewrite of the model as read fails: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The custom layer's {@code add_1 = MatMul + (MatMul - 1)} is no skip connection (both operands
+   * are affine functions of the same MatMul, no nonlinear layer between), so nothing may be
+   * removed: without activations the model passes through ("no activation"), only the MatMul
+   * kernel is re-initialized. (Regression: before commit d29da8e's StructureAnalyzer change the
+   * skips pass removed this add and pruned its Sub branch, changing the function.)
+   */
+  @Test
+  void transformerWithoutActivationsPassesThrough() {
+    Model m = RealModels.withoutOutputMarkers(SavedModelReader.read(
+        RealModels.require(TRANSFORMER)));
+    Pipeline.Result r = rewrite(TRANSFORMER + " (output marker unwrapped)", m);
+    PassOutcome shape = outcome(r, "shape-activations");
+    assertEquals(0, shape.changes());
+    assertTrue(shape.notes().stream().anyMatch(n -> n.contains("no activation")),
+        shape.notes().toString());
+    assertEquals(0, outcome(r, "strip-norm").changes(), outcome(r, "strip-norm").notes()
+        .toString());
+
+    // it runs: finite softmax rows
+    Model out = r.model();
+    String in = RealModels.servingInput(out);
+    String y = RealModels.servingOutput(out);
+    float[] p;
+    try (ModelSession s = new ModelSession(out)) {
+      p = TensorProtos.floats(s.run(Map.of(in, RealModels.gaussian(new long[] {2, 784},
+          new Random(2))), List.of(y)).get(y));
+    }
+    assertEquals(20, p.length);
+    assertEquals(-1, RealModels.firstNonFinite(p), Arrays.toString(p));
+    double sum = 0;
+    for (int i = 0; i < 10; i++) {
+      sum += p[i];
+    }
+    assertEquals(1.0, sum, 1e-5);
+
+    // nothing but the layer's initialization may change: the Sub branch must still be there
+    PassOutcome skips = outcome(r, "skips");
+    assertEquals(0, skips.changes(), "the skips pass removed a sum that is no skip "
+        + "connection: " + skips.notes());
+    Map<String, Integer> ops = RealModels.opsOnPath(GraphView.of(out.graph()),
+        RealModels.servingOutputs(out));
+    assertEquals(2, ops.getOrDefault("AddV2", 0), ops.toString());
+    assertEquals(1, ops.getOrDefault("Sub", 0), ops.toString());
+  }
+
+  /**
+   * BUG (fails today): with all six signatures, the final gradient check asks for the gradient
+   * of each output with respect to every variable that reaches <em>any</em> output; variable
+   * {@code c} only feeds the x2_to_y3 signatures, so for serving_default it fails with "Cannot
+   * compute the partial derivative for node 'c' as it's unreachable from the output node(s)".
+   */
+  @Test
+  void halfPlusTwoWithAllSignaturesIsRewritten() {
+    Model m = RealModels.withoutOutputMarkers(SavedModelReader.read(
+        RealModels.require(HALF_PLUS_TWO)));
+    assertEquals(6, m.signatures().size());
+    try {
+      Pipeline.Result r = rewrite(HALF_PLUS_TWO + " (6 signatures, output markers unwrapped)",
+          m);
+      assertEquals(0, outcome(r, "shape-activations").changes());
+    } catch (GraphVerificationException e) {
+      fail(HALF_PLUS_TWO + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * With serving_default alone (and its output marker unwrapped) the model passes through: no
+   * activation, no layer, no merge. With the input normalization switched off, y = x / 2 + 2
+   * still; with the default per-location input normalization the scalar input is normalized
+   * (x = 3 becomes 1, so y = 2.5).
+   */
+  @Test
+  void halfPlusTwoServingDefaultPassesThrough() {
+    Model read = RealModels.withoutOutputMarkers(SavedModelReader.read(
+        RealModels.require(HALF_PLUS_TWO)));
+    Model m = new Model(read.graph(), read.variables(),
+        List.of(read.signature(Signature.SERVING_DEFAULT)));
+    Pipeline.Result r = rewrite(HALF_PLUS_TWO + " (serving_default only)", m);
+    PassOutcome shape = outcome(r, "shape-activations");
+    assertEquals(0, shape.changes());
+    assertTrue(shape.notes().stream().anyMatch(n -> n.contains("no activation")),
+        shape.notes().toString());
+    for (String pass : List.of("strip-norm", "skips", "max-pool", "dks-init")) {
+      assertEquals(0, outcome(r, pass).changes(), pass + ": " + outcome(r, pass).notes());
+    }
+    float withDefaults = halfPlusTwoAt3(r.model());
+    assertTrue(Float.isFinite(withDefaults));
+
+    Pipeline.Result plain = DksRewrite.pipeline(RewriteOptions.defaults()
+        .withInputNormalization(null)).build().run(m);
+    float unchanged = halfPlusTwoAt3(plain.model());
+    System.out.printf("%s: y(3) = %s after the default rewrite, %s without input "
+        + "normalization%n", HALF_PLUS_TWO, withDefaults, unchanged);
+    assertEquals(3.5f, unchanged, 1e-6f);
+  }
+
+  private static float halfPlusTwoAt3(Model m) {
+    String in = RealModels.servingInput(m);
+    String y = RealModels.servingOutput(m);
+    TensorProto x = TensorProtos.ofFloats(new long[] {1}, new float[] {3f});
+    try (ModelSession s = new ModelSession(m)) {
+      float[] v = TensorProtos.floats(s.run(Map.of(in, x), List.of(y)).get(y));
+      assertEquals(1, v.length);
+      return v[0];
+    }
+  }
+}
