@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The top command {@code dks}: holds the subcommands ({@code solve}, {@code activations}, {@code
- * build}) and the error handling shared by all of them (one {@code dks: error: ...} line on
+ * build}, {@code inspect}, {@code rewrite}, {@code verify}) and the error handling shared by all of them (one {@code dks: error: ...} line on
  * stderr, exit code {@value ErrorHandler#USAGE_ERROR}).
  */
 @Command(
@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Deep Kernel Shaping (DKS) and Tailored Activation Transformations (TAT).",
-    subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class})
+    subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class,
+        InspectCommand.class, RewriteCommand.class, VerifyCommand.class})
 public final class DksCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
@@ -42,6 +43,7 @@ public final class DksCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(spec.commandLine(),
-        "missing subcommand: use 'dks solve ...', 'dks build ...' or 'dks activations'");
+        "missing subcommand: use 'dks solve', 'dks activations', 'dks build', 'dks inspect', "
+        + "'dks rewrite' or 'dks verify'");
   }
 }

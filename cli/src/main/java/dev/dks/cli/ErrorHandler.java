@@ -1,7 +1,11 @@
 package dev.dks.cli;
 
+import dev.dks.rewriter.pipeline.GraphVerificationException;
+import dev.dks.savedmodels.ModelFormatException;
 import dev.dks.solver.solve.ShapingException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
@@ -10,9 +14,11 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * Turns every error into one line {@code dks: error: <message>} on stderr, never a stack trace.
- * Bad arguments and solver errors ({@link ShapingException}, {@link IllegalArgumentException})
- * exit with {@value #USAGE_ERROR}; anything else is a bug and exits with {@value
- * #INTERNAL_ERROR}.
+ * Bad arguments, solver errors ({@link ShapingException}, {@link IllegalArgumentException}) and
+ * bad input models (unreadable or unsupported files: {@link ModelFormatException}; graphs the
+ * rewrite cannot handle: {@link GraphVerificationException}; graphs TensorFlow rejects: {@link
+ * TensorFlowException}; unreadable or unwritable paths: {@link UncheckedIOException}) exit with
+ * {@value #USAGE_ERROR}; anything else is a bug and exits with {@value #INTERNAL_ERROR}.
  */
 public final class ErrorHandler implements IParameterExceptionHandler, IExecutionExceptionHandler {
   /** Exit code for bad arguments and for targets the solver cannot meet. */
@@ -32,8 +38,17 @@ public final class ErrorHandler implements IParameterExceptionHandler, IExecutio
   /** Reports an exception thrown while a command ran. */
   @Override
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
-    if (ex instanceof ShapingException || ex instanceof IllegalArgumentException) {
+    if (ex instanceof ShapingException || ex instanceof IllegalArgumentException
+        || ex instanceof ModelFormatException || ex instanceof UncheckedIOException) {
       report(cmd.getErr(), ex.getMessage());
+      return USAGE_ERROR;
+    }
+    if (ex instanceof GraphVerificationException) {
+      report(cmd.getErr(), "graph check failed " + ex.getMessage());
+      return USAGE_ERROR;
+    }
+    if (ex instanceof TensorFlowException) {
+      report(cmd.getErr(), "TensorFlow: " + ex.getMessage());
       return USAGE_ERROR;
     }
     report(cmd.getErr(), "internal error: " + ex);

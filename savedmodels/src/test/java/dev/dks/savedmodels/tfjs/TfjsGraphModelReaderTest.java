@@ -345,7 +345,7 @@ class TfjsGraphModelReaderTest {
     Files.writeString(json, "{\"format\": \"graph-model\"}");
     fails(json, "no modelTopology");
     Files.writeString(json, "[".repeat(100_000));
-    fails(json, "nesting deeper");
+    fails(json, "nesting depth");
     Files.writeString(json, "{\"modelTopology\": {\"node\": []},}");
     fails(json, "not valid JSON", "line 1");
   }

@@ -1,0 +1,79 @@
+package dev.dks.cli;
+
+import dev.dks.rewriter.RewriteOptions;
+import dev.dks.rewriter.passes.dks.ActivationPolicy;
+import dev.dks.solver.activation.Activations;
+import dev.dks.solver.solve.DksTargets;
+import dev.dks.solver.solve.Method;
+import dev.dks.solver.solve.TatTargets;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The shaping options {@code rewrite} and {@code verify} share (a picocli mixin): the method
+ * (default TAT), the activation every activation becomes, and the method's targets.
+ */
+final class ShapingFlags {
+  @Spec(Spec.Target.MIXEE) private CommandSpec spec;
+
+  @Option(names = "--method", paramLabel = "DKS|TAT", defaultValue = "TAT",
+      converter = SolveCommand.MethodConverter.class,
+      description = "Shaping method (default TAT).")
+  Method method;
+
+  @Option(names = "--activation", paramLabel = "NAME",
+      description = "The activation every activation becomes (default: per kind; TAT turns the "
+          + "ReLU family into leaky_relu, DKS into softplus; see 'dks activations').")
+  String activation;
+
+  @Option(names = "--zeta", paramLabel = "Z",
+      description = "DKS: the network's C'(1) target, > 1 (default 1.5).")
+  Double zeta;
+
+  @Option(names = "--eta", paramLabel = "E",
+      description = "TAT: the network's C(0) target for leaky_relu, in [0, 1] (default 0.9).")
+  Double eta;
+
+  @Option(names = "--tau", paramLabel = "T",
+      description = "TAT: the network's C''(1) target for smooth activations, > 0 "
+          + "(default 0.3).")
+  Double tau;
+
+  /** Validates the combination (targets of the other method, unknown activation). */
+  void validate() {
+    if (method == Method.TAT && zeta != null) {
+      throw new ParameterException(spec.commandLine(), "--zeta applies to --method DKS only");
+    }
+    if (method == Method.DKS && (eta != null || tau != null)) {
+      throw new ParameterException(spec.commandLine(),
+          "--eta and --tau apply to --method TAT only");
+    }
+    if (activation != null) {
+      Activations.byName(activation); // throws UnknownActivationException naming it
+    }
+  }
+
+  /** The DKS targets (defaults where not given). */
+  DksTargets dks() {
+    return zeta == null ? DksTargets.defaults() : DksTargets.ofZeta(zeta);
+  }
+
+  /** The TAT targets (defaults where not given). */
+  TatTargets tat() {
+    return new TatTargets(eta == null ? TatTargets.DEFAULT_ETA : eta,
+        tau == null ? TatTargets.DEFAULT_TAU : tau);
+  }
+
+  /** Which activation each found kind becomes. */
+  ActivationPolicy policy() {
+    ActivationPolicy p = ActivationPolicy.defaults(method);
+    return activation == null ? p : p.all(activation);
+  }
+
+  /** These flags applied to {@code base}. */
+  RewriteOptions apply(RewriteOptions base) {
+    return base.withMethod(method).withActivation(activation).withTargets(dks(), tat());
+  }
+}

@@ -1,0 +1,292 @@
+package dev.dks.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dks.rewriter.analysis.ActivationSite;
+import dev.dks.rewriter.analysis.NetworkAnalysis;
+import dev.dks.rewriter.analysis.StructureAnalyzer;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.kernel.KernelCheck;
+import dev.dks.rewriter.kernel.KernelMeasurement;
+import dev.dks.rewriter.kernel.KernelReport;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.TensorSpec;
+import dev.dks.savedmodels.ModelReaders;
+import dev.dks.solver.activation.Activation;
+import dev.dks.solver.activation.Activations;
+import dev.dks.solver.network.NetworkMaps;
+import dev.dks.solver.solve.ShapedActivation;
+import dev.dks.solver.solve.ShapingException;
+import dev.dks.solver.solve.ShapingSolution;
+import dev.dks.solver.solve.ShapingSolver;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.tensorflow.proto.DataType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dks verify MODEL}: the kernel check of a shaped model at its current weights. The
+ * structure is derived from the graph ({@link StructureAnalyzer}, from the first input of the
+ * first signature to the outputs); the shaping solution is re-solved for that structure with the
+ * given method and targets, one shaped activation per activation kind found in the graph (the
+ * activations of a rewritten or shaped-built model are already the targets, so each kind is its
+ * own target; {@code --activation}, when given, must name that kind); then {@link KernelCheck}
+ * feeds input pairs of chosen cosine similarity through TensorFlow and compares the measured q
+ * and c with the prediction. Exit 0 when the output is within the tolerances, 1 (with the reason
+ * on stderr) when not, 2 for a model it cannot check.
+ */
+@Command(
+    name = "verify",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    sortOptions = false,
+    sortSynopsis = false,
+    description = "Check a shaped model's kernel at initialization: measured vs predicted q and "
+        + "c per layer; exit 1 beyond the tolerance.",
+    footer = {"", "MODEL is a SavedModel folder or a frozen GraphDef (.pb). Use the --method, "
+        + "--activation and target options the model was shaped with.", "", "Examples:",
+        "  dks verify resnet50_tat",
+        "  dks verify mlp_dks --method DKS --activation tanh --json"})
+public final class VerifyCommand implements Callable<Integer> {
+  /** Exit code when the check fails. */
+  public static final int CHECK_FAILED = 1;
+
+  @Spec private CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL",
+      description = "SavedModel folder or frozen GraphDef (.pb).")
+  private Path model;
+
+  @Mixin private ShapingFlags shaping;
+
+  @Option(names = "--c-tolerance", paramLabel = "T", defaultValue = "0.03",
+      description = "Allowed |measured - predicted| c at the output (default 0.03).")
+  private double cTolerance;
+
+  @Option(names = "--q-tolerance", paramLabel = "T", defaultValue = "0.5",
+      description = "Allowed |measured - predicted| q at the output (default 0.5: q "
+          + "fluctuates by about sqrt(2 depth / width) at finite width).")
+  private double qTolerance;
+
+  @Option(names = "--pairs", paramLabel = "N", defaultValue = "128",
+      description = "Input pairs per input c value (default 128).")
+  private int pairs;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
+      description = "Seed of the random inputs (default 1234).")
+  private long seed;
+
+  @Option(names = "--json", description = "Print one JSON object instead of a table.")
+  private boolean json;
+
+  /** Reads, solves, checks, prints; returns 0 (pass) or 1 (fail). */
+  @Override
+  public Integer call() {
+    shaping.validate();
+    if (!(cTolerance > 0) || !(qTolerance > 0)) {
+      throw new IllegalArgumentException("--c-tolerance and --q-tolerance must be > 0");
+    }
+    if (pairs < 1) {
+      throw new IllegalArgumentException("--pairs must be >= 1, got " + pairs);
+    }
+    ModelReaders.Loaded loaded = ModelInput.load(model);
+    Model m = loaded.model();
+    TensorSpec input = checkableInput(m, loaded.path());
+    NetworkAnalysis a = StructureAnalyzer.analyze(GraphView.of(m.graph()),
+        List.of(input.tensor().node()), m.outputNodes());
+    ShapingSolution solution = solve(a, loaded.path());
+    KernelCheck.Options o = new KernelCheck.Options(KernelCheck.Options.defaults().inputCs(),
+        pairs, seed, cTolerance, qTolerance);
+    KernelReport r = KernelCheck.run(m, solution, o);
+    String reason = r.passed() ? null : reason(r);
+    PrintWriter w = spec.commandLine().getOut();
+    w.print(json ? Json.write(json(loaded, a, solution, r, reason)) : text(loaded, a, solution,
+        r));
+    w.flush();
+    if (!r.passed()) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("dks: verify failed: " + reason);
+      err.flush();
+      return CHECK_FAILED;
+    }
+    return 0;
+  }
+
+  /** The input the check feeds: float32, a fixed example shape. */
+  private static TensorSpec checkableInput(Model m, Path path) {
+    if (m.signatures().isEmpty() || m.signatures().get(0).inputs().isEmpty()) {
+      throw new IllegalArgumentException(path + ": the model's first signature has no input to "
+          + "feed");
+    }
+    var e = m.signatures().get(0).inputs().entrySet().iterator().next();
+    TensorSpec in = e.getValue();
+    if (in.dtype() != DataType.DT_FLOAT) {
+      throw new IllegalArgumentException(path + ": input '" + e.getKey() + "' is "
+          + in.dtype() + "; the kernel check feeds float32 inputs");
+    }
+    long[] s = in.shape();
+    boolean fixed = s != null && s.length >= 2;
+    for (int i = 1; fixed && i < s.length; i++) {
+      fixed = s[i] > 0;
+    }
+    if (!fixed) {
+      throw new IllegalArgumentException(path + ": input '" + e.getKey() + "' has shape "
+          + Json.shape(s) + "; the kernel check needs a batch axis and fixed example "
+          + "dimensions");
+    }
+    if (s[s.length - 1] < 2) {
+      throw new IllegalArgumentException(path + ": input '" + e.getKey() + "' has shape "
+          + Json.shape(s) + "; the kernel check builds input pairs along the last (feature) "
+          + "axis, which needs at least 2 features");
+    }
+    return in;
+  }
+
+  /** One shaped activation per kind found, solved for the analysed structure. */
+  private ShapingSolution solve(NetworkAnalysis a, Path path) {
+    Set<String> kinds = new LinkedHashSet<>();
+    for (ActivationSite s : a.activations()) {
+      kinds.add(s.kind());
+    }
+    if (kinds.isEmpty()) {
+      return null;
+    }
+    if (shaping.activation != null) {
+      for (String k : kinds) {
+        if (!k.equals(shaping.activation)) {
+          throw new IllegalArgumentException(path + ": the model's activations are " + kinds
+              + ", not --activation " + shaping.activation + " (verify checks an already shaped"
+              + " model: give the activation it was shaped with, or leave --activation out)");
+        }
+      }
+    }
+    List<Activation> acts = new ArrayList<>();
+    for (String k : kinds) {
+      try {
+        acts.add(Activations.byName(k));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(path + ": activation kind '" + k + "' (node '"
+            + a.activations().stream().filter(s -> s.kind().equals(k)).findFirst().get().output()
+            + "') has no kernel map in dks-solver; rewrite the model first", e);
+      }
+    }
+    try {
+      return ShapingSolver.solve(shaping.method, acts, NetworkMaps.of(a.structure()),
+          shaping.dks(), shaping.tat());
+    } catch (ShapingException e) {
+      throw new IllegalArgumentException(path + ": cannot re-solve " + shaping.method
+          + " for the model's activations " + kinds + " (verify checks a model that is already "
+          + "shaped, with the options it was shaped with): " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Why the check failed: the worst row beyond a tolerance at the tensor the check judges
+   * ({@link KernelReport#judgedTensor()}).
+   */
+  static String reason(KernelReport r) {
+    if (r.rows().isEmpty()) {
+      return "nothing was measured";
+    }
+    String judged = r.judgedTensor();
+    KernelMeasurement worstC = null;
+    KernelMeasurement worstQ = null;
+    for (KernelMeasurement m : r.rows()) {
+      if (!m.tensor().equals(judged)) {
+        continue;
+      }
+      if (m.cError() > r.cTolerance() && (worstC == null || m.cError() > worstC.cError())) {
+        worstC = m;
+      }
+      if (m.qError() > r.qTolerance() && (worstQ == null || m.qError() > worstQ.qError())) {
+        worstQ = m;
+      }
+    }
+    if (worstC != null) {
+      return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured c is "
+          + "%.4f but %.4f is predicted: error %.4f > c tolerance %.3f", worstC.tensor(),
+          worstC.depth(), worstC.inputC(), worstC.measuredC(), worstC.predictedC(),
+          worstC.cError(), r.cTolerance());
+    }
+    if (worstQ != null) {
+      return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured q is "
+          + "%.4f but %.4f is predicted: error %.4f > q tolerance %.3f", worstQ.tensor(),
+          worstQ.depth(), worstQ.inputC(), worstQ.measuredQ(), worstQ.predictedQ(),
+          worstQ.qError(), r.qTolerance());
+    }
+    String text = r.toText().strip();
+    return text.substring(text.lastIndexOf('\n') + 1);
+  }
+
+  private String text(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
+      KernelReport r) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "model: %s (%s), structure depth %d%n", loaded.path(),
+        loaded.format().label(), a.dag().depth()));
+    if (s == null) {
+      b.append("no activation on the path: the network is linear\n");
+    } else {
+      for (ShapedActivation sa : s.activations().values()) {
+        StringBuilder p = new StringBuilder();
+        sa.params().asMap().forEach((k, v) -> p.append(p.length() == 0 ? "" : ", ").append(k)
+            .append('=').append(Json.num(v)));
+        b.append(String.format(Locale.ROOT, "predicted with %s-shaped %s: %s%n", s.method(),
+            sa.base().id(), p));
+      }
+    }
+    b.append(r.toText());
+    return b.toString();
+  }
+
+  private ObjectNode json(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
+      KernelReport r, String reason) {
+    ObjectNode root = Json.object();
+    root.put("model", loaded.path().toString());
+    root.put("format", loaded.format().label());
+    root.put("method", shaping.method.name());
+    root.put("structure_depth", a.dag().depth());
+    ArrayNode acts = root.putArray("activations");
+    if (s != null) {
+      for (ShapedActivation sa : s.activations().values()) {
+        ObjectNode o = acts.addObject();
+        o.put("activation", sa.base().id());
+        ObjectNode params = o.putObject("params");
+        sa.params().asMap().forEach((k, v) -> Json.put(params, k, v));
+      }
+    }
+    root.put("c_tolerance", r.cTolerance());
+    root.put("q_tolerance", r.qTolerance());
+    root.put("width", r.width());
+    root.put("passed", r.passed());
+    if (reason == null) {
+      root.putNull("reason");
+    } else {
+      root.put("reason", reason);
+    }
+    Json.put(root, "max_c_error", r.maxCError());
+    ArrayNode rows = root.putArray("rows");
+    for (KernelMeasurement m : r.rows()) {
+      ObjectNode o = rows.addObject();
+      o.put("tensor", m.tensor());
+      o.put("depth", m.depth());
+      o.put("input_c", m.inputC());
+      Json.put(o, "predicted_q", m.predictedQ());
+      Json.put(o, "measured_q", m.measuredQ());
+      Json.put(o, "predicted_c", m.predictedC());
+      Json.put(o, "measured_c", m.measuredC());
+      Json.put(o, "c_error", m.cError());
+    }
+    return root;
+  }
+}
