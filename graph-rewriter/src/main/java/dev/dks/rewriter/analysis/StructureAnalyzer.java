@@ -53,7 +53,7 @@ public final class StructureAnalyzer {
     }
     List<String> order = topologicalOrder(g, outputs);
     Set<String> onPath = onPath(g, order, inputs);
-    Map<String, long[]> shapes = shapes(g);
+    Map<String, long[]> shapes = null; // TF shape inference, only when a concat needs widths
     OpPatterns p = new OpPatterns(g);
 
     Dag.Builder b = Dag.builder();
@@ -126,6 +126,9 @@ public final class StructureAnalyzer {
         }
         index.put(name, b.normalizedSum(w, from));
       } else if (n.getOp().equals("ConcatV2") || n.getOp().equals("Concat")) {
+        if (shapes == null) {
+          shapes = shapes(g);
+        }
         long[] widths = new long[pathInputs.size()];
         for (int i = 0; i < widths.length; i++) {
           long[] s = shapes.get(pathInputs.get(i));

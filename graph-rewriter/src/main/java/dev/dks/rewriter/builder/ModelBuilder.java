@@ -136,6 +136,7 @@ public final class ModelBuilder {
     TensorName h = e.reshape("flatten", x, new int[] {-1, Math.toIntExact(in)});
     for (int i = 0; i < spec.depth(); i++) {
       String s = "dense_" + i;
+      e.structure().anchor(h); // commit the path so far: keeps recording linear in depth
       h = e.dense(s, h, in, spec.width(), !bn);
       if (bn) {
         h = e.batchNorm(s + "/bn", h, spec.width(), true);
@@ -152,6 +153,7 @@ public final class ModelBuilder {
     long c = spec.input().channels();
     for (int i = 0; i < spec.depth(); i++) {
       String s = "conv_" + i;
+      e.structure().anchor(h); // commit the path so far: keeps recording linear in depth
       boolean strided = pooling.kind() == Pooling.Kind.STRIDED_CONV && i > 0
           && pooling.after(i - 1, spec.depth());
       h = e.conv(s, h, 3, c, spec.width(), strided ? 2 : 1, !bn);

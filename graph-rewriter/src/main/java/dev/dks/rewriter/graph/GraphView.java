@@ -30,6 +30,7 @@ public final class GraphView {
   private final Map<String, java.util.LinkedHashSet<String>> consumerIndex = new HashMap<>();
   private FunctionDefLibrary library;
   private VersionDef versions;
+  private long modifications;
 
   private GraphView() {}
 
@@ -67,6 +68,15 @@ public final class GraphView {
   /** Replaces the function library. */
   public void setLibrary(FunctionDefLibrary lib) {
     this.library = lib;
+    modifications++;
+  }
+
+  /**
+   * A counter bumped by every edit (add, put, remove, prune, library change): equal counts mean
+   * an unchanged graph, so verifiers can skip work.
+   */
+  public long modificationCount() {
+    return modifications;
   }
 
   /** Number of nodes. */
@@ -105,6 +115,7 @@ public final class GraphView {
     }
     nodes.put(node.getName(), node);
     index(node);
+    modifications++;
   }
 
   /** Adds or replaces (same name, same position) a node. */
@@ -114,6 +125,7 @@ public final class GraphView {
       unindex(old);
     }
     index(node);
+    modifications++;
   }
 
   /** Removes a node (its consumers must have been rewired first, or the verifier fails). */
@@ -123,6 +135,7 @@ public final class GraphView {
       throw new NoSuchNodeException(name);
     }
     unindex(old);
+    modifications++;
   }
 
   /** Names of the nodes that read any output of {@code name}, by data or control edge. */
@@ -260,6 +273,9 @@ public final class GraphView {
     }
     for (String n : dead) {
       unindex(nodes.remove(n));
+    }
+    if (!dead.isEmpty()) {
+      modifications++;
     }
     return dead.size();
   }
