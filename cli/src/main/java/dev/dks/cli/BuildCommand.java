@@ -7,7 +7,6 @@ import dev.dks.rewriter.builder.InputShape;
 import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.builder.Pooling;
 import dev.dks.solver.solve.Method;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -22,8 +21,10 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code dks build}: builds an MLP, plain CNN or ResNet (optionally DKS/TAT-shaped) with {@link
- * ModelBuilder} and writes it as a SavedModel folder (tag {@code serve}, signature {@code
- * serving_default}: {@code input} [-1, H, W, C] float32 NHWC to {@code logits} [-1, classes]).
+ * ModelBuilder} and writes it as a serving SavedModel folder with {@link
+ * dev.dks.savedmodels.export.ServingExporter} (tag {@code serve}, signature {@code
+ * serving_default}: {@code input} [-1, H, W, C] float32 NHWC to {@code logits} [-1, classes];
+ * written atomically).
  * Prints a summary, or one JSON object with {@code --json}.
  */
 @Command(
@@ -114,14 +115,9 @@ public final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ArchitectureSpec s = spec();
-    SavedModelExport.requireWritable(out.toAbsolutePath().normalize());
+    ServingOutput.requireWritable(out);
     BuiltModel built = ModelBuilder.build(s);
-    Path written;
-    try {
-      written = SavedModelExport.export(built.model(), out);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cannot write the SavedModel to " + out + ": " + e, e);
-    }
+    Path written = ServingOutput.export(built.model(), out).dir();
     BuildReport report = new BuildReport(built, written);
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? report.json() : report.text());

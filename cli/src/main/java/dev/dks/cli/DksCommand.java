@@ -9,8 +9,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * The top command {@code dks}: holds the subcommands ({@code solve}, {@code activations}, {@code
- * build}, {@code inspect}, {@code rewrite}, {@code verify}) and the error handling shared by all of them (one {@code dks: error: ...} line on
- * stderr, exit code {@value ErrorHandler#USAGE_ERROR}).
+ * build}, {@code inspect}, {@code rewrite}, {@code verify}, {@code convert}, {@code export},
+ * {@code check-serving}) and the error handling shared by all of them (one {@code dks: error:
+ * ...} line on stderr, exit code {@value ErrorHandler#USAGE_ERROR}).
  */
 @Command(
     name = "dks",
@@ -18,7 +19,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = "Deep Kernel Shaping (DKS) and Tailored Activation Transformations (TAT).",
     subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class,
-        InspectCommand.class, RewriteCommand.class, VerifyCommand.class})
+        InspectCommand.class, RewriteCommand.class, VerifyCommand.class, ConvertCommand.class,
+        ExportCommand.class, CheckServingCommand.class})
 public final class DksCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
@@ -44,6 +46,6 @@ public final class DksCommand implements Callable<Integer> {
   public Integer call() {
     throw new ParameterException(spec.commandLine(),
         "missing subcommand: use 'dks solve', 'dks activations', 'dks build', 'dks inspect', "
-        + "'dks rewrite' or 'dks verify'");
+        + "'dks rewrite', 'dks verify', 'dks convert', 'dks export' or 'dks check-serving'");
   }
 }

@@ -2,6 +2,7 @@ package dev.dks.cli;
 
 import dev.dks.rewriter.pipeline.GraphVerificationException;
 import dev.dks.savedmodels.ModelFormatException;
+import dev.dks.savedmodels.export.ExportException;
 import dev.dks.solver.solve.ShapingException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -17,7 +18,9 @@ import picocli.CommandLine.ParseResult;
  * Bad arguments, solver errors ({@link ShapingException}, {@link IllegalArgumentException}) and
  * bad input models (unreadable or unsupported files: {@link ModelFormatException}; graphs the
  * rewrite cannot handle: {@link GraphVerificationException}; graphs TensorFlow rejects: {@link
- * TensorFlowException}; unreadable or unwritable paths: {@link UncheckedIOException}) exit with
+ * TensorFlowException}; models the serving writer refuses, e.g. a non-standard op or a variable
+ * without a value: {@link ExportException}; unreadable or unwritable paths: {@link
+ * UncheckedIOException}) exit with
  * {@value #USAGE_ERROR}; anything else is a bug and exits with {@value #INTERNAL_ERROR}.
  */
 public final class ErrorHandler implements IParameterExceptionHandler, IExecutionExceptionHandler {
@@ -39,7 +42,8 @@ public final class ErrorHandler implements IParameterExceptionHandler, IExecutio
   @Override
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
     if (ex instanceof ShapingException || ex instanceof IllegalArgumentException
-        || ex instanceof ModelFormatException || ex instanceof UncheckedIOException) {
+        || ex instanceof ModelFormatException || ex instanceof ExportException
+        || ex instanceof UncheckedIOException) {
       report(cmd.getErr(), ex.getMessage());
       return USAGE_ERROR;
     }

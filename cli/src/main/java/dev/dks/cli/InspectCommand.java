@@ -13,7 +13,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code dks inspect MODEL}: reads a SavedModel folder or a frozen {@code .pb} and prints its
+ * {@code dks inspect MODEL}: reads a model of any supported format (SavedModel folder, frozen
+ * {@code .pb}, TensorFlow.js {@code model.json}, Keras {@code .h5}) and prints its
  * signatures, node count, the op histogram of the serving path, its layers with kernel shapes,
  * activations by kind, normalizations, residual merges and concatenations, the derived structure
  * depth, warnings, and what {@code dks rewrite} would change (see {@link Inspection}).
@@ -25,14 +26,15 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     sortSynopsis = false,
     description = "Show a model's structure and what 'dks rewrite' would change.",
-    footer = {"", "MODEL is a SavedModel folder or a frozen GraphDef (.pb).", "", "Examples:",
+    footer = {"", "MODEL is a SavedModel folder, a frozen GraphDef (.pb), a TensorFlow.js graph "
+        + "or layers model (model.json) or a Keras HDF5 file (.h5).", "", "Examples:",
         "  dks inspect resnet18",
         "  dks inspect frozen_model.pb --method DKS --json"})
 public final class InspectCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "MODEL",
-      description = "SavedModel folder or frozen GraphDef (.pb).")
+      description = "SavedModel folder, frozen GraphDef (.pb), model.json or Keras .h5.")
   private Path model;
 
   @Option(names = "--method", paramLabel = "DKS|TAT", defaultValue = "TAT",

@@ -6,7 +6,6 @@ import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.RewritePass;
 import dev.dks.savedmodels.ModelReaders;
 import dev.dks.solver.init.HomogeneousMode;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,9 +22,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code dks rewrite MODEL --out DIR}: runs the DKS/TAT rewrite ({@link DksRewrite#pipeline})
- * on a SavedModel folder or frozen {@code .pb}, prints every pass's outcome and the shaping
- * solution, and writes the rewritten model as a SavedModel folder (atomically: a temporary
- * folder beside DIR, then a rename; a non-empty DIR is refused before anything runs). {@code
+ * on a model of any format {@link ModelReaders} reads (SavedModel folder, frozen {@code .pb},
+ * TensorFlow.js graph or layers {@code model.json}, Keras {@code .h5}), prints every pass's
+ * outcome and the shaping solution, and writes the rewritten model as a serving SavedModel with
+ * {@link dev.dks.savedmodels.export.ServingExporter} (atomically: a temporary folder beside DIR,
+ * then a rename; a non-empty DIR is refused before anything runs). {@code
  * --dry-run} writes nothing; {@code --list-passes} prints the passes and exits.
  */
 @Command(
@@ -36,8 +37,9 @@ import picocli.CommandLine.Spec;
     sortSynopsis = false,
     description = "Rewrite a model into a DKS/TAT network: no normalization, no (or normalized) "
         + "skips, shaped activations, DKS initialization.",
-    footer = {"", "MODEL is a SavedModel folder or a frozen GraphDef (.pb); the output is a "
-        + "SavedModel folder (tag serve).", "", "Examples:",
+    footer = {"", "MODEL is a SavedModel folder, a frozen GraphDef (.pb), a TensorFlow.js graph "
+        + "or layers model (model.json) or a Keras HDF5 file (.h5); the output is a serving "
+        + "SavedModel folder (tag serve, serving_default).", "", "Examples:",
         "  dks rewrite resnet50 --out resnet50_tat",
         "  dks rewrite frozen.pb --method DKS --activation softplus --out net_dks --json",
         "  dks rewrite resnet50 --shortcut-weight 0.5 --keep-maxpool --dry-run",
@@ -46,7 +48,7 @@ public final class RewriteCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
-      description = "SavedModel folder or frozen GraphDef (.pb).")
+      description = "SavedModel folder, frozen GraphDef (.pb), model.json or Keras .h5.")
   private Path model;
 
   @Option(names = "--out", paramLabel = "DIR",
@@ -96,7 +98,7 @@ public final class RewriteCommand implements Callable<Integer> {
 
   /** Validates, rewrites, writes, prints; returns the exit code. */
   @Override
-  public Integer call() throws IOException {
+  public Integer call() {
     shaping.validate();
     RewriteOptions options = options();
     Pipeline.Builder builder = DksRewrite.pipeline(options);
@@ -107,7 +109,8 @@ public final class RewriteCommand implements Callable<Integer> {
       return 0;
     }
     if (model == null) {
-      throw usage("missing MODEL: name a SavedModel folder or a frozen .pb");
+      throw usage("missing MODEL: name a SavedModel folder, a frozen .pb, a model.json or a "
+          + "Keras .h5");
     }
     if (out == null && !dryRun) {
       throw usage("missing --out DIR (or --dry-run to write nothing)");
@@ -117,7 +120,7 @@ public final class RewriteCommand implements Callable<Integer> {
     }
     Path target = out == null ? null : out.toAbsolutePath().normalize();
     if (target != null && !dryRun) {
-      SavedModelExport.requireWritable(target);
+      ServingOutput.requireWritable(target);
     }
     if (!skip.isEmpty()) {
       builder.skip(skip.toArray(String[]::new));
@@ -130,12 +133,7 @@ public final class RewriteCommand implements Callable<Integer> {
     Pipeline.Result result = pipeline.run(loaded.model());
     Path written = null;
     if (!dryRun) {
-      try {
-        written = SavedModelExport.export(result.model(), target);
-      } catch (IOException e) {
-        throw new IllegalArgumentException("cannot write the SavedModel to " + target + ": " + e,
-            e);
-      }
+      written = ServingOutput.export(result.model(), target).dir();
     }
     RewriteReport report = new RewriteReport(loaded, options, pipeline.passes(), result,
         written, dryRun);

@@ -54,7 +54,8 @@ import picocli.CommandLine.Spec;
     sortSynopsis = false,
     description = "Check a shaped model's kernel at initialization: measured vs predicted q and "
         + "c per layer; exit 1 beyond the tolerance.",
-    footer = {"", "MODEL is a SavedModel folder or a frozen GraphDef (.pb). Use the --method, "
+    footer = {"", "MODEL is a SavedModel folder, a frozen GraphDef (.pb), a TensorFlow.js "
+        + "model.json or a Keras .h5. Use the --method, "
         + "--activation and target options the model was shaped with.", "", "Examples:",
         "  dks verify resnet50_tat",
         "  dks verify mlp_dks --method DKS --activation tanh --json"})
@@ -65,7 +66,7 @@ public final class VerifyCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "MODEL",
-      description = "SavedModel folder or frozen GraphDef (.pb).")
+      description = "SavedModel folder, frozen GraphDef (.pb), model.json or Keras .h5.")
   private Path model;
 
   @Mixin private ShapingFlags shaping;

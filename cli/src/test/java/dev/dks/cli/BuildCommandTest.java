@@ -58,6 +58,8 @@ class BuildCommandTest {
       assertEquals("logits:0", sig.getOutputsOrThrow("logits").getName());
       for (NodeDef n : b.metaGraphDef().getGraphDef().getNodeList()) {
         assertFalse(n.getOp().equals("VarHandleOp"), n.getName());
+        // the serving exporter writes the graph, not a session's: no value-setting ops
+        assertFalse(n.getName().startsWith("dks_assign"), n.getName());
       }
       TFloat32 y = (TFloat32) r.get("logits").orElseThrow();
       float[] out = new float[(int) y.shape().size()];
@@ -88,6 +90,8 @@ class BuildCommandTest {
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of(out), s.toList(), "no temporary folder left beside the output");
     }
+    Cli check = Cli.run("check-serving", out.toString());
+    assertEquals(0, check.code(), check.out() + check.err());
 
     float[] zeros = new float[2 * 32 * 32 * 3];
     float[] y0 = serve(out, zeros, 2, 32, 32, 3);

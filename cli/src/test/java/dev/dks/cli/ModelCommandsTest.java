@@ -16,6 +16,7 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.savedmodels.SavedModelReader;
+import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.solver.solve.Method;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,7 +50,8 @@ class ModelCommandsTest {
         .batchNorm(true).input("32x32x3").build());
     fusedBatchNorms = (int) b.model().graph().getNodeList().stream()
         .filter(n -> n.getOp().equals("FusedBatchNormV3")).count();
-    resnet = SavedModelExport.export(b.model(), shared.resolve("resnet18"));
+    resnet = shared.resolve("resnet18").toAbsolutePath();
+    ServingExporter.export(b.model(), resnet);
   }
 
   private static JsonNode parse(String s) throws IOException {
@@ -245,7 +247,8 @@ class ModelCommandsTest {
       vars.put(key, TensorProtos.ofFloats(TensorProtos.shape(vars.get(key)), k));
       m = m.with(m.graph(), vars);
     }
-    return SavedModelExport.export(m, dir);
+    ServingExporter.export(m, dir);
+    return dir.toAbsolutePath();
   }
 
   @Test
