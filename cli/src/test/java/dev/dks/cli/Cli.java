@@ -1,5 +1,9 @@
 package dev.dks.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -33,6 +37,20 @@ record Cli(int code, String out, String err) {
       return new ObjectMapper().readTree(r.out());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Asserts that {@code r} is a refusal: exit 2 and one stderr line, {@code dks: error: ...}
+   * without a stack trace, holding every fragment.
+   */
+  static void assertOneErrorLine(Cli r, String... fragments) {
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("dks: error: "), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+    for (String f : fragments) {
+      assertTrue(r.err().contains(f), "expected '" + f + "' in " + r.err());
     }
   }
 }

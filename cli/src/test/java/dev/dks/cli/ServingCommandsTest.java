@@ -1,5 +1,6 @@
 package dev.dks.cli;
 
+import static dev.dks.cli.Cli.assertOneErrorLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -409,16 +410,6 @@ class ServingCommandsTest {
     assertEquals(1, r.err().lines().count(), r.err());
     assertTrue(r.err().startsWith("dks: check-serving failed: "), r.err());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("FAIL: ")), r.out());
-    for (String f : fragments) {
-      assertTrue(r.err().contains(f), "expected '" + f + "' in " + r.err());
-    }
-  }
-
-  private static void assertOneErrorLine(Cli r, String... fragments) {
-    assertEquals(2, r.code(), r.out() + r.err());
-    assertEquals(1, r.err().lines().count(), r.err());
-    assertTrue(r.err().startsWith("dks: error: "), r.err());
-    assertFalse(r.err().contains("\tat "), r.err());
     for (String f : fragments) {
       assertTrue(r.err().contains(f), "expected '" + f + "' in " + r.err());
     }

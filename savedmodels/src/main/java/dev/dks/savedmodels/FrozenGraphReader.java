@@ -1,5 +1,8 @@
 package dev.dks.savedmodels;
 
+import static dev.dks.savedmodels.ReaderMessages.abbreviate;
+import static dev.dks.savedmodels.ReaderMessages.firstLine;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
@@ -246,18 +249,5 @@ public final class FrozenGraphReader {
       d.add("'" + n + "' (" + view.get(n).getOp() + ")");
     }
     return abbreviate(d);
-  }
-
-  private static String abbreviate(List<String> items) {
-    if (items.size() <= 10) {
-      return String.join(", ", items);
-    }
-    return String.join(", ", items.subList(0, 10)) + " and " + (items.size() - 10) + " more";
-  }
-
-  private static String firstLine(Exception e) {
-    String m = String.valueOf(e.getMessage()).strip();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl).strip();
   }
 }

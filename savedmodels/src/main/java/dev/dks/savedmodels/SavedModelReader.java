@@ -1,5 +1,7 @@
 package dev.dks.savedmodels;
 
+import static dev.dks.savedmodels.ReaderMessages.firstLine;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import dev.dks.rewriter.graph.GraphImport;
@@ -531,12 +533,6 @@ public final class SavedModelReader {
         warnings.add("variable '" + n.getName() + "' has no value");
       }
     }
-  }
-
-  private static String firstLine(Exception e) {
-    String m = String.valueOf(e.getMessage()).strip();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl).strip();
   }
 
   private static void deleteQuietly(Path dir) {

@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.DataType;
@@ -191,11 +190,7 @@ class FrozenGraphReaderTest {
   /** The real frozen CIFAR model of the shared folder reads and runs. */
   @Test
   void realFrozenCifarModel() {
-    Path pb = ModelRuns.modelsDir().resolve("frozen_mlnet_cifar_model/frozen_model.pb");
-    if (!Files.isRegularFile(pb) && System.getenv("DKS_REQUIRE_SHARED") != null) {
-      throw new AssertionError(pb + " is missing but DKS_REQUIRE_SHARED is set");
-    }
-    Assumptions.assumeTrue(Files.isRegularFile(pb), "skipped: " + pb + " is missing");
+    Path pb = TestAssets.sharedModel("frozen_mlnet_cifar_model/frozen_model.pb");
     ModelReaders.Loaded l = ModelReaders.readDetailed(pb);
     assertEquals(ModelReaders.Format.FROZEN_GRAPH, l.format());
     Signature s = l.model().signatures().get(0);

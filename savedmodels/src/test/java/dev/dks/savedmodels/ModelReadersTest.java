@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dks.savedmodels.assets.SharedAssets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ class ModelReadersTest {
 
   @Test
   void savedModelFolderGoesToTheSavedModelReader() {
-    Path dir = ModelRuns.modelsDir().resolve("tfserving_half_plus_two_cpu");
+    Path dir = SharedAssets.sharedModelsDir().resolve("tfserving_half_plus_two_cpu");
     Assumptions.assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is missing");
     ModelReaders.Loaded l = ModelReaders.readDetailed(dir);
     assertEquals(ModelReaders.Format.SAVED_MODEL, l.format());

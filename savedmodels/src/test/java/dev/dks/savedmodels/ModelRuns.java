@@ -8,9 +8,6 @@ import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorSpec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,25 +27,9 @@ import org.tensorflow.proto.FloatList;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 
-/** Test helpers: the shared model folder, random feeds, running originals and rebuilt models. */
+/** Test helpers: random feeds, running originals and rebuilt models. */
 final class ModelRuns {
   private ModelRuns() {}
-
-  /** {@code shared/models} beside the repository (searched upwards from the working folder). */
-  static Path modelsDir() {
-    String prop = System.getProperty("dks.shared.models");
-    if (prop != null) {
-      return Paths.get(prop);
-    }
-    Path p = Paths.get("").toAbsolutePath();
-    for (int i = 0; i < 4 && p != null; i++, p = p.getParent()) {
-      Path c = p.resolve("shared").resolve("models");
-      if (Files.isDirectory(c)) {
-        return c;
-      }
-    }
-    return Paths.get("..", "..", "shared", "models").toAbsolutePath().normalize();
-  }
 
   /** Random values for every input of {@code s}; -1 dimensions become {@code batch}. */
   static Map<String, TensorProto> randomFeeds(Signature s, Random rnd, int batch) {

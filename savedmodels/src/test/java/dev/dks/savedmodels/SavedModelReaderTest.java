@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,14 +35,7 @@ class SavedModelReaderTest {
       "VarHandleOp", "ReadVariableOp");
 
   private static Path model(String name) {
-    Path dir = ModelRuns.modelsDir().resolve(name);
-    if (!Files.isDirectory(dir) && System.getenv("DKS_REQUIRE_SHARED") != null) {
-      throw new AssertionError(dir + " is missing but DKS_REQUIRE_SHARED is set (CI): "
-          + "../shared/models must be beside the checkout");
-    }
-    Assumptions.assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is missing (the shared"
-        + " models folder is not beside the repository)");
-    return dir;
+    return TestAssets.sharedModel(name);
   }
 
   /**

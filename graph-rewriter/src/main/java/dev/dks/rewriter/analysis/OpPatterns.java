@@ -174,32 +174,22 @@ final class OpPatterns {
 
   /** True when t is x or computed from x within {@code depth} ops. */
   boolean dependsOnWithin(TensorName t, TensorName x, int depth) {
-    if (t.equals(x)) {
-      return true;
-    }
-    if (depth == 0) {
-      return false;
-    }
-    Optional<NodeDef> n = producer(t);
-    if (n.isEmpty()) {
-      return false;
-    }
-    for (String in : n.get().getInputList()) {
-      if (!in.startsWith("^") && dependsOnWithin(TensorName.parse(in), x, depth - 1)) {
-        return true;
-      }
-    }
-    return false;
+    return walk(t, x, depth, null);
   }
 
   /** The nodes on the paths from x (exclusive) to t (inclusive), within depth ops. */
   List<String> nodesBetween(TensorName t, TensorName x, int depth) {
     Set<String> out = new LinkedHashSet<>();
-    collect(t, x, depth, out);
+    walk(t, x, depth, out);
     return new ArrayList<>(out);
   }
 
-  private boolean collect(TensorName t, TensorName x, int depth, Set<String> out) {
+  /**
+   * True when t is x or computed from x within {@code depth} ops (data inputs only). With {@code
+   * out} null it stops at the first path found; else it follows every path and adds the nodes on
+   * them to {@code out}, inputs before consumers.
+   */
+  private boolean walk(TensorName t, TensorName x, int depth, Set<String> out) {
     if (t.equals(x)) {
       return true;
     }
@@ -212,8 +202,11 @@ final class OpPatterns {
     }
     boolean any = false;
     for (String in : n.get().getInputList()) {
-      if (!in.startsWith("^") && collect(TensorName.parse(in), x, depth - 1, out)) {
+      if (!in.startsWith("^") && walk(TensorName.parse(in), x, depth - 1, out)) {
         any = true;
+        if (out == null) {
+          return true;
+        }
       }
     }
     if (any) {

@@ -133,7 +133,7 @@ public final class ModelBuilder {
 
   private TensorName mlp(TensorName x) {
     long in = spec.input().size();
-    TensorName h = e.reshape("flatten", x, new int[] {-1, Math.toIntExact(in)});
+    TensorName h = e.reshape("flatten", x, new long[] {-1, in});
     for (int i = 0; i < spec.depth(); i++) {
       String s = "dense_" + i;
       e.structure().anchor(h); // commit the path so far: keeps recording linear in depth

@@ -2,6 +2,7 @@ package dev.dks.rewriter.builder;
 
 import dev.dks.rewriter.activation.ActivationEmitter;
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.LayerNodes;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.OpRegistry;
 import dev.dks.rewriter.graph.TensorName;
@@ -19,14 +20,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tensorflow.Graph;
-import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
-import org.tensorflow.proto.VersionDef;
 
 /**
  * Emits layers as NodeDefs into a {@link GraphView} (NHWC, float32, HWIO conv kernels, {@code
@@ -39,7 +36,6 @@ final class NetEmitter {
   static final float BN_EPSILON = 1.001e-5f;
 
   private static final DataType F = DataType.DT_FLOAT;
-  private static volatile VersionDef runtimeVersions;
 
   private final GraphView graph;
   private final Map<String, TensorProto> variables = new LinkedHashMap<>();
@@ -55,7 +51,8 @@ final class NetEmitter {
 
   NetEmitter(long seed) {
     this.seed = seed;
-    this.graph = GraphView.of(GraphDef.newBuilder().setVersions(versions()).build());
+    this.graph = GraphView.of(GraphDef.newBuilder().setVersions(OpRegistry.runtimeVersions())
+        .build());
   }
 
   StructureRecorder structure() {
@@ -72,8 +69,7 @@ final class NetEmitter {
 
   /** The float32 Placeholder {@code name} of shape {@code shape} (-1 = any). */
   TensorName placeholder(String name, long[] shape) {
-    TensorName t = add(Nodes.op("Placeholder", name).type("dtype", F)
-        .attr("shape", shapeAttr(shape)).build());
+    TensorName t = add(LayerNodes.placeholder(name, shape));
     structure = new StructureRecorder(t);
     return t;
   }
@@ -102,9 +98,8 @@ final class NetEmitter {
     long[] shape = {k, k, in, out};
     List<String> vars = new ArrayList<>();
     TensorName w = variable(scope + "/kernel", shape, sampleKernel(shape), vars);
-    TensorName y = add(Nodes.op("Conv2D", scope + "/Conv2D").input(x).input(w).type("T", F)
-        .attr("strides", ints(1, stride, stride, 1)).attr("padding", "SAME")
-        .attr("data_format", "NHWC").build());
+    TensorName y = add(LayerNodes.conv2d(scope + "/Conv2D", x, w, new int[] {stride, stride},
+        "SAME").build());
     if (bias) {
       y = biasAdd(scope, y, out, vars);
     }
@@ -128,14 +123,12 @@ final class NetEmitter {
     TensorName beta = variable(scope + "/beta", shape, zeros, vars);
     TensorName mean = variable(scope + "/moving_mean", shape, zeros, vars);
     TensorName var = variable(scope + "/moving_variance", shape, ones, vars);
-    TensorName in = flat ? reshape(scope + "/to_4d", x, new int[] {-1, 1, 1, (int) channels}) : x;
-    TensorName y = add(Nodes.op("FusedBatchNormV3", scope + "/FusedBatchNormV3").input(in)
-        .input(gamma).input(beta).input(mean).input(var).type("T", F).type("U", F)
-        .attr("epsilon", BN_EPSILON).attr("data_format", "NHWC")
-        .attr("is_training", AttrValue.newBuilder().setB(false).build()).build());
+    TensorName in = flat ? reshape(scope + "/to_4d", x, new long[] {-1, 1, 1, channels}) : x;
+    TensorName y = add(LayerNodes.fusedBatchNorm(scope + "/FusedBatchNormV3", in, gamma, beta,
+        mean, var, BN_EPSILON));
     structure.same(in, y);
     if (flat) {
-      y = reshape(scope + "/to_2d", y, new int[] {-1, (int) channels});
+      y = reshape(scope + "/to_2d", y, new long[] {-1, channels});
     }
     layers.add(new LayerInfo(scope, LayerInfo.Kind.BATCH_NORM, vars, y));
     return y;
@@ -153,9 +146,8 @@ final class NetEmitter {
 
   /** MaxPool or AvgPool {@code k x k}, stride {@code s}, SAME padding, NHWC. */
   TensorName pool(String op, String scope, TensorName x, int k, int s) {
-    TensorName y = add(Nodes.op(op, scope + "/" + op).input(x).type("T", F)
-        .attr("ksize", ints(1, k, k, 1)).attr("strides", ints(1, s, s, 1))
-        .attr("padding", "SAME").attr("data_format", "NHWC").build());
+    TensorName y = add(LayerNodes.pool(op, scope + "/" + op, x, new int[] {k, k},
+        new int[] {s, s}, "SAME"));
     structure.same(x, y);
     layers.add(new LayerInfo(scope, LayerInfo.Kind.POOL, List.of(), y));
     return y;
@@ -163,20 +155,18 @@ final class NetEmitter {
 
   /** Global average pooling: Mean over axes [1, 2] (int32 Const), keep_dims false. */
   TensorName globalMean(String scope, TensorName x) {
-    TensorName axes = add(Nodes.constant(scope + "/reduction_indices", int32(new int[] {1, 2})));
-    TensorName y = add(Nodes.op("Mean", scope + "/Mean").input(x).input(axes).type("T", F)
-        .type("Tidx", DataType.DT_INT32)
-        .attr("keep_dims", AttrValue.newBuilder().setB(false).build()).build());
+    TensorName axes = add(Nodes.constant(scope + "/reduction_indices",
+        LayerNodes.int32Vector(1, 2)));
+    TensorName y = add(LayerNodes.reduce("Mean", scope + "/Mean", x, axes, false));
     structure.same(x, y);
     layers.add(new LayerInfo(scope, LayerInfo.Kind.POOL, List.of(), y));
     return y;
   }
 
   /** Reshape to {@code shape} (an int32 Const). */
-  TensorName reshape(String scope, TensorName x, int[] shape) {
-    TensorName s = add(Nodes.constant(scope + "/shape", int32(shape)));
-    TensorName y = add(Nodes.op("Reshape", scope + "/Reshape").input(x).input(s).type("T", F)
-        .type("Tshape", DataType.DT_INT32).build());
+  TensorName reshape(String scope, TensorName x, long[] shape) {
+    TensorName s = add(Nodes.constant(scope + "/shape", LayerNodes.int32Vector(shape)));
+    TensorName y = add(LayerNodes.reshape(scope + "/Reshape", x, s));
     structure.same(x, y);
     return y;
   }
@@ -284,7 +274,7 @@ final class NetEmitter {
       }
     }
     return GraphDef.newBuilder().addAllNode(ordered).setLibrary(graph.library())
-        .setVersions(versions()).build();
+        .setVersions(OpRegistry.runtimeVersions()).build();
   }
 
   /** Structure from the input to {@code output}. */
@@ -295,8 +285,7 @@ final class NetEmitter {
   private TensorName biasAdd(String scope, TensorName y, long out, List<String> vars) {
     TensorName b = variable(scope + "/bias", new long[] {out},
         new float[Math.toIntExact(out)], vars);
-    return add(Nodes.op("BiasAdd", scope + "/BiasAdd").input(y).input(b).type("T", F)
-        .attr("data_format", "NHWC").build());
+    return add(LayerNodes.biasAdd(scope + "/BiasAdd", y, b));
   }
 
   /** SUO (dense) or Delta-orthogonal (conv) kernel, seeded by seed + weight-layer index. */
@@ -306,49 +295,14 @@ final class NetEmitter {
 
   /** A VariableV2 with its initial value, read through an Identity {@code name/read}. */
   private TensorName variable(String name, long[] shape, float[] values, List<String> vars) {
-    add(Nodes.op("VariableV2", name).type("dtype", F).attr("shape", shapeAttr(shape))
-        .attr("container", "").attr("shared_name", "").build());
+    add(LayerNodes.variable(name, shape));
     variables.put(name, TensorProtos.ofFloats(shape, values));
     vars.add(name);
-    return add(Nodes.op("Identity", name + "/read").input(name).type("T", F).build());
+    return add(LayerNodes.read(name));
   }
 
   private TensorName add(NodeDef n) {
     graph.add(n);
     return TensorName.of(n.getName());
-  }
-
-  private static AttrValue shapeAttr(long[] shape) {
-    return AttrValue.newBuilder().setShape(TensorProtos.shapeProto(shape)).build();
-  }
-
-  private static AttrValue ints(long... v) {
-    AttrValue.ListValue.Builder l = AttrValue.ListValue.newBuilder();
-    for (long x : v) {
-      l.addI(x);
-    }
-    return AttrValue.newBuilder().setList(l).build();
-  }
-
-  private static TensorProto int32(int[] values) {
-    TensorProto.Builder t = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .setTensorShape(TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
-    for (int v : values) {
-      t.addIntVal(v);
-    }
-    return t.build();
-  }
-
-  /** The GraphDef versions the loaded runtime writes (an empty TF Graph's), cached. */
-  private static VersionDef versions() {
-    VersionDef v = runtimeVersions;
-    if (v == null) {
-      try (Graph g = new Graph()) {
-        v = g.toGraphDef().getVersions();
-      }
-      runtimeVersions = v;
-    }
-    return v;
   }
 }

@@ -3,11 +3,13 @@ package dev.dks.rewriter.graph;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.tensorflow.Graph;
 import org.tensorflow.TensorFlow;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.OpList;
+import org.tensorflow.proto.VersionDef;
 
 /**
  * The op definitions registered in the loaded TensorFlow runtime ({@code
@@ -16,6 +18,7 @@ import org.tensorflow.proto.OpList;
  */
 public final class OpRegistry {
   private static volatile OpRegistry instance;
+  private static volatile VersionDef runtimeVersions;
 
   private final Map<String, OpDef> ops;
 
@@ -39,6 +42,21 @@ public final class OpRegistry {
       }
     }
     return r;
+  }
+
+  /**
+   * The GraphDef versions the loaded runtime writes (an empty TF Graph's), cached: what a graph
+   * built by hand declares.
+   */
+  public static VersionDef runtimeVersions() {
+    VersionDef v = runtimeVersions;
+    if (v == null) {
+      try (Graph g = new Graph()) {
+        v = g.toGraphDef().getVersions();
+      }
+      runtimeVersions = v;
+    }
+    return v;
   }
 
   /** The definition of {@code op}, if registered. */

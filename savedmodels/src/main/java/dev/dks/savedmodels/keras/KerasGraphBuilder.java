@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dks.rewriter.activation.ActivationEmitter;
 import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.LayerNodes;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.OpRegistry;
 import dev.dks.rewriter.graph.TensorName;
@@ -31,8 +32,6 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
-import org.tensorflow.proto.VersionDef;
 
 /**
  * Builds a TF1 inference graph at NodeDef level (NHWC, float32) from a {@link KerasConfig} and the
@@ -60,7 +59,6 @@ final class KerasGraphBuilder {
   static final float MIN_FUSED_EPSILON = 1.001e-5f;
 
   private static final DataType F = DataType.DT_FLOAT;
-  private static volatile VersionDef runtimeVersions;
 
   /** A tensor and its static shape (-1 = unknown). */
   private record Value(TensorName t, long[] shape) {
@@ -73,8 +71,8 @@ final class KerasGraphBuilder {
     }
   }
 
-  private final GraphView graph = GraphView.of(GraphDef.newBuilder().setVersions(versions())
-      .build());
+  private final GraphView graph = GraphView.of(GraphDef.newBuilder()
+      .setVersions(OpRegistry.runtimeVersions()).build());
   private final Map<String, TensorProto> variables = new LinkedHashMap<>();
   private final Map<String, List<KerasWeight>> weights;
   /** Variable reads made so far, by variable name (shared layers reuse them). */
@@ -265,8 +263,7 @@ final class KerasGraphBuilder {
       throw new ModelFormatException(l.describe() + " has a scalar input shape");
     }
     shape[0] = -1;
-    TensorName t = add(Nodes.op("Placeholder", scope).type("dtype", F)
-        .attr("shape", shapeAttr(shape)).build());
+    TensorName t = add(LayerNodes.placeholder(scope, shape));
     inputSpecs.put(l.name(), new TensorSpec(t, F, shape.clone()));
     return new Value(t, shape);
   }
@@ -279,92 +276,88 @@ final class KerasGraphBuilder {
       throw new ModelFormatException(l.describe() + ": grouped convolution (groups=" + groups
           + ") is not supported");
     }
-    int[] k = pair(l, "kernel_size", null);
-    int[] s = pair(l, "strides", new int[] {1, 1});
-    int[] d = pair(l, "dilation_rate", new int[] {1, 1});
-    String pad = padding(l);
+    ConvWindow win = ConvWindow.of(l);
     long filters = c.path("filters").asLong(-1);
-    boolean bias = c.path("use_bias").asBoolean(true);
-    Map<String, KerasWeight> w = weightsOf(l, bias ? List.of("kernel", "bias")
-        : List.of("kernel"));
+    Map<String, KerasWeight> w = weightsOf(l, withBias(l, "kernel"));
     long cin = x.last();
     KerasWeight kw = w.get("kernel");
-    expectShape(l, kw, k[0], k[1], cin, filters);
+    expectShape(l, kw, win.k()[0], win.k()[1], cin, filters);
     TensorName kernel = variable(vscope, "kernel", kw);
-    TensorName y = add(Nodes.op("Conv2D", scope + "/Conv2D").input(x.t()).input(kernel)
-        .type("T", F).attr("strides", ints(1, s[0], s[1], 1)).attr("padding", pad)
-        .attr("data_format", "NHWC").attr("dilations", ints(1, d[0], d[1], 1)).build());
-    long out = kw.shape()[3];
-    if (bias) {
-      y = biasAdd(l, scope, vscope, y, w.get("bias"), out);
-    }
-    long[] shape = {x.shape()[0], outDim(x.shape()[1], k[0], s[0], d[0], pad),
-        outDim(x.shape()[2], k[1], s[1], d[1], pad), out};
-    return activation(l, scope, new Value(y, shape), c.get("activation"));
+    TensorName y = add(LayerNodes.conv2d(scope + "/Conv2D", x.t(), kernel, win.s(), win.pad())
+        .attr("dilations", LayerNodes.ints(1, win.d()[0], win.d()[1], 1)).build());
+    return convOutput(l, scope, vscope, x, win, y, w.get("bias"), kw.shape()[3]);
   }
 
   private Value depthwise(Layer l, String scope, String vscope, Value x) {
     requireRank(l, x, 4);
     JsonNode c = l.config();
-    int[] k = pair(l, "kernel_size", null);
-    int[] s = pair(l, "strides", new int[] {1, 1});
-    int[] d = pair(l, "dilation_rate", new int[] {1, 1});
-    String pad = padding(l);
+    ConvWindow win = ConvWindow.of(l);
     long mult = c.path("depth_multiplier").asLong(1);
-    boolean bias = c.path("use_bias").asBoolean(true);
-    Map<String, KerasWeight> w = weightsOf(l, bias ? List.of("depthwise_kernel", "bias")
-        : List.of("depthwise_kernel"));
+    Map<String, KerasWeight> w = weightsOf(l, withBias(l, "depthwise_kernel"));
     KerasWeight kw = w.get("depthwise_kernel");
-    expectShape(l, kw, k[0], k[1], x.last(), mult);
-    TensorName y = depthwiseOp(scope, x.t(), variable(vscope, "depthwise_kernel", kw), s, d,
-        pad);
-    long out = kw.shape()[2] * kw.shape()[3];
-    if (bias) {
-      y = biasAdd(l, scope, vscope, y, w.get("bias"), out);
-    }
-    long[] shape = {x.shape()[0], outDim(x.shape()[1], k[0], s[0], d[0], pad),
-        outDim(x.shape()[2], k[1], s[1], d[1], pad), out};
-    return activation(l, scope, new Value(y, shape), c.get("activation"));
+    expectShape(l, kw, win.k()[0], win.k()[1], x.last(), mult);
+    TensorName y = depthwiseOp(scope, x.t(), variable(vscope, "depthwise_kernel", kw), win);
+    return convOutput(l, scope, vscope, x, win, y, w.get("bias"), kw.shape()[2] * kw.shape()[3]);
   }
 
   private Value separable(Layer l, String scope, String vscope, Value x) {
     requireRank(l, x, 4);
     JsonNode c = l.config();
-    int[] k = pair(l, "kernel_size", null);
-    int[] s = pair(l, "strides", new int[] {1, 1});
-    int[] d = pair(l, "dilation_rate", new int[] {1, 1});
-    String pad = padding(l);
+    ConvWindow win = ConvWindow.of(l);
     long mult = c.path("depth_multiplier").asLong(1);
     long filters = c.path("filters").asLong(-1);
-    boolean bias = c.path("use_bias").asBoolean(true);
-    Map<String, KerasWeight> w = weightsOf(l, bias
-        ? List.of("depthwise_kernel", "pointwise_kernel", "bias")
-        : List.of("depthwise_kernel", "pointwise_kernel"));
+    Map<String, KerasWeight> w = weightsOf(l, withBias(l, "depthwise_kernel",
+        "pointwise_kernel"));
     KerasWeight dw = w.get("depthwise_kernel");
-    expectShape(l, dw, k[0], k[1], x.last(), mult);
+    expectShape(l, dw, win.k()[0], win.k()[1], x.last(), mult);
     long mid = dw.shape()[2] * dw.shape()[3];
     KerasWeight pw = w.get("pointwise_kernel");
     expectShape(l, pw, 1, 1, mid, filters);
-    TensorName y = depthwiseOp(scope, x.t(), variable(vscope, "depthwise_kernel", dw), s, d,
-        pad);
-    y = add(Nodes.op("Conv2D", scope + "/pointwise/Conv2D").input(y)
-        .input(variable(vscope, "pointwise_kernel", pw)).type("T", F)
-        .attr("strides", ints(1, 1, 1, 1)).attr("padding", "VALID")
-        .attr("data_format", "NHWC").build());
-    long out = pw.shape()[3];
-    if (bias) {
-      y = biasAdd(l, scope, vscope, y, w.get("bias"), out);
-    }
-    long[] shape = {x.shape()[0], outDim(x.shape()[1], k[0], s[0], d[0], pad),
-        outDim(x.shape()[2], k[1], s[1], d[1], pad), out};
-    return activation(l, scope, new Value(y, shape), c.get("activation"));
+    TensorName y = depthwiseOp(scope, x.t(), variable(vscope, "depthwise_kernel", dw), win);
+    y = add(LayerNodes.conv2d(scope + "/pointwise/Conv2D", y,
+        variable(vscope, "pointwise_kernel", pw), new int[] {1, 1}, "VALID").build());
+    return convOutput(l, scope, vscope, x, win, y, w.get("bias"), pw.shape()[3]);
   }
 
-  private TensorName depthwiseOp(String scope, TensorName x, TensorName kernel, int[] s,
-      int[] d, String pad) {
+  /** A convolution layer's kernel size, strides, dilation rate and padding, from its config. */
+  private record ConvWindow(int[] k, int[] s, int[] d, String pad) {
+    static ConvWindow of(Layer l) {
+      return new ConvWindow(pair(l, "kernel_size", null), pair(l, "strides", new int[] {1, 1}),
+          pair(l, "dilation_rate", new int[] {1, 1}), padding(l));
+    }
+
+    /** The NHWC output shape on an input of shape {@code in}, with {@code out} channels. */
+    long[] outShape(long[] in, long out) {
+      return new long[] {in[0], outDim(in[1], k[0], s[0], d[0], pad),
+          outDim(in[2], k[1], s[1], d[1], pad), out};
+    }
+  }
+
+  /** The weight roles of a layer, with "bias" appended when its config uses one (the default). */
+  private static List<String> withBias(Layer l, String... roles) {
+    List<String> r = new ArrayList<>(List.of(roles));
+    if (l.config().path("use_bias").asBoolean(true)) {
+      r.add("bias");
+    }
+    return r;
+  }
+
+  /**
+   * A convolution's output: {@code y} plus {@code bias} (when the layer has one), then the layer's
+   * activation.
+   */
+  private Value convOutput(Layer l, String scope, String vscope, Value x, ConvWindow win,
+      TensorName y, KerasWeight bias, long out) {
+    TensorName z = bias == null ? y : biasAdd(l, scope, vscope, y, bias, out);
+    return activation(l, scope, new Value(z, win.outShape(x.shape(), out)),
+        l.config().get("activation"));
+  }
+
+  private TensorName depthwiseOp(String scope, TensorName x, TensorName kernel, ConvWindow win) {
     return add(Nodes.op("DepthwiseConv2dNative", scope + "/depthwise").input(x).input(kernel)
-        .type("T", F).attr("strides", ints(1, s[0], s[1], 1)).attr("padding", pad)
-        .attr("data_format", "NHWC").attr("dilations", ints(1, d[0], d[1], 1)).build());
+        .type("T", F).attr("strides", LayerNodes.ints(1, win.s()[0], win.s()[1], 1))
+        .attr("padding", win.pad()).attr("data_format", "NHWC")
+        .attr("dilations", LayerNodes.ints(1, win.d()[0], win.d()[1], 1)).build());
   }
 
   private Value dense(Layer l, String scope, String vscope, Value x) {
@@ -374,9 +367,7 @@ final class KerasGraphBuilder {
     }
     JsonNode c = l.config();
     long units = c.path("units").asLong(-1);
-    boolean bias = c.path("use_bias").asBoolean(true);
-    Map<String, KerasWeight> w = weightsOf(l, bias ? List.of("kernel", "bias")
-        : List.of("kernel"));
+    Map<String, KerasWeight> w = weightsOf(l, withBias(l, "kernel"));
     KerasWeight kw = w.get("kernel");
     expectShape(l, kw, x.last(), units);
     long out = kw.shape()[1];
@@ -387,7 +378,7 @@ final class KerasGraphBuilder {
     }
     TensorName y = add(Nodes.op("MatMul", scope + "/MatMul").input(in)
         .input(variable(vscope, "kernel", kw)).type("T", F).build());
-    if (bias) {
+    if (w.containsKey("bias")) {
       y = biasAdd(l, scope, vscope, y, w.get("bias"), out);
     }
     long[] shape = x.shape().clone();
@@ -443,11 +434,8 @@ final class KerasGraphBuilder {
     boolean reshape = rank != 4;
     TensorName in = reshape ? reshape(scope + "/to_4d", x.t(), new long[] {-1, 1, 1, ch})
         : x.t();
-    TensorName y = add(Nodes.op("FusedBatchNormV3", scope + "/FusedBatchNormV3").input(in)
-        .input(gamma).input(beta).input(mean).input(var).type("T", F).type("U", F)
-        .attr("epsilon", (float) Math.max(eps, MIN_FUSED_EPSILON))
-        .attr("data_format", "NHWC")
-        .attr("is_training", AttrValue.newBuilder().setB(false).build()).build());
+    TensorName y = add(LayerNodes.fusedBatchNorm(scope + "/FusedBatchNormV3", in, gamma, beta,
+        mean, var, (float) Math.max(eps, MIN_FUSED_EPSILON)));
     if (reshape) {
       y = reshape(scope + "/to_nd", y, batchless(l, x.shape()));
     }
@@ -638,7 +626,7 @@ final class KerasGraphBuilder {
       }
       shape[a] = shape[a] < 0 || v.shape()[a] < 0 ? -1 : shape[a] + v.shape()[a];
     }
-    TensorName ax = add(Nodes.constant(scope + "/axis", int32Scalar(a)));
+    TensorName ax = add(Nodes.constant(scope + "/axis", LayerNodes.int32Scalar(a)));
     Nodes.Builder b = Nodes.op("ConcatV2", scope + "/concat");
     in.forEach(v -> b.input(v.t()));
     TensorName y = add(b.input(ax).type("T", F).type("Tidx", DataType.DT_INT32)
@@ -667,7 +655,7 @@ final class KerasGraphBuilder {
     } else {
       throw new ModelFormatException(l.describe() + ": cannot read padding " + p);
     }
-    TensorProto paddings = int32Matrix(new long[][] {{0, 0}, pads[0], pads[1], {0, 0}});
+    TensorProto paddings = LayerNodes.int32Matrix(new long[][] {{0, 0}, pads[0], pads[1], {0, 0}});
     TensorName pc = add(Nodes.constant(scope + "/paddings", paddings));
     TensorName y = add(Nodes.op("Pad", scope + "/Pad").input(x.t()).input(pc).type("T", F)
         .type("Tpaddings", DataType.DT_INT32).build());
@@ -682,9 +670,7 @@ final class KerasGraphBuilder {
     int[] k = pair(l, "pool_size", new int[] {2, 2});
     int[] s = pair(l, "strides", k);
     String pad = padding(l);
-    TensorName y = add(Nodes.op(op, scope + "/" + op).input(x.t()).type("T", F)
-        .attr("ksize", ints(1, k[0], k[1], 1)).attr("strides", ints(1, s[0], s[1], 1))
-        .attr("padding", pad).attr("data_format", "NHWC").build());
+    TensorName y = add(LayerNodes.pool(op, scope + "/" + op, x.t(), k, s, pad));
     long[] shape = {x.shape()[0], outDim(x.shape()[1], k[0], s[0], 1, pad),
         outDim(x.shape()[2], k[1], s[1], 1, pad), x.last()};
     return new Value(y, shape);
@@ -694,10 +680,8 @@ final class KerasGraphBuilder {
     requireRank(l, x, 4);
     boolean keep = l.config().path("keepdims").asBoolean(false);
     TensorName axes = add(Nodes.constant(scope + "/reduction_indices",
-        int32Vector(new long[] {1, 2})));
-    TensorName y = add(Nodes.op(op, scope + "/" + op).input(x.t()).input(axes).type("T", F)
-        .type("Tidx", DataType.DT_INT32)
-        .attr("keep_dims", AttrValue.newBuilder().setB(keep).build()).build());
+        LayerNodes.int32Vector(1, 2)));
+    TensorName y = add(LayerNodes.reduce(op, scope + "/" + op, x.t(), axes, keep));
     long[] shape = keep ? new long[] {x.shape()[0], 1, 1, x.last()}
         : new long[] {x.shape()[0], x.last()};
     return new Value(y, shape);
@@ -787,10 +771,9 @@ final class KerasGraphBuilder {
     if (read != null) {
       return read;
     }
-    add(Nodes.op("VariableV2", name).type("dtype", F).attr("shape", shapeAttr(w.shape()))
-        .attr("container", "").attr("shared_name", "").build());
+    add(LayerNodes.variable(name, w.shape()));
     variables.put(name, TensorProtos.ofFloats(w.shape(), w.values()));
-    read = add(Nodes.op("Identity", name + "/read").input(name).type("T", F).build());
+    read = add(LayerNodes.read(name));
     reads.put(name, read);
     return read;
   }
@@ -798,8 +781,7 @@ final class KerasGraphBuilder {
   private TensorName biasAdd(Layer l, String scope, String vscope, TensorName y, KerasWeight b,
       long out) {
     expectShape(l, b, out);
-    return add(Nodes.op("BiasAdd", scope + "/BiasAdd").input(y)
-        .input(variable(vscope, "bias", b)).type("T", F).attr("data_format", "NHWC").build());
+    return add(LayerNodes.biasAdd(scope + "/BiasAdd", y, variable(vscope, "bias", b)));
   }
 
   /** Fails naming the layer unless {@code w} has this shape (-1 = any). */
@@ -943,9 +925,9 @@ final class KerasGraphBuilder {
   }
 
   private TensorName reshape(String scope, TensorName x, long[] shape) {
-    TensorName s = add(Nodes.constant(graph.uniqueName(scope + "/shape"), int32Vector(shape)));
-    return add(Nodes.op("Reshape", graph.uniqueName(scope + "/Reshape")).input(x).input(s)
-        .type("T", F).type("Tshape", DataType.DT_INT32).build());
+    TensorName s = add(Nodes.constant(graph.uniqueName(scope + "/shape"),
+        LayerNodes.int32Vector(shape)));
+    return add(LayerNodes.reshape(graph.uniqueName(scope + "/Reshape"), x, s));
   }
 
   /** A scope name no other layer call uses. */
@@ -971,46 +953,6 @@ final class KerasGraphBuilder {
     return b.toString();
   }
 
-  private static AttrValue shapeAttr(long[] shape) {
-    return AttrValue.newBuilder().setShape(TensorProtos.shapeProto(shape)).build();
-  }
-
-  private static AttrValue ints(long... v) {
-    AttrValue.ListValue.Builder l = AttrValue.ListValue.newBuilder();
-    for (long x : v) {
-      l.addI(x);
-    }
-    return AttrValue.newBuilder().setList(l).build();
-  }
-
-  private static TensorProto int32Vector(long[] values) {
-    TensorProto.Builder t = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .setTensorShape(TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
-    for (long v : values) {
-      t.addIntVal(Math.toIntExact(v));
-    }
-    return t.build();
-  }
-
-  private static TensorProto int32Scalar(int v) {
-    return TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .setTensorShape(TensorShapeProto.getDefaultInstance()).addIntVal(v).build();
-  }
-
-  private static TensorProto int32Matrix(long[][] rows) {
-    TensorProto.Builder t = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .setTensorShape(TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dim.newBuilder().setSize(rows.length))
-            .addDim(TensorShapeProto.Dim.newBuilder().setSize(rows[0].length)));
-    for (long[] r : rows) {
-      for (long v : r) {
-        t.addIntVal(Math.toIntExact(v));
-      }
-    }
-    return t.build();
-  }
-
   private static TensorProto filled(long n, float v) {
     float[] a = new float[Math.toIntExact(n)];
     Arrays.fill(a, v);
@@ -1022,7 +964,7 @@ final class KerasGraphBuilder {
   /** The GraphDef: emission order is topological; registry defaults filled in. */
   private GraphDef finish() {
     OpRegistry reg = OpRegistry.get();
-    GraphDef.Builder b = GraphDef.newBuilder().setVersions(versions());
+    GraphDef.Builder b = GraphDef.newBuilder().setVersions(OpRegistry.runtimeVersions());
     for (NodeDef n : graph.nodes()) {
       b.addNode(reg.withDefaults(n));
     }
@@ -1039,17 +981,5 @@ final class KerasGraphBuilder {
       throw new ModelFormatException("TensorFlow rejects the built graph: "
           + (nl > 0 ? m.substring(0, nl) : m), e);
     }
-  }
-
-  /** The GraphDef versions the loaded runtime writes (an empty TF Graph's), cached. */
-  private static VersionDef versions() {
-    VersionDef v = runtimeVersions;
-    if (v == null) {
-      try (Graph g = new Graph()) {
-        v = g.toGraphDef().getVersions();
-      }
-      runtimeVersions = v;
-    }
-    return v;
   }
 }

@@ -1,5 +1,8 @@
 package dev.dks.savedmodels.tfjs;
 
+import static dev.dks.savedmodels.ReaderMessages.abbreviate;
+import static dev.dks.savedmodels.ReaderMessages.firstLine;
+
 import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.OpRegistry;
@@ -482,18 +485,5 @@ public final class TfjsGraphModelReader {
   private static ModelFormatException bad(Path abs, String what) {
     return new ModelFormatException(abs + (what.startsWith("is ") || what.startsWith("has ")
         || what.startsWith("uses ") ? " " : ": ") + what);
-  }
-
-  private static String abbreviate(List<String> items) {
-    if (items.size() <= 10) {
-      return String.join(", ", items);
-    }
-    return String.join(", ", items.subList(0, 10)) + " and " + (items.size() - 10) + " more";
-  }
-
-  private static String firstLine(Exception e) {
-    String m = String.valueOf(e.getMessage()).strip();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl).strip();
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.savedmodels.ModelFormatException;
+import dev.dks.savedmodels.TestAssets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -66,7 +67,7 @@ class KerasCorruptInputTest {
 
   @Test
   void truncatedResNet8() throws Exception {
-    Path h5 = KerasAssets.sharedModel("keras_h5_mlperftiny_resnet8/pretrainedResnet.h5");
+    Path h5 = TestAssets.sharedModel("keras_h5_mlperftiny_resnet8/pretrainedResnet.h5");
     byte[] bytes = Files.readAllBytes(h5);
     for (int n : new int[] {0, 8, 512, 4096, bytes.length / 10, bytes.length / 2,
         bytes.length * 9 / 10, bytes.length - 1}) {

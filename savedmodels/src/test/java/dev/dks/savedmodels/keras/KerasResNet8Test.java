@@ -15,6 +15,7 @@ import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.rewriter.passes.norm.StripNormalizationPass;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.RewriteContext;
+import dev.dks.savedmodels.TestAssets;
 import dev.dks.savedmodels.keras.ReferenceOps.T;
 import io.jhdf.HdfFile;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class KerasResNet8Test {
 
   @Test
   void loadsRunsAndMatchesReferenceForwardPass() throws Exception {
-    Path h5 = KerasAssets.sharedModel(H5);
+    Path h5 = TestAssets.sharedModel(H5);
     Model m = KerasModelReader.readH5(h5);
 
     Map<String, Integer> ops = new HashMap<>();
@@ -101,7 +102,7 @@ class KerasResNet8Test {
    */
   @Test
   void rewriterFoldsAllBatchNorms() {
-    Model m = KerasModelReader.readH5(KerasAssets.sharedModel(H5));
+    Model m = KerasModelReader.readH5(TestAssets.sharedModel(H5));
     GraphView g = GraphView.of(m.graph());
     RewriteContext ctx = new RewriteContext(g, m.variables(), m.inputNodes(), m.outputNodes());
     PassOutcome o = new StripNormalizationPass(StripNormalizationPass.Mode.FOLD).run(ctx);

@@ -8,13 +8,12 @@ import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.model.TensorSpec;
-import java.awt.image.BufferedImage;
+import dev.dks.savedmodels.TestAssets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.proto.NodeDef;
 
@@ -40,9 +39,9 @@ class NsfwjsKerasMobileNetV2Test {
 
   @Test
   void loadsAndClassifiesBothPhotosAsNeutral() throws Exception {
-    Path json = KerasAssets.dataCache("nsfwjs-4.4.0/mobilenet_v2/model.json");
-    Path china = KerasAssets.dataCache("sklearn/china.jpg");
-    Path flower = KerasAssets.dataCache("sklearn/flower.jpg");
+    Path json = TestAssets.dataCache("nsfwjs-4.4.0/mobilenet_v2/model.json");
+    Path china = TestAssets.dataCache("sklearn/china.jpg");
+    Path flower = TestAssets.dataCache("sklearn/flower.jpg");
     long t0 = System.nanoTime();
     Model m = KerasModelReader.readLayersJson(json);
     System.out.printf("nsfwjs mobilenet_v2 (Keras) read in %d ms%n",
@@ -72,7 +71,7 @@ class NsfwjsKerasMobileNetV2Test {
 
   private static void check(ModelSession s, TensorSpec in, TensorSpec out, Path jpg,
       double expected, double tfjs) throws Exception {
-    float[] x = preprocess(jpg);
+    float[] x = TestAssets.photo(jpg, SIZE);
     float[] p = TensorProtos.floats(s.run(
         Map.of(in.tensor().toString(), TensorProtos.ofFloats(new long[] {1, SIZE, SIZE, 3}, x)),
         List.of(out.tensor().toString())).values().iterator().next());
@@ -89,43 +88,5 @@ class NsfwjsKerasMobileNetV2Test {
         + ", expected " + expected + " +- 0.05");
     assertTrue(Math.abs(p[best] - tfjs) < 0.005, jpg + ": p(Neutral) = " + p[best]
         + ", TensorFlow.js gives " + tfjs + " for this model");
-  }
-
-  /** RGB / 255, bilinear resize (align corners) to 224x224, NHWC. */
-  static float[] preprocess(Path jpg) throws Exception {
-    BufferedImage img = ImageIO.read(jpg.toFile());
-    int h = img.getHeight();
-    int w = img.getWidth();
-    float[] src = new float[h * w * 3];
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        int rgb = img.getRGB(x, y);
-        int o = (y * w + x) * 3;
-        src[o] = ((rgb >> 16) & 0xff) / 255f;
-        src[o + 1] = ((rgb >> 8) & 0xff) / 255f;
-        src[o + 2] = (rgb & 0xff) / 255f;
-      }
-    }
-    float[] dst = new float[SIZE * SIZE * 3];
-    double sy = (h - 1) / (double) (SIZE - 1);
-    double sx = (w - 1) / (double) (SIZE - 1);
-    for (int y = 0; y < SIZE; y++) {
-      double fy = y * sy;
-      int y0 = (int) Math.floor(fy);
-      int y1 = Math.min(y0 + 1, h - 1);
-      double dy = fy - y0;
-      for (int x = 0; x < SIZE; x++) {
-        double fx = x * sx;
-        int x0 = (int) Math.floor(fx);
-        int x1 = Math.min(x0 + 1, w - 1);
-        double dx = fx - x0;
-        for (int c = 0; c < 3; c++) {
-          double top = src[(y0 * w + x0) * 3 + c] * (1 - dx) + src[(y0 * w + x1) * 3 + c] * dx;
-          double bot = src[(y1 * w + x0) * 3 + c] * (1 - dx) + src[(y1 * w + x1) * 3 + c] * dx;
-          dst[(y * SIZE + x) * 3 + c] = (float) (top * (1 - dy) + bot * dy);
-        }
-      }
-    }
-    return dst;
   }
 }

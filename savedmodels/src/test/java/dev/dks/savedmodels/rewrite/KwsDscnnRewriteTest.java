@@ -13,18 +13,17 @@ import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.model.Model;
-import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.pipeline.GraphVerificationException;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.SavedModelReader;
+import dev.dks.savedmodels.TestAssets;
 import dev.dks.solver.solve.Method;
 import dev.dks.solver.solve.ShapingSolution;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +46,7 @@ class KwsDscnnRewriteTest {
   @BeforeAll
   static void rewrite() {
     long t0 = System.nanoTime();
-    original = SavedModelReader.read(RealModels.require(MODEL));
+    original = SavedModelReader.read(TestAssets.sharedModel(MODEL));
     long read = RealModels.millisSince(t0);
     // the serving output is the IdentityN marker the inlining left (no C++ gradient): point the
     // signature at the tensor it forwards, see rewriteOfTheModelAsReadPassesTheGradientCheck
@@ -118,14 +117,7 @@ class KwsDscnnRewriteTest {
 
   @Test
   void outputsAreFinite() {
-    Model m = full.model();
-    String in = RealModels.servingInput(m);
-    String out = RealModels.servingOutput(m);
-    TensorProto x = RealModels.gaussian(new long[] {3, 49, 10, 1}, new Random(5));
-    float[] y;
-    try (ModelSession s = new ModelSession(m)) {
-      y = TensorProtos.floats(s.run(Map.of(in, x), List.of(out)).get(out));
-    }
+    float[] y = RealModels.runOnGaussian(full.model(), new long[] {3, 49, 10, 1}, 5);
     assertEquals(36, y.length);
     assertEquals(-1, RealModels.firstNonFinite(y), Arrays.toString(y));
     for (int r = 0; r < 3; r++) {

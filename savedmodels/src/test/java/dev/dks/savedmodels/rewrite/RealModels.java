@@ -5,67 +5,30 @@ import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.RewritePass;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Assumptions;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 
 /**
- * Helpers of the end-to-end rewrite tests on the real SavedModels of {@code ../shared/models}:
- * locating a model (skipped with a printed reason when the folder is missing, failed instead when
- * {@code DKS_REQUIRE_SHARED} is set, as in CI), op counts on a signature's path, random inputs.
+ * Helpers of the end-to-end rewrite tests on the real SavedModels of {@code ../shared/models}
+ * (located by {@link dev.dks.savedmodels.TestAssets#sharedModel}): op counts on a signature's
+ * path, random inputs.
  */
 final class RealModels {
   static final Set<String> NORM_OPS =
       Set.of("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3");
 
   private RealModels() {}
-
-  /** {@code shared/models} beside the repository (searched upwards from the working folder). */
-  static Path modelsDir() {
-    String prop = System.getProperty("dks.shared.models");
-    if (prop != null) {
-      return Paths.get(prop);
-    }
-    Path p = Paths.get("").toAbsolutePath();
-    for (int i = 0; i < 4 && p != null; i++, p = p.getParent()) {
-      Path c = p.resolve("shared").resolve("models");
-      if (Files.isDirectory(c)) {
-        return c;
-      }
-    }
-    return Paths.get("..", "..", "shared", "models").toAbsolutePath().normalize();
-  }
-
-  /**
-   * The folder of model {@code name}; a missing folder skips the calling test with a printed
-   * reason, or fails it when the environment variable {@code DKS_REQUIRE_SHARED} is set.
-   */
-  static Path require(String name) {
-    Path dir = modelsDir().resolve(name);
-    if (Files.isDirectory(dir)) {
-      return dir;
-    }
-    String why = dir + " is missing (../shared/models must be beside the checkout)";
-    if (System.getenv("DKS_REQUIRE_SHARED") != null) {
-      throw new AssertionError(why + " but DKS_REQUIRE_SHARED is set (CI)");
-    }
-    System.out.println("skipped: " + why);
-    Assumptions.abort("skipped: " + why);
-    return dir;
-  }
 
   /**
    * Test-side workaround for TF2 models: the inlining pass keeps each signature's call node as an
@@ -146,6 +109,20 @@ final class RealModels {
   static String servingOutput(Model m) {
     return m.signature(Signature.SERVING_DEFAULT).outputs().values().iterator().next().tensor()
         .toString();
+  }
+
+  /** Runs {@code m}'s serving_default (one input, one output) on {@code x}; the output. */
+  static float[] runServing(Model m, TensorProto x) {
+    String in = servingInput(m);
+    String out = servingOutput(m);
+    try (ModelSession s = new ModelSession(m)) {
+      return TensorProtos.floats(s.run(Map.of(in, x), List.of(out)).get(out));
+    }
+  }
+
+  /** {@link #runServing} on standard normal values of {@code shape} drawn with {@code seed}. */
+  static float[] runOnGaussian(Model m, long[] shape, long seed) {
+    return runServing(m, gaussian(shape, new Random(seed)));
   }
 
   /** Standard normal float32 values of this shape. */

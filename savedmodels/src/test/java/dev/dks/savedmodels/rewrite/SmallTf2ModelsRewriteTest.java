@@ -8,21 +8,19 @@ import dev.dks.rewriter.DksRewrite;
 import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.model.Model;
-import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.pipeline.GraphVerificationException;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.SavedModelReader;
+import dev.dks.savedmodels.TestAssets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * The whole rewrite (TAT defaults) on two small TF2 SavedModels without activations:
@@ -66,7 +64,7 @@ class SmallTf2ModelsRewriteTest {
   @ParameterizedTest
   @ValueSource(strings = {TRANSFORMER, HALF_PLUS_TWO})
   void modelsAsReadAreRewritten(String name) {
-    Model m = SavedModelReader.read(RealModels.require(name));
+    Model m = SavedModelReader.read(TestAssets.sharedModel(name));
     try {
       rewrite(name + " (as read)", m);
     } catch (GraphVerificationException e) {
@@ -84,7 +82,7 @@ class SmallTf2ModelsRewriteTest {
   @Test
   void transformerWithoutActivationsPassesThrough() {
     Model m = RealModels.withoutOutputMarkers(SavedModelReader.read(
-        RealModels.require(TRANSFORMER)));
+        TestAssets.sharedModel(TRANSFORMER)));
     Pipeline.Result r = rewrite(TRANSFORMER + " (output marker unwrapped)", m);
     PassOutcome shape = outcome(r, "shape-activations");
     assertEquals(0, shape.changes());
@@ -95,13 +93,7 @@ class SmallTf2ModelsRewriteTest {
 
     // it runs: finite softmax rows
     Model out = r.model();
-    String in = RealModels.servingInput(out);
-    String y = RealModels.servingOutput(out);
-    float[] p;
-    try (ModelSession s = new ModelSession(out)) {
-      p = TensorProtos.floats(s.run(Map.of(in, RealModels.gaussian(new long[] {2, 784},
-          new Random(2))), List.of(y)).get(y));
-    }
+    float[] p = RealModels.runOnGaussian(out, new long[] {2, 784}, 2);
     assertEquals(20, p.length);
     assertEquals(-1, RealModels.firstNonFinite(p), Arrays.toString(p));
     double sum = 0;
@@ -129,7 +121,7 @@ class SmallTf2ModelsRewriteTest {
   @Test
   void halfPlusTwoWithAllSignaturesIsRewritten() {
     Model m = RealModels.withoutOutputMarkers(SavedModelReader.read(
-        RealModels.require(HALF_PLUS_TWO)));
+        TestAssets.sharedModel(HALF_PLUS_TWO)));
     assertEquals(6, m.signatures().size());
     try {
       Pipeline.Result r = rewrite(HALF_PLUS_TWO + " (6 signatures, output markers unwrapped)",
@@ -149,7 +141,7 @@ class SmallTf2ModelsRewriteTest {
   @Test
   void halfPlusTwoServingDefaultPassesThrough() {
     Model read = RealModels.withoutOutputMarkers(SavedModelReader.read(
-        RealModels.require(HALF_PLUS_TWO)));
+        TestAssets.sharedModel(HALF_PLUS_TWO)));
     Model m = new Model(read.graph(), read.variables(),
         List.of(read.signature(Signature.SERVING_DEFAULT)));
     Pipeline.Result r = rewrite(HALF_PLUS_TWO + " (serving_default only)", m);
@@ -172,13 +164,8 @@ class SmallTf2ModelsRewriteTest {
   }
 
   private static float halfPlusTwoAt3(Model m) {
-    String in = RealModels.servingInput(m);
-    String y = RealModels.servingOutput(m);
-    TensorProto x = TensorProtos.ofFloats(new long[] {1}, new float[] {3f});
-    try (ModelSession s = new ModelSession(m)) {
-      float[] v = TensorProtos.floats(s.run(Map.of(in, x), List.of(y)).get(y));
-      assertEquals(1, v.length);
-      return v[0];
-    }
+    float[] v = RealModels.runServing(m, TensorProtos.ofFloats(new long[] {1}, new float[] {3f}));
+    assertEquals(1, v.length);
+    return v[0];
   }
 }

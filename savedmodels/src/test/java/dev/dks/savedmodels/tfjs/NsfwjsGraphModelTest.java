@@ -12,6 +12,7 @@ import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.savedmodels.ModelFormatException;
+import dev.dks.savedmodels.TestAssets;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -55,7 +56,7 @@ class NsfwjsGraphModelTest {
 
   @BeforeAll
   static void read() {
-    Path json = TfjsAssets.require(MODEL + "/model.json");
+    Path json = TestAssets.dataCache(MODEL + "/model.json");
     result = TfjsGraphModelReader.readDetailed(json);
     model = result.model();
   }
@@ -125,7 +126,7 @@ class NsfwjsGraphModelTest {
         "china.jpg", new double[] {0.96, 0.9195},
         "flower.jpg", new double[] {0.99, 0.9700});
     for (Map.Entry<String, double[]> e : new TreeMap<>(expected).entrySet()) {
-      float[] x = TfjsAssets.photo(TfjsAssets.require("sklearn/" + e.getKey()), 224);
+      float[] x = TestAssets.photo(TestAssets.dataCache("sklearn/" + e.getKey()), 224);
       float[] p = run(x, 1);
       int argmax = 0;
       for (int i = 1; i < p.length; i++) {
@@ -169,7 +170,7 @@ class NsfwjsGraphModelTest {
 
   @Test
   void theKerasLayersModelIsRefusedButItsWeightsRead() {
-    Path json = TfjsAssets.require("nsfwjs-4.4.0/mobilenet_v2/model.json");
+    Path json = TestAssets.dataCache("nsfwjs-4.4.0/mobilenet_v2/model.json");
     ModelFormatException e = assertThrows(ModelFormatException.class,
         () -> TfjsGraphModelReader.read(json));
     assertTrue(e.getMessage().contains("layers model"), e.getMessage());
@@ -193,7 +194,7 @@ class NsfwjsGraphModelTest {
   }
 
   private static Path copyModel(Path tmp) throws IOException {
-    Path src = TfjsAssets.require(MODEL);
+    Path src = TestAssets.dataCache(MODEL);
     Path dir = tmp.resolve("model");
     Files.createDirectories(dir);
     try (Stream<Path> files = Files.list(src)) {

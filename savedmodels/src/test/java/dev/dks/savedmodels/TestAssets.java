@@ -1,57 +1,35 @@
-package dev.dks.savedmodels.tfjs;
+package dev.dks.savedmodels;
 
+import dev.dks.savedmodels.assets.SharedAssets;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
+import org.opentest4j.TestAbortedException;
 
 /**
- * Test helpers for assets that {@code scripts/fetch-assets.sh} caches in {@code data-cache/}: a
- * missing asset skips the calling test with a printed reason, or fails it when the environment
- * variable {@code DKS_REQUIRE_SHARED} is set (CI runs the fetch script first). Also the photo
- * preprocessing nsfwjs does: RGB / 255, then bilinear resize with aligned corners.
+ * The real files the tests use, through {@link SharedAssets}: a missing one skips the calling
+ * test with a printed reason, or fails it when {@code DKS_REQUIRE_SHARED} is set (CI). Also the
+ * photo preprocessing nsfwjs does: RGB / 255, then bilinear resize with aligned corners.
  */
-final class TfjsAssets {
-  private TfjsAssets() {}
+public final class TestAssets {
+  private TestAssets() {}
 
-  /** {@code $DKS_DATA_CACHE}, else the {@code data-cache} of the repository above the cwd. */
-  static Path cacheDir() {
-    String env = System.getenv("DKS_DATA_CACHE");
-    if (env != null && !env.isEmpty()) {
-      return Paths.get(env).toAbsolutePath();
-    }
-    Path p = Paths.get("").toAbsolutePath();
-    for (int i = 0; i < 4 && p != null; i++, p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("scripts").resolve("fetch-assets.sh"))) {
-        return p.resolve("data-cache");
-      }
-    }
-    return Paths.get("..", "data-cache").toAbsolutePath().normalize();
+  /** A file or folder under {@code ../shared/models}; skips (or fails) when it is missing. */
+  public static Path sharedModel(String relative) {
+    return SharedAssets.sharedModelOrSkip(relative, TestAbortedException::new);
   }
 
-  /** {@code data-cache/rel}; skips (or fails under DKS_REQUIRE_SHARED) when it is missing. */
-  static Path require(String rel) {
-    Path p = cacheDir().resolve(rel);
-    if (Files.exists(p)) {
-      return p;
-    }
-    String why = p + " is missing (run scripts/fetch-assets.sh)";
-    if (System.getenv("DKS_REQUIRE_SHARED") != null) {
-      throw new AssertionError(why + " but DKS_REQUIRE_SHARED is set (CI)");
-    }
-    System.out.println("skipped: " + why);
-    Assumptions.abort("skipped: " + why);
-    return p;
+  /** A file or folder under {@code data-cache/}; skips (or fails) when it is missing. */
+  public static Path dataCache(String relative) {
+    return SharedAssets.dataCacheOrSkip(relative, TestAbortedException::new);
   }
 
   /**
    * The photo as nsfwjs feeds it: RGB scaled to [0,1], resized to size x size with TF's
    * resizeBilinear(alignCorners=true), NHWC with batch 1, row-major.
    */
-  static float[] photo(Path jpg, int size) throws IOException {
+  public static float[] photo(Path jpg, int size) throws IOException {
     BufferedImage img = ImageIO.read(jpg.toFile());
     if (img == null) {
       throw new IOException(jpg + ": ImageIO cannot decode it");
