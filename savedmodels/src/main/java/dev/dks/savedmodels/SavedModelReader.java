@@ -162,9 +162,20 @@ public final class SavedModelReader {
 
   // ---------------------------------------------------------------- loading
 
+  /**
+   * The reader only restores and fetches variables: Grappler's graph optimizations cost about
+   * half of TF's load here (measured: 195 -> 95 ms for MobileNetV2) and buy nothing.
+   */
+  private static final org.tensorflow.proto.ConfigProto READ_ONLY_SESSION =
+      org.tensorflow.proto.ConfigProto.newBuilder().setGraphOptions(
+          org.tensorflow.proto.GraphOptions.newBuilder().setRewriteOptions(
+              org.tensorflow.proto.RewriterConfig.newBuilder().setDisableMetaOptimizer(true)))
+          .build();
+
   private static SavedModelBundle load(Path dir, String[] tags, List<String> warnings) {
     try {
-      return SavedModelBundle.loader(dir.toString()).withTags(tags).load();
+      return SavedModelBundle.loader(dir.toString()).withTags(tags)
+          .withConfigProto(READ_ONLY_SESSION).load();
     } catch (IllegalArgumentException e) {
       // TensorFlow loaded the model, but TF Java refused one of its signatures
       return loadWithoutBadSignatures(dir, tags, warnings, e);
@@ -218,7 +229,8 @@ public final class SavedModelReader {
           Files.createSymbolicLink(tmp.resolve(sub), dir.resolve(sub));
         }
       }
-      return SavedModelBundle.loader(tmp.toString()).withTags(tags).load();
+      return SavedModelBundle.loader(tmp.toString()).withTags(tags)
+          .withConfigProto(READ_ONLY_SESSION).load();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write a cleaned copy of " + dir, e);
     } catch (IllegalArgumentException | TensorFlowException e) {
