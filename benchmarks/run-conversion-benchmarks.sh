@@ -19,23 +19,11 @@
 # The nsfwjs models come from scripts/fetch-assets.sh (data-cache/), the others from ../shared.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 module=benchmarks
-jar=$module/target/benchmarks.jar
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -DskipTests -pl benchmarks -am package
-fi
-if [[ ! -f "$jar" ]]; then
-  echo "missing $jar: run without SKIP_BUILD=1 first" >&2
-  exit 1
-fi
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
-  "$(free -g | awk '/^Mem:/ {print $2 " GB RAM"}'), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
-  "(other work on the machine skews the numbers)"
+bench_build "run without SKIP_BUILD=1 first"
+bench_machine
 
 jfr_opts=()
 if [[ "${PROFILE:-0}" == 1 ]]; then

@@ -18,22 +18,9 @@
 # per-allocation memory check costs every TensorFlow import.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-
-jar=benchmarks/target/benchmarks.jar
-
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -DskipTests -pl benchmarks -am package
-fi
-if [[ ! -f "$jar" ]]; then
-  echo "missing $jar: build with mvn -DskipTests -pl benchmarks -am package" >&2
-  exit 1
-fi
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
-  "$(free -g | awk '/^Mem:/ {print $2 " GB RAM"}'), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
-  "(other work on the machine skews the numbers)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
+bench_build
+bench_machine
 # TF_CPP_MIN_LOG_LEVEL=1 hides TensorFlow's oneDNN banner on stderr.
 TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-1}" \
   java ${JAVA_OPTS:--Xmx6g} -cp "$jar" dev.dks.benchmarks.RewriteScalingHarness "$@"

@@ -10,19 +10,10 @@
 #   java -jar benchmarks/target/benchmarks.jar 'ActivationTableBenchmark|LocalMapsBenchmark'
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-
-jar=benchmarks/target/benchmarks.jar
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 result=benchmarks/target/solver-bench.json
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -DskipTests -pl benchmarks -am package
-fi
-if [[ ! -f "$jar" ]]; then
-  echo "missing $jar: build with mvn -DskipTests -pl benchmarks -am package" >&2
-  exit 1
-fi
+bench_build
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"

@@ -2,9 +2,14 @@ package dev.dks.benchmarks;
 
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.Activations;
+import dev.dks.solver.network.Architectures;
+import dev.dks.solver.network.NetworkMaps;
 import java.util.List;
 
-/** The activation sets the benchmarks shape (names as {@link Activations#byName} takes them). */
+/**
+ * The activation sets the benchmarks shape (names as {@link Activations#byName} takes them) and
+ * the plain chain they are shaped on.
+ */
 final class BenchmarkActivations {
   /**
    * The smooth activations that both DKS and TAT shape on a plain chain of 50 layers (selu and
@@ -22,5 +27,10 @@ final class BenchmarkActivations {
 
   static List<Activation> smooth() {
     return SMOOTH.stream().map(Activations::byName).toList();
+  }
+
+  /** The plain chain of {@link #CHAIN_DEPTH} layers. */
+  static NetworkMaps plainChain() {
+    return NetworkMaps.of(Architectures.plainChain(CHAIN_DEPTH));
   }
 }

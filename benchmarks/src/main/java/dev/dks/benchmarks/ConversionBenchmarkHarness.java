@@ -6,6 +6,7 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.assets.SharedAssets;
 import dev.dks.savedmodels.export.ServingExporter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,37 +68,36 @@ import org.tensorflow.proto.TensorShapeProto;
  * peak is the process's since start (marked).
  *
  * <p>Usage: {@code ConversionBenchmarkHarness [--runs N] [--warmup N] [--model LABEL=PATH]...
- * [--json FILE]}, by default 9 measured rounds after 3 warm-up rounds on these models (paths
- * relative to the repository root): the Teachable Machine MobileNetV2 SavedModel, the nsfwjs
- * MobileNetV2 TF.js graph and layers models, the MLPerf Tiny Keras ResNet-8 HDF5. A missing model
- * is reported and skipped.
+ * [--json FILE]}, by default 9 measured rounds after 3 warm-up rounds on these models (in
+ * {@code ../shared/models} and {@code data-cache}, located by {@link SharedAssets}): the Teachable
+ * Machine MobileNetV2 SavedModel, the nsfwjs MobileNetV2 TF.js graph and layers models, the MLPerf
+ * Tiny Keras ResNet-8 HDF5. A missing model is reported and skipped.
  */
 public final class ConversionBenchmarkHarness {
   private ConversionBenchmarkHarness() {}
 
-  /** The default models: label and path relative to the repository root. */
+  /**
+   * The default models: label and path, found through {@link SharedAssets} (the shared models
+   * folder {@code ../shared/models} and the checkout's {@code data-cache}).
+   */
   static final List<String[]> DEFAULT_MODELS = List.of(
-      new String[] {"tm_mobilenetv2_035 (SavedModel)", "../shared/models/tm_mobilenetv2_035_tf115"},
-      new String[] {"nsfwjs mobilenet_v2_mid (TF.js graph)",
-          "data-cache/nsfwjs-4.4.0/mobilenet_v2_mid/model.json"},
-      new String[] {"nsfwjs mobilenet_v2 (Keras layers)",
-          "data-cache/nsfwjs-4.4.0/mobilenet_v2/model.json"},
-      new String[] {"mlperftiny resnet8 (Keras HDF5)",
-          "../shared/models/keras_h5_mlperftiny_resnet8/pretrainedResnet.h5"});
+      shared("tm_mobilenetv2_035 (SavedModel)", "tm_mobilenetv2_035_tf115"),
+      dataCache("nsfwjs mobilenet_v2_mid (TF.js graph)",
+          "nsfwjs-4.4.0/mobilenet_v2_mid/model.json"),
+      dataCache("nsfwjs mobilenet_v2 (Keras layers)", "nsfwjs-4.4.0/mobilenet_v2/model.json"),
+      shared("mlperftiny resnet8 (Keras HDF5)",
+          "keras_h5_mlperftiny_resnet8/pretrainedResnet.h5"));
+
+  private static String[] shared(String label, String relative) {
+    return new String[] {label, SharedAssets.sharedModelsDir().resolve(relative).toString()};
+  }
+
+  private static String[] dataCache(String label, String relative) {
+    return new String[] {label, SharedAssets.dataCacheDir().resolve(relative).toString()};
+  }
 
   /** Repeated measurements of one quantity: wall and process-CPU milliseconds. */
-  static final class Times {
-    final List<Double> wall = new ArrayList<>();
-    final List<Double> cpu = new ArrayList<>();
-
-    double wall() {
-      return median(wall);
-    }
-
-    double cpu() {
-      return median(cpu);
-    }
-
+  static final class Times extends HarnessSupport.Times {
     Map<String, Object> json() {
       return Map.of("wallMs", wall, "processCpuMs", cpu, "medianWallMs", wall(),
           "medianProcessCpuMs", cpu());
@@ -177,11 +177,7 @@ public final class ConversionBenchmarkHarness {
     }
     PrintStream out = System.out;
     long start = System.nanoTime();
-    out.printf(Locale.ROOT, "java %s, %d cores, max heap %d MB, %s, TensorFlow %s%n",
-        System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
-        Runtime.getRuntime().maxMemory() >> 20,
-        ManagementFactory.getGarbageCollectorMXBeans().stream().map(b -> b.getName()).toList(),
-        TensorFlow.version());
+    HarnessSupport.printEnvironment(out);
     out.printf(Locale.ROOT, "rounds: %d warm-up + %d measured per model (medians); memory in "
         + "one extra round per phase%n", warmup, runs);
     Path work = Files.createTempDirectory("dks-conversion-bench-");
@@ -202,7 +198,8 @@ public final class ConversionBenchmarkHarness {
               r.export.wall(), r.convert.wall(), r.tfImport.wall(),
               r.tfLoadOut.wall());
         } catch (RuntimeException | OutOfMemoryError e) {
-          r.error = e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+          r.error = e.getClass().getSimpleName() + ": "
+              + HarnessSupport.firstLine(e.getMessage(), 200);
           out.printf(Locale.ROOT, "  %-38s FAILED: %s%n", r.label, r.error);
         }
       }
@@ -213,9 +210,7 @@ public final class ConversionBenchmarkHarness {
     printTimes(rows, out);
     out.println();
     printMemory(rows, out);
-    out.printf(Locale.ROOT, "%nwhole run %.0f s; JSON: %s%n", (System.nanoTime() - start) / 1e9,
-        json);
-    writeJson(rows, json);
+    HarnessSupport.finish(out, start, json, jsonRows(rows));
   }
 
   // ---------------------------------------------------------------- timing
@@ -502,7 +497,7 @@ public final class ConversionBenchmarkHarness {
         : String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);
   }
 
-  private static void writeJson(List<Row> rows, Path json) throws IOException {
+  private static List<Map<String, Object>> jsonRows(List<Row> rows) {
     List<Map<String, Object>> out = new ArrayList<>();
     for (Row r : rows) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -535,16 +530,7 @@ public final class ConversionBenchmarkHarness {
       }
       out.add(m);
     }
-    Map<String, Object> root = new LinkedHashMap<>();
-    root.put("cores", Runtime.getRuntime().availableProcessors());
-    root.put("java", System.getProperty("java.vm.version"));
-    root.put("tensorflow", TensorFlow.version());
-    root.put("results", out);
-    Path parent = json.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
+    return out;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -555,14 +541,6 @@ public final class ConversionBenchmarkHarness {
       n *= d.getSize();
     }
     return n;
-  }
-
-  static double median(List<Double> v) {
-    if (v == null || v.isEmpty()) {
-      return Double.NaN;
-    }
-    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
   }
 
   private static long sizeOf(Path p) {
@@ -590,14 +568,5 @@ public final class ConversionBenchmarkHarness {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String l = nl < 0 ? s : s.substring(0, nl);
-    return l.length() > 200 ? l.substring(0, 200) + "..." : l;
   }
 }

@@ -4,6 +4,7 @@ import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.LayerNodes;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
@@ -19,12 +20,10 @@ import java.util.SplittableRandom;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.tensorflow.Graph;
-import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.proto.VersionDef;
 
 /**
@@ -35,8 +34,9 @@ import org.tensorflow.proto.VersionDef;
  * <ul>
  *   <li>{@code chain}: a synthetic residual chain of {@code n} basic blocks (conv 3x3, BN, ReLU,
  *       conv 3x3, BN, AddV2 with the identity shortcut, ReLU; 27 nodes per block) on an 8x8x8
- *       input, global mean and a dense head; built here at NodeDef level with the builder's
- *       conventions ({@code VariableV2} read through {@code name/read}), to any size, its nodes
+ *       input, global mean and a dense head; built here at NodeDef level with {@link
+ *       LayerNodes}, the builder's conventions ({@code VariableV2} read through {@code
+ *       name/read}), to any size, its nodes
  *       without the op registry's default attributes (as SavedModels written with {@code
  *       strip_default_attrs}), so that fill-defaults has work to do;
  *   <li>{@code plain-cnn}: {@link ModelBuilder}'s plain CNN with BN (13 nodes per layer), depth
@@ -126,8 +126,7 @@ final class RewriteGraphs {
   static Model residualChain(int blocks) {
     Emitter e = new Emitter();
     long[] inShape = {-1, 8, 8, WIDTH};
-    TensorName x = e.add(Nodes.op("Placeholder", "input").type("dtype", F)
-        .attr("shape", shape(inShape)).build());
+    TensorName x = e.add(LayerNodes.placeholder("input", inShape));
     for (int i = 0; i < blocks; i++) {
       String s = "block_" + i;
       TensorName r = e.conv(s + "/conv_0", x);
@@ -139,16 +138,14 @@ final class RewriteGraphs {
           .build());
       x = e.unary("Relu", s + "/out_act", sum);
     }
-    TensorName axes = e.add(Nodes.constant("global_pool/reduction_indices", int32(1, 2)));
-    TensorName pooled = e.add(Nodes.op("Mean", "global_pool/Mean").input(x).input(axes)
-        .type("T", F).type("Tidx", DataType.DT_INT32)
-        .attr("keep_dims", AttrValue.newBuilder().setB(false).build()).build());
+    TensorName axes = e.add(Nodes.constant("global_pool/reduction_indices",
+        LayerNodes.int32Vector(1, 2)));
+    TensorName pooled = e.add(LayerNodes.reduce("Mean", "global_pool/Mean", x, axes, false));
     TensorName k = e.variable("head/kernel", new long[] {WIDTH, 10});
     TensorName h = e.add(Nodes.op("MatMul", "head/MatMul").input(pooled).input(k).type("T", F)
         .build());
     TensorName b = e.variable("head/bias", new long[] {10});
-    h = e.add(Nodes.op("BiasAdd", "head/BiasAdd").input(h).input(b).type("T", F)
-        .attr("data_format", "NHWC").build());
+    h = e.add(LayerNodes.biasAdd("head/BiasAdd", h, b));
     TensorName out = e.unary("Identity", "logits", h);
     Signature sig = new Signature(Signature.SERVING_DEFAULT, Signature.PREDICT_METHOD,
         Map.of("input", new TensorSpec(TensorName.of("input"), F, inShape)),
@@ -181,17 +178,14 @@ final class RewriteGraphs {
     }
 
     TensorName variable(String name, long[] shape, float[] values) {
-      add(Nodes.op("VariableV2", name).type("dtype", F).attr("shape", shape(shape))
-          .attr("container", "").attr("shared_name", "").build());
+      add(LayerNodes.variable(name, shape));
       variables.put(name, TensorProtos.ofFloats(shape, values));
-      return unary("Identity", name + "/read", TensorName.of(name));
+      return add(LayerNodes.read(name));
     }
 
     TensorName conv(String scope, TensorName x) {
       TensorName w = variable(scope + "/kernel", new long[] {3, 3, WIDTH, WIDTH});
-      return add(Nodes.op("Conv2D", scope + "/Conv2D").input(x).input(w).type("T", F)
-          .attr("strides", ints(1, 1, 1, 1)).attr("padding", "SAME")
-          .attr("data_format", "NHWC").build());
+      return add(LayerNodes.conv2d(scope + "/Conv2D", x, w, new int[] {1, 1}, "SAME").build());
     }
 
     TensorName batchNorm(String scope, TensorName x) {
@@ -202,10 +196,8 @@ final class RewriteGraphs {
       TensorName beta = variable(scope + "/beta", s, new float[WIDTH]);
       TensorName mean = variable(scope + "/moving_mean", s, new float[WIDTH]);
       TensorName var = variable(scope + "/moving_variance", s, ones);
-      return add(Nodes.op("FusedBatchNormV3", scope + "/FusedBatchNormV3").input(x)
-          .input(gamma).input(beta).input(mean).input(var).type("T", F).type("U", F)
-          .attr("epsilon", 1.001e-5f).attr("data_format", "NHWC")
-          .attr("is_training", AttrValue.newBuilder().setB(false).build()).build());
+      return add(LayerNodes.fusedBatchNorm(scope + "/FusedBatchNormV3", x, gamma, beta, mean,
+          var, 1.001e-5f));
     }
 
     GraphDef graphDef() {
@@ -217,27 +209,5 @@ final class RewriteGraphs {
     try (Graph g = new Graph()) {
       return g.toGraphDef().getVersions();
     }
-  }
-
-  private static AttrValue shape(long[] dims) {
-    return AttrValue.newBuilder().setShape(TensorProtos.shapeProto(dims)).build();
-  }
-
-  private static AttrValue ints(long... v) {
-    AttrValue.ListValue.Builder l = AttrValue.ListValue.newBuilder();
-    for (long x : v) {
-      l.addI(x);
-    }
-    return AttrValue.newBuilder().setList(l).build();
-  }
-
-  private static TensorProto int32(int... values) {
-    TensorProto.Builder t = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .setTensorShape(TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dim.newBuilder().setSize(values.length)));
-    for (int v : values) {
-      t.addIntVal(v);
-    }
-    return t.build();
   }
 }

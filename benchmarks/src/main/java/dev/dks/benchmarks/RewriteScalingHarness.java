@@ -65,27 +65,7 @@ public final class RewriteScalingHarness {
   private RewriteScalingHarness() {}
 
   /** Repeated measurements of one quantity, wall and CPU milliseconds. */
-  static final class Times {
-    final List<Double> wall = new ArrayList<>();
-    final List<Double> cpu = new ArrayList<>();
-
-    void add(long wallNanos, long cpuNanos) {
-      wall.add(wallNanos / 1e6);
-      cpu.add(cpuNanos / 1e6);
-    }
-
-    double wall() {
-      return median(wall);
-    }
-
-    double cpu() {
-      return median(cpu);
-    }
-
-    boolean isEmpty() {
-      return wall.isEmpty();
-    }
-
+  static final class Times extends HarnessSupport.Times {
     Map<String, List<Double>> json() {
       return Map.of("wallMs", wall, "cpuMs", cpu);
     }
@@ -154,11 +134,7 @@ public final class RewriteScalingHarness {
     Arrays.sort(sizes);
     PrintStream out = System.out;
     long start = System.nanoTime();
-    out.printf(Locale.ROOT, "java %s, %d cores, max heap %d MB, %s, TensorFlow %s%n",
-        System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
-        Runtime.getRuntime().maxMemory() >> 20,
-        ManagementFactory.getGarbageCollectorMXBeans().stream().map(b -> b.getName()).toList(),
-        TensorFlow.version());
+    HarnessSupport.printEnvironment(out);
     RewriteOptions o = RewriteOptions.defaults();
     out.println("rewrite: DksRewrite, " + o.method() + " defaults, shortcut weight "
         + o.shortcutWeight() + ", max-pools replaced; passes "
@@ -190,7 +166,8 @@ public final class RewriteScalingHarness {
       try {
         measure(r, o, runsCap, deadline, out);
       } catch (RuntimeException | OutOfMemoryError e) {
-        r.error = e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+        r.error = e.getClass().getSimpleName() + ": "
+            + HarnessSupport.firstLine(e.getMessage(), 160);
         out.printf(Locale.ROOT, "  %-30s FAILED: %s%n", c.label(), r.error);
       }
       System.gc();
@@ -200,9 +177,7 @@ public final class RewriteScalingHarness {
     printSummary(rs, out);
     out.println();
     printPasses(rs, out);
-    out.printf(Locale.ROOT, "%nwhole run %.0f s; JSON: %s%n",
-        (System.nanoTime() - start) / 1e9, json);
-    writeJson(rs, json);
+    HarnessSupport.finish(out, start, json, jsonRows(rs));
   }
 
   private static void measure(Result r, RewriteOptions o, int runsCap, double deadline,
@@ -239,7 +214,7 @@ public final class RewriteScalingHarness {
     out.printf(Locale.ROOT, "  %-30s %7d nodes -> %6d, built in %5.0f ms, %d round(s): "
             + "full %8.1f ms, no-TF %7.1f ms, import %6.1f ms, GC in full %6.1f ms%n",
         r.c.label(), r.nodes, r.nodesAfter, r.buildMs, r.rounds, r.full.wall(), r.noTf.wall(),
-        r.imp.wall(), median(r.gcFullMs));
+        r.imp.wall(), HarnessSupport.median(r.gcFullMs));
   }
 
   private static void record(Result r, Pipeline.Result done) {
@@ -342,7 +317,7 @@ public final class RewriteScalingHarness {
           f1(r.imp.wall()), f1(r.perNodeUs(r.imp.wall())), f1(r.perNodeUs(r.imp.cpu())),
           growth(p, r, x -> x.imp),
           f1(r.full.wall() / r.imp.wall()), String.format(Locale.ROOT, "%.0f",
-              median(r.gcFullMs)),
+              HarnessSupport.median(r.gcFullMs)),
           r.nodes >= 5_000 && r.nodes <= 20_000 ? (r.full.wall() < 1000 ? "yes" : "NO") : "");
       prev = r;
     }
@@ -429,24 +404,7 @@ public final class RewriteScalingHarness {
     return n >= 1000 ? String.format(Locale.ROOT, "%.1fk", n / 1000.0) : Integer.toString(n);
   }
 
-  static double median(List<Double> v) {
-    if (v == null || v.isEmpty()) {
-      return Double.NaN;
-    }
-    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String l = nl < 0 ? s : s.substring(0, nl);
-    return l.length() > 160 ? l.substring(0, 160) + "..." : l;
-  }
-
-  private static void writeJson(List<Result> results, Path json) throws IOException {
+  private static List<Map<String, Object>> jsonRows(List<Result> results) {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Result r : results) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -472,16 +430,7 @@ public final class RewriteScalingHarness {
       m.put("changes", r.changes);
       rows.add(m);
     }
-    Map<String, Object> root = new LinkedHashMap<>();
-    root.put("cores", Runtime.getRuntime().availableProcessors());
-    root.put("java", System.getProperty("java.vm.version"));
-    root.put("tensorflow", TensorFlow.version());
-    root.put("results", rows);
-    Path parent = json.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
+    return rows;
   }
 
   private static Map<String, Object> json(Map<String, Times> m) {

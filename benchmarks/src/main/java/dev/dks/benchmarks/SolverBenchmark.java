@@ -70,7 +70,7 @@ public class SolverBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      init(activation, NetworkMaps.of(Architectures.plainChain(BenchmarkActivations.CHAIN_DEPTH)),
+      init(activation, BenchmarkActivations.plainChain(),
           Method.DKS);
     }
   }
@@ -86,7 +86,7 @@ public class SolverBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      init(activation, NetworkMaps.of(Architectures.plainChain(BenchmarkActivations.CHAIN_DEPTH)),
+      init(activation, BenchmarkActivations.plainChain(),
           Method.TAT);
     }
   }

@@ -1,0 +1,26 @@
+# Sourced by the run-*-benchmarks.sh scripts: goes to the repository root, sets $root and $jar
+# (the benchmarks jar) and defines the steps they share.
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+jar=benchmarks/target/benchmarks.jar
+
+# Builds the jar unless SKIP_BUILD=1, then stops with "missing $jar: HINT" (stderr) if it is not
+# there; HINT defaults to the build command.
+bench_build() {
+  if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    mvn -q -DskipTests -pl benchmarks -am package
+  fi
+  if [[ ! -f "$jar" ]]; then
+    echo "missing $jar: ${1:-build with mvn -DskipTests -pl benchmarks -am package}" >&2
+    exit 1
+  fi
+}
+
+# Prints the machine: cores, CPU model, RAM and load average.
+bench_machine() {
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
+    "$(free -g | awk '/^Mem:/ {print $2 " GB RAM"}'), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "(other work on the machine skews the numbers)"
+}

@@ -1,0 +1,95 @@
+package dev.dks.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.tensorflow.TensorFlow;
+
+/**
+ * What {@link RewriteScalingHarness} and {@link ConversionBenchmarkHarness} share: repeated wall
+ * and CPU times with their medians, the environment line they start with, and the run's end (the
+ * closing line and the JSON file of the results).
+ */
+final class HarnessSupport {
+  private HarnessSupport() {}
+
+  /** Repeated measurements of one quantity: wall and CPU milliseconds. */
+  static class Times {
+    final List<Double> wall = new ArrayList<>();
+    final List<Double> cpu = new ArrayList<>();
+
+    void add(long wallNanos, long cpuNanos) {
+      wall.add(wallNanos / 1e6);
+      cpu.add(cpuNanos / 1e6);
+    }
+
+    double wall() {
+      return median(wall);
+    }
+
+    double cpu() {
+      return median(cpu);
+    }
+
+    boolean isEmpty() {
+      return wall.isEmpty();
+    }
+  }
+
+  /** Prints the JVM, core count, max heap, garbage collectors and TensorFlow version. */
+  static void printEnvironment(PrintStream out) {
+    out.printf(Locale.ROOT, "java %s, %d cores, max heap %d MB, %s, TensorFlow %s%n",
+        System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20,
+        ManagementFactory.getGarbageCollectorMXBeans().stream().map(b -> b.getName()).toList(),
+        TensorFlow.version());
+  }
+
+  /**
+   * Prints the run's length since {@code start} ({@code System.nanoTime()}) and where the JSON
+   * goes, then writes {@code results} there with the core count, Java and TensorFlow versions.
+   */
+  static void finish(PrintStream out, long start, Path json, List<?> results)
+      throws IOException {
+    out.printf(Locale.ROOT, "%nwhole run %.0f s; JSON: %s%n", (System.nanoTime() - start) / 1e9,
+        json);
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("cores", Runtime.getRuntime().availableProcessors());
+    root.put("java", System.getProperty("java.vm.version"));
+    root.put("tensorflow", TensorFlow.version());
+    root.put("results", results);
+    Path parent = json.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
+  }
+
+  /** The median, NaN for none. */
+  static double median(List<Double> v) {
+    if (v == null || v.isEmpty()) {
+      return Double.NaN;
+    }
+    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  }
+
+  /** The first line of an error message, cut to {@code max} characters. */
+  static String firstLine(String s, int max) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    String l = nl < 0 ? s : s.substring(0, nl);
+    return l.length() > max ? l.substring(0, max) + "..." : l;
+  }
+}
