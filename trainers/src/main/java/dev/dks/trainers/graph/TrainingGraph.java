@@ -1,0 +1,441 @@
+package dev.dks.trainers.graph;
+
+import dev.dks.rewriter.analysis.LayerSite;
+import dev.dks.rewriter.analysis.StructureAnalyzer;
+import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.Signature;
+import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.trainers.optim.SgdOptimizer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A model imported into a fresh TF {@link Graph} together with its training graph, and a
+ * {@link Session} in which the model's variables hold their values (assigned through
+ * placeholder-fed {@code Assign}s, never embedded as constants; TF Java notes R8).
+ *
+ * <p>Added to the model, under the name scope {@code train}:
+ *
+ * <ul>
+ *   <li>a one-hot label placeholder {@code labels}, float32 {@code [-1, classes]} (named
+ *       {@code train/labels} if the model already has a node {@code labels});
+ *   <li>optionally label smoothing: targets {@code (1 - eps) y + eps / classes};
+ *   <li>loss = mean over the batch of {@code SoftmaxCrossEntropyWithLogits(logits, targets)}
+ *       (one-hot form: the sparse op has no gradient, R1) plus {@code l2 * sum ||K||^2} over the
+ *       <b>kernels only</b>. Kernels are the weight variables of the affine layers (Conv2D,
+ *       DepthwiseConv2dNative, MatMul) as found by {@link StructureAnalyzer}
+ *       ({@link LayerSite#kernelVariable()}); biases, normalization parameters and anything else
+ *       are not decayed;
+ *   <li>accuracy = mean of {@code argmax(logits) == argmax(labels)};
+ *   <li>gradients from {@code Graph.addGradients(loss, vars)} with the explicit list of trainable
+ *       float32 variables (not {@code Optimizer.minimize}, R3; no custom gradients, R2);
+ *   <li>the update ops of {@link SgdOptimizer} with the learning rate and momentum as scalar
+ *       placeholders fed each {@link #step}, so any schedule works.
+ * </ul>
+ *
+ * <p>The logits are the first output of the model's serving_default signature (the builder's
+ * {@code logits}) unless {@link TrainingSpec#logitsTensor()} names another tensor; likewise the
+ * input. Optimizer slots are zeroed once when this is built (see {@link SgdOptimizer} for why
+ * they are not in the init scope). Close it to free native memory (session before graph).
+ */
+public final class TrainingGraph implements AutoCloseable {
+  private final Graph graph;
+  private final Session session;
+  private final String inputName;
+  private final Placeholder<TFloat32> labels;
+  private final Placeholder<TFloat32> lr;
+  private final Placeholder<TFloat32> momentum;
+  private final Operand<TFloat32> loss;
+  private final Operand<TFloat32> accuracy;
+  private final List<String> trainable;
+  private final List<Output<?>> gradients;
+  private final List<String> kernels;
+  private final List<String> modelVariables;
+  private final List<String> slotVariables;
+  private final Map<String, Placeholder<TFloat32>> assignFeeds;
+  private final Map<String, Op> assignOps;
+  private final SgdOptimizer.Update update;
+  private final int classes;
+
+  private TrainingGraph(Graph graph, Session session, Builder b) {
+    this.graph = graph;
+    this.session = session;
+    this.inputName = b.inputName;
+    this.labels = b.labels;
+    this.lr = b.lr;
+    this.momentum = b.momentum;
+    this.loss = b.loss;
+    this.accuracy = b.accuracy;
+    this.trainable = List.copyOf(b.trainable);
+    this.gradients = List.copyOf(b.gradients);
+    this.kernels = List.copyOf(b.kernels);
+    this.modelVariables = List.copyOf(b.modelVariables);
+    this.slotVariables = List.copyOf(b.slotVariables);
+    this.assignFeeds = b.assignFeeds;
+    this.assignOps = b.assignOps;
+    this.update = b.update;
+    this.classes = b.classes;
+  }
+
+  /** Builds with the default session configuration. */
+  public static TrainingGraph build(Model model, TrainingSpec spec) {
+    return build(model, spec, null);
+  }
+
+  /**
+   * Imports {@code model}, adds the training graph of {@code spec}, opens a session (with
+   * {@code config} unless null), assigns the variables and zeroes the optimizer slots.
+   */
+  public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config) {
+    Graph g = new Graph();
+    Session s = null;
+    try {
+      GraphImport.into(g, model.graph());
+      Builder b = new Builder();
+      b.emit(g, model, spec);
+      s = config == null ? new Session(g) : new Session(g, config);
+      TrainingGraph tg = new TrainingGraph(g, s, b);
+      tg.assign(model.variables());
+      s.runner().addTarget(tg.update.initSlots()).run().close();
+      return tg;
+    } catch (RuntimeException e) {
+      if (s != null) {
+        s.close();
+      }
+      g.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Runs one optimizer update on a batch and returns {loss, accuracy} computed before the update.
+   *
+   * @param x inputs, row-major
+   * @param xShape their shape, batch first
+   * @param yOneHot one-hot labels, row-major {@code [batch, classes]}
+   * @param learningRate the learning rate of this step
+   * @param mu the momentum of this step (ignored by plain SGD)
+   */
+  public double[] step(float[] x, long[] xShape, float[] yOneHot, double learningRate,
+      double mu) {
+    try (TFloat32 xt = tensor(x, xShape);
+        TFloat32 yt = labelTensor(yOneHot);
+        TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
+        TFloat32 mut = TFloat32.scalarOf((float) mu);
+        Result r = session.runner().feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
+            .feed(momentum, mut).fetch(loss).fetch(accuracy).addTarget(update.apply()).run()) {
+      return new double[] {scalar(r.get(0)), scalar(r.get(1))};
+    }
+  }
+
+  /** {loss, accuracy} on a batch, without updating anything. */
+  public double[] evaluate(float[] x, long[] xShape, float[] yOneHot) {
+    try (TFloat32 xt = tensor(x, xShape);
+        TFloat32 yt = labelTensor(yOneHot);
+        Result r = session.runner().feed(inputName, xt).feed(labels, yt).fetch(loss)
+            .fetch(accuracy).run()) {
+      return new double[] {scalar(r.get(0)), scalar(r.get(1))};
+    }
+  }
+
+  /**
+   * The gradient of the loss with respect to each trainable variable on a batch (row-major values,
+   * keyed by variable name in {@link #trainableVariables()} order), without updating anything.
+   */
+  public Map<String, float[]> gradients(float[] x, long[] xShape, float[] yOneHot) {
+    try (TFloat32 xt = tensor(x, xShape);
+        TFloat32 yt = labelTensor(yOneHot)) {
+      Session.Runner r = session.runner().feed(inputName, xt).feed(labels, yt);
+      gradients.forEach(r::fetch);
+      Map<String, float[]> out = new LinkedHashMap<>();
+      try (Result res = r.run()) {
+        for (int i = 0; i < trainable.size(); i++) {
+          out.put(trainable.get(i), TensorProtos.floats(TensorProtos.fromTensor(res.get(i))));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Current values of the model's variables (not the optimizer slots), in model order. */
+  public Map<String, TensorProto> variables() {
+    return fetch(modelVariables);
+  }
+
+  /** Current values of the optimizer's slot variables (empty for plain SGD). */
+  public Map<String, TensorProto> slots() {
+    return fetch(slotVariables);
+  }
+
+  /**
+   * Assigns values to model variables and/or optimizer slots by name (e.g. a restored
+   * checkpoint). Unknown names are refused.
+   */
+  public void assign(Map<String, TensorProto> values) {
+    if (values.isEmpty()) {
+      return;
+    }
+    List<Tensor> opened = new ArrayList<>();
+    try {
+      Session.Runner r = session.runner();
+      for (Map.Entry<String, TensorProto> e : values.entrySet()) {
+        Placeholder<TFloat32> ph = assignFeeds.get(e.getKey());
+        if (ph == null) {
+          throw new IllegalArgumentException("no float32 variable or slot named '" + e.getKey()
+              + "' in the training graph");
+        }
+        TFloat32 t = TensorProtos.toTensor(e.getValue());
+        opened.add(t);
+        r.feed(ph, t).addTarget(assignOps.get(e.getKey()));
+      }
+      r.run().close();
+    } finally {
+      opened.forEach(Tensor::close);
+    }
+  }
+
+  /** The variables that are trained, in gradient order. */
+  public List<String> trainableVariables() {
+    return trainable;
+  }
+
+  /** The kernel variables that L2 decays (found by the structure analysis). */
+  public List<String> kernelVariables() {
+    return kernels;
+  }
+
+  /** Names of the optimizer slot variables. */
+  public List<String> slotVariables() {
+    return slotVariables;
+  }
+
+  /** Number of classes (last dimension of the logits). */
+  public int classes() {
+    return classes;
+  }
+
+  /** The name of the label placeholder. */
+  public String labelsName() {
+    return labels.op().name();
+  }
+
+  /** The graph. */
+  public Graph graph() {
+    return graph;
+  }
+
+  /** The session. */
+  public Session session() {
+    return session;
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+
+  private Map<String, TensorProto> fetch(List<String> names) {
+    Map<String, TensorProto> out = new LinkedHashMap<>();
+    if (names.isEmpty()) {
+      return out;
+    }
+    Session.Runner r = session.runner();
+    names.forEach(r::fetch);
+    try (Result res = r.run()) {
+      for (int i = 0; i < names.size(); i++) {
+        out.put(names.get(i), TensorProtos.fromTensor(res.get(i)));
+      }
+    }
+    return out;
+  }
+
+  private TFloat32 labelTensor(float[] y) {
+    if (y.length % classes != 0) {
+      throw new IllegalArgumentException(y.length + " label values are not a multiple of "
+          + classes + " classes");
+    }
+    return tensor(y, new long[] {y.length / classes, classes});
+  }
+
+  private static TFloat32 tensor(float[] v, long[] shape) {
+    return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(v, true, false));
+  }
+
+  private static double scalar(Tensor t) {
+    return ((TFloat32) t).getFloat();
+  }
+
+  /** Emits the training ops into the graph; collects what the TrainingGraph keeps. */
+  private static final class Builder {
+    String inputName;
+    Placeholder<TFloat32> labels;
+    Placeholder<TFloat32> lr;
+    Placeholder<TFloat32> momentum;
+    Operand<TFloat32> loss;
+    Operand<TFloat32> accuracy;
+    List<String> trainable = new ArrayList<>();
+    List<Output<?>> gradients = new ArrayList<>();
+    List<String> kernels = new ArrayList<>();
+    List<String> modelVariables = new ArrayList<>();
+    List<String> slotVariables = new ArrayList<>();
+    Map<String, Placeholder<TFloat32>> assignFeeds = new LinkedHashMap<>();
+    Map<String, Op> assignOps = new LinkedHashMap<>();
+    SgdOptimizer.Update update;
+    int classes;
+
+    void emit(Graph g, Model model, TrainingSpec spec) {
+      Signature serving = spec.logitsTensor() == null || spec.inputTensor() == null
+          ? model.signature(Signature.SERVING_DEFAULT) : null;
+      TensorName logitsName = spec.logitsTensor() != null ? TensorName.parse(spec.logitsTensor())
+          : serving.outputs().values().iterator().next().tensor();
+      TensorName inName = spec.inputTensor() != null ? TensorName.parse(spec.inputTensor())
+          : serving.inputs().values().iterator().next().tensor();
+      inputName = inName.node() + ":" + inName.index();
+      g.operationOrThrow(inName.node());
+      Output<TFloat32> logits = g.operationOrThrow(logitsName.node()).output(logitsName.index());
+      Shape ls = logits.shape();
+      if (ls.isUnknown() || ls.numDimensions() != 2 || ls.get(1) < 1) {
+        throw new IllegalArgumentException("the logits " + logitsName + " must be [batch, "
+            + "classes] with known classes, got shape " + ls);
+      }
+      classes = Math.toIntExact(ls.get(1));
+
+      for (Map.Entry<String, TensorProto> e : model.variables().entrySet()) {
+        if (e.getValue().getDtype() == DataType.DT_FLOAT) {
+          modelVariables.add(e.getKey());
+        }
+      }
+      trainable.addAll(spec.trainable() != null ? spec.trainable() : modelVariables);
+      for (String v : trainable) {
+        if (!modelVariables.contains(v)) {
+          throw new IllegalArgumentException("trainable variable '" + v + "' is not a float32 "
+              + "variable of the model");
+        }
+      }
+      kernels.addAll(kernelVariables(model, inName.node(), logitsName.node(), spec.l2() > 0));
+
+      Ops root = Ops.create(g);
+      Ops tf = root.withSubScope("train");
+      labels = (g.operation("labels") == null ? root : tf).withName("labels")
+          .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, classes)));
+      lr = tf.withName("learning_rate").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+      momentum = tf.withName("momentum").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+
+      Operand<TFloat32> targets = labels;
+      if (spec.labelSmoothing() > 0) {
+        double eps = spec.labelSmoothing();
+        targets = tf.withName("smoothed_labels").math.add(
+            tf.math.mul(labels, tf.constant((float) (1 - eps))),
+            tf.constant((float) (eps / classes)));
+      }
+      Operand<TFloat32> ce = tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
+      Operand<TFloat32> total = tf.withName("cross_entropy").math.mean(ce, tf.constant(0));
+      if (spec.l2() > 0 && !kernels.isEmpty()) {
+        Ops l2 = tf.withSubScope("l2");
+        Operand<TFloat32> sum = null;
+        for (String k : kernels) {
+          Output<TFloat32> w = g.operationOrThrow(k).output(0);
+          int rank = w.shape().numDimensions();
+          int[] axes = new int[rank];
+          for (int i = 0; i < rank; i++) {
+            axes[i] = i;
+          }
+          // read through an Identity: differentiating Square of the raw ref output directly
+          // crashes TF_AddGradientsWithPrefix (SIGSEGV in Node::output_type)
+          Operand<TFloat32> sq = l2.sum(l2.math.square(l2.identity(w)), l2.constant(axes));
+          sum = sum == null ? sq : l2.math.add(sum, sq);
+        }
+        total = tf.math.add(total, l2.math.mul(l2.constant((float) spec.l2()), sum));
+      }
+      loss = tf.withName("loss").identity(total);
+      Operand<TFloat32> hit = tf.dtypes.cast(tf.math.equal(tf.math.argMax(logits, tf.constant(1)),
+          tf.math.argMax(labels, tf.constant(1))), TFloat32.class);
+      accuracy = tf.withName("accuracy").math.mean(hit, tf.constant(0));
+
+      List<Output<TFloat32>> vars = new ArrayList<>();
+      for (String v : trainable) {
+        vars.add(g.operationOrThrow(v).output(0));
+      }
+      Output<?>[] grads;
+      try {
+        grads = g.addGradients(loss.asOutput(), vars.toArray(new Output<?>[0]));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("cannot differentiate the loss with respect to the "
+            + "trainable variables " + trainable + " (each must reach the logits): "
+            + e.getMessage(), e);
+      }
+      List<Output<TFloat32>> typed = new ArrayList<>();
+      for (Output<?> o : grads) {
+        gradients.add(o);
+        typed.add(o.expect(TFloat32.class));
+      }
+      update = new SgdOptimizer(spec.optimizer()).emit(tf.withSubScope("optimizer"), vars, typed,
+          lr, momentum);
+      for (Variable<TFloat32> s : update.slots()) {
+        slotVariables.add(s.op().name());
+      }
+      Ops assign = tf.withSubScope("assign");
+      List<String> all = new ArrayList<>(modelVariables);
+      all.addAll(slotVariables);
+      for (String name : all) {
+        GraphOperation op = g.operationOrThrow(name);
+        Output<TFloat32> var = op.output(0);
+        Placeholder<TFloat32> ph = assign.placeholder(TFloat32.class);
+        assignFeeds.put(name, ph);
+        assignOps.put(name, assign.assign(var, ph));
+      }
+    }
+
+    private static List<String> kernelVariables(Model model, String input, String logits,
+        boolean required) {
+      try {
+        Set<String> out = new LinkedHashSet<>();
+        for (LayerSite site : StructureAnalyzer.analyze(GraphView.of(model.graph()),
+            List.of(input), List.of(logits)).layers()) {
+          if (!site.kernelVariable().isEmpty()
+              && model.variables().containsKey(site.kernelVariable())) {
+            out.add(site.kernelVariable());
+          }
+        }
+        if (required && out.isEmpty()) {
+          throw new IllegalArgumentException("L2 was asked for but the structure analysis found "
+              + "no kernel variables between " + input + " and " + logits);
+        }
+        return new ArrayList<>(out);
+      } catch (RuntimeException e) {
+        if (required) {
+          throw e;
+        }
+        return Collections.emptyList();
+      }
+    }
+  }
+}

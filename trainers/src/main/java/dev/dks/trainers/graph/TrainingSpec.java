@@ -1,0 +1,77 @@
+package dev.dks.trainers.graph;
+
+import dev.dks.trainers.optim.SgdOptimizer;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What {@link TrainingGraph#build} adds to a model. Start from {@link #defaults()} and use the
+ * withers.
+ *
+ * @param optimizer the update rule (learning rate and momentum are fed per step)
+ * @param labelSmoothing epsilon in [0, 1): targets become {@code (1 - eps) y + eps / classes}
+ * @param l2 coefficient of {@code sum ||kernel||^2} added to the loss (kernels only, biases and
+ *     other variables excluded), &gt;= 0
+ * @param logitsTensor the logits tensor ({@code node} or {@code node:k}); null for the first
+ *     output of the model's serving_default signature
+ * @param inputTensor the input tensor; null for the first input of serving_default
+ * @param trainable the variables to train, by node name; null for every float32 variable of
+ *     the model
+ */
+public record TrainingSpec(
+    SgdOptimizer.Kind optimizer,
+    double labelSmoothing,
+    double l2,
+    String logitsTensor,
+    String inputTensor,
+    List<String> trainable) {
+
+  /** Validates. */
+  public TrainingSpec {
+    Objects.requireNonNull(optimizer, "optimizer");
+    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+      throw new IllegalArgumentException("label smoothing must be in [0, 1), got "
+          + labelSmoothing);
+    }
+    if (!(l2 >= 0) || Double.isInfinite(l2)) {
+      throw new IllegalArgumentException("l2 must be finite and >= 0, got " + l2);
+    }
+    trainable = trainable == null ? null : List.copyOf(trainable);
+  }
+
+  /** Plain SGD, no smoothing, no L2, tensors from serving_default, every float variable. */
+  public static TrainingSpec defaults() {
+    return new TrainingSpec(SgdOptimizer.Kind.SGD, 0, 0, null, null, null);
+  }
+
+  /** With another optimizer. */
+  public TrainingSpec withOptimizer(SgdOptimizer.Kind kind) {
+    return new TrainingSpec(kind, labelSmoothing, l2, logitsTensor, inputTensor, trainable);
+  }
+
+  /** With label smoothing epsilon. */
+  public TrainingSpec withLabelSmoothing(double eps) {
+    return new TrainingSpec(optimizer, eps, l2, logitsTensor, inputTensor, trainable);
+  }
+
+  /** With an L2 coefficient on kernels. */
+  public TrainingSpec withL2(double coefficient) {
+    return new TrainingSpec(optimizer, labelSmoothing, coefficient, logitsTensor, inputTensor,
+        trainable);
+  }
+
+  /** With an explicit logits tensor. */
+  public TrainingSpec withLogitsTensor(String tensor) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, tensor, inputTensor, trainable);
+  }
+
+  /** With an explicit input tensor. */
+  public TrainingSpec withInputTensor(String tensor) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, tensor, trainable);
+  }
+
+  /** With an explicit list of trainable variables. */
+  public TrainingSpec withTrainable(List<String> variables) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, variables);
+  }
+}
