@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 /**
  * The top command {@code dks}: holds the subcommands ({@code solve}, {@code activations}, {@code
  * build}, {@code inspect}, {@code rewrite}, {@code verify}, {@code convert}, {@code export},
- * {@code check-serving}) and the error handling shared by all of them (one {@code dks: error:
+ * {@code check-serving}, {@code train}) and the error handling shared by all of them (one {@code dks: error:
  * ...} line on stderr, exit code {@value ErrorHandler#USAGE_ERROR}).
  */
 @Command(
@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
     description = "Deep Kernel Shaping (DKS) and Tailored Activation Transformations (TAT).",
     subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class,
         InspectCommand.class, RewriteCommand.class, VerifyCommand.class, ConvertCommand.class,
-        ExportCommand.class, CheckServingCommand.class})
+        ExportCommand.class, CheckServingCommand.class, TrainCommand.class})
 public final class DksCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
@@ -46,6 +46,6 @@ public final class DksCommand implements Callable<Integer> {
   public Integer call() {
     throw new ParameterException(spec.commandLine(),
         "missing subcommand: use 'dks solve', 'dks activations', 'dks build', 'dks inspect', "
-        + "'dks rewrite', 'dks verify', 'dks convert', 'dks export' or 'dks check-serving'");
+        + "'dks rewrite', 'dks verify', 'dks convert', 'dks export', 'dks check-serving' or 'dks train'");
   }
 }

@@ -1,0 +1,409 @@
+package dev.dks.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.Signature;
+import dev.dks.rewriter.model.TensorSpec;
+import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.assets.SharedAssets;
+import dev.dks.savedmodels.export.ServingExporter;
+import dev.dks.savedmodels.export.TrainingExporter;
+import dev.dks.trainers.data.BatchIterator;
+import dev.dks.trainers.data.DataFormatException;
+import dev.dks.trainers.data.DataNotFoundException;
+import dev.dks.trainers.data.DataSets;
+import dev.dks.trainers.data.Dataset;
+import dev.dks.trainers.device.DevicePlacement;
+import dev.dks.trainers.graph.TrainingGraph;
+import dev.dks.trainers.graph.TrainingSpec;
+import dev.dks.trainers.loop.CheckpointListener;
+import dev.dks.trainers.loop.DivergenceGuard;
+import dev.dks.trainers.loop.EvaluationListener;
+import dev.dks.trainers.loop.EvaluationResult;
+import dev.dks.trainers.loop.JsonLinesListener;
+import dev.dks.trainers.loop.ProgressListener;
+import dev.dks.trainers.loop.Trainer;
+import dev.dks.trainers.loop.TrainingOutcome;
+import dev.dks.trainers.optim.LearningRateSchedule;
+import dev.dks.trainers.optim.SgdOptimizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dks train MODEL --data NAME|PATH ...}: trains a model (any format {@link ModelReaders}
+ * reads) with the trainers module — {@link TrainingGraph} (softmax cross-entropy, optional label
+ * smoothing and L2 on kernels, SGD / momentum / Nesterov as TF ops) driven by a {@link Trainer}
+ * with a divergence guard, checkpoints to {@code DIR/checkpoint.ckpt}, evaluation on the test
+ * part (or a seeded 20% split when the data set has none, e.g. {@code digits}), JSON lines to
+ * {@code DIR/metrics.jsonl} and a progress bar on stderr — then writes the trained values as a
+ * training SavedModel ({@code DIR/training}, {@link TrainingExporter}) and a serving SavedModel
+ * ({@code DIR/serving}, {@link ServingExporter}). {@code --resume} continues exactly from the
+ * checkpoint. Prints a summary (steps, loss, accuracy, steps/s, device), or one JSON object with
+ * {@code --json}.
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    sortOptions = false,
+    sortSynopsis = false,
+    description = "Train a model on a data set with SGD through the TF runtime.",
+    footer = {"", "Examples:",
+        "  dks train cnn --data fashion-mnist --optimizer nesterov --lr 0.1 --schedule cosine "
+            + "--warmup-steps 200 --epochs 5 --out run1",
+        "  dks train cnn --data fashion-mnist --epochs 10 --out run1 --resume"})
+public final class TrainCommand implements Callable<Integer> {
+  /** The checkpoint file inside the output folder. */
+  static final String CHECKPOINT = "checkpoint.ckpt";
+  /** The metrics file inside the output folder. */
+  static final String METRICS = "metrics.jsonl";
+
+  @Spec private CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The model to train.")
+  private Path model;
+
+  @Option(names = "--data", required = true, paramLabel = "NAME|PATH",
+      description = "fashion-mnist, mnist, digits, synthetic[:HxWxC[:classes[:n]]] or a folder.")
+  private String data;
+
+  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov", defaultValue = "sgd",
+      description = "Update rule (default sgd).")
+  private SgdOptimizer.Kind optimizer;
+
+  @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01",
+      description = "Base learning rate (default 0.01).")
+  private double lr;
+
+  @Option(names = "--schedule", paramLabel = "constant|cosine|step", defaultValue = "constant",
+      description = "Learning rate schedule (default constant); step: x0.1 at 50%% and x0.01 "
+          + "at 75%% of the steps.")
+  private String schedule;
+
+  @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "0",
+      description = "Linear warm-up steps (default 0).")
+  private long warmup;
+
+  @Option(names = "--momentum", paramLabel = "MU", defaultValue = "0.9",
+      description = "Momentum for momentum/nesterov (default 0.9).")
+  private double momentum;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Total optimizer steps.")
+  private Long steps;
+
+  @Option(names = "--epochs", paramLabel = "E", description = "Total epochs (instead of --steps).")
+  private Double epochs;
+
+  @Option(names = "--batch", paramLabel = "B", defaultValue = "128",
+      description = "Batch size (default 128).")
+  private int batch;
+
+  @Option(names = "--label-smoothing", paramLabel = "EPS", defaultValue = "0",
+      description = "Label smoothing epsilon (default 0).")
+  private double labelSmoothing;
+
+  @Option(names = "--l2", paramLabel = "C", defaultValue = "0",
+      description = "L2 coefficient on kernels (default 0).")
+  private double l2;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+      description = "Seed of the data order and of the validation split (default 0).")
+  private long seed;
+
+  @Option(names = "--device", paramLabel = "cpu|gpu|auto", defaultValue = "cpu",
+      description = "Where the graph runs (default cpu); gpu without a GPU runs on the CPU.")
+  private String device;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+      description = "Intra-op threads (default 0: TF decides).")
+  private int threads;
+
+  @Option(names = "--out", paramLabel = "DIR", defaultValue = "dks-train",
+      description = "Output folder (default dks-train): must be new or empty unless --resume.")
+  private Path out;
+
+  @Option(names = "--resume", description = "Continue from DIR/checkpoint.ckpt.")
+  private boolean resume;
+
+  @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "500",
+      description = "Steps between checkpoints (default 500; also at the end).")
+  private long checkpointEvery;
+
+  @Option(names = "--eval-every", paramLabel = "N", defaultValue = "500",
+      description = "Steps between test evaluations (default 500; also at the end).")
+  private long evalEvery;
+
+  @Option(names = "--json", description = "Print one JSON object instead of a summary.")
+  private boolean json;
+
+  /** Validates, trains, exports, prints; returns the exit code. */
+  @Override
+  public Integer call() {
+    validate();
+    Path dir = out.toAbsolutePath().normalize();
+    Path ckpt = dir.resolve(CHECKPOINT);
+    if (resume) {
+      if (!Files.isRegularFile(ckpt)) {
+        throw new IllegalArgumentException("--resume: no checkpoint " + ckpt);
+      }
+    } else {
+      ServingOutput.requireWritable(dir);
+    }
+    DevicePlacement.Device requested = DevicePlacement.Device.parse(device);
+    Model original = ModelReaders.read(model);
+    Data d = loadData();
+    checkShape(original, d.train);
+
+    BatchIterator it = BatchIterator.builder(d.train).batchSize(batch).seed(seed).dropLast(true)
+        .build();
+    long total = steps != null ? steps
+        : (long) Math.ceil(epochs * it.batchesPerEpoch());
+    var config = DevicePlacement.config(false, threads, 0);
+    DevicePlacement placement = DevicePlacement.resolve(requested, config);
+    placement.notice().ifPresent(n -> {
+      spec.commandLine().getErr().println(n);
+      spec.commandLine().getErr().flush();
+    });
+    TrainingSpec ts = TrainingSpec.defaults().withOptimizer(optimizer)
+        .withLabelSmoothing(labelSmoothing).withL2(l2);
+    try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config)) {
+      if (tg.classes() != d.train.classes()) {
+        throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
+            + d.train.name() + " has " + d.train.classes());
+      }
+      Trainer trainer = Trainer.builder(tg, it).schedule(schedule(total)).momentum(momentum)
+          .totalSteps(total).dataSeed(seed).validation(d.test)
+          .listener(new DivergenceGuard())
+          .listener(new CheckpointListener(ckpt, checkpointEvery))
+          .listener(new EvaluationListener(d.test, evalEvery, 256))
+          .listener(new JsonLinesListener(dir.resolve(METRICS)))
+          .listener(new ProgressListener(System.err, "train"))
+          .build();
+      long t0 = System.nanoTime();
+      TrainingOutcome outcome;
+      try {
+        outcome = resume ? trainer.resume(ckpt) : trainer.run();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read checkpoint " + ckpt + ": " + e.getMessage(), e);
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      double seconds = (System.nanoTime() - t0) * 1e-9;
+      if (outcome.status() == TrainingOutcome.Status.DIVERGED) {
+        throw new IllegalArgumentException("training diverged: "
+            + outcome.divergenceReport().map(Object::toString).orElse("non-finite loss")
+            + "; the last good checkpoint is " + ckpt);
+      }
+      EvaluationResult eval = EvaluationListener.evaluate(tg, d.test, outcome.completedSteps(),
+          256);
+      Map<String, Integer> devices = traceDevices(tg, original, d.test);
+      Model trained = original.with(original.graph(), tg.variables());
+      Path training = dir.resolve("training");
+      Path serving = dir.resolve("serving");
+      deleteTree(training);
+      deleteTree(serving);
+      TrainingExporter.export(trained, training);
+      ServingExporter.export(trained, serving);
+      long ran = outcome.completedSteps() - outcome.startStep();
+      Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d);
+      PrintWriter w = spec.commandLine().getOut();
+      w.print(json ? s.json() : s.text());
+      w.flush();
+      return 0;
+    } catch (DataFormatException | DataNotFoundException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  private void validate() {
+    if ((steps == null) == (epochs == null)) {
+      throw usage("give exactly one of --steps N and --epochs E");
+    }
+    if (steps != null && steps <= 0) {
+      throw usage("--steps must be positive, got " + steps);
+    }
+    if (epochs != null && !(epochs > 0 && Double.isFinite(epochs))) {
+      throw usage("--epochs must be positive, got " + epochs);
+    }
+    if (batch <= 0) {
+      throw usage("--batch must be positive, got " + batch);
+    }
+    if (!(lr > 0 && Double.isFinite(lr))) {
+      throw usage("--lr must be positive, got " + lr);
+    }
+    if (warmup < 0) {
+      throw usage("--warmup-steps must be >= 0, got " + warmup);
+    }
+    if (threads < 0) {
+      throw usage("--threads must be >= 0, got " + threads);
+    }
+    if (checkpointEvery <= 0 || evalEvery <= 0) {
+      throw usage("--checkpoint-every and --eval-every must be positive");
+    }
+    if (!Arrays.asList("constant", "cosine", "step").contains(schedule.toLowerCase(Locale.ROOT))) {
+      throw usage("unknown --schedule '" + schedule + "': use constant, cosine or step");
+    }
+    try {
+      DevicePlacement.Device.parse(device);
+    } catch (IllegalArgumentException e) {
+      throw usage("--device: " + e.getMessage());
+    }
+  }
+
+  private LearningRateSchedule schedule(long total) {
+    String s = schedule.toLowerCase(Locale.ROOT);
+    if (s.equals("cosine")) {
+      return LearningRateSchedule.cosineWithWarmup(lr, warmup, total);
+    }
+    LearningRateSchedule base = s.equals("step")
+        ? LearningRateSchedule.stepDecay(lr, boundaries(total), new double[] {0.1, 0.01})
+        : LearningRateSchedule.constant(lr);
+    if (warmup == 0) {
+      return base;
+    }
+    long w = warmup;
+    return LearningRateSchedule.of(step -> step < w ? lr * (step + 1) / w : base.at(step));
+  }
+
+  private static long[] boundaries(long total) {
+    long a = Math.max(1, total / 2);
+    long b = Math.max(a + 1, total * 3 / 4);
+    return new long[] {a, b};
+  }
+
+  /** The training part and the part evaluated. */
+  private record Data(Dataset train, Dataset test, String testName) {}
+
+  private Data loadData() {
+    Path cache = SharedAssets.dataCacheDir();
+    try {
+      Dataset train = DataSets.load(data, cache);
+      Dataset test;
+      try {
+        test = DataSets.load(data, cache, DataSets.Part.TEST);
+        return new Data(train, test, "test");
+      } catch (DataNotFoundException e) {
+        Dataset.Split split = train.split(0.2, seed);
+        return new Data(split.train(), split.validation(), "held-out 20%");
+      }
+    } catch (DataNotFoundException | DataFormatException e) {
+      throw new IllegalArgumentException("--data " + data + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkShape(Model m, Dataset d) {
+    TensorSpec in = m.signature(Signature.SERVING_DEFAULT).inputs().values().iterator().next();
+    long[] s = in.shape();
+    if (s == null || s.length != 4 || s[1] != d.h() || s[2] != d.w() || s[3] != d.c()) {
+      String hwc = s != null && s.length == 4 ? s[1] + "x" + s[2] + "x" + s[3]
+          : s == null ? "unknown" : Arrays.toString(s);
+      throw new IllegalArgumentException("the model takes " + hwc + " inputs (" + in.tensor()
+          + ") but " + d.name() + " has "
+          + d.h() + "x" + d.w() + "x" + d.c() + " examples (need [-1, " + d.h() + ", " + d.w()
+          + ", " + d.c() + "])");
+    }
+  }
+
+  /** Ops per device of one traced forward pass on a few test examples. */
+  private static Map<String, Integer> traceDevices(TrainingGraph tg, Model m, Dataset test) {
+    Signature sig = m.signature(Signature.SERVING_DEFAULT);
+    TensorSpec in = sig.inputs().values().iterator().next();
+    TensorSpec outSpec = sig.outputs().values().iterator().next();
+    int n = Math.min(8, test.size());
+    float[] x = Arrays.copyOf(test.images(), n * test.imageSize());
+    try (TFloat32 t = TFloat32.tensorOf(Shape.of(n, test.h(), test.w(), test.c()),
+        DataBuffers.of(x, true, false))) {
+      return DevicePlacement.deviceSummary(tg.session().runner()
+          .feed(in.tensor().node() + ":" + in.tensor().index(), t)
+          .fetch(outSpec.tensor().node() + ":" + outSpec.tensor().index()));
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot replace " + p, e);
+    }
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
+  /** What a run did, as text or JSON. */
+  private record Summary(TrainingOutcome outcome, long ran, double seconds, EvaluationResult eval,
+      DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data) {
+    double stepsPerSecond() {
+      return seconds > 0 ? ran / seconds : 0;
+    }
+
+    String text() {
+      var last = outcome.lastStep();
+      return String.format(Locale.ROOT, "trained %d steps (%d this run, from step %d) in %.1f s: "
+          + "%.2f steps/s on %s%n"
+          + "last train loss %.4f, accuracy %.4f%n"
+          + "%s (%s, %d examples): loss %.4f, accuracy %.4f%n"
+          + "ops per device: %s%n"
+          + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n",
+          outcome.completedSteps(), ran, outcome.startStep(), seconds, stepsPerSecond(),
+          placement.label(), last == null ? Double.NaN : last.loss(),
+          last == null ? Double.NaN : last.accuracy(), data.test.name(), data.testName,
+          eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir);
+    }
+
+    String json() {
+      ObjectNode o = Json.object();
+      o.put("status", outcome.status().name().toLowerCase(Locale.ROOT));
+      o.put("steps", outcome.completedSteps());
+      o.put("start_step", outcome.startStep());
+      o.put("steps_this_run", ran);
+      o.put("seconds", seconds);
+      o.put("steps_per_second", stepsPerSecond());
+      if (outcome.lastStep() != null) {
+        o.put("train_loss", outcome.lastStep().loss());
+        o.put("train_accuracy", outcome.lastStep().accuracy());
+      }
+      ObjectNode t = o.putObject("test");
+      t.put("data", data.test.name());
+      t.put("examples", eval.examples());
+      t.put("loss", eval.loss());
+      t.put("accuracy", eval.accuracy());
+      ObjectNode dev = o.putObject("device");
+      dev.put("requested", placement.requested().name().toLowerCase(Locale.ROOT));
+      dev.put("effective", placement.effective().name().toLowerCase(Locale.ROOT));
+      placement.notice().ifPresent(n -> dev.put("notice", n));
+      ObjectNode ops = dev.putObject("ops");
+      devices.forEach(ops::put);
+      o.put("out", dir.toString());
+      o.put("training", dir.resolve("training").toString());
+      o.put("serving", dir.resolve("serving").toString());
+      o.put("metrics", dir.resolve(METRICS).toString());
+      o.put("checkpoint", dir.resolve(CHECKPOINT).toString());
+      return Json.write(o);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package dev.dks.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dks.rewriter.builder.Architecture;
+import dev.dks.rewriter.builder.ArchitectureSpec;
+import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.model.Model;
+import dev.dks.savedmodels.SavedModelReader;
+import dev.dks.savedmodels.export.ServingCheck;
+import dev.dks.savedmodels.export.ServingExporter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.TensorProto;
+
+/** {@code dks train} on the 8x8 digits, in-process with real TF. */
+class TrainCommandTest {
+  @TempDir static Path tmp;
+  private static Path model;
+
+  @BeforeAll
+  static void buildModel() {
+    Model m = ModelBuilder.build(ArchitectureSpec.builder(Architecture.MLP, 2).width(64)
+        .input("8x8x1").classes(10).activation("tanh").shaped(dev.dks.solver.solve.Method.DKS)
+        .seed(3).build()).model();
+    model = tmp.resolve("mlp");
+    ServingExporter.export(m, model);
+  }
+
+  private static void requireDigits() {
+    Assets.dataCache("digits/digits.csv.gz");
+  }
+
+  @Test
+  void trainsDigitsAndWritesBothSavedModels() throws Exception {
+    requireDigits();
+    Path out = tmp.resolve("run");
+    JsonNode j = Cli.json("train", model.toString(), "--data", "digits", "--optimizer",
+        "nesterov", "--lr", "0.05", "--schedule", "cosine", "--warmup-steps", "10", "--steps",
+        "150", "--batch", "32", "--eval-every", "50", "--checkpoint-every", "50", "--out",
+        out.toString());
+    System.out.println(j);
+    assertEquals(150, j.get("steps").asLong());
+    assertEquals("completed", j.get("status").asText());
+    assertTrue(j.get("test").get("accuracy").asDouble() > 0.5, j.toString());
+    assertTrue(j.get("device").get("ops").size() > 0, j.toString());
+    j.get("device").get("ops").fields().forEachRemaining(e -> {
+      assertTrue(e.getKey().contains("CPU"), e.getKey());
+      assertTrue(e.getValue().asInt() > 0);
+    });
+    ObjectMapper om = new ObjectMapper();
+    long stepLines = Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+        .map(l -> {
+          try {
+            return om.readTree(l);
+          } catch (Exception e) {
+            throw new AssertionError(l, e);
+          }
+        }).filter(n -> n.get("type").asText().equals("step")).count();
+    assertEquals(150, stepLines);
+    assertTrue(Files.isRegularFile(out.resolve("checkpoint.ckpt")));
+    assertTrue(Files.isRegularFile(out.resolve("training/saved_model.pb")));
+    ServingCheck.Result check = ServingCheck.check(out.resolve("serving"));
+    assertTrue(check.passed(), check.reason());
+  }
+
+  @Test
+  void resumeGivesTheSameVariablesAsAnUninterruptedRun() {
+    requireDigits();
+    Path full = tmp.resolve("full");
+    Path split = tmp.resolve("split");
+    String[] common = {"--data", "digits", "--optimizer", "momentum", "--lr", "0.05",
+        "--batch", "32", "--seed", "7", "--checkpoint-every", "20", "--eval-every", "1000"};
+    run(concat(new String[] {"train", model.toString(), "--steps", "100", "--out",
+        full.toString()}, common));
+    run(concat(new String[] {"train", model.toString(), "--steps", "50", "--out",
+        split.toString()}, common));
+    JsonNode j = Cli.json(concat(new String[] {"train", model.toString(), "--steps", "100",
+        "--resume", "--out", split.toString()}, common));
+    assertEquals(50, j.get("start_step").asLong());
+    assertEquals(100, j.get("steps").asLong());
+    Map<String, TensorProto> a = SavedModelReader.read(full.resolve("serving")).variables();
+    Map<String, TensorProto> b = SavedModelReader.read(split.resolve("serving")).variables();
+    assertEquals(a.keySet(), b.keySet());
+    assertTrue(!a.isEmpty());
+    for (String k : a.keySet()) {
+      assertArrayEquals(a.get(k).toByteArray(), b.get(k).toByteArray(), k);
+    }
+  }
+
+  @Test
+  void refusalsAreOneErrorLine() {
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits"),
+        "--steps");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--device", "tpu", "--out", tmp.resolve("x").toString()), "tpu");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "synthetic:4x4x1",
+        "--steps", "5", "--out", tmp.resolve("y").toString()), "8x8x1", "4x4x1");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--resume", "--out", tmp.resolve("none").toString()), "checkpoint");
+  }
+
+  private static void run(String... args) {
+    Cli r = Cli.run(args);
+    assertEquals(0, r.code(), r.err());
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
+  }
+}
