@@ -1,6 +1,5 @@
 package dev.dks.solver.activation;
 
-import static dev.dks.solver.activation.SpecialFunctions.INV_SQRT_2PI;
 import static dev.dks.solver.activation.SpecialFunctions.TWO_OVER_SQRT_PI;
 
 /**
@@ -175,7 +174,7 @@ public enum StandardActivation implements Activation {
 
     @Override
     public double derivative(double x) {
-      return SpecialFunctions.normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+      return SpecialFunctions.normalCdf(x) + x * SpecialFunctions.normalPdf(x);
     }
 
     @Override
@@ -183,7 +182,7 @@ public enum StandardActivation implements Activation {
       if (Math.abs(x) > 40) {
         return 0.0; // the density underflows first: exp(-800) * x^2 is 0
       }
-      return INV_SQRT_2PI * Math.exp(-0.5 * x * x) * (2 - x * x);
+      return SpecialFunctions.normalPdf(x) * (2 - x * x);
     }
   },
   RELU("relu", Smoothness.FIRST_DERIVATIVE_JUMPS, 0.0) {

@@ -72,10 +72,10 @@ public final class TransformedActivation implements Activation {
 
   @Override
   public double[] kinks() {
-    double[] k = base.kinks();
     if (alpha == 0.0) {
       return new double[0];
     }
+    double[] k = base.kinks();
     for (int i = 0; i < k.length; i++) {
       k[i] = (k[i] - beta) / alpha;
     }
