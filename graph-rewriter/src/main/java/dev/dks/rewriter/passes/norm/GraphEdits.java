@@ -35,9 +35,8 @@ final class GraphEdits {
    * Makes every edge that reads {@code from} read {@code to} (data edges), and every control edge
    * on {@code from}'s node that comes from outside {@code covered} depend on {@code to}'s node.
    */
-  static void rewire(ConsumerIndex idx, TensorName from, TensorName to, Set<String> covered) {
-    GraphView g = idx.graph();
-    for (String c : idx.consumers(from.node())) {
+  static void rewire(GraphView g, TensorName from, TensorName to, Set<String> covered) {
+    for (String c : g.consumers(from.node())) {
       if (covered.contains(c)) {
         continue;
       }
@@ -61,7 +60,7 @@ final class GraphEdits {
         b.addInput(out);
       }
       if (changed) {
-        idx.put(b.build());
+        g.put(b.build());
       }
     }
   }
@@ -72,8 +71,7 @@ final class GraphEdits {
    * values of pruned variables from the context. Never removes an output node. Returns the pruned
    * nodes (not counting {@code names}).
    */
-  static List<String> removeAndPrune(RewriteContext ctx, ConsumerIndex idx,
-      Collection<String> names) {
+  static List<String> removeAndPrune(RewriteContext ctx, Collection<String> names) {
     GraphView g = ctx.graph();
     Deque<String> todo = new ArrayDeque<>();
     for (String n : names) {
@@ -81,7 +79,7 @@ final class GraphEdits {
         continue;
       }
       todo.addAll(inputNodes(g.get(n)));
-      idx.remove(n);
+      g.remove(n);
       ctx.variables().remove(n);
     }
     Set<String> outputs = new HashSet<>(ctx.outputs());
@@ -97,11 +95,11 @@ final class GraphEdits {
       }
       List<String> bookkeeping = new ArrayList<>();
       boolean live = false;
-      for (String c : idx.consumers(n)) {
+      for (String c : g.consumers(n)) {
         NodeDef cd = g.get(c);
         boolean manages = ValueSource.VARIABLE_BOOKKEEPING.contains(cd.getOp())
             && cd.getInputCount() > 0 && TensorName.parse(cd.getInput(0)).node().equals(n)
-            && !hasDataConsumer(idx, c);
+            && !hasDataConsumer(g, c);
         if (manages) {
           bookkeeping.add(c);
         } else {
@@ -114,12 +112,12 @@ final class GraphEdits {
       }
       for (String b : bookkeeping) {
         todo.addAll(inputNodes(g.get(b)));
-        removeControlUses(idx, b);
-        idx.remove(b);
+        removeControlUses(g, b);
+        g.remove(b);
         pruned.add(b);
       }
       todo.addAll(inputNodes(d));
-      idx.remove(n);
+      g.remove(n);
       ctx.variables().remove(n);
       pruned.add(n);
     }
@@ -186,9 +184,9 @@ final class GraphEdits {
     return out;
   }
 
-  private static boolean hasDataConsumer(ConsumerIndex idx, String node) {
-    for (String c : idx.consumers(node)) {
-      for (String in : idx.graph().get(c).getInputList()) {
+  private static boolean hasDataConsumer(GraphView g, String node) {
+    for (String c : g.consumers(node)) {
+      for (String in : g.get(c).getInputList()) {
         TensorName t = TensorName.parse(in);
         if (!t.isControl() && t.node().equals(node)) {
           return true;
@@ -198,16 +196,16 @@ final class GraphEdits {
     return false;
   }
 
-  private static void removeControlUses(ConsumerIndex idx, String node) {
-    for (String c : idx.consumers(node)) {
-      NodeDef n = idx.graph().get(c);
+  private static void removeControlUses(GraphView g, String node) {
+    for (String c : g.consumers(node)) {
+      NodeDef n = g.get(c);
       NodeDef.Builder b = n.toBuilder().clearInput();
       for (String in : n.getInputList()) {
         if (!in.equals("^" + node)) {
           b.addInput(in);
         }
       }
-      idx.put(b.build());
+      g.put(b.build());
     }
   }
 }

@@ -27,12 +27,10 @@ final class LayerFolder {
   private static final Set<String> LAYERS = Set.of("Conv2D", "DepthwiseConv2dNative", "MatMul");
 
   private final RewriteContext ctx;
-  private final ConsumerIndex idx;
   private final GraphView g;
 
-  LayerFolder(RewriteContext ctx, ConsumerIndex idx) {
+  LayerFolder(RewriteContext ctx) {
     this.ctx = ctx;
-    this.idx = idx;
     this.g = ctx.graph();
   }
 
@@ -45,7 +43,7 @@ final class LayerFolder {
       throw new Bail("its input '" + x + "' is not an output 0 of a layer");
     }
     NodeDef xNode = g.get(x.node());
-    for (String c : idx.consumers(x.node())) {
+    for (String c : g.consumers(x.node())) {
       if (!covered.contains(c)) {
         throw new Bail("its input '" + x + "' is also read by '" + c + "' (" + g.get(c).getOp()
             + "), which folding would change");
@@ -73,7 +71,7 @@ final class LayerFolder {
       biasNode = xNode;
       biasInput = ins.get(b);
       layer = g.find(layerOut.node()).orElseThrow(() -> new Bail("no node '" + layerOut + "'"));
-      if (layerOut.index() != 0 || !idx.consumers(layer.getName()).equals(List.of(x.node()))) {
+      if (layerOut.index() != 0 || !g.consumers(layer.getName()).equals(List.of(x.node()))) {
         throw new Bail("the output of " + layer.getOp() + " '" + layer.getName() + "' is also "
             + "read elsewhere than its bias add");
       }
@@ -106,7 +104,7 @@ final class LayerFolder {
       throw new Bail("the kernel of '" + layer.getName() + "' is the resource variable '"
           + kSrc.node() + "'; convert resource variables to VariableV2 first");
     }
-    if (!kSrc.exclusiveTo(idx, layer.getName())) {
+    if (!kSrc.exclusiveTo(g, layer.getName())) {
       throw new Bail("the kernel '" + kSrc.node() + "' of '" + layer.getName() + "' is shared "
           + "with other ops");
     }
@@ -132,7 +130,7 @@ final class LayerFolder {
     if (biasNode != null) {
       bSrc = ValueSource.resolve(g, biasInput);
       if (bSrc == null || bSrc.kind() == ValueSource.Kind.RESOURCE
-          || !bSrc.exclusiveTo(idx, biasNode.getName())) {
+          || !bSrc.exclusiveTo(g, biasNode.getName())) {
         throw new Bail("the bias '" + biasInput + "' of '" + layer.getName() + "' is not a Const "
             + "or VariableV2 used only there");
       }
@@ -179,9 +177,9 @@ final class LayerFolder {
       } else {
         biasVar = Nodes.constant(biasName, bp).toBuilder().setDevice(layer.getDevice()).build();
       }
-      idx.add(biasVar);
+      g.add(biasVar);
       String addName = g.uniqueName(layer.getName() + "/bn_folded_bias_add");
-      idx.add(Nodes.op("BiasAdd", addName).input(x).input(biasName)
+      g.add(Nodes.op("BiasAdd", addName).input(x).input(biasName)
           .type("T", DataType.DT_FLOAT).attr("data_format", layerFormat)
           .device(layer.getDevice()).build());
       replacement = TensorName.of(addName);
@@ -301,7 +299,7 @@ final class LayerFolder {
       ctx.variables().put(src.node(), value);
     } else {
       NodeDef n = g.get(src.node());
-      idx.put(n.toBuilder().putAttr("value", AttrValue.newBuilder().setTensor(value).build())
+      g.put(n.toBuilder().putAttr("value", AttrValue.newBuilder().setTensor(value).build())
           .build());
     }
   }

@@ -78,11 +78,10 @@ public final class StripNormalizationPass implements RewritePass {
     List<NormalizationMatch> matches = new ArrayList<>(found.matches());
     matches.sort(Comparator.comparingInt(m -> order.getOrDefault(m.outputNode(), 0)));
     Map<TensorName, TensorName> renamed = new HashMap<>();
-    ConsumerIndex idx = matches.isEmpty() ? null : new ConsumerIndex(g);
     int changes = 0;
     for (NormalizationMatch m : matches) {
       try {
-        notes.add(apply(context, idx, m, renamed));
+        notes.add(apply(context, m, renamed));
         changes++;
       } catch (Bail b) {
         notes.add("left " + m.describe() + " alone: " + b.getMessage());
@@ -94,7 +93,7 @@ public final class StripNormalizationPass implements RewritePass {
     return new PassOutcome(NAME, changes, notes);
   }
 
-  private String apply(RewriteContext ctx, ConsumerIndex idx, NormalizationMatch m,
+  private String apply(RewriteContext ctx, NormalizationMatch m,
       Map<TensorName, TensorName> renamed) throws Bail {
     GraphView g = ctx.graph();
     Set<String> covered = new HashSet<>(m.nodes());
@@ -119,7 +118,7 @@ public final class StripNormalizationPass implements RewritePass {
         throw new Bail("FOLD refuses: its statistics come from the batch at run time, so there "
             + "is no fixed function to fold (use REMOVE)");
       }
-      LayerFolder.Folded f = new LayerFolder(ctx, idx).fold(m, input);
+      LayerFolder.Folded f = new LayerFolder(ctx).fold(m, input);
       replacement = f.replacement();
       what = f.description();
     } else {
@@ -127,8 +126,8 @@ public final class StripNormalizationPass implements RewritePass {
       what = "bypassed: its consumers now read '" + input + "'";
     }
     int varsBefore = ctx.variables().size();
-    GraphEdits.rewire(idx, m.output(), replacement, covered);
-    List<String> pruned = GraphEdits.removeAndPrune(ctx, idx, m.nodes());
+    GraphEdits.rewire(ctx.graph(), m.output(), replacement, covered);
+    List<String> pruned = GraphEdits.removeAndPrune(ctx, m.nodes());
     renamed.put(m.output(), replacement);
     int dropped = varsBefore - ctx.variables().size();
     String verb = mode == Mode.FOLD ? "folded " : "removed ";

@@ -71,8 +71,7 @@ record ValueSource(String node, Kind kind) {
    * True when every data path from the source (through read ops) ends at {@code user}, or at
    * ops that only manage or checkpoint the variable: then changing its value changes nothing else.
    */
-  boolean exclusiveTo(ConsumerIndex idx, String user) {
-    GraphView g = idx.graph();
+  boolean exclusiveTo(GraphView g, String user) {
     Deque<String> todo = new ArrayDeque<>();
     Set<String> seen = new HashSet<>();
     todo.push(node);
@@ -81,7 +80,7 @@ record ValueSource(String node, Kind kind) {
       if (!seen.add(cur)) {
         continue;
       }
-      for (String c : idx.consumers(cur)) {
+      for (String c : g.consumers(cur)) {
         if (c.equals(user)) {
           continue;
         }
