@@ -9,6 +9,7 @@ import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
+import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
@@ -412,7 +413,7 @@ public final class SavedModelReader {
     if (s.isUnknown()) {
       return TensorShapeProto.newBuilder().setUnknownRank(true).build();
     }
-    return TensorValues.shapeProto(s.asArray());
+    return TensorProtos.shapeProto(s.asArray());
   }
 
   private static Map<String, TensorSpec> specs(Map<String, TensorInfo> infos) {
@@ -462,17 +463,15 @@ public final class SavedModelReader {
       SavedModelBundle bundle, GraphView view, List<String> warnings, List<String> missing) {
     Map<String, TensorProto> values = new LinkedHashMap<>();
     List<NodeDef> resources = new ArrayList<>();
+    List<String> refVariables = new ArrayList<>();
     for (NodeDef n : view.nodes()) {
       if (n.getOp().equals("VariableV2") || n.getOp().equals("Variable")) {
-        try (org.tensorflow.Result r = bundle.session().runner().fetch(n.getName()).run()) {
-          values.put(n.getName(), TensorValues.toProto(r.get(0)));
-        } catch (RuntimeException e) {
-          missing.add("variable '" + n.getName() + "' has no value: " + firstLine(e));
-        }
+        refVariables.add(n.getName());
       } else if (n.getOp().equals("VarHandleOp")) {
         resources.add(n);
       }
     }
+    readRefVariables(bundle, refVariables, values, missing);
     if (resources.isEmpty()) {
       return values;
     }
@@ -510,6 +509,34 @@ public final class SavedModelReader {
       }
     }
     return values;
+  }
+
+  /**
+   * Fetches the ref variables {@code names} in one session run; when that fails (some variable
+   * has no value), one run per variable so each failure is reported on its own.
+   */
+  private static void readRefVariables(SavedModelBundle bundle, List<String> names,
+      Map<String, TensorProto> values, List<String> missing) {
+    if (names.isEmpty()) {
+      return;
+    }
+    org.tensorflow.Session.Runner all = bundle.session().runner();
+    names.forEach(all::fetch);
+    try (org.tensorflow.Result r = all.run()) {
+      for (int i = 0; i < names.size(); i++) {
+        values.put(names.get(i), TensorValues.toProto(r.get(i)));
+      }
+      return;
+    } catch (RuntimeException e) {
+      names.forEach(values::remove);
+    }
+    for (String name : names) {
+      try (org.tensorflow.Result r = bundle.session().runner().fetch(name).run()) {
+        values.put(name, TensorValues.toProto(r.get(0)));
+      } catch (RuntimeException e) {
+        missing.add("variable '" + name + "' has no value: " + firstLine(e));
+      }
+    }
   }
 
   /** Reads a resource variable through a ReadVariableOp added to the bundle's graph. */

@@ -1,6 +1,7 @@
 package dev.dks.savedmodels;
 
 import com.google.protobuf.ByteString;
+import dev.dks.rewriter.model.TensorProtos;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -58,7 +59,7 @@ public final class TensorValues {
   public static TensorProto toProto(Tensor t) {
     DataType dtype = baseType(t.dataType());
     TensorProto.Builder b = TensorProto.newBuilder().setDtype(dtype)
-        .setTensorShape(shapeProto(t.shape().asArray()));
+        .setTensorShape(TensorProtos.shapeProto(t.shape().asArray()));
     if (t instanceof TString s) {
       s.asBytes().scalars().forEach(v -> b.addStringVal(ByteString.copyFrom(v.getObject())));
       return b.build();
@@ -157,10 +158,6 @@ public final class TensorValues {
 
   /** A TensorShapeProto for {@code dims}. */
   static TensorShapeProto shapeProto(long[] dims) {
-    TensorShapeProto.Builder b = TensorShapeProto.newBuilder();
-    for (long d : dims) {
-      b.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
-    }
-    return b.build();
+    return TensorProtos.shapeProto(dims);
   }
 }

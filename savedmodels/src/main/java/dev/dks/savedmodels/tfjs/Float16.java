@@ -5,11 +5,11 @@ package dev.dks.savedmodels.tfjs;
  * subnormals ({@code m * 2^-24}), signed zeros, infinities and NaN (Java 17 has no {@code
  * Float.float16ToFloat}).
  */
-final class Float16 {
+public final class Float16 {
   private Float16() {}
 
   /** The float32 value of the half float whose 16 bits are the low bits of {@code h}. */
-  static float toFloat(int h) {
+  public static float toFloat(int h) {
     int sign = (h >>> 15) & 1;
     int exp = (h >>> 10) & 0x1f;
     int mant = h & 0x3ff;

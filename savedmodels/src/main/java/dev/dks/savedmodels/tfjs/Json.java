@@ -57,6 +57,11 @@ final class Json {
     }
   }
 
+  /** The plain Java value (as {@link #parse} returns) of an already parsed Jackson tree. */
+  static Object fromTree(com.fasterxml.jackson.databind.JsonNode tree) {
+    return normalize(MAPPER.convertValue(tree, Object.class));
+  }
+
   /** Parses JSON text. */
   static Object parse(String text) throws JsonException {
     return parse(text.getBytes(StandardCharsets.UTF_8));

@@ -1,6 +1,8 @@
 package dev.dks.savedmodels.tfjs;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
+import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.savedmodels.ModelFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -53,6 +55,19 @@ public final class TfjsWeights {
           + ProtoJson.kind(root) + ", not an object");
     }
     return read(abs, m.get("weightsManifest"));
+  }
+
+  /**
+   * Reads the weights of a manifest already parsed by Jackson (null: no weights), for readers
+   * that parse {@code model.json} themselves (the Keras layers-model reader).
+   *
+   * @param modelJson the model.json the manifest came from; shard paths resolve against its folder
+   * @return values by weight name, in manifest order
+   * @throws ModelFormatException naming the file (and the weight or shard) on any problem
+   */
+  public static Map<String, TensorProto> readTree(Path modelJson, JsonNode manifest) {
+    return read(modelJson.toAbsolutePath().normalize(),
+        manifest == null || manifest.isNull() ? null : Json.fromTree(manifest));
   }
 
   /** Reads the weights of the parsed manifest (null: no weights) of {@code modelJson}. */
@@ -216,7 +231,7 @@ public final class TfjsWeights {
   /** The next weight in {@code buf}; advances it. */
   private static TensorProto decode(Spec s, ByteBuffer buf) throws ShortBuffer {
     long count = s.count();
-    TensorShapeProto shape = shapeProto(s.shape);
+    TensorShapeProto shape = TensorProtos.shapeProto(s.shape);
     if (s.dtype.equals("string")) {
       TensorProto.Builder b = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
           .setTensorShape(shape);
@@ -274,14 +289,6 @@ public final class TfjsWeights {
     if (buf.remaining() < bytes) {
       throw new ShortBuffer(bytes == Long.MAX_VALUE ? bytes : buf.position() + bytes);
     }
-  }
-
-  private static TensorShapeProto shapeProto(long[] dims) {
-    TensorShapeProto.Builder b = TensorShapeProto.newBuilder();
-    for (long d : dims) {
-      b.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
-    }
-    return b.build();
   }
 
   private static ModelFormatException bad(Path modelJson, String what) {
