@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -158,15 +159,20 @@ public final class BuildCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
+  /** {@code parser} applied to {@code value}; IllegalArgumentException becomes a conversion error. */
+  private static <T> T parse(Function<String, T> parser, String value) {
+    try {
+      return parser.apply(value);
+    } catch (IllegalArgumentException e) {
+      throw new TypeConversionException(e.getMessage());
+    }
+  }
+
   /** Parses {@code --arch}. */
   static final class ArchConverter implements ITypeConverter<Architecture> {
     @Override
     public Architecture convert(String value) {
-      try {
-        return Architecture.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+      return parse(Architecture::parse, value);
     }
   }
 
@@ -174,11 +180,7 @@ public final class BuildCommand implements Callable<Integer> {
   static final class InputConverter implements ITypeConverter<InputShape> {
     @Override
     public InputShape convert(String value) {
-      try {
-        return InputShape.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+      return parse(InputShape::parse, value);
     }
   }
 
@@ -186,11 +188,7 @@ public final class BuildCommand implements Callable<Integer> {
   static final class PoolingConverter implements ITypeConverter<Pooling.Kind> {
     @Override
     public Pooling.Kind convert(String value) {
-      try {
-        return Pooling.Kind.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+      return parse(Pooling.Kind::parse, value);
     }
   }
 

@@ -1,8 +1,5 @@
 package dev.dks.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.builder.Architecture;
@@ -12,7 +9,6 @@ import dev.dks.rewriter.builder.LayerInfo;
 import dev.dks.rewriter.builder.Pooling;
 import dev.dks.solver.activation.ShapingParams;
 import dev.dks.solver.solve.ShapedActivation;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -24,8 +20,6 @@ import java.util.Map;
  * per-layer target and parameters as {@link ShapingParams#asMap()}) and the folder written.
  */
 final class BuildReport {
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final BuiltModel built;
   private final Path written;
@@ -68,16 +62,12 @@ final class BuildReport {
 
   /** The JSON object, pretty-printed, ending with a newline. */
   String json() {
-    try {
-      return MAPPER.writeValueAsString(jsonTree()) + System.lineSeparator();
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Json.write(jsonTree());
   }
 
   ObjectNode jsonTree() {
     ArchitectureSpec s = built.spec();
-    ObjectNode root = MAPPER.createObjectNode();
+    ObjectNode root = Json.object();
     root.put("arch", s.arch().cliName());
     root.put("depth", s.depth());
     root.put("width", s.width());

@@ -1,8 +1,5 @@
 package dev.dks.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.solver.activation.ShapingParams;
 import dev.dks.solver.solve.KernelValues;
@@ -10,7 +7,6 @@ import dev.dks.solver.solve.Method;
 import dev.dks.solver.solve.NetworkKernelValues;
 import dev.dks.solver.solve.ShapedActivation;
 import dev.dks.solver.solve.ShapingSolution;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Map;
 
@@ -22,8 +18,6 @@ import java.util.Map;
  * one activation the top level repeats its {@code params} and {@code maps}.
  */
 public final class SolveReport {
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final String[] PARAM_KEYS = {ShapingParams.INPUT_SCALE,
       ShapingParams.INPUT_SHIFT, ShapingParams.OUTPUT_SHIFT, ShapingParams.OUTPUT_SCALE};
 
@@ -38,16 +32,12 @@ public final class SolveReport {
 
   /** The JSON object, pretty-printed, with a trailing newline. */
   public String json() {
-    try {
-      return MAPPER.writeValueAsString(jsonTree()) + System.lineSeparator();
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Json.write(jsonTree());
   }
 
   /** The JSON object as a tree. */
   public ObjectNode jsonTree() {
-    ObjectNode root = MAPPER.createObjectNode();
+    ObjectNode root = Json.object();
     root.put("method", solution.method().name());
     NetworkChoice net = request.network();
     ObjectNode network = root.putObject("network");
@@ -147,13 +137,13 @@ public final class SolveReport {
   }
 
   private static ObjectNode params(ShapingParams p) {
-    ObjectNode o = MAPPER.createObjectNode();
+    ObjectNode o = Json.object();
     p.asMap().forEach(o::put);
     return o;
   }
 
   private static ObjectNode maps(ShapedActivation a) {
-    ObjectNode o = MAPPER.createObjectNode();
+    ObjectNode o = Json.object();
     KernelValues l = a.local();
     putFinite(o, "q1", l.q1());
     putFinite(o, "q_slope_1", l.qSlope1());

@@ -75,6 +75,8 @@ public final class TrainCommand implements Callable<Integer> {
   static final String CHECKPOINT = "checkpoint.ckpt";
   /** The metrics file inside the output folder. */
   static final String METRICS = "metrics.jsonl";
+  /** Examples per evaluation batch. */
+  private static final int EVAL_BATCH = 256;
 
   @Spec private CommandSpec spec;
 
@@ -193,7 +195,7 @@ public final class TrainCommand implements Callable<Integer> {
           .totalSteps(total).dataSeed(seed).validation(d.test)
           .listener(new DivergenceGuard())
           .listener(new CheckpointListener(ckpt, checkpointEvery))
-          .listener(new EvaluationListener(d.test, evalEvery, 256))
+          .listener(new EvaluationListener(d.test, evalEvery, EVAL_BATCH))
           .listener(new JsonLinesListener(dir.resolve(METRICS)))
           .listener(new ProgressListener(System.err, "train"))
           .build();
@@ -213,7 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
             + "; the last good checkpoint is " + ckpt);
       }
       EvaluationResult eval = EvaluationListener.evaluate(tg, d.test, outcome.completedSteps(),
-          256);
+          EVAL_BATCH);
       Map<String, Integer> devices = traceDevices(tg, original, d.test);
       Model trained = original.with(original.graph(), tg.variables());
       Path training = dir.resolve("training");

@@ -228,7 +228,7 @@ public record Checkpoint(long step, OptionalLong dataSeed, long dataFingerprint,
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("the file system of " + dir + " cannot replace files atomically; "
-            + "refusing to write a checkpoint non-atomically", e);
+            + "refusing to write " + abs.getFileName() + " non-atomically", e);
       }
       moved = true;
     } finally {

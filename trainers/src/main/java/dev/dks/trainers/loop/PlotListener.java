@@ -6,9 +6,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,10 +22,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * loss on the left, accuracy on the right, the training values of every step as lines and the
  * evaluations as marked points (at their completed-step count).
  *
- * <p>The PNG is written to a temporary file in the same directory and moved into place with
- * {@link StandardCopyOption#ATOMIC_MOVE}, so a reader never sees a partial image. Non-finite
- * values (a diverged run) are left out of the curves. A resumed run plots the steps it ran.
- * Rendering needs no display (AWT runs headless without one).
+ * <p>The PNG is written with {@link Checkpoint#writeAtomically} (a temporary file in the same
+ * directory moved into place with {@code ATOMIC_MOVE}), so a reader never sees a partial image.
+ * Non-finite values (a diverged run) are left out of the curves. A resumed run plots the steps
+ * it ran. Rendering needs no display (AWT runs headless without one).
  */
 public final class PlotListener implements TrainingListener {
   /** Default image width in pixels. */
@@ -131,19 +129,11 @@ public final class PlotListener implements TrainingListener {
 
   private void write(BufferedImage image) {
     try {
-      Path target = png.toAbsolutePath();
-      Path dir = target.getParent();
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-      try {
-        if (!ImageIO.write(image, "png", tmp.toFile())) {
+      Checkpoint.writeAtomically(png, out -> {
+        if (!ImageIO.write(image, "png", out)) {
           throw new IOException("no PNG writer");
         }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + png, e);
     }

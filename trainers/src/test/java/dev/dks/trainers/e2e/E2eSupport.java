@@ -12,10 +12,11 @@ import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
+import dev.dks.trainers.loop.EvaluationListener;
+import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.optim.LearningRateSchedule;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import org.opentest4j.TestAbortedException;
 
@@ -92,29 +93,9 @@ final class E2eSupport {
         }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      double[] lossAcc = evaluate(tg, test, 1000);
-      return new Result(what, steps, seconds, lastAcc, lossAcc[1], lossAcc[0]);
+      EvaluationResult eval = EvaluationListener.evaluate(tg, test, steps, 1000);
+      return new Result(what, steps, seconds, lastAcc, eval.accuracy(), eval.loss());
     }
-  }
-
-  /** {mean loss, accuracy} over every example of {@code data}, in chunks of {@code chunk}. */
-  static double[] evaluate(TrainingGraph tg, Dataset data, int chunk) {
-    int n = data.size();
-    int per = data.imageSize();
-    double lossSum = 0;
-    double correct = 0;
-    for (int from = 0; from < n; from += chunk) {
-      int m = Math.min(chunk, n - from);
-      float[] x = Arrays.copyOfRange(data.images(), from * per, (from + m) * per);
-      float[] y = new float[m * data.classes()];
-      for (int i = 0; i < m; i++) {
-        y[i * data.classes() + data.labels()[from + i]] = 1;
-      }
-      double[] la = tg.evaluate(x, shape(m, data), y);
-      lossSum += la[0] * m;
-      correct += la[1] * m;
-    }
-    return new double[] {lossSum / n, correct / n};
   }
 
   private static long[] shape(int n, Dataset d) {
