@@ -8,14 +8,17 @@ import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.trainers.data.Batch;
+import dev.dks.trainers.kfac.KfacGraph;
+import dev.dks.trainers.kfac.KfacOptimizer;
+import dev.dks.trainers.kfac.LayerMatcher;
+import dev.dks.trainers.kfac.Registration;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -23,6 +26,7 @@ import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TFInvalidArgumentException;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
@@ -33,6 +37,7 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
 
 /**
  * A model imported into a fresh TF {@link Graph} together with its training graph, and a
@@ -55,7 +60,10 @@ import org.tensorflow.types.TFloat32;
  *   <li>gradients from {@code Graph.addGradients(loss, vars)} with the explicit list of trainable
  *       float32 variables (not {@code Optimizer.minimize}, R3; no custom gradients, R2);
  *   <li>the update ops of {@link SgdOptimizer} with the learning rate and momentum as scalar
- *       placeholders fed each {@link #step}, so any schedule works.
+ *       placeholders fed each {@link #step}, so any schedule works; or, when the spec asks for
+ *       K-FAC, the ops of {@link KfacOptimizer} under {@code train/kfac}, whose statistics,
+ *       inverse refreshes and updates {@link #step} runs on the schedule of
+ *       {@link KfacGraph#phases} (after a {@link #burnIn} before the first step).
  * </ul>
  *
  * <p>The logits are the first output of the model's serving_default signature (the builder's
@@ -80,7 +88,11 @@ public final class TrainingGraph implements AutoCloseable {
   private final Map<String, Placeholder<TFloat32>> assignFeeds;
   private final Map<String, Op> assignOps;
   private final SgdOptimizer.Update update;
+  private final KfacGraph kfac;
+  private final Op initSlots;
   private final int classes;
+  private long nextStep;
+  private double[] kfacDiagnostics = {Double.NaN, Double.NaN};
 
   private TrainingGraph(Graph graph, Session session, Builder b) {
     this.graph = graph;
@@ -99,6 +111,8 @@ public final class TrainingGraph implements AutoCloseable {
     this.assignFeeds = b.assignFeeds;
     this.assignOps = b.assignOps;
     this.update = b.update;
+    this.kfac = b.kfac;
+    this.initSlots = b.initSlots;
     this.classes = b.classes;
   }
 
@@ -121,7 +135,7 @@ public final class TrainingGraph implements AutoCloseable {
       s = config == null ? new Session(g) : new Session(g, config);
       TrainingGraph tg = new TrainingGraph(g, s, b);
       tg.assign(model.variables());
-      s.runner().addTarget(tg.update.initSlots()).run().close();
+      s.runner().addTarget(tg.initSlots).run().close();
       return tg;
     } catch (RuntimeException e) {
       if (s != null) {
@@ -133,16 +147,33 @@ public final class TrainingGraph implements AutoCloseable {
   }
 
   /**
-   * Runs one optimizer update on a batch and returns {loss, accuracy} computed before the update.
+   * Runs the next optimizer update (global step = number of {@code step} calls on this graph so
+   * far) on a batch; see {@link #step(long, float[], long[], float[], double, double)}.
+   */
+  public double[] step(float[] x, long[] xShape, float[] yOneHot, double learningRate,
+      double mu) {
+    return step(nextStep, x, xShape, yOneHot, learningRate, mu);
+  }
+
+  /**
+   * Runs the optimizer update of global step {@code globalStep} on a batch and returns {loss,
+   * accuracy} computed before the update. SGD ignores the step; K-FAC uses it for its schedule
+   * (statistics, inverse refreshes) and to seed its sampled targets, so a resumed run repeats an
+   * uninterrupted one exactly.
    *
+   * @param globalStep the 0-based step
    * @param x inputs, row-major
    * @param xShape their shape, batch first
    * @param yOneHot one-hot labels, row-major {@code [batch, classes]}
    * @param learningRate the learning rate of this step
    * @param mu the momentum of this step (ignored by plain SGD)
    */
-  public double[] step(float[] x, long[] xShape, float[] yOneHot, double learningRate,
-      double mu) {
+  public double[] step(long globalStep, float[] x, long[] xShape, float[] yOneHot,
+      double learningRate, double mu) {
+    nextStep = globalStep + 1;
+    if (kfac != null) {
+      return kfacStep(globalStep, x, xShape, yOneHot, learningRate, mu);
+    }
     try (TFloat32 xt = tensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot);
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
@@ -151,6 +182,96 @@ public final class TrainingGraph implements AutoCloseable {
             .feed(momentum, mut).fetch(loss).fetch(accuracy).addTarget(update.apply()).run()) {
       return new double[] {scalar(r.get(0)), scalar(r.get(1))};
     }
+  }
+
+  private double[] kfacStep(long globalStep, float[] x, long[] xShape, float[] yOneHot,
+      double learningRate, double mu) {
+    double[] out = null;
+    try (TFloat32 xt = tensor(x, xShape);
+        TFloat32 yt = labelTensor(yOneHot);
+        TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
+        TFloat32 mut = TFloat32.scalarOf((float) mu);
+        TFloat32 rho = TFloat32.scalarOf((float) kfac.decayPerUpdate());
+        TFloat32 damping = TFloat32.scalarOf((float) kfac.options().damping());
+        TInt64 seed = TInt64.vectorOf(kfac.options().seed(), globalStep)) {
+      for (KfacGraph.Phase phase : kfac.phases(globalStep)) {
+        Session.Runner r = session.runner().feed(kfac.damping(), damping);
+        switch (phase) {
+          case STATISTICS -> r.feed(inputName, xt).feed(labels, yt).feed(kfac.rho(), rho)
+              .feed(kfac.seed(), seed).addTarget(kfac.statistics());
+          case INVERSES -> r.addTarget(kfac.inverses());
+          case STATISTICS_AND_APPLY -> r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
+              .feed(momentum, mut).feed(kfac.rho(), rho).feed(kfac.seed(), seed).fetch(loss)
+              .fetch(accuracy).fetch(kfac.gradientDotUpdateWithStatistics())
+              .fetch(kfac.clipWithStatistics()).addTarget(kfac.statisticsAndApply());
+          case APPLY -> r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt).feed(momentum, mut)
+              .fetch(loss).fetch(accuracy).fetch(kfac.gradientDotUpdate()).fetch(kfac.clip())
+              .addTarget(kfac.apply());
+          default -> throw new AssertionError(phase);
+        }
+        try (Result res = runKfac(r, phase, globalStep)) {
+          if (res.size() == 4) {
+            out = new double[] {scalar(res.get(0)), scalar(res.get(1))};
+            kfacDiagnostics = new double[] {scalar(res.get(2)), scalar(res.get(3))};
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private Result runKfac(Session.Runner r, KfacGraph.Phase phase, long step) {
+    try {
+      return r.run();
+    } catch (TFInvalidArgumentException e) {
+      if (phase == KfacGraph.Phase.INVERSES) {
+        throw new IllegalStateException("K-FAC could not invert its curvature factors at step "
+            + step + " (" + e.getMessage().lines().findFirst().orElse("") + "): a damped factor "
+            + "is not positive definite in float32. Raise the damping (now "
+            + kfac.options().damping() + ") or use the LU or eigen inverse method", e);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * K-FAC's burn-in: folds the statistics of {@code batches} into the curvature averages as a
+   * plain mean (rho = 1), without updating any weight; the trainer runs it once before step 0
+   * with the first {@link #burnInBatches()} training batches. Their sampled targets are seeded
+   * with steps -1, -2, ... so they differ from the training steps'. Does nothing for SGD.
+   */
+  public void burnIn(List<Batch> batches) {
+    if (kfac == null) {
+      return;
+    }
+    long k = -1;
+    for (Batch b : batches) {
+      try (TFloat32 xt = tensor(b.images(), new long[] {b.size(), b.h(), b.w(), b.c()});
+          TFloat32 yt = labelTensor(b.oneHot());
+          TFloat32 one = TFloat32.scalarOf(1f);
+          TInt64 seed = TInt64.vectorOf(kfac.options().seed(), k--)) {
+        session.runner().feed(inputName, xt).feed(labels, yt).feed(kfac.rho(), one)
+            .feed(kfac.seed(), seed).addTarget(kfac.statistics()).run().close();
+      }
+    }
+  }
+
+  /** The number of burn-in batches the optimizer wants before step 0 (0 for SGD). */
+  public int burnInBatches() {
+    return kfac == null ? 0 : kfac.options().burnIn();
+  }
+
+  /**
+   * K-FAC's {grad . u, clip coefficient} of the last update (NaN before the first one or with
+   * SGD): {@code grad . u} is the squared norm of the update in the damped curvature's metric.
+   */
+  public double[] kfacDiagnostics() {
+    return kfacDiagnostics.clone();
+  }
+
+  /** The K-FAC ops, or empty when the update is from the SGD family. */
+  public java.util.Optional<KfacGraph> kfac() {
+    return java.util.Optional.ofNullable(kfac);
   }
 
   /** {loss, accuracy} on a batch, without updating anything. */
@@ -307,6 +428,8 @@ public final class TrainingGraph implements AutoCloseable {
     Map<String, Placeholder<TFloat32>> assignFeeds = new LinkedHashMap<>();
     Map<String, Op> assignOps = new LinkedHashMap<>();
     SgdOptimizer.Update update;
+    KfacGraph kfac;
+    Op initSlots;
     int classes;
 
     void emit(Graph g, Model model, TrainingSpec spec) {
@@ -338,7 +461,18 @@ public final class TrainingGraph implements AutoCloseable {
               + "variable of the model");
         }
       }
-      kernels.addAll(kernelVariables(model, inName.node(), logitsName.node(), spec.l2() > 0));
+      List<LayerSite> sites = layerSites(model, inName.node(), logitsName.node(),
+          spec.l2() > 0 || spec.kfac() != null);
+      for (LayerSite site : sites) {
+        if (!site.kernelVariable().isEmpty() && model.variables().containsKey(site.kernelVariable())
+            && !kernels.contains(site.kernelVariable())) {
+          kernels.add(site.kernelVariable());
+        }
+      }
+      if (spec.l2() > 0 && kernels.isEmpty()) {
+        throw new IllegalArgumentException("L2 was asked for but the structure analysis found "
+            + "no kernel variables between " + inName.node() + " and " + logitsName.node());
+      }
 
       Ops root = Ops.create(g);
       Ops tf = root.withSubScope("train");
@@ -397,10 +531,21 @@ public final class TrainingGraph implements AutoCloseable {
         gradients.add(o);
         typed.add(o.expect(TFloat32.class));
       }
-      update = new SgdOptimizer(spec.optimizer()).emit(tf.withSubScope("optimizer"), vars, typed,
-          lr, momentum);
-      for (Variable<TFloat32> s : update.slots()) {
-        slotVariables.add(s.op().name());
+      if (spec.kfac() != null) {
+        Registration reg = LayerMatcher.match(GraphView.of(model.graph()), g, sites, trainable);
+        kfac = KfacOptimizer.emit(g, tf.withSubScope("kfac"), spec.kfac(), reg, logits, labels,
+            trainable, vars, typed, spec.l2(), lr, momentum);
+        for (Variable<TFloat32> s : kfac.state()) {
+          slotVariables.add(s.op().name());
+        }
+        initSlots = kfac.initState();
+      } else {
+        update = new SgdOptimizer(spec.optimizer()).emit(tf.withSubScope("optimizer"), vars,
+            typed, lr, momentum);
+        for (Variable<TFloat32> s : update.slots()) {
+          slotVariables.add(s.op().name());
+        }
+        initSlots = update.initSlots();
       }
       Ops assign = tf.withSubScope("assign");
       List<String> all = new ArrayList<>(modelVariables);
@@ -414,22 +559,11 @@ public final class TrainingGraph implements AutoCloseable {
       }
     }
 
-    private static List<String> kernelVariables(Model model, String input, String logits,
+    private static List<LayerSite> layerSites(Model model, String input, String logits,
         boolean required) {
       try {
-        Set<String> out = new LinkedHashSet<>();
-        for (LayerSite site : StructureAnalyzer.analyze(GraphView.of(model.graph()),
-            List.of(input), List.of(logits)).layers()) {
-          if (!site.kernelVariable().isEmpty()
-              && model.variables().containsKey(site.kernelVariable())) {
-            out.add(site.kernelVariable());
-          }
-        }
-        if (required && out.isEmpty()) {
-          throw new IllegalArgumentException("L2 was asked for but the structure analysis found "
-              + "no kernel variables between " + input + " and " + logits);
-        }
-        return new ArrayList<>(out);
+        return StructureAnalyzer.analyze(GraphView.of(model.graph()), List.of(input),
+            List.of(logits)).layers();
       } catch (RuntimeException e) {
         if (required) {
           throw e;

@@ -1,5 +1,6 @@
 package dev.dks.trainers.graph;
 
+import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.List;
 import java.util.Objects;
@@ -17,6 +18,8 @@ import java.util.Objects;
  * @param inputTensor the input tensor; null for the first input of serving_default
  * @param trainable the variables to train, by node name; null for every float32 variable of
  *     the model
+ * @param kfac K-FAC's hyper-parameters when the update is K-FAC (which then replaces the SGD rule
+ *     of {@code optimizer} and keeps its own momentum), or null for the SGD family
  */
 public record TrainingSpec(
     SgdOptimizer.Kind optimizer,
@@ -24,7 +27,8 @@ public record TrainingSpec(
     double l2,
     String logitsTensor,
     String inputTensor,
-    List<String> trainable) {
+    List<String> trainable,
+    KfacOptions kfac) {
 
   /** Validates. */
   public TrainingSpec {
@@ -41,37 +45,44 @@ public record TrainingSpec(
 
   /** Plain SGD, no smoothing, no L2, tensors from serving_default, every float variable. */
   public static TrainingSpec defaults() {
-    return new TrainingSpec(SgdOptimizer.Kind.SGD, 0, 0, null, null, null);
+    return new TrainingSpec(SgdOptimizer.Kind.SGD, 0, 0, null, null, null, null);
   }
 
-  /** With another optimizer. */
+  /** With K-FAC as the update rule (null: back to the SGD family). */
+  public TrainingSpec withKfac(KfacOptions options) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
+        options);
+  }
+
+  /** With another optimizer of the SGD family (K-FAC off). */
   public TrainingSpec withOptimizer(SgdOptimizer.Kind kind) {
-    return new TrainingSpec(kind, labelSmoothing, l2, logitsTensor, inputTensor, trainable);
+    return new TrainingSpec(kind, labelSmoothing, l2, logitsTensor, inputTensor, trainable, null);
   }
 
   /** With label smoothing epsilon. */
   public TrainingSpec withLabelSmoothing(double eps) {
-    return new TrainingSpec(optimizer, eps, l2, logitsTensor, inputTensor, trainable);
+    return new TrainingSpec(optimizer, eps, l2, logitsTensor, inputTensor, trainable, kfac);
   }
 
   /** With an L2 coefficient on kernels. */
   public TrainingSpec withL2(double coefficient) {
     return new TrainingSpec(optimizer, labelSmoothing, coefficient, logitsTensor, inputTensor,
-        trainable);
+        trainable, kfac);
   }
 
   /** With an explicit logits tensor. */
   public TrainingSpec withLogitsTensor(String tensor) {
-    return new TrainingSpec(optimizer, labelSmoothing, l2, tensor, inputTensor, trainable);
+    return new TrainingSpec(optimizer, labelSmoothing, l2, tensor, inputTensor, trainable, kfac);
   }
 
   /** With an explicit input tensor. */
   public TrainingSpec withInputTensor(String tensor) {
-    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, tensor, trainable);
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, tensor, trainable, kfac);
   }
 
   /** With an explicit list of trainable variables. */
   public TrainingSpec withTrainable(List<String> variables) {
-    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, variables);
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, variables,
+        kfac);
   }
 }

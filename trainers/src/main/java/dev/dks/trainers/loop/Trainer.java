@@ -16,7 +16,9 @@ import java.util.OptionalLong;
 /**
  * Runs the optimizer steps of a {@link TrainingGraph}: step {@code s} trains on
  * {@code batches.batchAt(s)} with learning rate {@code schedule.at(s)} and the fixed momentum,
- * for {@code s} from the start step up to {@code totalSteps} (exclusive). Everything else —
+ * for {@code s} from the start step up to {@code totalSteps} (exclusive), after the optimizer's
+ * burn-in on the first batches when a run starts at step 0 (K-FAC's curvature burn-in; nothing
+ * for SGD). Everything else —
  * progress, metrics, evaluation, checkpoints, stopping on divergence — is a
  * {@link TrainingListener}, composed through the {@link Builder}:
  *
@@ -202,11 +204,18 @@ public final class Trainer {
         started.add(l);
         l.onStart(ctx);
       }
+      if (fromStep == 0 && graph.burnInBatches() > 0) {
+        List<Batch> burnIn = new ArrayList<>();
+        for (int i = 0; i < graph.burnInBatches(); i++) {
+          burnIn.add(batches.batchAt(i));
+        }
+        graph.burnIn(burnIn);
+      }
       for (long step = fromStep; step < totalSteps; step++) {
         Batch b = batches.batchAt(step);
         double lr = schedule.at(step);
         long t0 = System.nanoTime();
-        double[] la = graph.step(b.images(), new long[] {b.size(), b.h(), b.w(), b.c()},
+        double[] la = graph.step(step, b.images(), new long[] {b.size(), b.h(), b.w(), b.c()},
             b.oneHot(), lr, momentum);
         double seconds = (System.nanoTime() - t0) * 1e-9;
         StepResult r = new StepResult(step, b.epoch(), la[0], la[1], lr, seconds);

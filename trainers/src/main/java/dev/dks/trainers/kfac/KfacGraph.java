@@ -1,0 +1,102 @@
+package dev.dks.trainers.kfac;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Output;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * The K-FAC ops in a training graph and the schedule that says which of them the Java loop runs
+ * at each step. Built by {@link KfacOptimizer#emit}.
+ *
+ * <p>Feeds: every target that touches statistics needs the batch, {@link #rho()} and
+ * {@link #seed()} ({@code [options.seed, step]}); inverse refreshes and updates need
+ * {@link #damping()}; updates need the trainer's learning rate and momentum.
+ *
+ * @param options the hyper-parameters
+ * @param registration which variable went to which block
+ * @param statistics target: fold this batch's statistics into the moving averages
+ * @param inverses target: recompute the cached inverses from the averages
+ * @param apply target: one preconditioned momentum update
+ * @param statisticsAndApply target: statistics and update from one forward pass (the update waits
+ *     for the statistics, which read the pre-update weights)
+ * @param initState target: zero every state variable and velocity
+ * @param rho the EMA decay placeholder
+ * @param damping the damping placeholder (lambda; the L2 coefficient is added inside)
+ * @param seed the int64 {@code [2]} seed placeholder of the sampled targets
+ * @param gradientDotUpdate {@code grad . u} (= {@code u^T F u}) of the {@link #apply} update,
+ *     before clipping
+ * @param clip the norm-constraint coefficient of the {@link #apply} update
+ * @param gradientDotUpdateWithStatistics same, for {@link #statisticsAndApply}
+ * @param clipWithStatistics same, for {@link #statisticsAndApply}
+ * @param state every state variable (block statistics, inverses, velocities), checkpointed
+ */
+public record KfacGraph(
+    KfacOptions options,
+    Registration registration,
+    Op statistics,
+    Op inverses,
+    Op apply,
+    Op statisticsAndApply,
+    Op initState,
+    Placeholder<TFloat32> rho,
+    Placeholder<TFloat32> damping,
+    Placeholder<TInt64> seed,
+    Output<TFloat32> gradientDotUpdate,
+    Output<TFloat32> clip,
+    Output<TFloat32> gradientDotUpdateWithStatistics,
+    Output<TFloat32> clipWithStatistics,
+    List<Variable<TFloat32>> state) {
+
+  /** Copies the list. */
+  public KfacGraph {
+    state = List.copyOf(state);
+  }
+
+  /** One session run of a step, in order. */
+  public enum Phase {
+    /** Run {@link KfacGraph#statistics()} on the step's batch. */
+    STATISTICS,
+    /** Run {@link KfacGraph#inverses()}. */
+    INVERSES,
+    /** Run {@link KfacGraph#statisticsAndApply()} on the step's batch. */
+    STATISTICS_AND_APPLY,
+    /** Run {@link KfacGraph#apply()} on the step's batch. */
+    APPLY
+  }
+
+  /**
+   * The session runs of global step {@code step}: statistics at multiples of
+   * {@code curvatureEvery}, inverses at multiples of {@code inverseEvery} (so always at step 0,
+   * after that step's statistics and before its update). When inverses are due the statistics
+   * need their own run (the inverses must see them); otherwise statistics and update share one
+   * forward pass.
+   */
+  public List<Phase> phases(long step) {
+    boolean stats = step % options.curvatureEvery() == 0;
+    boolean inv = step % options.inverseEvery() == 0;
+    List<Phase> out = new ArrayList<>();
+    if (inv) {
+      if (stats) {
+        out.add(Phase.STATISTICS);
+      }
+      out.add(Phase.INVERSES);
+      out.add(Phase.APPLY);
+    } else {
+      out.add(stats ? Phase.STATISTICS_AND_APPLY : Phase.APPLY);
+    }
+    return out;
+  }
+
+  /**
+   * The EMA decay fed for a statistics update in regular training: {@code rho^curvatureEvery}, so
+   * that the average forgets at the same rate per step whatever the period.
+   */
+  public double decayPerUpdate() {
+    return Math.pow(options.curvatureEma(), options.curvatureEvery());
+  }
+}

@@ -1,0 +1,133 @@
+package dev.dks.trainers.kfac;
+
+import java.util.Objects;
+
+/**
+ * Hyper-parameters of {@link KfacOptimizer}. {@link #tatRecipe()} gives the values of the TAT
+ * paper's K-FAC runs (kfac.md section 5.2); change them with the withers. The learning rate and
+ * the momentum are not here: like SGD's, they are fed every step by the trainer (so the cosine
+ * schedule with warm-up of the recipe works unchanged).
+ *
+ * @param curvatureEma decay rho of the bias-corrected moving average of the factors, in [0, 1]
+ *     (recipe 0.99); with statistics every k steps the decay per update is {@code rho^k}
+ * @param curvatureEvery statistics are updated at steps that are multiples of this (&gt;= 1)
+ * @param inverseEvery the cached inverses are recomputed at steps that are multiples of this
+ *     (recipe 50); must be a multiple of {@code curvatureEvery}
+ * @param burnIn batches whose statistics are averaged (rho = 1) before the first update (recipe 5)
+ * @param damping Tikhonov damping lambda (recipe 1e-3), &gt; 0; the trainer's L2 coefficient is
+ *     added to it in the preconditioner
+ * @param normConstraint C_max of the norm constraint ("KL clipping"): the update u is scaled by
+ *     {@code min(1, sqrt(C_max / (lr^2 grad . u)))}; 0 switches it off (recipe 1e-3)
+ * @param estimation how the statistics' backward pass is seeded
+ * @param inverse how the factors are damped and inverted
+ * @param statisticsExamples use only the first this many examples of a batch for the factor
+ *     statistics (0 = the whole batch): the A statistics of 3x3 convs cost about
+ *     {@code 9 c_in / c_out} times the forward conv, so sub-batches keep K-FAC cheap
+ * @param seed seed of the sampled targets (with the step, it fixes every draw)
+ */
+public record KfacOptions(
+    double curvatureEma,
+    int curvatureEvery,
+    int inverseEvery,
+    int burnIn,
+    double damping,
+    double normConstraint,
+    FisherEstimation estimation,
+    InverseMethod inverse,
+    int statisticsExamples,
+    long seed) {
+
+  /** Validates. */
+  public KfacOptions {
+    if (!(curvatureEma >= 0 && curvatureEma <= 1)) {
+      throw new IllegalArgumentException("curvature EMA must be in [0, 1], got " + curvatureEma);
+    }
+    if (curvatureEvery < 1 || inverseEvery < 1) {
+      throw new IllegalArgumentException("curvature and inverse update periods must be >= 1, got "
+          + curvatureEvery + " and " + inverseEvery);
+    }
+    if (inverseEvery % curvatureEvery != 0) {
+      throw new IllegalArgumentException("the inverse update period (" + inverseEvery
+          + ") must be a multiple of the curvature update period (" + curvatureEvery + ")");
+    }
+    if (burnIn < 0) {
+      throw new IllegalArgumentException("burn-in must be >= 0, got " + burnIn);
+    }
+    if (!(damping > 0) || Double.isInfinite(damping)) {
+      throw new IllegalArgumentException("damping must be finite and > 0, got " + damping);
+    }
+    if (!(normConstraint >= 0) || Double.isInfinite(normConstraint)) {
+      throw new IllegalArgumentException("the norm constraint must be finite and >= 0 (0 = off), "
+          + "got " + normConstraint);
+    }
+    Objects.requireNonNull(estimation, "estimation");
+    Objects.requireNonNull(inverse, "inverse");
+    if (statisticsExamples < 0) {
+      throw new IllegalArgumentException("statistics examples must be >= 0 (0 = whole batch), "
+          + "got " + statisticsExamples);
+    }
+  }
+
+  /**
+   * The TAT recipe: EMA 0.99, statistics every step, inverses every 50 steps, burn-in 5, damping
+   * 1e-3, norm constraint 1e-3, sampled targets, Cholesky, whole batch, seed 0.
+   */
+  public static KfacOptions tatRecipe() {
+    return new KfacOptions(0.99, 1, 50, 5, 1e-3, 1e-3, FisherEstimation.SAMPLED,
+        InverseMethod.CHOLESKY, 0, 0);
+  }
+
+  /** With another curvature EMA decay. */
+  public KfacOptions withCurvatureEma(double rho) {
+    return new KfacOptions(rho, curvatureEvery, inverseEvery, burnIn, damping, normConstraint,
+        estimation, inverse, statisticsExamples, seed);
+  }
+
+  /** With other statistics and inverse update periods. */
+  public KfacOptions withPeriods(int curvature, int inverses) {
+    return new KfacOptions(curvatureEma, curvature, inverses, burnIn, damping, normConstraint,
+        estimation, inverse, statisticsExamples, seed);
+  }
+
+  /** With another burn-in length. */
+  public KfacOptions withBurnIn(int batches) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, batches, damping,
+        normConstraint, estimation, inverse, statisticsExamples, seed);
+  }
+
+  /** With another damping. */
+  public KfacOptions withDamping(double lambda) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, lambda,
+        normConstraint, estimation, inverse, statisticsExamples, seed);
+  }
+
+  /** With another norm constraint (0 = off). */
+  public KfacOptions withNormConstraint(double cMax) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping, cMax,
+        estimation, inverse, statisticsExamples, seed);
+  }
+
+  /** With another estimation mode. */
+  public KfacOptions withEstimation(FisherEstimation mode) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, mode, inverse, statisticsExamples, seed);
+  }
+
+  /** With another inverse method. */
+  public KfacOptions withInverse(InverseMethod method) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, method, statisticsExamples, seed);
+  }
+
+  /** Using only the first {@code n} examples of each batch for statistics (0 = all). */
+  public KfacOptions withStatisticsExamples(int n) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, inverse, n, seed);
+  }
+
+  /** With another sampling seed. */
+  public KfacOptions withSeed(long s) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, inverse, statisticsExamples, s);
+  }
+}

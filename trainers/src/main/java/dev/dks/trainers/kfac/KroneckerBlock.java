@@ -1,0 +1,178 @@
+package dev.dks.trainers.kfac;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The Kronecker-factored block {@code T A (x) G} of a dense or Conv2D layer (kfac.md 1.1-1.2):
+ * {@code A} is the second moment of the input rows (patches for a conv, with a homogeneous 1 when
+ * the layer has a bias), {@code G} that of the per-example output gradients, both averaged over
+ * examples and output locations, and {@code T} the number of output locations (1 for dense).
+ * The parameters are stacked as {@code Theta = [W; b]}, {@code [d_in (+1), d_out]}, with the
+ * HWIO conv kernel flattened row-major; the preconditioned gradient of {@code V} is
+ * {@code A'^-1 V G'^-1 / T} with the damped factors of {@link InverseMethod}.
+ *
+ * <p>State: accumulators {@code a_acc}, {@code g_acc}, their EMA weight {@code weight}, and the
+ * cached {@code a_inv}, {@code g_inv} (for {@link InverseMethod#EIGEN}: eigenvectors {@code a_q},
+ * {@code g_q} and clipped eigenvalues {@code a_s}, {@code g_s}).
+ */
+final class KroneckerBlock implements CurvatureBlock {
+  private final RegisteredLayer layer;
+  private final Output<TFloat32> input;
+  private final InverseMethod method;
+  private final int dA;
+  private final int dG;
+  private final Variable<TFloat32> aAcc;
+  private final Variable<TFloat32> gAcc;
+  private final Variable<TFloat32> weight;
+  private final Variable<TFloat32> aInv;
+  private final Variable<TFloat32> gInv;
+  private final Variable<TFloat32> aEig;
+  private final Variable<TFloat32> gEig;
+
+  KroneckerBlock(Graph graph, Ops scope, RegisteredLayer layer, InverseMethod method) {
+    this.layer = layer;
+    this.method = method;
+    this.input = output(graph, layer.input());
+    this.dA = layer.inputDim();
+    this.dG = layer.outputDim();
+    aAcc = scope.withName("a_acc").variable(Shape.of(dA, dA), TFloat32.class);
+    gAcc = scope.withName("g_acc").variable(Shape.of(dG, dG), TFloat32.class);
+    weight = scope.withName("weight").variable(Shape.scalar(), TFloat32.class);
+    String inv = method == InverseMethod.EIGEN ? "_q" : "_inv";
+    aInv = scope.withName("a" + inv).variable(Shape.of(dA, dA), TFloat32.class);
+    gInv = scope.withName("g" + inv).variable(Shape.of(dG, dG), TFloat32.class);
+    if (method == InverseMethod.EIGEN) {
+      aEig = scope.withName("a_s").variable(Shape.of(dA), TFloat32.class);
+      gEig = scope.withName("g_s").variable(Shape.of(dG), TFloat32.class);
+    } else {
+      aEig = null;
+      gEig = null;
+    }
+  }
+
+  static Output<TFloat32> output(Graph graph, String tensor) {
+    int colon = tensor.lastIndexOf(':');
+    return graph.operationOrThrow(tensor.substring(0, colon))
+        .output(Integer.parseInt(tensor.substring(colon + 1)));
+  }
+
+  RegisteredLayer layer() {
+    return layer;
+  }
+
+  @Override
+  public List<String> variables() {
+    return layer.hasBias() ? List.of(layer.kernelVariable(), layer.biasVariable())
+        : List.of(layer.kernelVariable());
+  }
+
+  @Override
+  public List<Variable<TFloat32>> state() {
+    List<Variable<TFloat32>> s = new ArrayList<>(List.of(aAcc, gAcc, weight, aInv, gInv));
+    if (aEig != null) {
+      s.add(aEig);
+      s.add(gEig);
+    }
+    return s;
+  }
+
+  @Override
+  public List<Op> initState(Ops tf) {
+    List<Op> out = new ArrayList<>();
+    for (Variable<TFloat32> v : state()) {
+      out.add(tf.assign(v, tf.zerosLike(v)));
+    }
+    return out;
+  }
+
+  @Override
+  public List<Op> updateStatistics(Ops tf, StatisticsPasses backward, Operand<TFloat32> rho) {
+    Operand<TInt32> m = backward.examples();
+    Operand<TFloat32> a = firstRows(tf, input, m);
+    Operand<TFloat32> rowsA = Patches.rows(tf, layer, a);
+    Operand<TFloat32> count = tf.math.mul(FactorOps.toFloat(tf, m),
+        tf.constant((float) layer.locations()));
+    Operand<TFloat32> aBatch = FactorOps.secondMoment(tf, rowsA, count);
+    Operand<TFloat32> gBatch = null;
+    for (Output<TFloat32> g : backward.outputGradients().get(layer.output())) {
+      Operand<TFloat32> rowsG = Patches.outputRows(tf, layer, firstRows(tf, g, m));
+      Operand<TFloat32> term = FactorOps.secondMoment(tf, rowsG, count);
+      gBatch = gBatch == null ? term : tf.math.add(gBatch, term);
+    }
+    return List.of(FactorOps.accumulate(tf, aAcc, aBatch, rho),
+        FactorOps.accumulate(tf, gAcc, gBatch, rho), FactorOps.countBatch(tf, weight, rho));
+  }
+
+  @Override
+  public List<Op> updateInverses(Ops tf, Operand<TFloat32> damping) {
+    Operand<TFloat32> a = FactorOps.average(tf, aAcc, weight);
+    Operand<TFloat32> g = FactorOps.average(tf, gAcc, weight);
+    if (method == InverseMethod.EIGEN) {
+      Operand<TFloat32>[] ea = FactorOps.eigen(tf, a);
+      Operand<TFloat32>[] eg = FactorOps.eigen(tf, g);
+      return List.of(tf.assign(aEig, ea[0]), tf.assign(aInv, ea[1]), tf.assign(gEig, eg[0]),
+          tf.assign(gInv, eg[1]));
+    }
+    Operand<TFloat32> lambda = tf.math.div(damping, tf.constant((float) layer.locations()));
+    Operand<TFloat32> sqrtLambda = tf.math.sqrt(lambda);
+    Operand<TFloat32> pi = FactorOps.pi(tf, FactorOps.meanTrace(tf, a, dA),
+        FactorOps.meanTrace(tf, g, dG));
+    return List.of(
+        tf.assign(aInv, FactorOps.dampedInverse(tf, a, tf.math.mul(pi, sqrtLambda), dA, method)),
+        tf.assign(gInv, FactorOps.dampedInverse(tf, g, tf.math.div(sqrtLambda, pi), dG,
+            method)));
+  }
+
+  @Override
+  public List<Operand<TFloat32>> precondition(Ops tf, List<Operand<TFloat32>> gradients,
+      Operand<TFloat32> damping) {
+    long[] k = layer.kernelShape();
+    int dIn = dA - (layer.hasBias() ? 1 : 0);
+    Operand<TFloat32> v = tf.reshape(gradients.get(0), tf.constant(new long[] {dIn, dG}));
+    if (layer.hasBias()) {
+      v = tf.concat(List.of(v, tf.reshape(gradients.get(1), tf.constant(new long[] {1, dG}))),
+          tf.constant(0));
+    }
+    Operand<TFloat32> t = tf.constant((float) layer.locations());
+    Operand<TFloat32> u;
+    if (method == InverseMethod.EIGEN) {
+      Operand<TFloat32> lambda = tf.math.div(damping, t);
+      Operand<TFloat32> rotated = tf.linalg.matMul(tf.linalg.matMul(aInv, v,
+          MatMul.transposeA(true)), gInv);
+      Operand<TFloat32> denom = tf.math.add(tf.linalg.matMul(
+          tf.reshape(aEig, tf.constant(new long[] {dA, 1})),
+          tf.reshape(gEig, tf.constant(new long[] {1, dG}))), lambda);
+      u = tf.linalg.matMul(tf.linalg.matMul(aInv, tf.math.div(rotated, denom)), gInv,
+          MatMul.transposeB(true));
+    } else {
+      u = tf.linalg.matMul(tf.linalg.matMul(aInv, v), gInv);
+    }
+    u = tf.math.div(u, t);
+    List<Operand<TFloat32>> out = new ArrayList<>();
+    Operand<TFloat32> uW = layer.hasBias()
+        ? tf.slice(u, tf.constant(new int[] {0, 0}), tf.constant(new int[] {dIn, dG})) : u;
+    out.add(tf.reshape(uW, tf.constant(k)));
+    if (layer.hasBias()) {
+      out.add(tf.reshape(tf.slice(u, tf.constant(new int[] {dIn, 0}),
+          tf.constant(new int[] {1, dG})), tf.constant(new long[] {dG})));
+    }
+    return out;
+  }
+
+  /** The first {@code m} entries of {@code x} along axis 0. */
+  static Operand<TFloat32> firstRows(Ops tf, Operand<TFloat32> x, Operand<TInt32> m) {
+    return tf.stridedSlice(x, tf.constant(new int[] {0}), tf.reshape(m, tf.constant(new int[] {1})),
+        tf.constant(new int[] {1}));
+  }
+}

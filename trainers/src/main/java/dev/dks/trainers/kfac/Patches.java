@@ -1,0 +1,50 @@
+package dev.dks.trainers.kfac;
+
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The rows of a K-FAC input factor as TF ops: for a dense layer the inputs themselves, for an NHWC
+ * Conv2D the patch under the kernel at every output location, from {@code ExtractImagePatches}
+ * (patch depth in (row, column, channel) order, which is the row-major flattening of an HWIO
+ * kernel to {@code [kh kw c_in, c_out]}; padded entries are zero). With a bias a column of ones is
+ * appended (also at padded locations).
+ */
+public final class Patches {
+  private Patches() {}
+
+  /**
+   * The {@code [rows, d_in (+1)]} matrix whose second moment is A.
+   *
+   * @param a the layer input ({@code [B, d_in]} or {@code [B, H, W, c_in]}), already limited to
+   *     the examples used for statistics
+   */
+  public static Operand<TFloat32> rows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a) {
+    long[] k = layer.kernelShape();
+    Operand<TFloat32> m;
+    if (layer.kind() == RegisteredLayer.Kind.DENSE) {
+      m = a;
+    } else {
+      List<Long> strides = layer.strides();
+      Operand<TFloat32> p = tf.image.extractImagePatches(a, List.of(1L, k[0], k[1], 1L),
+          List.of(1L, strides.get(0), strides.get(1), 1L), List.of(1L, 1L, 1L, 1L),
+          layer.padding());
+      m = tf.reshape(p, tf.constant(new long[] {-1, k[0] * k[1] * k[2]}));
+    }
+    if (!layer.hasBias()) {
+      return m;
+    }
+    Operand<TFloat32> ones = tf.onesLike(tf.slice(m, tf.constant(new int[] {0, 0}),
+        tf.constant(new int[] {-1, 1})));
+    return tf.concat(List.of(m, ones), tf.constant(1));
+  }
+
+  /** The per-location output gradients as a {@code [rows, d_out]} matrix. */
+  public static Operand<TFloat32> outputRows(Ops tf, RegisteredLayer layer,
+      Operand<TFloat32> g) {
+    return layer.kind() == RegisteredLayer.Kind.DENSE ? g
+        : tf.reshape(g, tf.constant(new long[] {-1, layer.outputDim()}));
+  }
+}
