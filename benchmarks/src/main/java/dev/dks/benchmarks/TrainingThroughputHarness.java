@@ -48,7 +48,8 @@ import org.tensorflow.types.TFloat32;
  * {@link TrainingGraph} of the reference network (plain CNN, TAT-shaped leaky ReLU, depth 50,
  * width 64, 28x28x1 input, 10 classes, batch 128; every figure can be overridden), one fixed
  * synthetic batch, and per measured step, interleaved so that load on the machine hits all of
- * them alike:
+ * them alike (their order rotates from step to step, so none always runs first or right after the
+ * traced run):
  *
  * <ul>
  *   <li><b>(a) Java loop</b>: {@link TrainingGraph#step} exactly as the {@code Trainer} times it
@@ -216,36 +217,46 @@ public final class TrainingThroughputHarness {
             .setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
         for (int i = 0; i < o.warmup + o.steps; i++) {
           boolean keep = i >= o.warmup;
-          // (a) the Trainer's call
-          long s0 = System.nanoTime();
-          double[] la = tg.step(x, xShape, y, o.lr, o.momentum);
-          long s1 = System.nanoTime();
-          // (b) raw runner, tensors made once
-          try (Result r = runner(tg, inputName, xt, yt, lrt, mut).run()) {
-            r.size();
-          }
-          long s2 = System.nanoTime();
-          // (c) traced
-          Trace tr;
-          try (Result r = runner(tg, inputName, xt, yt, lrt, mut).setOptions(fullTrace)
-              .runAndFetchMetadata()) {
-            long s3 = System.nanoTime();
-            if (keep) {
-              tracedMs.add((s3 - s2) / 1e6);
+          // The three modes in an order that rotates with the step, so that none always runs
+          // right after the traced one (or first): position effects average out.
+          double javaStep = 0;
+          double rawStep = 0;
+          double tracedStep = 0;
+          double loss = Double.NaN;
+          Trace tr = null;
+          for (int k = 0; k < 3; k++) {
+            int mode = (i + k) % 3;
+            long s0 = System.nanoTime();
+            if (mode == 0) {
+              // (a) the Trainer's call
+              loss = tg.step(x, xShape, y, o.lr, o.momentum)[0];
+              javaStep = (System.nanoTime() - s0) / 1e6;
+            } else if (mode == 1) {
+              // (b) raw runner, tensors made once
+              try (Result r = runner(tg, inputName, xt, yt, lrt, mut).run()) {
+                r.size();
+              }
+              rawStep = (System.nanoTime() - s0) / 1e6;
+            } else {
+              // (c) traced
+              try (Result r = runner(tg, inputName, xt, yt, lrt, mut).setOptions(fullTrace)
+                  .runAndFetchMetadata()) {
+                tracedStep = (System.nanoTime() - s0) / 1e6;
+                tr = trace(r.getMetadata().orElseThrow(
+                    () -> new IllegalStateException("TF returned no run metadata")), tg.graph());
+              }
             }
-            tr = trace(r.getMetadata().orElseThrow(
-                () -> new IllegalStateException("TF returned no run metadata")), tg.graph());
           }
           if (keep) {
-            javaMs.add((s1 - s0) / 1e6);
-            rawMs.add((s2 - s1) / 1e6);
+            javaMs.add(javaStep);
+            rawMs.add(rawStep);
+            tracedMs.add(tracedStep);
             traces.add(tr);
           }
           out.printf(Locale.ROOT, "  %s %2d: java %8.1f ms, raw %8.1f ms, traced %8.1f ms "
                   + "(span %8.1f ms, op sum %8.1f ms), loss %.4f%n", keep ? "step  " : "warm-up",
-              keep ? i - o.warmup : i, (s1 - s0) / 1e6, (s2 - s1) / 1e6,
-              keep ? tracedMs.get(tracedMs.size() - 1) : Double.NaN, tr.spanUs / 1e3,
-              tr.opSumUs / 1e3, la[0]);
+              keep ? i - o.warmup : i, javaStep, rawStep, tracedStep, tr.spanUs / 1e3,
+              tr.opSumUs / 1e3, loss);
         }
       }
 
@@ -265,6 +276,10 @@ public final class TrainingThroughputHarness {
           .forEach(e -> byType.put(e.getKey(), HarnessSupport.median(traces.stream()
               .map(t -> t.opSumByType.getOrDefault(e.getKey(), 0.0) / 1e3).toList())));
 
+      List<Double> spans = traces.stream().map(t -> t.spanUs / 1e3).toList();
+      double pairedRaw = pairedMedian(javaMs, rawMs);
+      double pairedSpan = pairedMedian(javaMs, spans);
+      double createMs = tensorCreationMs(x, xShape, y, o, 30);
       double[] mm = o.matmul > 0 ? matmulGflops(o.matmul, o.matmulReps, config)
           : new double[] {Double.NaN, Double.NaN};
       double overSpan = (java - span) / span;
@@ -299,6 +314,10 @@ public final class TrainingThroughputHarness {
           + "(goal < 5%%: %s)%n", 100 * overSpan, overSpan < 0.05 ? "met" : "NOT met");
       out.printf(Locale.ROOT, "tensor creation/copy + fetch   (a - b) / b:       %+7.2f%%%n",
           100 * overRaw);
+      out.printf(Locale.ROOT, "  paired (same step index, median of differences): a - span "
+          + "%+.2f ms = %+.2f%%, a - b %+.2f ms%n", pairedSpan, 100 * pairedSpan / span, pairedRaw);
+      out.printf(Locale.ROOT, "  creating + closing the 4 feed tensors from float[] alone (median "
+          + "of 30): %.3f ms = %.3f%% of the span%n", createMs, 100 * createMs / span);
       out.printf(Locale.ROOT, "session run outside the span   (b - span) / span: %+7.2f%%  "
           + "(negative: tracing slows the kernels more than the rest costs)%n", 100 * rawOverSpan);
       out.printf(Locale.ROOT, "tracing cost                   (c - b) / b:       %+7.2f%%%n",
@@ -330,6 +349,9 @@ public final class TrainingThroughputHarness {
       row.put("examplesPerSecond", o.batch / (java / 1e3));
       row.put("overheadVsSpan", overSpan);
       row.put("overheadVsRaw", overRaw);
+      row.put("pairedJavaMinusSpanMs", pairedSpan);
+      row.put("pairedJavaMinusRawMs", pairedRaw);
+      row.put("tensorCreationMs", createMs);
       row.put("gflopsJava", gflopsJava);
       row.put("gflopsSpan", gflopsSpan);
       row.put("matmulN", o.matmul);
@@ -338,7 +360,7 @@ public final class TrainingThroughputHarness {
       row.put("javaMs", javaMs);
       row.put("rawMs", rawMs);
       row.put("tracedMs", tracedMs);
-      row.put("spanMs", traces.stream().map(t -> t.spanUs / 1e3).toList());
+      row.put("spanMs", spans);
     }
     out.println("JSON " + new ObjectMapper().writeValueAsString(row));
     HarnessSupport.finish(out, start, o.json, List.of(row));
@@ -491,6 +513,38 @@ public final class TrainingThroughputHarness {
         r.size();
       }
     }
+  }
+
+  /** The median of {@code a[i] - b[i]}. */
+  private static double pairedMedian(List<Double> a, List<Double> b) {
+    List<Double> d = new ArrayList<>();
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      d.add(a.get(i) - b.get(i));
+    }
+    return HarnessSupport.median(d);
+  }
+
+  /**
+   * Median ms of creating the four tensors {@link TrainingGraph#step} feeds (input, labels,
+   * learning rate, momentum) from Java arrays and closing them, as it does; one unmeasured round.
+   */
+  private static double tensorCreationMs(float[] x, long[] xShape, float[] y, Options o,
+      int reps) {
+    List<Double> ms = new ArrayList<>();
+    for (int i = 0; i <= reps; i++) {
+      long t0 = System.nanoTime();
+      try (TFloat32 xt = TFloat32.tensorOf(Shape.of(xShape), DataBuffers.of(x, true, false));
+          TFloat32 yt = TFloat32.tensorOf(Shape.of(o.batch, o.classes),
+              DataBuffers.of(y, true, false));
+          TFloat32 lrt = TFloat32.scalarOf((float) o.lr);
+          TFloat32 mut = TFloat32.scalarOf((float) o.momentum)) {
+        xt.size();
+      }
+      if (i > 0) {
+        ms.add((System.nanoTime() - t0) / 1e6);
+      }
+    }
+    return HarnessSupport.median(ms);
   }
 
   private static double mean(List<Double> v) {
