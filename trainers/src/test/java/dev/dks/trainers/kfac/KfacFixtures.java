@@ -504,4 +504,71 @@ final class KfacFixtures {
     }
     return out;
   }
+
+  /** Jacobian {@code [out][in]} of {@code f} at {@code theta} by central differences. */
+  static double[][] jacobian(java.util.function.Function<double[], double[]> f, double[] theta,
+      double h) {
+    int n = theta.length;
+    double[][] jt = new double[n][];
+    for (int j = 0; j < n; j++) {
+      double[] tp = theta.clone();
+      double[] tm = theta.clone();
+      tp[j] += h;
+      tm[j] -= h;
+      double[] fp = f.apply(tp);
+      double[] fm = f.apply(tm);
+      jt[j] = new double[fp.length];
+      for (int i = 0; i < fp.length; i++) {
+        jt[j][i] = (fp[i] - fm[i]) / (2 * h);
+      }
+    }
+    return transpose(jt);
+  }
+
+  /** {@code [W; b]} stacked row-major: the W values then the b values. */
+  static double[] stack(double[] w, double[] b) {
+    double[] out = new double[w.length + b.length];
+    System.arraycopy(w, 0, out, 0, w.length);
+    System.arraycopy(b, 0, out, w.length, b.length);
+    return out;
+  }
+
+  /** Logits of the tanh MLP of {@link #mlp} for one example, in double precision. */
+  static double[] mlpLogits(double[] x, int h, int k, double[] w1, double[] b1, double[] w2,
+      double[] b2) {
+    int din = x.length;
+    double[] a = new double[h];
+    for (int j = 0; j < h; j++) {
+      double s = b1[j];
+      for (int i = 0; i < din; i++) {
+        s += x[i] * w1[i * h + j];
+      }
+      a[j] = Math.tanh(s);
+    }
+    double[] z = new double[k];
+    for (int c = 0; c < k; c++) {
+      z[c] = b2[c];
+      for (int j = 0; j < h; j++) {
+        z[c] += a[j] * w2[j * k + c];
+      }
+    }
+    return z;
+  }
+
+  /** Logits of the dense model of {@link #dense} for one example, in double precision. */
+  static double[] denseLogits(double[] x, int k, double[] w, double[] b) {
+    double[] z = new double[k];
+    for (int c = 0; c < k; c++) {
+      z[c] = b[c];
+      for (int i = 0; i < x.length; i++) {
+        z[c] += x[i] * w[i * k + c];
+      }
+    }
+    return z;
+  }
+
+  /** {@code J^T F_z J}. */
+  static double[][] fisher(double[][] j, double[] p) {
+    return matmul(transpose(j), matmul(outputFisher(p), j));
+  }
 }
