@@ -1,0 +1,74 @@
+package dev.dks.trainers.kfac;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dks.trainers.graph.TrainingGraph;
+import dev.dks.trainers.graph.TrainingSpec;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Unbiasedness of the sampled statistics (kfac.md 1.3, 8.2 item 8): the plain mean (rho = 1) of
+ * the G factors of S differently seeded statistics updates on one batch converges to the EXACT-mode
+ * G with an error shrinking like {@code 1/sqrt(S)}. Independent source: a second method, the EXACT
+ * estimation (K seeded backward passes, itself checked against brute force in
+ * {@link KfacSingleExampleFisherTest} and {@link KfacPatchOrderingTest}) on the same model and
+ * batch. The RMS error of 8 independent means of S = 16 draws is compared with the error of one mean
+ * of S = 1024 draws (expected ratio 8).
+ */
+class KfacSampledConvergenceTest {
+  private static final int DIN = 3;
+  private static final int H = 4;
+  private static final int K = 3;
+  private static final int B = 4;
+
+  private static TrainingGraph graph(FisherEstimation mode) {
+    return TrainingGraph.build(KfacFixtures.mlp(DIN, H, K,
+        KfacFixtures.gaussian(DIN * H, 91, 0.8), KfacFixtures.gaussian(H, 92, 0.3),
+        KfacFixtures.gaussian(H * K, 93, 0.8), KfacFixtures.gaussian(K, 94, 0.3)),
+        TrainingSpec.defaults().withKfac(KfacOptions.tatRecipe().withEstimation(mode)));
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = FisherEstimation.class, names = {"SAMPLED", "CURVATURE_PROP"})
+  void meanOfSampledGConvergesToExactG(FisherEstimation mode) {
+    float[] x = KfacFixtures.gaussian(B * DIN, 95, 1);
+    float[] y = KfacFixtures.labels(B, K, 96);
+    long[] shape = {B, DIN};
+    double[][][] exact = new double[2][][];
+    try (TrainingGraph tg = graph(FisherEstimation.EXACT)) {
+      KfacFixtures.statistics(tg, x, shape, y, 1, 0, -1);
+      exact[0] = KfacFixtures.factor(tg, 0, "g");
+      exact[1] = KfacFixtures.factor(tg, 1, "g");
+    }
+    double norm = Math.hypot(KfacFixtures.frob(exact[0], new double[H][H]),
+        KfacFixtures.frob(exact[1], new double[K][K]));
+    try (TrainingGraph tg = graph(mode)) {
+      long seed = 1;
+      double sq = 0;
+      int groups = 8;
+      for (int gr = 0; gr < groups; gr++) {
+        double e = meanError(tg, x, shape, y, 16, seed, exact);
+        seed += 16;
+        sq += e * e;
+      }
+      double small = Math.sqrt(sq / groups);
+      double large = meanError(tg, x, shape, y, 1024, seed, exact);
+      System.out.printf("%s: |G| %.3g, error S=16 (rms of %d) %.3g, S=1024 %.3g, ratio %.2f%n",
+          mode, norm, groups, small, large, small / large);
+      assertTrue(small / large > 3, mode + ": error ratio " + small / large + " (expected ~8)");
+      assertTrue(large < 0.05 * norm, mode + ": error at S=1024 " + large + " vs |G| " + norm);
+    }
+  }
+
+  /** Frobenius error (both blocks) of the mean G of {@code s} seeded updates from a fresh state. */
+  private static double meanError(TrainingGraph tg, float[] x, long[] shape, float[] y, int s,
+      long firstSeed, double[][][] exact) {
+    tg.session().runner().addTarget(KfacFixtures.KFAC + "init_state").run().close();
+    for (int i = 0; i < s; i++) {
+      KfacFixtures.statistics(tg, x, shape, y, 1, 7, -(firstSeed + i));
+    }
+    return Math.hypot(KfacFixtures.frob(KfacFixtures.factor(tg, 0, "g"), exact[0]),
+        KfacFixtures.frob(KfacFixtures.factor(tg, 1, "g"), exact[1]));
+  }
+}
