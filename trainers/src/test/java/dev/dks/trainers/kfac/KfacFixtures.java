@@ -78,6 +78,27 @@ final class KfacFixtures {
     return new Model(def, vars, List.of(signature(new long[] {-1, din}, k)));
   }
 
+  /** logits = (x W + b) * s: a dense layer followed by a per-class scale variable s [k]. */
+  static Model scaledDense(int din, int k, float[] w, float[] b, float[] scale) {
+    GraphDef def;
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> x = tf.withName("input").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, din)));
+      Operand<TFloat32> wv = tf.withName("w").variable(Shape.of(din, k), TFloat32.class);
+      Operand<TFloat32> bv = tf.withName("b").variable(Shape.of(k), TFloat32.class);
+      Operand<TFloat32> sv = tf.withName("s").variable(Shape.of(k), TFloat32.class);
+      tf.withName("logits").math.mul(
+          tf.withName("ba").nn.biasAdd(tf.withName("mm").linalg.matMul(x, wv), bv), sv);
+      def = g.toGraphDef();
+    }
+    Map<String, org.tensorflow.proto.TensorProto> vars = new LinkedHashMap<>();
+    vars.put("w", TensorProtos.ofFloats(new long[] {din, k}, w));
+    vars.put("b", TensorProtos.ofFloats(new long[] {k}, b));
+    vars.put("s", TensorProtos.ofFloats(new long[] {k}, scale));
+    return new Model(def, vars, List.of(signature(new long[] {-1, din}, k)));
+  }
+
   /** A conv layer's geometry (NHWC input, HWIO kernel). */
   record ConvGeom(int h, int w, int c, int kh, int kw, int cout, int sh, int sw,
       String padding) {
