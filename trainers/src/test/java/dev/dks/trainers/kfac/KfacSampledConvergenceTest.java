@@ -14,7 +14,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * estimation (K seeded backward passes, itself checked against brute force in
  * {@link KfacSingleExampleFisherTest} and {@link KfacPatchOrderingTest}) on the same model and
  * batch. The RMS error of 8 independent means of S = 16 draws is compared with the error of one mean
- * of S = 1024 draws (expected ratio 8).
+ * of S = 1024 draws (expected ratio 8). The same through {@code TrainingGraph.burnIn} with S
+ * copies of one batch of a conv model (each burn-in batch must get its own seed, or the mean
+ * would not converge).
  */
 class KfacSampledConvergenceTest {
   private static final int DIN = 3;
@@ -70,5 +72,42 @@ class KfacSampledConvergenceTest {
     }
     return Math.hypot(KfacFixtures.frob(KfacFixtures.factor(tg, 0, "g"), exact[0]),
         KfacFixtures.frob(KfacFixtures.factor(tg, 1, "g"), exact[1]));
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = FisherEstimation.class, names = {"SAMPLED", "CURVATURE_PROP"})
+  void burnInOfCopiesConvergesToExactG(FisherEstimation mode) {
+    KfacFixtures.ConvGeom q = new KfacFixtures.ConvGeom(3, 3, 1, 2, 2, 2, 1, 1, "VALID");
+    int classes = 3;
+    int b = 2;
+    int flat = q.locations() * q.cout();
+    float[] x = KfacFixtures.gaussian(b * 9, 97, 1);
+    float[] y = KfacFixtures.labels(b, classes, 98);
+    java.util.function.Function<FisherEstimation, TrainingGraph> build = m ->
+        TrainingGraph.build(KfacFixtures.convReadout(q, classes,
+            KfacFixtures.gaussian(8, 99, 0.6), KfacFixtures.gaussian(2, 100, 0.2),
+            KfacFixtures.gaussian(flat * classes, 101, 0.6),
+            KfacFixtures.gaussian(classes, 102, 0.2)),
+            TrainingSpec.defaults().withKfac(KfacOptions.tatRecipe().withEstimation(m)));
+    dev.dks.trainers.data.Batch batch = new dev.dks.trainers.data.Batch(0, 0, new int[b], x,
+        new int[b], y, 3, 3, 1, classes);
+    double[][][] exact = new double[2][][];
+    try (TrainingGraph tg = build.apply(FisherEstimation.EXACT)) {
+      tg.burnIn(java.util.List.of(batch));
+      exact[0] = KfacFixtures.factor(tg, 0, "g");
+      exact[1] = KfacFixtures.factor(tg, 1, "g");
+    }
+    double[] err = new double[2];
+    int[] copies = {16, 1024};
+    for (int r = 0; r < 2; r++) {
+      try (TrainingGraph tg = build.apply(mode)) {
+        tg.burnIn(java.util.Collections.nCopies(copies[r], batch));
+        err[r] = Math.hypot(KfacFixtures.frob(KfacFixtures.factor(tg, 0, "g"), exact[0]),
+            KfacFixtures.frob(KfacFixtures.factor(tg, 1, "g"), exact[1]));
+      }
+    }
+    System.out.printf("%s burn-in copies: error S=16 %.3g, S=1024 %.3g, ratio %.2f%n", mode,
+        err[0], err[1], err[0] / err[1]);
+    assertTrue(err[0] / err[1] > 2, mode + ": burn-in error ratio " + err[0] / err[1]);
   }
 }
