@@ -23,6 +23,11 @@ import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.loop.JsonLinesListener;
 import dev.dks.trainers.loop.ProgressListener;
 import dev.dks.trainers.loop.Trainer;
+import dev.dks.trainers.kfac.FisherEstimation;
+import dev.dks.trainers.kfac.InverseMethod;
+import dev.dks.trainers.kfac.KfacGraph;
+import dev.dks.trainers.kfac.KfacOptions;
+import dev.dks.trainers.kfac.Registration;
 import dev.dks.trainers.loop.TrainingOutcome;
 import dev.dks.trainers.optim.LearningRateSchedule;
 import dev.dks.trainers.optim.SgdOptimizer;
@@ -31,8 +36,10 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -50,7 +57,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code dks train MODEL --data NAME|PATH ...}: trains a model (any format {@link ModelReaders}
  * reads) with the trainers module — {@link TrainingGraph} (softmax cross-entropy, optional label
- * smoothing and L2 on kernels, SGD / momentum / Nesterov as TF ops) driven by a {@link Trainer}
+ * smoothing and L2 on kernels, SGD / momentum / Nesterov or K-FAC as TF ops) driven by a {@link Trainer}
  * with a divergence guard, checkpoints to {@code DIR/checkpoint.ckpt}, evaluation on the test
  * part (or a seeded 20% split when the data set has none, e.g. {@code digits}), JSON lines to
  * {@code DIR/metrics.jsonl} and a progress bar on stderr — then writes the trained values as a
@@ -65,11 +72,13 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     sortOptions = false,
     sortSynopsis = false,
-    description = "Train a model on a data set with SGD through the TF runtime.",
+    description = "Train a model on a data set with SGD or K-FAC through the TF runtime.",
     footer = {"", "Examples:",
         "  dks train cnn --data fashion-mnist --optimizer nesterov --lr 0.1 --schedule cosine "
             + "--warmup-steps 200 --epochs 5 --out run1",
-        "  dks train cnn --data fashion-mnist --epochs 10 --out run1 --resume"})
+        "  dks train cnn --data fashion-mnist --epochs 10 --out run1 --resume",
+        "  dks train plain --data fashion-mnist --optimizer kfac --lr 3e-4 --schedule cosine "
+            + "--warmup-steps 100 --steps 2000 --out run2"})
 public final class TrainCommand implements Callable<Integer> {
   /** The checkpoint file inside the output folder. */
   static final String CHECKPOINT = "checkpoint.ckpt";
@@ -87,9 +96,48 @@ public final class TrainCommand implements Callable<Integer> {
       description = "fashion-mnist, mnist, digits, synthetic[:HxWxC[:classes[:n]]] or a folder.")
   private String data;
 
-  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov", defaultValue = "sgd",
-      description = "Update rule (default sgd).")
-  private SgdOptimizer.Kind optimizer;
+  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov|kfac", defaultValue = "sgd",
+      description = "Update rule (default sgd); kfac: K-FAC with the TAT recipe's defaults below.")
+  private String optimizer;
+
+  @Option(names = "--damping", paramLabel = "LAMBDA", defaultValue = "1e-3",
+      description = "K-FAC Tikhonov damping (default 1e-3; --l2 is added to it).")
+  private double damping;
+
+  @Option(names = "--inverse-every", paramLabel = "N", defaultValue = "50",
+      description = "K-FAC: steps between inverse refreshes (default 50).")
+  private int inverseEvery;
+
+  @Option(names = "--curvature-every", paramLabel = "N", defaultValue = "1",
+      description = "K-FAC: steps between curvature statistics updates (default 1).")
+  private int curvatureEvery;
+
+  @Option(names = "--curvature-ema", paramLabel = "RHO", defaultValue = "0.99",
+      description = "K-FAC: moving-average decay of the curvature (default 0.99).")
+  private double curvatureEma;
+
+  @Option(names = "--norm-constraint", paramLabel = "C", defaultValue = "1e-3",
+      description = "K-FAC: norm constraint (KL clipping) C_max, 0 = off (default 1e-3).")
+  private double normConstraint;
+
+  @Option(names = "--burn-in", paramLabel = "N", defaultValue = "5",
+      description = "K-FAC: batches of curvature statistics before the first update (default 5).")
+  private int burnIn;
+
+  @Option(names = "--estimation", paramLabel = "sampled|curvature-prop|empirical|exact",
+      defaultValue = "sampled",
+      description = "K-FAC: how the curvature is estimated (default sampled: true Fisher, one "
+          + "sampled target per example).")
+  private String estimation;
+
+  @Option(names = "--inverse", paramLabel = "cholesky|lu|eigen", defaultValue = "cholesky",
+      description = "K-FAC: factored damping with Cholesky or LU inverses, or exact damping from "
+          + "eigendecompositions (default cholesky).")
+  private String inverse;
+
+  @Option(names = "--stats-examples", paramLabel = "N", defaultValue = "0",
+      description = "K-FAC: examples per batch used for curvature statistics (default 0: all).")
+  private int statsExamples;
 
   @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01",
       description = "Base learning rate (default 0.01).")
@@ -184,13 +232,18 @@ public final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(n);
       spec.commandLine().getErr().flush();
     });
-    TrainingSpec ts = TrainingSpec.defaults().withOptimizer(optimizer)
-        .withLabelSmoothing(labelSmoothing).withL2(l2);
+    TrainingSpec ts = trainingSpec();
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config)) {
       if (tg.classes() != d.train.classes()) {
         throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
             + d.train.name() + " has " + d.train.classes());
       }
+      tg.kfac().ifPresent(k -> {
+        var err = spec.commandLine().getErr();
+        err.println("K-FAC curvature blocks:");
+        k.registration().log().forEach(line -> err.println("  " + line));
+        err.flush();
+      });
       Trainer trainer = Trainer.builder(tg, it).schedule(schedule(total)).momentum(momentum)
           .totalSteps(total).dataSeed(seed).validation(d.test)
           .listener(new DivergenceGuard())
@@ -225,7 +278,8 @@ public final class TrainCommand implements Callable<Integer> {
       TrainingExporter.export(trained, training);
       ServingExporter.export(trained, serving);
       long ran = outcome.completedSteps() - outcome.startStep();
-      Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d);
+      Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d,
+          optimizer.toLowerCase(Locale.ROOT), tg.kfac().map(KfacGraph::registration).orElse(null));
       PrintWriter w = spec.commandLine().getOut();
       w.print(json ? s.json() : s.text());
       w.flush();
@@ -235,7 +289,45 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
+  private TrainingSpec trainingSpec() {
+    TrainingSpec ts = TrainingSpec.defaults().withLabelSmoothing(labelSmoothing).withL2(l2);
+    if (!isKfac()) {
+      return ts.withOptimizer(sgdKind());
+    }
+    return ts.withKfac(new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn,
+        damping, normConstraint, choice("--estimation", estimation, FisherEstimation.class),
+        choice("--inverse", inverse, InverseMethod.class), statsExamples, seed));
+  }
+
+  private boolean isKfac() {
+    return optimizer.equalsIgnoreCase("kfac");
+  }
+
+  private SgdOptimizer.Kind sgdKind() {
+    return choice("--optimizer", optimizer, SgdOptimizer.Kind.class);
+  }
+
+  private <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().replace('_', '-').equalsIgnoreCase(value)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      names.add(e.name().replace('_', '-').toLowerCase(Locale.ROOT));
+    }
+    if (option.equals("--optimizer")) {
+      names.add("kfac");
+    }
+    throw usage(option + ": unknown value '" + value + "', expected one of "
+        + String.join(", ", names));
+  }
+
   private void validate() {
+    if (!isKfac()) {
+      sgdKind();
+    }
     if ((steps == null) == (epochs == null)) {
       throw usage("give exactly one of --steps N and --epochs E");
     }
@@ -358,7 +450,8 @@ public final class TrainCommand implements Callable<Integer> {
 
   /** What a run did, as text or JSON. */
   private record Summary(TrainingOutcome outcome, long ran, double seconds, EvaluationResult eval,
-      DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data) {
+      DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data,
+      String optimizer, Registration registration) {
     double stepsPerSecond() {
       return seconds > 0 ? ran / seconds : 0;
     }
@@ -366,20 +459,33 @@ public final class TrainCommand implements Callable<Integer> {
     String text() {
       var last = outcome.lastStep();
       return String.format(Locale.ROOT, "trained %d steps (%d this run, from step %d) in %.1f s: "
-          + "%.2f steps/s on %s%n"
+          + "%.2f steps/s on %s with %s%n"
           + "last train loss %.4f, accuracy %.4f%n"
           + "%s (%s, %d examples): loss %.4f, accuracy %.4f%n"
           + "ops per device: %s%n"
           + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n",
           outcome.completedSteps(), ran, outcome.startStep(), seconds, stepsPerSecond(),
-          placement.label(), last == null ? Double.NaN : last.loss(),
+          placement.label(), optimizerLabel(), last == null ? Double.NaN : last.loss(),
           last == null ? Double.NaN : last.accuracy(), data.test.name(), data.testName,
           eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir);
+    }
+
+    String optimizerLabel() {
+      return registration == null ? optimizer : String.format(Locale.ROOT,
+          "kfac (%d Kronecker-factored layers, %d diagonal blocks)", registration.layers().size(),
+          registration.diagonal().size());
     }
 
     String json() {
       ObjectNode o = Json.object();
       o.put("status", outcome.status().name().toLowerCase(Locale.ROOT));
+      o.put("optimizer", optimizer);
+      if (registration != null) {
+        ObjectNode k = o.putObject("kfac");
+        k.put("kronecker_layers", registration.layers().size());
+        k.put("diagonal_blocks", registration.diagonal().size());
+        registration.log().forEach(k.putArray("blocks")::add);
+      }
       o.put("steps", outcome.completedSteps());
       o.put("start_step", outcome.startStep());
       o.put("steps_this_run", ran);

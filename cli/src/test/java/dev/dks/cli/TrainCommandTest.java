@@ -97,7 +97,56 @@ class TrainCommandTest {
   }
 
   @Test
+  void kfacTrainsDigitsAndLogsItsBlocks() {
+    requireDigits();
+    Path out = tmp.resolve("kfac");
+    JsonNode j = Cli.json("train", model.toString(), "--data", "digits", "--optimizer", "kfac",
+        "--lr", "0.003", "--schedule", "cosine", "--warmup-steps", "10", "--steps", "150",
+        "--batch", "32", "--inverse-every", "10", "--eval-every", "1000", "--out",
+        out.toString());
+    assertEquals("kfac", j.get("optimizer").asText());
+    // the built MLP: 2 hidden dense layers and the dense head, each kernel + bias
+    assertEquals(3, j.get("kfac").get("kronecker_layers").asInt(), j.toString());
+    assertEquals(0, j.get("kfac").get("diagonal_blocks").asInt(), j.toString());
+    assertEquals(6, j.get("kfac").get("blocks").size(), j.toString());
+    assertTrue(j.get("test").get("accuracy").asDouble() > 0.5, j.toString());
+  }
+
+  @Test
+  void kfacResumeContinuesExactly() {
+    requireDigits();
+    Path full = tmp.resolve("kfull");
+    Path split = tmp.resolve("ksplit");
+    // resume at 45: between inverse refreshes (every 10), so the cached inverses, the factor
+    // averages and the velocities must all come back from the checkpoint
+    String[] common = {"--data", "digits", "--optimizer", "kfac", "--lr", "0.003", "--batch",
+        "32", "--seed", "7", "--inverse-every", "10", "--checkpoint-every", "15",
+        "--eval-every", "1000"};
+    run(concat(new String[] {"train", model.toString(), "--steps", "60", "--out",
+        full.toString()}, common));
+    run(concat(new String[] {"train", model.toString(), "--steps", "45", "--out",
+        split.toString()}, common));
+    JsonNode j = Cli.json(concat(new String[] {"train", model.toString(), "--steps", "60",
+        "--resume", "--out", split.toString()}, common));
+    assertEquals(45, j.get("start_step").asLong());
+    Map<String, TensorProto> a = SavedModelReader.read(full.resolve("serving")).variables();
+    Map<String, TensorProto> b = SavedModelReader.read(split.resolve("serving")).variables();
+    assertEquals(a.keySet(), b.keySet());
+    for (String k : a.keySet()) {
+      assertArrayEquals(a.get(k).toByteArray(), b.get(k).toByteArray(), k);
+    }
+  }
+
+  @Test
   void refusalsAreOneErrorLine() {
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--optimizer", "kfac", "--inverse", "qr", "--out", tmp.resolve("q").toString()),
+        "--inverse", "qr", "cholesky");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--optimizer", "kfac", "--curvature-every", "3", "--out",
+        tmp.resolve("m").toString()), "multiple");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--optimizer", "adam", "--out", tmp.resolve("a").toString()), "adam", "kfac");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits"),
         "--steps");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
