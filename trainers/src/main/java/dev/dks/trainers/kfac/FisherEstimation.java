@@ -26,7 +26,10 @@ public enum FisherEstimation {
   EMPIRICAL,
   /**
    * The exact expectation over targets: K backward passes with seeds
-   * {@code sqrt(p_k) (p - e_k)}. K times the cost; for tests and small heads.
+   * {@code sqrt(p_k) (p - e_k)}. K times the cost; for tests and small heads. Exact for the
+   * Kronecker-factored blocks; the diagonal blocks, which square a batch-summed gradient, get each
+   * example's seeds multiplied by a random sign so that cross-example terms vanish in expectation
+   * (exact for one example).
    */
   EXACT
 }

@@ -207,6 +207,15 @@ public final class KfacOptimizer {
     Operand<TFloat32> mask = tf.reshape(tf.dtypes.cast(tf.math.less(
         tf.range(tf.constant(0), batch, tf.constant(1)), examples), TFloat32.class),
         tf.constant(new int[] {-1, 1}));
+    if (options.estimation() == FisherEstimation.EXACT && !registration.diagonal().isEmpty()) {
+      // one seed per class is shared by all examples, so the diagonal blocks' squared batch
+      // gradient would keep cross-example terms; a random sign per example removes them in
+      // expectation and leaves every per-example outer product (the Kronecker factors) unchanged
+      Operand<TFloat32> u = tf.random.statelessRandomUniform(tf.reshape(batch,
+          tf.constant(new int[] {1})), seed, TFloat32.class);
+      mask = tf.math.mul(mask, tf.reshape(tf.math.sign(tf.math.sub(u, tf.constant(0.5f))),
+          tf.constant(new int[] {-1, 1})));
+    }
     List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), logits, labels,
         seed);
     List<Output<?>> xs = new ArrayList<>();
