@@ -23,6 +23,7 @@ import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.loop.JsonLinesListener;
 import dev.dks.trainers.loop.ProgressListener;
 import dev.dks.trainers.loop.Trainer;
+import dev.dks.trainers.kfac.ConvApproximation;
 import dev.dks.trainers.kfac.FisherEstimation;
 import dev.dks.trainers.kfac.InverseMethod;
 import dev.dks.trainers.kfac.KfacGraph;
@@ -134,6 +135,12 @@ public final class TrainCommand implements Callable<Integer> {
       description = "K-FAC: factored damping with Cholesky or LU inverses, or exact damping from "
           + "eigendecompositions (default cholesky).")
   private String inverse;
+
+  @Option(names = "--conv-approximation", paramLabel = "expand|reduce", defaultValue = "expand",
+      description = "K-FAC conv blocks: expand (KFC, locations as examples; default) or reduce "
+          + "(per-example mean patches and summed output gradients; T times cheaper, better in "
+          + "front of a global average pool).")
+  private String convApproximation;
 
   @Option(names = "--stats-examples", paramLabel = "N", defaultValue = "0",
       description = "K-FAC: examples per batch used for curvature statistics (default 0: all).")
@@ -296,7 +303,8 @@ public final class TrainCommand implements Callable<Integer> {
     }
     return ts.withKfac(new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn,
         damping, normConstraint, choice("--estimation", estimation, FisherEstimation.class),
-        choice("--inverse", inverse, InverseMethod.class), statsExamples, seed));
+        choice("--inverse", inverse, InverseMethod.class), statsExamples, seed,
+        choice("--conv-approximation", convApproximation, ConvApproximation.class)));
   }
 
   private boolean isKfac() {

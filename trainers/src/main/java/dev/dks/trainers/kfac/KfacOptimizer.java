@@ -76,7 +76,8 @@ public final class KfacOptimizer {
     List<CurvatureBlock> blocks = new ArrayList<>();
     int b = 0;
     for (RegisteredLayer l : registration.layers()) {
-      blocks.add(new KroneckerBlock(graph, tf.withSubScope("block" + b++), l, options.inverse()));
+      blocks.add(new KroneckerBlock(graph, tf.withSubScope("block" + b++), l, options.inverse(),
+          options.conv()));
     }
     for (String v : registration.diagonal().keySet()) {
       blocks.add(new DiagonalBlock(tf.withSubScope("block" + b++), v,

@@ -24,6 +24,7 @@ import java.util.Objects;
  *     statistics (0 = the whole batch): the A statistics of 3x3 convs cost about
  *     {@code 9 c_in / c_out} times the forward conv, so sub-batches keep K-FAC cheap
  * @param seed seed of the sampled targets (with the step, it fixes every draw)
+ * @param conv how Conv2D blocks treat weight sharing over locations (recipe: expand)
  */
 public record KfacOptions(
     double curvatureEma,
@@ -35,7 +36,8 @@ public record KfacOptions(
     FisherEstimation estimation,
     InverseMethod inverse,
     int statisticsExamples,
-    long seed) {
+    long seed,
+    ConvApproximation conv) {
 
   /** Validates. */
   public KfacOptions {
@@ -62,6 +64,7 @@ public record KfacOptions(
     }
     Objects.requireNonNull(estimation, "estimation");
     Objects.requireNonNull(inverse, "inverse");
+    Objects.requireNonNull(conv, "conv");
     if (statisticsExamples < 0) {
       throw new IllegalArgumentException("statistics examples must be >= 0 (0 = whole batch), "
           + "got " + statisticsExamples);
@@ -70,64 +73,71 @@ public record KfacOptions(
 
   /**
    * The TAT recipe: EMA 0.99, statistics every step, inverses every 50 steps, burn-in 5, damping
-   * 1e-3, norm constraint 1e-3, sampled targets, Cholesky, whole batch, seed 0.
+   * 1e-3, norm constraint 1e-3, sampled targets, Cholesky, whole batch, seed 0, KFC-expand
+   * conv blocks.
    */
   public static KfacOptions tatRecipe() {
     return new KfacOptions(0.99, 1, 50, 5, 1e-3, 1e-3, FisherEstimation.SAMPLED,
-        InverseMethod.CHOLESKY, 0, 0);
+        InverseMethod.CHOLESKY, 0, 0, ConvApproximation.EXPAND);
   }
 
   /** With another curvature EMA decay. */
   public KfacOptions withCurvatureEma(double rho) {
     return new KfacOptions(rho, curvatureEvery, inverseEvery, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed);
+        estimation, inverse, statisticsExamples, seed, conv);
   }
 
   /** With other statistics and inverse update periods. */
   public KfacOptions withPeriods(int curvature, int inverses) {
     return new KfacOptions(curvatureEma, curvature, inverses, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed);
+        estimation, inverse, statisticsExamples, seed, conv);
   }
 
   /** With another burn-in length. */
   public KfacOptions withBurnIn(int batches) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, batches, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv);
   }
 
   /** With another damping. */
   public KfacOptions withDamping(double lambda) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, lambda,
-        normConstraint, estimation, inverse, statisticsExamples, seed);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv);
   }
 
   /** With another norm constraint (0 = off). */
   public KfacOptions withNormConstraint(double cMax) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping, cMax,
-        estimation, inverse, statisticsExamples, seed);
+        estimation, inverse, statisticsExamples, seed, conv);
   }
 
   /** With another estimation mode. */
   public KfacOptions withEstimation(FisherEstimation mode) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, mode, inverse, statisticsExamples, seed);
+        normConstraint, mode, inverse, statisticsExamples, seed, conv);
   }
 
   /** With another inverse method. */
   public KfacOptions withInverse(InverseMethod method) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, method, statisticsExamples, seed);
+        normConstraint, estimation, method, statisticsExamples, seed, conv);
   }
 
   /** Using only the first {@code n} examples of each batch for statistics (0 = all). */
   public KfacOptions withStatisticsExamples(int n) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, n, seed);
+        normConstraint, estimation, inverse, n, seed, conv);
   }
 
   /** With another sampling seed. */
   public KfacOptions withSeed(long s) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, s);
+        normConstraint, estimation, inverse, statisticsExamples, s, conv);
+  }
+
+  /** With another conv block approximation. */
+  public KfacOptions withConv(ConvApproximation approximation) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, inverse, statisticsExamples, seed, approximation);
   }
 }

@@ -30,6 +30,7 @@ final class KroneckerBlock implements CurvatureBlock {
   private final RegisteredLayer layer;
   private final Output<TFloat32> input;
   private final InverseMethod method;
+  private final boolean reduce;
   private final int dA;
   private final int dG;
   private final Variable<TFloat32> aAcc;
@@ -40,9 +41,11 @@ final class KroneckerBlock implements CurvatureBlock {
   private final Variable<TFloat32> aEig;
   private final Variable<TFloat32> gEig;
 
-  KroneckerBlock(Graph graph, Ops scope, RegisteredLayer layer, InverseMethod method) {
+  KroneckerBlock(Graph graph, Ops scope, RegisteredLayer layer, InverseMethod method,
+      ConvApproximation conv) {
     this.layer = layer;
     this.method = method;
+    this.reduce = conv == ConvApproximation.REDUCE && layer.kind() == RegisteredLayer.Kind.CONV2D;
     this.input = output(graph, layer.input());
     this.dA = layer.inputDim();
     this.dG = layer.outputDim();
@@ -69,6 +72,11 @@ final class KroneckerBlock implements CurvatureBlock {
 
   RegisteredLayer layer() {
     return layer;
+  }
+
+  /** T for a KFC-expand conv block (its F is {@code T A (x) G}), else 1. */
+  long scale() {
+    return reduce ? 1 : layer.locations();
   }
 
   @Override
@@ -100,13 +108,15 @@ final class KroneckerBlock implements CurvatureBlock {
   public List<Op> updateStatistics(Ops tf, StatisticsPasses backward, Operand<TFloat32> rho) {
     Operand<TInt32> m = backward.examples();
     Operand<TFloat32> a = firstRows(tf, input, m);
-    Operand<TFloat32> rowsA = Patches.rows(tf, layer, a);
+    Operand<TFloat32> rowsA = reduce ? Patches.meanRows(tf, layer, a)
+        : Patches.rows(tf, layer, a);
     Operand<TFloat32> count = tf.math.mul(FactorOps.toFloat(tf, m),
-        tf.constant((float) layer.locations()));
+        tf.constant((float) scale()));
     Operand<TFloat32> aBatch = FactorOps.secondMoment(tf, rowsA, count);
     Operand<TFloat32> gBatch = null;
     for (Output<TFloat32> g : backward.outputGradients().get(layer.output())) {
-      Operand<TFloat32> rowsG = Patches.outputRows(tf, layer, firstRows(tf, g, m));
+      Operand<TFloat32> rowsG = reduce ? Patches.summedOutputRows(tf, layer, firstRows(tf, g, m))
+          : Patches.outputRows(tf, layer, firstRows(tf, g, m));
       Operand<TFloat32> term = FactorOps.secondMoment(tf, rowsG, count);
       gBatch = gBatch == null ? term : tf.math.add(gBatch, term);
     }
@@ -124,7 +134,7 @@ final class KroneckerBlock implements CurvatureBlock {
       return List.of(tf.assign(aEig, ea[0]), tf.assign(aInv, ea[1]), tf.assign(gEig, eg[0]),
           tf.assign(gInv, eg[1]));
     }
-    Operand<TFloat32> lambda = tf.math.div(damping, tf.constant((float) layer.locations()));
+    Operand<TFloat32> lambda = tf.math.div(damping, tf.constant((float) scale()));
     Operand<TFloat32> sqrtLambda = tf.math.sqrt(lambda);
     Operand<TFloat32> pi = FactorOps.pi(tf, FactorOps.meanTrace(tf, a, dA),
         FactorOps.meanTrace(tf, g, dG));
@@ -144,7 +154,7 @@ final class KroneckerBlock implements CurvatureBlock {
       v = tf.concat(List.of(v, tf.reshape(gradients.get(1), tf.constant(new long[] {1, dG}))),
           tf.constant(0));
     }
-    Operand<TFloat32> t = tf.constant((float) layer.locations());
+    Operand<TFloat32> t = tf.constant((float) scale());
     Operand<TFloat32> u;
     if (method == InverseMethod.EIGEN) {
       Operand<TFloat32> lambda = tf.math.div(damping, t);

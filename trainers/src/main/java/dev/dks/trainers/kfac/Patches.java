@@ -23,16 +23,40 @@ public final class Patches {
    */
   public static Operand<TFloat32> rows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a) {
     long[] k = layer.kernelShape();
-    Operand<TFloat32> m;
+    Operand<TFloat32> m = layer.kind() == RegisteredLayer.Kind.DENSE ? a
+        : tf.reshape(patches(tf, layer, a), tf.constant(new long[] {-1, k[0] * k[1] * k[2]}));
+    return homogeneous(tf, layer, m);
+  }
+
+  /**
+   * The {@code [examples, d_in (+1)]} matrix of per-example mean patches (K-FAC-reduce's A rows;
+   * the same as {@link #rows} for a dense layer).
+   */
+  public static Operand<TFloat32> meanRows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a) {
     if (layer.kind() == RegisteredLayer.Kind.DENSE) {
-      m = a;
-    } else {
-      List<Long> strides = layer.strides();
-      Operand<TFloat32> p = tf.image.extractImagePatches(a, List.of(1L, k[0], k[1], 1L),
-          List.of(1L, strides.get(0), strides.get(1), 1L), List.of(1L, 1L, 1L, 1L),
-          layer.padding());
-      m = tf.reshape(p, tf.constant(new long[] {-1, k[0] * k[1] * k[2]}));
+      return rows(tf, layer, a);
     }
+    return homogeneous(tf, layer, tf.math.mean(patches(tf, layer, a),
+        tf.constant(new int[] {1, 2})));
+  }
+
+  /** The per-example sums over locations of the output gradients, {@code [examples, d_out]}. */
+  public static Operand<TFloat32> summedOutputRows(Ops tf, RegisteredLayer layer,
+      Operand<TFloat32> g) {
+    return layer.kind() == RegisteredLayer.Kind.DENSE ? g
+        : tf.reduceSum(g, tf.constant(new int[] {1, 2}));
+  }
+
+  private static Operand<TFloat32> patches(Ops tf, RegisteredLayer layer, Operand<TFloat32> a) {
+    long[] k = layer.kernelShape();
+    List<Long> strides = layer.strides();
+    return tf.image.extractImagePatches(a, List.of(1L, k[0], k[1], 1L),
+        List.of(1L, strides.get(0), strides.get(1), 1L), List.of(1L, 1L, 1L, 1L),
+        layer.padding());
+  }
+
+  private static Operand<TFloat32> homogeneous(Ops tf, RegisteredLayer layer,
+      Operand<TFloat32> m) {
     if (!layer.hasBias()) {
       return m;
     }
