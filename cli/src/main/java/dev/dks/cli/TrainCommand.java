@@ -24,6 +24,7 @@ import dev.dks.trainers.loop.JsonLinesListener;
 import dev.dks.trainers.loop.ProgressListener;
 import dev.dks.trainers.loop.Trainer;
 import dev.dks.trainers.kfac.ConvApproximation;
+import dev.dks.trainers.kfac.DampingAdaptation;
 import dev.dks.trainers.kfac.FisherEstimation;
 import dev.dks.trainers.kfac.InverseMethod;
 import dev.dks.trainers.kfac.KfacGraph;
@@ -141,6 +142,11 @@ public final class TrainCommand implements Callable<Integer> {
           + "(per-example mean patches and summed output gradients; T times cheaper, better in "
           + "front of a global average pool).")
   private String convApproximation;
+
+  @Option(names = "--adaptive-damping",
+      description = "K-FAC: adapt the damping by the Levenberg-Marquardt rule every 5 steps "
+          + "(one extra forward pass each time); default: fixed --damping.")
+  private boolean adaptiveDamping;
 
   @Option(names = "--stats-examples", paramLabel = "N", defaultValue = "0",
       description = "K-FAC: examples per batch used for curvature statistics (default 0: all).")
@@ -304,7 +310,8 @@ public final class TrainCommand implements Callable<Integer> {
     return ts.withKfac(new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn,
         damping, normConstraint, choice("--estimation", estimation, FisherEstimation.class),
         choice("--inverse", inverse, InverseMethod.class), statsExamples, seed,
-        choice("--conv-approximation", convApproximation, ConvApproximation.class)));
+        choice("--conv-approximation", convApproximation, ConvApproximation.class),
+        adaptiveDamping ? DampingAdaptation.standard() : null));
   }
 
   private boolean isKfac() {

@@ -9,6 +9,7 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.trainers.data.Batch;
+import dev.dks.trainers.kfac.DampingAdaptation;
 import dev.dks.trainers.kfac.KfacGraph;
 import dev.dks.trainers.kfac.KfacOptimizer;
 import dev.dks.trainers.kfac.LayerMatcher;
@@ -92,7 +93,7 @@ public final class TrainingGraph implements AutoCloseable {
   private final Op initSlots;
   private final int classes;
   private long nextStep;
-  private double[] kfacDiagnostics = {Double.NaN, Double.NaN};
+  private double[] kfacDiagnostics = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
 
   private TrainingGraph(Graph graph, Session session, Builder b) {
     this.graph = graph;
@@ -187,35 +188,57 @@ public final class TrainingGraph implements AutoCloseable {
   private double[] kfacStep(long globalStep, float[] x, long[] xShape, float[] yOneHot,
       double learningRate, double mu) {
     double[] out = null;
+    double modelChange = Double.NaN;
     try (TFloat32 xt = tensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot);
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
         TFloat32 mut = TFloat32.scalarOf((float) mu);
         TFloat32 rho = TFloat32.scalarOf((float) kfac.decayPerUpdate());
-        TFloat32 damping = TFloat32.scalarOf((float) kfac.options().damping());
         TInt64 seed = TInt64.vectorOf(kfac.options().seed(), globalStep)) {
       for (KfacGraph.Phase phase : kfac.phases(globalStep)) {
-        Session.Runner r = session.runner().feed(kfac.damping(), damping);
+        Session.Runner r = session.runner();
+        KfacGraph.UpdateOutputs fetched = null;
         switch (phase) {
           case STATISTICS -> r.feed(inputName, xt).feed(labels, yt).feed(kfac.rho(), rho)
               .feed(kfac.seed(), seed).addTarget(kfac.statistics());
           case INVERSES -> r.addTarget(kfac.inverses());
-          case STATISTICS_AND_APPLY -> r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
-              .feed(momentum, mut).feed(kfac.rho(), rho).feed(kfac.seed(), seed).fetch(loss)
-              .fetch(accuracy).fetch(kfac.gradientDotUpdateWithStatistics())
-              .fetch(kfac.clipWithStatistics()).addTarget(kfac.statisticsAndApply());
-          case APPLY -> r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt).feed(momentum, mut)
-              .fetch(loss).fetch(accuracy).fetch(kfac.gradientDotUpdate()).fetch(kfac.clip())
-              .addTarget(kfac.apply());
+          case STATISTICS_AND_APPLY -> {
+            fetched = kfac.statisticsAndApplyOutputs();
+            r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt).feed(momentum, mut)
+                .feed(kfac.rho(), rho).feed(kfac.seed(), seed)
+                .addTarget(kfac.statisticsAndApply());
+          }
+          case APPLY -> {
+            fetched = kfac.applyOutputs();
+            r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt).feed(momentum, mut)
+                .addTarget(kfac.apply());
+          }
           default -> throw new AssertionError(phase);
         }
+        if (fetched != null) {
+          r.fetch(loss).fetch(accuracy).fetch(fetched.gradientDotUpdate()).fetch(fetched.clip())
+              .fetch(fetched.modelChange()).fetch(kfac.damping());
+        }
         try (Result res = runKfac(r, phase, globalStep)) {
-          if (res.size() == 4) {
+          if (fetched != null) {
             out = new double[] {scalar(res.get(0)), scalar(res.get(1))};
-            kfacDiagnostics = new double[] {scalar(res.get(2)), scalar(res.get(3))};
+            modelChange = scalar(res.get(4));
+            kfacDiagnostics = new double[] {scalar(res.get(2)), scalar(res.get(3)),
+                scalar(res.get(5)), Double.NaN, modelChange};
           }
         }
       }
+    }
+    DampingAdaptation adapt = kfac.options().adaptation();
+    if (adapt != null && (globalStep + 1) % adapt.interval() == 0) {
+      // reduction ratio of this update on its own batch (one extra forward pass)
+      double after = evaluate(x, xShape, yOneHot)[0];
+      double ratio = (after - out[0]) / modelChange;
+      double lambda = adapt.next(kfacDiagnostics[2], ratio);
+      try (TFloat32 nd = TFloat32.scalarOf((float) lambda)) {
+        session.runner().feed(kfac.newDamping(), nd).addTarget(kfac.setDamping()).run().close();
+      }
+      kfacDiagnostics[3] = ratio;
     }
     return out;
   }
@@ -227,7 +250,7 @@ public final class TrainingGraph implements AutoCloseable {
       if (phase == KfacGraph.Phase.INVERSES) {
         throw new IllegalStateException("K-FAC could not invert its curvature factors at step "
             + step + " (" + e.getMessage().lines().findFirst().orElse("") + "): a damped factor "
-            + "is not positive definite in float32. Raise the damping (now "
+            + "is not positive definite in float32. Raise the damping (--damping, now "
             + kfac.options().damping() + ") or use the LU or eigen inverse method", e);
       }
       throw e;
@@ -262,8 +285,11 @@ public final class TrainingGraph implements AutoCloseable {
   }
 
   /**
-   * K-FAC's {grad . u, clip coefficient} of the last update (NaN before the first one or with
-   * SGD): {@code grad . u} is the squared norm of the update in the damped curvature's metric.
+   * K-FAC's {grad . u, clip coefficient, damping, reduction ratio, model change} of the last
+   * update (NaN before the first one or with SGD): {@code grad . u} is the squared norm of the
+   * update in the damped curvature's metric; the damping is the one the update used; the
+   * reduction ratio is set on the steps where {@link DampingAdaptation} adapted the damping, else
+   * NaN; the model change is the loss change K-FAC's quadratic model predicted for the update.
    */
   public double[] kfacDiagnostics() {
     return kfacDiagnostics.clone();

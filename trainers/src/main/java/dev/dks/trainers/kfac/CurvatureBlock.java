@@ -40,4 +40,11 @@ public interface CurvatureBlock {
    */
   List<Operand<TFloat32>> precondition(Ops tf, List<Operand<TFloat32>> gradients,
       Operand<TFloat32> damping);
+
+  /**
+   * {@code delta^T F delta} for a change {@code delta} of {@link #variables()} (shaped like them),
+   * with the block's current undamped curvature estimate (the moving averages, not the cached
+   * inverses): the curvature term of K-FAC's quadratic model.
+   */
+  Operand<TFloat32> quadratic(Ops tf, List<Operand<TFloat32>> deltas);
 }

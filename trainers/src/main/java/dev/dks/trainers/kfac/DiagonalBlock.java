@@ -66,6 +66,13 @@ final class DiagonalBlock implements CurvatureBlock {
   }
 
   @Override
+  public Operand<TFloat32> quadratic(Ops tf, List<Operand<TFloat32>> deltas) {
+    Operand<TFloat32> d = deltas.get(0);
+    return tf.reduceSum(tf.math.mul(FactorOps.average(tf, acc, weight), tf.math.square(d)),
+        FactorOps.allAxes(tf, d.shape().numDimensions()));
+  }
+
+  @Override
   public List<Operand<TFloat32>> precondition(Ops tf, List<Operand<TFloat32>> gradients,
       Operand<TFloat32> damping) {
     return List.of(tf.math.mul(gradients.get(0), inverse));

@@ -96,6 +96,15 @@ final class FactorOps {
     return out;
   }
 
+  /** {@code [0, 1, ..., rank - 1]}, the axes of a full reduction. */
+  static Operand<TInt32> allAxes(Ops tf, int rank) {
+    int[] axes = new int[rank];
+    for (int i = 0; i < rank; i++) {
+      axes[i] = i;
+    }
+    return tf.constant(axes);
+  }
+
   /** A scalar int32 as float32. */
   static Operand<TFloat32> toFloat(Ops tf, Operand<TInt32> x) {
     return tf.dtypes.cast(x, TFloat32.class);

@@ -14,8 +14,10 @@ import org.tensorflow.types.TInt64;
  * at each step. Built by {@link KfacOptimizer#emit}.
  *
  * <p>Feeds: every target that touches statistics needs the batch, {@link #rho()} and
- * {@link #seed()} ({@code [options.seed, step]}); inverse refreshes and updates need
- * {@link #damping()}; updates need the trainer's learning rate and momentum.
+ * {@link #seed()} ({@code [options.seed, step]}); updates need the trainer's learning rate and
+ * momentum. The damping is the state variable {@link #damping()} (initialized to the options'
+ * value, changed through {@link #newDamping()} and {@link #setDamping()}); feeding the tensor
+ * {@code <scope>/damping} overrides it for one run.
  *
  * @param options the hyper-parameters
  * @param registration which variable went to which block
@@ -26,14 +28,14 @@ import org.tensorflow.types.TInt64;
  *     for the statistics, which read the pre-update weights)
  * @param initState target: zero every state variable and velocity
  * @param rho the EMA decay placeholder
- * @param damping the damping placeholder (lambda; the L2 coefficient is added inside)
  * @param seed the int64 {@code [2]} seed placeholder of the sampled targets
- * @param gradientDotUpdate {@code grad . u} (= {@code u^T F u}) of the {@link #apply} update,
- *     before clipping
- * @param clip the norm-constraint coefficient of the {@link #apply} update
- * @param gradientDotUpdateWithStatistics same, for {@link #statisticsAndApply}
- * @param clipWithStatistics same, for {@link #statisticsAndApply}
- * @param state every state variable (block statistics, inverses, velocities), checkpointed
+ * @param damping the damping lambda's state variable (the L2 coefficient is added inside)
+ * @param newDamping the placeholder {@link #setDamping} assigns to {@link #damping}
+ * @param setDamping target: assign {@link #newDamping} to {@link #damping}
+ * @param applyOutputs what the {@link #apply} update can fetch
+ * @param statisticsAndApplyOutputs what the {@link #statisticsAndApply} update can fetch
+ * @param state every state variable (block statistics, inverses, velocities, damping),
+ *     checkpointed
  */
 public record KfacGraph(
     KfacOptions options,
@@ -44,13 +46,24 @@ public record KfacGraph(
     Op statisticsAndApply,
     Op initState,
     Placeholder<TFloat32> rho,
-    Placeholder<TFloat32> damping,
     Placeholder<TInt64> seed,
-    Output<TFloat32> gradientDotUpdate,
-    Output<TFloat32> clip,
-    Output<TFloat32> gradientDotUpdateWithStatistics,
-    Output<TFloat32> clipWithStatistics,
+    Variable<TFloat32> damping,
+    Placeholder<TFloat32> newDamping,
+    Op setDamping,
+    UpdateOutputs applyOutputs,
+    UpdateOutputs statisticsAndApplyOutputs,
     List<Variable<TFloat32>> state) {
+
+  /**
+   * What an update run can fetch.
+   *
+   * @param gradientDotUpdate {@code grad . u} (= {@code u^T F u} for the damped approximate
+   *     Fisher) before clipping
+   * @param clip the norm-constraint coefficient
+   * @param modelChange the loss change K-FAC's quadratic model predicts for the update
+   */
+  public record UpdateOutputs(Output<TFloat32> gradientDotUpdate, Output<TFloat32> clip,
+      Output<TFloat32> modelChange) {}
 
   /** Copies the list. */
   public KfacGraph {

@@ -12,8 +12,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.PlaceholderWithDefault;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -66,8 +66,15 @@ public final class KfacOptimizer {
     }
     Placeholder<TFloat32> rho = tf.withName("rho").placeholder(TFloat32.class,
         Placeholder.shape(Shape.scalar()));
-    Placeholder<TFloat32> damping = tf.withName("damping").placeholder(TFloat32.class,
+    // the damping lives in a state variable (checkpointed, adapted by the trainer); feeding the
+    // "damping" tensor overrides it for one run
+    Variable<TFloat32> dampingState = tf.withName("damping_state").variable(Shape.scalar(),
+        TFloat32.class);
+    PlaceholderWithDefault<TFloat32> damping = tf.withName("damping").placeholderWithDefault(
+        tf.identity(dampingState), Shape.scalar());
+    Placeholder<TFloat32> newDamping = tf.withName("new_damping").placeholder(TFloat32.class,
         Placeholder.shape(Shape.scalar()));
+    Op setDamping = tf.withName("set_damping").assign(dampingState, newDamping);
     Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class,
         Placeholder.shape(Shape.of(2)));
     Operand<TFloat32> totalDamping = tf.withName("total_damping").math.add(damping,
@@ -111,6 +118,7 @@ public final class KfacOptimizer {
     for (CurvatureBlock block : blocks) {
       inits.addAll(block.initState(tf.withSubScope("init")));
     }
+    inits.add(tf.assign(dampingState, tf.constant((float) options.damping())));
     Op initState = tf.withControlDependencies(inits).withName("init_state").noOp();
 
     Ops ready = tf.withSubScope("gradients_ready");
@@ -119,30 +127,34 @@ public final class KfacOptimizer {
       gradDeps.add(ready.identity(g));
     }
     Update plain = update(tf.withSubScope("apply_update"), gradDeps, blocks, index, variables,
-        gradients, velocities, totalDamping, options, lr, momentum);
+        gradients, velocities, totalDamping, options, l2, lr, momentum);
     List<Op> both = new ArrayList<>(gradDeps);
     both.add(statistics);
     Update withStats = update(tf.withSubScope("statistics_and_apply_update"), both, blocks, index,
-        variables, gradients, velocities, totalDamping, options, lr, momentum);
+        variables, gradients, velocities, totalDamping, options, l2, lr, momentum);
 
     List<Variable<TFloat32>> state = new ArrayList<>();
     for (CurvatureBlock block : blocks) {
       state.addAll(block.state());
     }
     state.addAll(velocities);
+    state.add(dampingState);
     return new KfacGraph(options, registration, statistics, inverses,
         tf.withControlDependencies(plain.ops).withName("apply").noOp(),
         tf.withControlDependencies(withStats.ops).withName("statistics_and_apply").noOp(),
-        initState, rho, damping, seed, plain.dot, plain.clip, withStats.dot, withStats.clip,
+        initState, rho, seed, dampingState, newDamping, setDamping,
+        new KfacGraph.UpdateOutputs(plain.dot, plain.clip, plain.modelChange),
+        new KfacGraph.UpdateOutputs(withStats.dot, withStats.clip, withStats.modelChange),
         state);
   }
 
-  private record Update(List<Op> ops, Output<TFloat32> dot, Output<TFloat32> clip) {}
+  private record Update(List<Op> ops, Output<TFloat32> dot, Output<TFloat32> clip,
+      Output<TFloat32> modelChange) {}
 
   private static Update update(Ops scope, List<Op> deps, List<CurvatureBlock> blocks,
       Map<String, Integer> index, List<Output<TFloat32>> variables,
       List<Output<TFloat32>> gradients, List<Variable<TFloat32>> velocities,
-      Operand<TFloat32> damping, KfacOptions options, Operand<TFloat32> lr,
+      Operand<TFloat32> damping, KfacOptions options, double l2, Operand<TFloat32> lr,
       Operand<TFloat32> momentum) {
     Ops tf = scope.withControlDependencies(deps);
     Map<Integer, Operand<TFloat32>> pre = new LinkedHashMap<>();
@@ -177,15 +189,33 @@ public final class KfacOptimizer {
     Output<TFloat32> clipOut = tf.withName("clip").identity(clip).asOutput();
     Operand<TFloat32> step = tf.math.mul(lr, clipOut);
     List<Op> ops = new ArrayList<>();
+    Map<Integer, Operand<TFloat32>> deltas = new HashMap<>();
+    Operand<TFloat32> linear = tf.constant(0f);
+    Operand<TFloat32> squared = tf.constant(0f);
     for (Map.Entry<Integer, Operand<TFloat32>> e : pre.entrySet()) {
       int i = e.getKey();
       Variable<TFloat32> vel = velocities.get(i);
       Operand<TFloat32> delta = tf.math.sub(tf.math.mul(momentum, vel),
           tf.math.mul(step, e.getValue()));
+      deltas.put(i, delta);
+      Operand<TInt32> axes = allAxes(tf, variables.get(i));
+      linear = tf.math.add(linear, tf.reduceSum(tf.math.mul(gradients.get(i), delta), axes));
+      squared = tf.math.add(squared, tf.reduceSum(tf.math.square(delta), axes));
       ops.add(tf.assign(vel, delta));
       ops.add(tf.assignAdd(variables.get(i), delta));
     }
-    return new Update(ops, dotOut, clipOut);
+    // K-FAC's quadratic model of the loss change: grad . delta + delta^T (F + l2 I) delta / 2
+    Operand<TFloat32> curvature = tf.math.mul(tf.constant((float) l2), squared);
+    for (CurvatureBlock block : blocks) {
+      List<Operand<TFloat32>> d = new ArrayList<>();
+      for (String v : block.variables()) {
+        d.add(deltas.get(index.get(v)));
+      }
+      curvature = tf.math.add(curvature, block.quadratic(tf, d));
+    }
+    Output<TFloat32> model = tf.withName("model_change").identity(tf.math.add(linear,
+        tf.math.mul(tf.constant(0.5f), curvature))).asOutput();
+    return new Update(ops, dotOut, clipOut, model);
   }
 
   private static Operand<TInt32> allAxes(Ops tf, Output<TFloat32> v) {

@@ -25,6 +25,8 @@ import java.util.Objects;
  *     {@code 9 c_in / c_out} times the forward conv, so sub-batches keep K-FAC cheap
  * @param seed seed of the sampled targets (with the step, it fixes every draw)
  * @param conv how Conv2D blocks treat weight sharing over locations (recipe: expand)
+ * @param adaptation Levenberg-Marquardt adaptation of the damping, or null for a fixed damping
+ *     (the recipe's)
  */
 public record KfacOptions(
     double curvatureEma,
@@ -37,7 +39,8 @@ public record KfacOptions(
     InverseMethod inverse,
     int statisticsExamples,
     long seed,
-    ConvApproximation conv) {
+    ConvApproximation conv,
+    DampingAdaptation adaptation) {
 
   /** Validates. */
   public KfacOptions {
@@ -78,66 +81,73 @@ public record KfacOptions(
    */
   public static KfacOptions tatRecipe() {
     return new KfacOptions(0.99, 1, 50, 5, 1e-3, 1e-3, FisherEstimation.SAMPLED,
-        InverseMethod.CHOLESKY, 0, 0, ConvApproximation.EXPAND);
+        InverseMethod.CHOLESKY, 0, 0, ConvApproximation.EXPAND,
+        null);
   }
 
   /** With another curvature EMA decay. */
   public KfacOptions withCurvatureEma(double rho) {
     return new KfacOptions(rho, curvatureEvery, inverseEvery, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv);
+        estimation, inverse, statisticsExamples, seed, conv, adaptation);
   }
 
   /** With other statistics and inverse update periods. */
   public KfacOptions withPeriods(int curvature, int inverses) {
     return new KfacOptions(curvatureEma, curvature, inverses, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv);
+        estimation, inverse, statisticsExamples, seed, conv, adaptation);
   }
 
   /** With another burn-in length. */
   public KfacOptions withBurnIn(int batches) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, batches, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv, adaptation);
   }
 
   /** With another damping. */
   public KfacOptions withDamping(double lambda) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, lambda,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv, adaptation);
   }
 
   /** With another norm constraint (0 = off). */
   public KfacOptions withNormConstraint(double cMax) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping, cMax,
-        estimation, inverse, statisticsExamples, seed, conv);
+        estimation, inverse, statisticsExamples, seed, conv, adaptation);
   }
 
   /** With another estimation mode. */
   public KfacOptions withEstimation(FisherEstimation mode) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, mode, inverse, statisticsExamples, seed, conv);
+        normConstraint, mode, inverse, statisticsExamples, seed, conv, adaptation);
   }
 
   /** With another inverse method. */
   public KfacOptions withInverse(InverseMethod method) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, method, statisticsExamples, seed, conv);
+        normConstraint, estimation, method, statisticsExamples, seed, conv, adaptation);
   }
 
   /** Using only the first {@code n} examples of each batch for statistics (0 = all). */
   public KfacOptions withStatisticsExamples(int n) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, n, seed, conv);
+        normConstraint, estimation, inverse, n, seed, conv, adaptation);
   }
 
   /** With another sampling seed. */
   public KfacOptions withSeed(long s) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, s, conv);
+        normConstraint, estimation, inverse, statisticsExamples, s, conv, adaptation);
   }
 
   /** With another conv block approximation. */
   public KfacOptions withConv(ConvApproximation approximation) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, approximation);
+        normConstraint, estimation, inverse, statisticsExamples, seed, approximation, adaptation);
+  }
+
+  /** With Levenberg-Marquardt damping adaptation (null: fixed damping). */
+  public KfacOptions withAdaptation(DampingAdaptation a) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv, a);
   }
 }

@@ -145,15 +145,31 @@ final class KroneckerBlock implements CurvatureBlock {
   }
 
   @Override
+  public Operand<TFloat32> quadratic(Ops tf, List<Operand<TFloat32>> deltas) {
+    Operand<TFloat32> v = stacked(tf, deltas);
+    Operand<TFloat32> fv = tf.linalg.matMul(tf.linalg.matMul(FactorOps.average(tf, aAcc, weight),
+        v), FactorOps.average(tf, gAcc, weight));
+    return tf.math.mul(tf.constant((float) scale()), tf.reduceSum(tf.math.mul(v, fv),
+        tf.constant(new int[] {0, 1})));
+  }
+
+  /** The parameters' values (gradients, changes) stacked as {@code [d_in (+1), d_out]}. */
+  private Operand<TFloat32> stacked(Ops tf, List<Operand<TFloat32>> values) {
+    int dIn = dA - (layer.hasBias() ? 1 : 0);
+    Operand<TFloat32> v = tf.reshape(values.get(0), tf.constant(new long[] {dIn, dG}));
+    if (layer.hasBias()) {
+      v = tf.concat(List.of(v, tf.reshape(values.get(1), tf.constant(new long[] {1, dG}))),
+          tf.constant(0));
+    }
+    return v;
+  }
+
+  @Override
   public List<Operand<TFloat32>> precondition(Ops tf, List<Operand<TFloat32>> gradients,
       Operand<TFloat32> damping) {
     long[] k = layer.kernelShape();
     int dIn = dA - (layer.hasBias() ? 1 : 0);
-    Operand<TFloat32> v = tf.reshape(gradients.get(0), tf.constant(new long[] {dIn, dG}));
-    if (layer.hasBias()) {
-      v = tf.concat(List.of(v, tf.reshape(gradients.get(1), tf.constant(new long[] {1, dG}))),
-          tf.constant(0));
-    }
+    Operand<TFloat32> v = stacked(tf, gradients);
     Operand<TFloat32> t = tf.constant((float) scale());
     Operand<TFloat32> u;
     if (method == InverseMethod.EIGEN) {
