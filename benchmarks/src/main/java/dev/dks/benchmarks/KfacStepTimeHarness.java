@@ -1,0 +1,333 @@
+package dev.dks.benchmarks;
+
+import dev.dks.rewriter.builder.Architecture;
+import dev.dks.rewriter.builder.ArchitectureSpec;
+import dev.dks.rewriter.builder.BuiltModel;
+import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.Signature;
+import dev.dks.solver.solve.Method;
+import dev.dks.trainers.data.Dataset;
+import dev.dks.trainers.data.SyntheticTask;
+import dev.dks.trainers.device.DevicePlacement;
+import dev.dks.trainers.graph.TrainingGraph;
+import dev.dks.trainers.graph.TrainingSpec;
+import dev.dks.trainers.kfac.ConvApproximation;
+import dev.dks.trainers.kfac.KfacOptions;
+import dev.dks.trainers.optim.SgdOptimizer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.tensorflow.proto.ConfigProto;
+
+/**
+ * Step time of K-FAC against SGD with Nesterov momentum on the reference network of issue 5
+ * (plain CNN, TAT-shaped leaky ReLU, depth 50, width 64, 28x28x1, 10 classes, batch 128, no
+ * down-sampling; every figure can be overridden). Goal of the issue: K-FAC with inverses every 50
+ * steps under 1.5x SGD's step time.
+ *
+ * <p>Variants, each in its own {@link TrainingGraph} in one process: SGD (Nesterov); K-FAC TAT
+ * recipe (statistics every step, inverses every 50, KFC-expand convs); the recipe with
+ * K-FAC-reduce convs; the recipe with statistics every 10 steps; and no amortization
+ * (statistics and inverses every step).
+ *
+ * <p><b>What is timed</b>: a K-FAC step is one of three kinds, by the global step number
+ * ({@code KfacGraph.phases}): an <i>inverse step</i> (statistics, inverse refresh, update:
+ * steps that are multiples of the inverse period), a <i>statistics step</i> (statistics and
+ * update in one run: other multiples of the statistics period) and a <i>plain step</i> (update
+ * only). Rather than running 50 steps per variant (minutes per variant on 2 cores) the harness
+ * times each kind it needs per variant by passing a chosen global step to {@link
+ * TrainingGraph#step(long, float[], long[], float[], double, double)}, and combines the medians
+ * with the schedule's frequencies over one inverse period I with statistics period C:
+ * {@code mean = (t_inv + (I/C - 1) t_stats + (I - I/C) t_plain) / I}. That is the mean step time
+ * of a 50-step window, amortized. Every round runs one step of every kind of every variant, in
+ * an order that rotates from round to round, so load on the machine hits them alike.
+ *
+ * <p>The fed batch is one fixed synthetic batch and the learning rate is tiny (1e-5), so the
+ * weights barely move and every inverse refresh sees sane factors; the times do not depend on the
+ * values.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.dks.benchmarks.KfacStepTimeHarness [--depth 50]
+ * [--width 64] [--batch 128] [--steps 5] [--warmup 1] [--threads 0] [--input 28x28x1]
+ * [--stats-examples 0] [--json FILE]}. Prints a table and one line {@code JSON {...}}; the JSON
+ * also goes to {@code benchmarks/target/kfac-step-time.json}.
+ */
+public final class KfacStepTimeHarness {
+  private KfacStepTimeHarness() {}
+
+  /** The step kinds. */
+  enum Kind {
+    PLAIN, STATS, INVERSE
+  }
+
+  static final class Options {
+    int depth = 50;
+    int width = 64;
+    int batch = 128;
+    int steps = 5;
+    int warmup = 1;
+    int threads = 0;
+    int classes = 10;
+    int statsExamples = 0;
+    String input = "28x28x1";
+    Path json = Path.of("benchmarks/target/kfac-step-time.json");
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (a.equals("-h") || a.equals("--help")) {
+          return null;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(a + " needs a value (--help lists the options)");
+        }
+        String v = args[++i];
+        switch (a) {
+          case "--depth" -> o.depth = Integer.parseInt(v);
+          case "--width" -> o.width = Integer.parseInt(v);
+          case "--batch" -> o.batch = Integer.parseInt(v);
+          case "--steps" -> o.steps = Integer.parseInt(v);
+          case "--warmup" -> o.warmup = Integer.parseInt(v);
+          case "--threads" -> o.threads = Integer.parseInt(v);
+          case "--classes" -> o.classes = Integer.parseInt(v);
+          case "--stats-examples" -> o.statsExamples = Integer.parseInt(v);
+          case "--input" -> o.input = v;
+          case "--json" -> o.json = Path.of(v);
+          default -> throw new IllegalArgumentException("unknown argument '" + a
+              + "' (--help lists the options)");
+        }
+      }
+      if (o.depth < 1 || o.width < 1 || o.batch < 1 || o.steps < 1 || o.warmup < 0
+          || o.threads < 0 || o.statsExamples < 0) {
+        throw new IllegalArgumentException("sizes and --steps must be positive, --warmup, "
+            + "--threads and --stats-examples >= 0");
+      }
+      return o;
+    }
+  }
+
+  /** One variant: its name, K-FAC options (null: SGD) and the step kinds it needs. */
+  static final class Variant {
+    final String name;
+    final KfacOptions kfac;
+    final List<Kind> kinds = new ArrayList<>();
+    final Map<Kind, List<Double>> ms = new LinkedHashMap<>();
+    TrainingGraph graph;
+    double buildMs;
+
+    Variant(String name, KfacOptions kfac) {
+      this.name = name;
+      this.kfac = kfac;
+      if (kfac == null) {
+        kinds.add(Kind.PLAIN);
+      } else {
+        kinds.add(Kind.INVERSE);
+        if (kfac.inverseEvery() > kfac.curvatureEvery()) {
+          kinds.add(Kind.STATS);
+        }
+        if (kfac.curvatureEvery() > 1) {
+          kinds.add(Kind.PLAIN);
+        }
+      }
+      for (Kind k : kinds) {
+        ms.put(k, new ArrayList<>());
+      }
+    }
+
+    /** A global step of this kind (multiples of the inverse period are inverse steps). */
+    long stepOf(Kind k, int round) {
+      if (kfac == null) {
+        return round;
+      }
+      long base = (long) (round + 1) * kfac.inverseEvery();
+      return switch (k) {
+        case INVERSE -> base;
+        case STATS -> base + kfac.curvatureEvery();
+        case PLAIN -> base + 1;
+      };
+    }
+
+    double median(Kind k) {
+      return HarnessSupport.median(ms.get(k));
+    }
+
+    /** The amortized mean step time over one inverse period. */
+    double amortized() {
+      if (kfac == null) {
+        return median(Kind.PLAIN);
+      }
+      int inv = kfac.inverseEvery();
+      int stats = inv / kfac.curvatureEvery();
+      double t = median(Kind.INVERSE);
+      if (stats > 1) {
+        t += (stats - 1) * median(Kind.STATS);
+      }
+      if (inv > stats) {
+        t += (inv - stats) * median(Kind.PLAIN);
+      }
+      return t / inv;
+    }
+
+    String schedule() {
+      return kfac == null ? "nesterov 0.9" : String.format(Locale.ROOT,
+          "stats/%d inv/%d %s", kfac.curvatureEvery(), kfac.inverseEvery(),
+          kfac.conv().name().toLowerCase(Locale.ROOT));
+    }
+  }
+
+  public static void main(String[] args) throws IOException {
+    Options o = Options.parse(args);
+    if (o == null) {
+      System.out.println("usage: KfacStepTimeHarness [--depth 50] [--width 64] [--batch 128] "
+          + "[--steps 5 (measured rounds)] [--warmup 1] [--threads 0 (TF decides)] "
+          + "[--classes 10] [--input 28x28x1] [--stats-examples 0 (whole batch)] [--json FILE]");
+      return;
+    }
+    PrintStream out = System.out;
+    long start = System.nanoTime();
+    ConfigProto config = DevicePlacement.config(false, o.threads, 0);
+    HarnessSupport.printEnvironment(out);
+
+    ArchitectureSpec spec = ArchitectureSpec.builder(Architecture.PLAIN_CNN, o.depth)
+        .width(o.width).activation("leaky_relu").input(o.input).classes(o.classes)
+        .shaped(Method.TAT).seed(0).build();
+    BuiltModel built = ModelBuilder.build(spec);
+    Model model = built.model();
+    long[] in = model.signature(Signature.SERVING_DEFAULT).inputs().values().iterator().next()
+        .shape();
+    int h = (int) in[1];
+    int w = (int) in[2];
+    int c = (int) in[3];
+    Dataset data = SyntheticTask.generate("synthetic", o.batch, h, w, c, o.classes, 1.0, 0, 0);
+    float[] x = data.images();
+    float[] y = new float[o.batch * o.classes];
+    for (int i = 0; i < o.batch; i++) {
+      y[i * o.classes + data.labels()[i]] = 1f;
+    }
+    long[] xShape = {o.batch, h, w, c};
+    double lr = 1e-5;
+    double mu = 0.9;
+
+    KfacOptions recipe = KfacOptions.tatRecipe().withStatisticsExamples(o.statsExamples);
+    List<Variant> variants = List.of(
+        new Variant("SGD (Nesterov)", null),
+        new Variant("K-FAC TAT recipe", recipe),
+        new Variant("K-FAC recipe, conv reduce", recipe.withConv(ConvApproximation.REDUCE)),
+        new Variant("K-FAC recipe, stats every 10", recipe.withPeriods(10, 50)),
+        new Variant("K-FAC no amortization", recipe.withPeriods(1, 1)));
+
+    out.printf(Locale.ROOT, "network: %s; %,d parameters%n", spec.describe(),
+        built.parameterCount());
+    out.printf(Locale.ROOT, "run: batch %d, fixed synthetic batch, lr %.0e, momentum %.1f, "
+            + "%d warm-up + %d measured rounds; a round = one step of every kind of every "
+            + "variant, order rotating; intra-op threads %s; K-FAC statistics on %s%n", o.batch,
+        lr, mu, o.warmup, o.steps,
+        o.threads == 0 ? "TF default" : Integer.toString(o.threads),
+        o.statsExamples == 0 ? "the whole batch" : o.statsExamples + " examples");
+    try {
+      for (Variant v : variants) {
+        long t0 = System.nanoTime();
+        TrainingSpec ts = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV);
+        if (v.kfac != null) {
+          ts = ts.withKfac(v.kfac);
+        }
+        v.graph = TrainingGraph.build(model, ts, config);
+        v.buildMs = (System.nanoTime() - t0) / 1e6;
+        out.printf(Locale.ROOT, "  built %-30s in %6.0f ms%n", v.name, v.buildMs);
+      }
+      // every (variant, kind) pair, rotated each round
+      List<Object[]> jobs = new ArrayList<>();
+      for (Variant v : variants) {
+        for (Kind k : v.kinds) {
+          jobs.add(new Object[] {v, k});
+        }
+      }
+      for (int round = 0; round < o.warmup + o.steps; round++) {
+        boolean keep = round >= o.warmup;
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %s %d:",
+            keep ? "round" : "warm-up", keep ? round - o.warmup : round));
+        for (int j = 0; j < jobs.size(); j++) {
+          Object[] job = jobs.get((j + round) % jobs.size());
+          Variant v = (Variant) job[0];
+          Kind k = (Kind) job[1];
+          long s0 = System.nanoTime();
+          double[] la = v.graph.step(v.stepOf(k, round), x, xShape, y, lr, mu);
+          double ms = (System.nanoTime() - s0) / 1e6;
+          if (!Double.isFinite(la[0])) {
+            throw new IllegalStateException(v.name + ": loss " + la[0]);
+          }
+          if (keep) {
+            v.ms.get(k).add(ms);
+          }
+          line.append(String.format(Locale.ROOT, " %s/%s %.0f", shortName(v), k.name()
+              .toLowerCase(Locale.ROOT), ms));
+        }
+        out.println(line.append(" ms"));
+      }
+    } finally {
+      for (Variant v : variants) {
+        if (v.graph != null) {
+          v.graph.close();
+        }
+      }
+    }
+
+    double sgd = variants.get(0).amortized();
+    out.println();
+    out.printf(Locale.ROOT, "Median step times (ms) over %d rounds; 'mean/step' = amortized "
+        + "mean over one inverse period (t_inv + (I/C-1) t_stats + (I-I/C) t_plain) / I%n",
+        o.steps);
+    out.printf(Locale.ROOT, "  %-30s %-22s %9s %9s %9s %10s %8s%n", "variant", "schedule",
+        "plain", "stats", "inverse", "mean/step", "vs SGD");
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Variant v : variants) {
+      double a = v.amortized();
+      out.printf(Locale.ROOT, "  %-30s %-22s %9s %9s %9s %10.1f %7.2fx%n", v.name, v.schedule(),
+          fmt(v, Kind.PLAIN), fmt(v, Kind.STATS), fmt(v, Kind.INVERSE), a, a / sgd);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("variant", v.name);
+      row.put("schedule", v.schedule());
+      row.put("plainMs", v.ms.get(Kind.PLAIN) == null ? null : v.median(Kind.PLAIN));
+      row.put("statsMs", v.ms.get(Kind.STATS) == null ? null : v.median(Kind.STATS));
+      row.put("inverseMs", v.ms.get(Kind.INVERSE) == null ? null : v.median(Kind.INVERSE));
+      row.put("amortizedMs", a);
+      row.put("ratioToSgd", a / sgd);
+      row.put("graphBuildMs", v.buildMs);
+      row.put("network", spec.describe());
+      row.put("batch", o.batch);
+      row.put("rounds", o.steps);
+      row.put("statisticsExamples", o.statsExamples);
+      rows.add(row);
+    }
+    Variant rec = variants.get(1);
+    out.printf(Locale.ROOT, "goal (issue 5): K-FAC with inverses every 50 under 1.5x SGD: "
+        + "recipe %.2fx -> %s%n", rec.amortized() / sgd, rec.amortized() / sgd < 1.5 ? "met"
+        : "NOT met");
+    out.println("JSON " + new com.fasterxml.jackson.databind.ObjectMapper()
+        .writeValueAsString(rows));
+    HarnessSupport.finish(out, start, o.json, rows);
+  }
+
+  private static String fmt(Variant v, Kind k) {
+    return v.ms.containsKey(k) ? String.format(Locale.ROOT, "%.1f", v.median(k)) : "-";
+  }
+
+  private static String shortName(Variant v) {
+    if (v.kfac == null) {
+      return "sgd";
+    }
+    if (v.kfac.inverseEvery() == 1) {
+      return "noamort";
+    }
+    if (v.kfac.conv() == ConvApproximation.REDUCE) {
+      return "reduce";
+    }
+    return v.kfac.curvatureEvery() > 1 ? "stats10" : "recipe";
+  }
+}
