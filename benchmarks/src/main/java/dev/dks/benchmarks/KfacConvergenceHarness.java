@@ -1,0 +1,571 @@
+package dev.dks.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dks.rewriter.builder.Architecture;
+import dev.dks.rewriter.builder.ArchitectureSpec;
+import dev.dks.rewriter.builder.BuiltModel;
+import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.builder.Pooling;
+import dev.dks.savedmodels.assets.SharedAssets;
+import dev.dks.solver.solve.Method;
+import dev.dks.trainers.data.Batch;
+import dev.dks.trainers.data.BatchIterator;
+import dev.dks.trainers.data.DataSets;
+import dev.dks.trainers.data.Dataset;
+import dev.dks.trainers.device.DevicePlacement;
+import dev.dks.trainers.graph.TrainingGraph;
+import dev.dks.trainers.graph.TrainingSpec;
+import dev.dks.trainers.kfac.ConvApproximation;
+import dev.dks.trainers.kfac.KfacOptions;
+import dev.dks.trainers.loop.EvaluationListener;
+import dev.dks.trainers.loop.EvaluationResult;
+import dev.dks.trainers.optim.LearningRateSchedule;
+import dev.dks.trainers.optim.SgdOptimizer;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import dev.dks.rewriter.model.Model;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Issue 6's headline experiment, scaled to a 2-core machine: on Fashion-MNIST (standardized by
+ * the training part's statistics, label smoothing 0.1, the same shuffled batches for every run)
+ *
+ * <ul>
+ *   <li>{@code kfac}: a plain CNN (no skips, no normalization), TAT-shaped leaky ReLU, trained
+ *       with K-FAC (recipe with the damping, inverse period, conv approximation and peak lr of
+ *       the short tuning pass: see the script);
+ *   <li>{@code sgd}: the same network with SGD, Nesterov momentum 0.9;
+ *   <li>{@code resnet}: a ResNet v2 with batch normalization, unshaped ReLU, same base width,
+ *       SGD Nesterov 0.9;
+ *   <li>{@code standard}: the plain network unshaped (ReLU, the builder's default init), SGD
+ *       Nesterov 0.9.
+ * </ul>
+ *
+ * <p>All runs take the same number of steps with a cosine schedule after a linear warm-up (10% of
+ * the steps) and momentum 0.9. They run in one process, <b>interleaved step by step</b> (one step
+ * of every run per round, order rotating), so load on the machine slows them alike; each run's
+ * wall time is the sum of its own step times (plus, for K-FAC, its burn-in), evaluations
+ * excluded. Every {@code --eval-every} steps the runs are evaluated on the first {@code
+ * --eval-examples} test images, at the end on the whole test part.
+ *
+ * <p>A run is {@code name[:key=value,...]}; the name gives the preset above and the keys override
+ * it: {@code arch=plain|resnet}, {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
+ * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
+ * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
+ * examples), {@code label} (the name in tables). A run that produces a non-finite loss, or whose
+ * K-FAC factors cannot be inverted, is stopped and reported as diverged.
+ *
+ * <p>Output: a table (final train loss = mean of the last 20 steps' batch losses; test accuracy
+ * on all 10,000; steps/s; the smoothed train loss of every run at the wall time at which the
+ * fastest run finished), one line {@code JSON {...}}, and in {@code --out}: {@code steps.csv}
+ * (run, step, loss, accuracy, lr, step ms, wall s), {@code evals.jsonl}, {@code summary.json}
+ * and {@code loss.png} (loss against step and against wall time, 10-step moving averages).
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.dks.benchmarks.KfacConvergenceHarness [--runs
+ * "kfac;sgd;resnet;standard"] [--steps 400] [--batch 128] [--width 16] [--depth 50]
+ * [--resnet-depth 50] [--pool-every 4] [--eval-every 100] [--eval-examples 2000]
+ * [--label-smoothing 0.1] [--threads 0] [--out benchmarks/target/kfac-convergence]}.
+ */
+public final class KfacConvergenceHarness {
+  private KfacConvergenceHarness() {}
+
+  static final class Options {
+    String runs = "kfac;sgd;resnet;standard";
+    int steps = 400;
+    int batch = 128;
+    int width = 16;
+    int depth = 50;
+    int resnetDepth = 50;
+    int poolEvery = 4;
+    int evalEvery = 100;
+    int evalExamples = 2000;
+    double labelSmoothing = 0.1;
+    int threads = 0;
+    Path out = Path.of("benchmarks/target/kfac-convergence");
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (a.equals("-h") || a.equals("--help")) {
+          return null;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(a + " needs a value (--help lists the options)");
+        }
+        String v = args[++i];
+        switch (a) {
+          case "--runs" -> o.runs = v;
+          case "--steps" -> o.steps = Integer.parseInt(v);
+          case "--batch" -> o.batch = Integer.parseInt(v);
+          case "--width" -> o.width = Integer.parseInt(v);
+          case "--depth" -> o.depth = Integer.parseInt(v);
+          case "--resnet-depth" -> o.resnetDepth = Integer.parseInt(v);
+          case "--pool-every" -> o.poolEvery = Integer.parseInt(v);
+          case "--eval-every" -> o.evalEvery = Integer.parseInt(v);
+          case "--eval-examples" -> o.evalExamples = Integer.parseInt(v);
+          case "--label-smoothing" -> o.labelSmoothing = Double.parseDouble(v);
+          case "--threads" -> o.threads = Integer.parseInt(v);
+          case "--out" -> o.out = Path.of(v);
+          default -> throw new IllegalArgumentException("unknown argument '" + a
+              + "' (--help lists the options)");
+        }
+      }
+      if (o.steps < 10 || o.batch < 1 || o.width < 1 || o.evalEvery < 0 || o.poolEvery < 0
+          || o.evalExamples < 1) {
+        throw new IllegalArgumentException("need --steps >= 10, positive sizes, --eval-every "
+            + "and --pool-every >= 0 (0: off)");
+      }
+      return o;
+    }
+  }
+
+  /** One training run: its settings, graph and record. */
+  static final class Run {
+    String name;
+    String label;
+    String arch = "plain";
+    String init = "tat";
+    String opt = "sgd";
+    double lr = 0.01;
+    double damping = 1e-2;
+    String conv = "expand";
+    int stats = 1;
+    int inv = 10;
+    int burnIn = 5;
+    double normConstraint = 1e-3;
+    int statsExamples = 0;
+
+    TrainingGraph graph;
+    BuiltModel model;
+    LearningRateSchedule schedule;
+    final List<double[]> steps = new ArrayList<>(); // step, loss, acc, lr, ms, wall s
+    final List<EvaluationResult> evals = new ArrayList<>();
+    double wall;
+    double burnInSeconds;
+    String diverged;
+    EvaluationResult finalEval;
+
+    static Run parse(String spec) {
+      Run r = new Run();
+      String[] parts = spec.trim().split(":", 2);
+      r.name = parts[0].trim();
+      switch (r.name) {
+        case "kfac" -> {
+          r.opt = "kfac";
+          r.lr = 3e-4;
+        }
+        case "sgd" -> r.lr = 0.01;
+        case "resnet" -> {
+          r.arch = "resnet";
+          r.init = "standard";
+          r.lr = 0.1;
+        }
+        case "standard" -> r.init = "standard";
+        default -> throw new IllegalArgumentException("unknown run '" + r.name
+            + "': kfac, sgd, resnet or standard");
+      }
+      if (parts.length > 1) {
+        for (String kv : parts[1].split(",")) {
+          String[] p = kv.split("=", 2);
+          if (p.length != 2) {
+            throw new IllegalArgumentException("expected key=value in '" + spec + "'");
+          }
+          String v = p[1].trim();
+          switch (p[0].trim()) {
+            case "arch" -> r.arch = v;
+            case "init" -> r.init = v;
+            case "opt" -> r.opt = v;
+            case "lr" -> r.lr = Double.parseDouble(v);
+            case "damping" -> r.damping = Double.parseDouble(v);
+            case "conv" -> r.conv = v;
+            case "stats" -> r.stats = Integer.parseInt(v);
+            case "inv" -> r.inv = Integer.parseInt(v);
+            case "burnin" -> r.burnIn = Integer.parseInt(v);
+            case "nc" -> r.normConstraint = Double.parseDouble(v);
+            case "statsex" -> r.statsExamples = Integer.parseInt(v);
+            case "label" -> r.label = v;
+            default -> throw new IllegalArgumentException("unknown key '" + p[0] + "' in '"
+                + spec + "'");
+          }
+        }
+      }
+      if (r.label == null) {
+        String net = r.arch.equals("resnet") ? "BN-ResNet" : r.init.equals("tat") ? "TAT plain"
+            : "std-init plain";
+        r.label = r.opt.equals("kfac") ? String.format(Locale.ROOT, "%s K-FAC d%.0e %s lr%.0e "
+            + "inv%d", net, r.damping, r.conv, r.lr, r.inv) : String.format(Locale.ROOT,
+            "%s SGD lr %.3g", net, r.lr);
+      }
+      return r;
+    }
+
+    KfacOptions kfacOptions() {
+      return KfacOptions.tatRecipe().withDamping(damping).withPeriods(stats, inv)
+          .withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)))
+          .withBurnIn(burnIn).withNormConstraint(normConstraint)
+          .withStatisticsExamples(statsExamples);
+    }
+
+    String describe() {
+      String o = opt.equals("kfac") ? String.format(Locale.ROOT, "K-FAC damping %.0e, conv %s, "
+              + "stats/%d, inverses/%d, burn-in %d, norm constraint %.0e%s", damping, conv, stats,
+          inv, burnIn, normConstraint, statsExamples > 0 ? ", stats on " + statsExamples
+              + " examples" : "") : "SGD Nesterov 0.9";
+      return String.format(Locale.ROOT, "%s: %s; %s, peak lr %.3g", label,
+          model.spec().describe(), o, lr);
+    }
+
+    double meanLossOfLast(int n) {
+      int from = Math.max(0, steps.size() - n);
+      return steps.subList(from, steps.size()).stream().mapToDouble(s -> s[1]).average()
+          .orElse(Double.NaN);
+    }
+
+    /** The mean batch loss of the 20 steps ending at the last step finished by {@code t}. */
+    double smoothedLossAtWall(double t) {
+      int last = -1;
+      for (int i = 0; i < steps.size(); i++) {
+        if (steps.get(i)[5] <= t) {
+          last = i;
+        }
+      }
+      if (last < 0) {
+        return Double.NaN;
+      }
+      double s = 0;
+      int n = 0;
+      for (int i = Math.max(0, last - 19); i <= last; i++) {
+        s += steps.get(i)[1];
+        n++;
+      }
+      return s / n;
+    }
+  }
+
+  public static void main(String[] args) throws IOException {
+    Options o = Options.parse(args);
+    if (o == null) {
+      System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
+          + "(name[:key=value,...]; keys arch init opt lr damping conv stats inv burnin nc "
+          + "statsex label)] [--steps 400] [--batch 128] [--width 16] [--depth 50] "
+          + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
+          + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
+          + "[--label-smoothing 0.1] [--threads 0] [--out DIR]");
+      return;
+    }
+    PrintStream out = System.out;
+    long start = System.nanoTime();
+    ConfigProto config = DevicePlacement.config(false, o.threads, 0);
+    HarnessSupport.printEnvironment(out);
+
+    Path cache = SharedAssets.dataCacheDir();
+    Dataset trainRaw = DataSets.load("fashion-mnist", cache, DataSets.Part.TRAIN);
+    Dataset testRaw = DataSets.load("fashion-mnist", cache, DataSets.Part.TEST);
+    Dataset.ChannelStats cs = trainRaw.channelStats();
+    Dataset train = trainRaw.standardized(cs);
+    Dataset test = testRaw.standardized(cs);
+    int[] head = new int[Math.min(o.evalExamples, test.size())];
+    Arrays.setAll(head, i -> i);
+    Dataset testHead = test.subset(head, "fashion-mnist-test-head");
+    BatchIterator batches = BatchIterator.builder(train).batchSize(o.batch).seed(1)
+        .dropLast(true).labelSmoothing((float) o.labelSmoothing).build();
+    long warmup = Math.max(1, o.steps / 10);
+    String input = train.h() + "x" + train.w() + "x" + train.c();
+
+    List<Run> runs = new ArrayList<>();
+    for (String s : o.runs.split(";")) {
+      if (!s.isBlank()) {
+        runs.add(Run.parse(s));
+      }
+    }
+    out.printf(Locale.ROOT, "data: %s train %d / test %d images, standardized, label smoothing "
+            + "%.2f, batch %d, same batch order (seed 1) for every run%n", train.name(),
+        train.size(), test.size(), o.labelSmoothing, o.batch);
+    out.printf(Locale.ROOT, "schedule: %d steps, cosine after %d linear warm-up steps, momentum "
+            + "0.9; runs interleaved step by step; eval every %d steps on %d test images, at "
+            + "the end on all %d%n", o.steps, warmup, o.evalEvery, testHead.size(), test.size());
+    Files.createDirectories(o.out);
+    try {
+      for (Run r : runs) {
+        ArchitectureSpec.Builder b;
+        if (r.arch.equals("resnet")) {
+          b = ArchitectureSpec.builder(Architecture.RESNET, o.resnetDepth).width(o.width)
+              .resnetV2(true).batchNorm(true).activation("relu");
+        } else {
+          b = ArchitectureSpec.builder(Architecture.PLAIN_CNN, o.depth).width(o.width)
+              .pooling(o.poolEvery == 0 ? Pooling.NONE
+                  : Pooling.every(Pooling.Kind.STRIDED_CONV, o.poolEvery));
+          if (r.init.equals("tat")) {
+            b.activation("leaky_relu").shaped(Method.TAT);
+          } else {
+            b.activation("relu");
+          }
+        }
+        r.model = ModelBuilder.build(b.input(input).classes(train.classes()).seed(0).build());
+        Model model = r.model.model();
+        TrainingSpec ts = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV);
+        if (r.model.spec().batchNorm()) {
+          model = trainingModeBatchNorm(model);
+          ts = ts.withTrainable(model.variables().entrySet().stream()
+              .filter(e -> e.getValue().getDtype() == DataType.DT_FLOAT
+                  && !e.getKey().endsWith("/moving_mean")
+                  && !e.getKey().endsWith("/moving_variance"))
+              .map(Map.Entry::getKey).toList());
+        }
+        if (r.opt.equals("kfac")) {
+          ts = ts.withKfac(r.kfacOptions());
+        }
+        r.graph = TrainingGraph.build(model, ts, config);
+        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, warmup, o.steps);
+        out.printf(Locale.ROOT, "  %s (%,d parameters)%n", r.describe(),
+            r.model.parameterCount());
+      }
+      // K-FAC burn-in with the first batches, as the Trainer does; counted in the run's wall time
+      for (Run r : runs) {
+        if (r.graph.burnInBatches() > 0) {
+          List<Batch> bs = new ArrayList<>();
+          for (int i = 0; i < r.graph.burnInBatches(); i++) {
+            bs.add(batches.batchAt(i));
+          }
+          long t0 = System.nanoTime();
+          r.graph.burnIn(bs);
+          r.burnInSeconds = (System.nanoTime() - t0) / 1e9;
+          r.wall = r.burnInSeconds;
+        }
+      }
+      for (int s = 0; s < o.steps; s++) {
+        Batch bt = batches.batchAt(s);
+        long[] shape = {bt.size(), bt.h(), bt.w(), bt.c()};
+        for (int j = 0; j < runs.size(); j++) {
+          Run r = runs.get((j + s) % runs.size());
+          if (r.diverged != null) {
+            continue;
+          }
+          double lr = r.schedule.at(s);
+          long t0 = System.nanoTime();
+          double[] la;
+          try {
+            la = r.graph.step(s, bt.images(), shape, bt.oneHot(), lr, 0.9);
+          } catch (IllegalStateException e) {
+            r.diverged = "step " + s + ": " + HarnessSupport.firstLine(e.getMessage(), 120);
+            continue;
+          }
+          double ms = (System.nanoTime() - t0) / 1e6;
+          r.wall += ms / 1e3;
+          r.steps.add(new double[] {s, la[0], la[1], lr, ms, r.wall});
+          if (!Double.isFinite(la[0]) || la[0] > 1e3) {
+            r.diverged = "step " + s + ": loss " + la[0];
+          }
+        }
+        int done = s + 1;
+        if ((o.evalEvery > 0 && done % o.evalEvery == 0) || done == o.steps) {
+          StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  step %4d:",
+              done));
+          for (Run r : runs) {
+            if (r.diverged != null) {
+              line.append(String.format(Locale.ROOT, " | %s DIVERGED (%s)", r.label,
+                  r.diverged));
+              continue;
+            }
+            EvaluationResult e = EvaluationListener.evaluate(r.graph, testHead, done, 1000);
+            r.evals.add(e);
+            line.append(String.format(Locale.ROOT, " | %s loss %.3f, test-head acc %.3f, %.1f s",
+                r.label, r.meanLossOfLast(20), e.accuracy(), r.wall));
+          }
+          out.println(line);
+        }
+      }
+      for (Run r : runs) {
+        if (r.diverged == null) {
+          r.finalEval = EvaluationListener.evaluate(r.graph, test, o.steps, 1000);
+        }
+      }
+    } finally {
+      for (Run r : runs) {
+        if (r.graph != null) {
+          r.graph.close();
+        }
+      }
+    }
+
+    // equal wall time: where the fastest (non-diverged) run finished
+    double tEq = runs.stream().filter(r -> r.diverged == null).mapToDouble(r -> r.wall).min()
+        .orElse(Double.NaN);
+    out.println();
+    out.printf(Locale.ROOT, "%d steps, batch %d; train loss = mean batch loss of the last 20 "
+        + "steps (label-smoothed targets); test accuracy on all %d; loss@%.0fs = that mean at the "
+        + "wall time where the fastest run finished%n", o.steps, o.batch, test.size(), tEq);
+    out.printf(Locale.ROOT, "  %-44s %10s %9s %9s %8s %9s %10s%n", "run", "train loss",
+        "test acc", "test loss", "steps/s", "wall s", String.format(Locale.ROOT, "loss@%.0fs",
+            tEq));
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Run r : runs) {
+      double stepSec = r.steps.stream().mapToDouble(x -> x[4]).sum() / 1e3;
+      double sps = r.steps.size() / stepSec;
+      out.printf(Locale.ROOT, "  %-44s %10.4f %9s %9s %8.2f %9.1f %10s%s%n", r.label,
+          r.meanLossOfLast(20), r.finalEval == null ? "-" : String.format(Locale.ROOT, "%.4f",
+              r.finalEval.accuracy()), r.finalEval == null ? "-" : String.format(Locale.ROOT,
+              "%.4f", r.finalEval.loss()), sps, r.wall, Double.isNaN(r.smoothedLossAtWall(tEq)) ? "-"
+              : String.format(Locale.ROOT, "%.4f", r.smoothedLossAtWall(tEq)),
+          r.diverged == null ? "" : "  DIVERGED " + r.diverged);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("run", r.label);
+      row.put("describe", r.describe());
+      row.put("steps", r.steps.size());
+      row.put("trainLossLast20", r.meanLossOfLast(20));
+      row.put("testAccuracy", r.finalEval == null ? null : r.finalEval.accuracy());
+      row.put("testLoss", r.finalEval == null ? null : r.finalEval.loss());
+      row.put("stepsPerSecond", sps);
+      row.put("wallSeconds", r.wall);
+      row.put("burnInSeconds", r.burnInSeconds);
+      row.put("lossAtEqualWall", r.smoothedLossAtWall(tEq));
+      row.put("equalWallSeconds", tEq);
+      row.put("diverged", r.diverged);
+      row.put("batch", o.batch);
+      rows.add(row);
+    }
+    writeOutputs(o, runs);
+    out.println("JSON " + new ObjectMapper().writeValueAsString(rows));
+    out.printf(Locale.ROOT, "plot: %s; per-step metrics: %s%n", o.out.resolve("loss.png"),
+        o.out.resolve("steps.csv"));
+    HarnessSupport.finish(out, start, o.out.resolve("summary.json"), rows);
+  }
+
+  private static void writeOutputs(Options o, List<Run> runs) throws IOException {
+    try (BufferedWriter w = Files.newBufferedWriter(o.out.resolve("steps.csv"))) {
+      w.write("run,step,loss,accuracy,lr,step_ms,wall_s\n");
+      for (Run r : runs) {
+        for (double[] s : r.steps) {
+          w.write(String.format(Locale.ROOT, "\"%s\",%d,%.6f,%.4f,%.6g,%.2f,%.3f%n", r.label,
+              (long) s[0], s[1], s[2], s[3], s[4], s[5]));
+        }
+      }
+    }
+    ObjectMapper m = new ObjectMapper();
+    try (BufferedWriter w = Files.newBufferedWriter(o.out.resolve("evals.jsonl"))) {
+      for (Run r : runs) {
+        for (EvaluationResult e : r.evals) {
+          Map<String, Object> j = new LinkedHashMap<>();
+          j.put("run", r.label);
+          j.put("step", e.step());
+          j.put("examples", e.examples());
+          j.put("loss", e.loss());
+          j.put("accuracy", e.accuracy());
+          w.write(m.writeValueAsString(j));
+          w.write('\n');
+        }
+        if (r.finalEval != null) {
+          Map<String, Object> j = new LinkedHashMap<>();
+          j.put("run", r.label);
+          j.put("step", r.finalEval.step());
+          j.put("examples", r.finalEval.examples());
+          j.put("loss", r.finalEval.loss());
+          j.put("accuracy", r.finalEval.accuracy());
+          j.put("final", true);
+          w.write(m.writeValueAsString(j));
+          w.write('\n');
+        }
+      }
+    }
+    int width = 1400;
+    int height = 550;
+    XYChart byStep = chart("Training loss vs step (10-step moving average)", "step", width / 2,
+        height);
+    XYChart byWall = chart("Training loss vs wall time (10-step moving average)",
+        "wall time (s)", width - width / 2, height);
+    Color[] colors = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
+        new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75),
+        new Color(227, 119, 194), new Color(127, 127, 127), new Color(188, 189, 34)};
+    int k = 0;
+    for (Run r : runs) {
+      if (r.steps.isEmpty()) {
+        continue;
+      }
+      int n = r.steps.size();
+      double[] step = new double[n];
+      double[] wall = new double[n];
+      double[] loss = new double[n];
+      double sum = 0;
+      for (int i = 0; i < n; i++) {
+        sum += Math.min(r.steps.get(i)[1], 10);
+        if (i >= 10) {
+          sum -= Math.min(r.steps.get(i - 10)[1], 10);
+        }
+        step[i] = r.steps.get(i)[0];
+        wall[i] = r.steps.get(i)[5];
+        loss[i] = sum / Math.min(i + 1, 10);
+      }
+      Color c = colors[k++ % colors.length];
+      for (XYChart ch : List.of(byStep, byWall)) {
+        XYSeries s = ch.addSeries(r.label, ch == byStep ? step : wall, loss);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineColor(c);
+      }
+    }
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, width, height);
+      byStep.paint(g, width / 2, height);
+      g.translate(width / 2, 0);
+      byWall.paint(g, width - width / 2, height);
+    } finally {
+      g.dispose();
+    }
+    if (!ImageIO.write(image, "png", o.out.resolve("loss.png").toFile())) {
+      throw new IOException("no PNG writer");
+    }
+  }
+
+  /**
+   * The builder emits batch normalization in inference form (fixed moving statistics, which
+   * TrainingGraph would try to train and cannot differentiate through). A BN-ResNet baseline
+   * needs batch statistics: this flips every FusedBatchNormV3 to {@code is_training = true}
+   * (exponential_avg_factor 1, so the moving-statistics inputs are ignored and never updated;
+   * evaluation then also normalizes with the statistics of its batch of 1,000 test images).
+   */
+  static Model trainingModeBatchNorm(Model model) {
+    GraphDef.Builder g = model.graph().toBuilder();
+    for (NodeDef.Builder n : g.getNodeBuilderList()) {
+      if (n.getOp().equals("FusedBatchNormV3")) {
+        n.putAttr("is_training", AttrValue.newBuilder().setB(true).build());
+      }
+    }
+    return model.with(g.build(), model.variables());
+  }
+
+  private static XYChart chart(String title, String xTitle, int w, int h) {
+    XYChart c = new XYChartBuilder().width(w).height(h).title(title).xAxisTitle(xTitle)
+        .yAxisTitle("train loss").build();
+    Styler st = c.getStyler();
+    st.setChartBackgroundColor(Color.WHITE);
+    st.setLegendPosition(Styler.LegendPosition.InsideNE);
+    return c;
+  }
+}
