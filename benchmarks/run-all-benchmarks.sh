@@ -48,7 +48,12 @@ done
 work=benchmarks/target/bench-report
 mkdir -p "$work"
 bench_build || exit 1
+# the load at the start, and what else was busy then (the report shows both)
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
+busy="$(ps -eo pcpu=,args= --sort=-pcpu | awk '$1 > 20 {
+  name = $2; for (i = 2; i <= NF; i++) if ($i ~ /^dev\.dks\./) name = name " " $i
+  printf "%s%s (%.0f%% CPU)", sep, name, $1; sep = ", " }')"
+[[ -n "$busy" ]] && load="$load; busy then: $busy"
 began=$(date +%s)
 bench_machine
 

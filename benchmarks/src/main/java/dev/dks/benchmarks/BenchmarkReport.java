@@ -323,7 +323,7 @@ public final class BenchmarkReport {
         List.of("OS", m.os()),
         List.of("Java", m.java()),
         List.of("TensorFlow", m.tensorflow()),
-        List.of("load average at start", m.load())));
+        List.of("load average at start (1, 5, 15 min)", m.load())));
     b.append("\nOther work on the machine skews the absolute numbers; the suites interleave the "
         + "things they compare so that load slows them alike.\n\n");
 
@@ -394,10 +394,17 @@ public final class BenchmarkReport {
     return title.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9 \\-]", "").replace(' ', '-');
   }
 
+  /** A cell that is a number, ratio, percentage or "-": right-aligned. */
+  private static final java.util.regex.Pattern NUMERIC = java.util.regex.Pattern.compile(
+      "-|[-+]?[0-9][0-9.,]*(x|%)?( ± [0-9.,]+)?");
+
   private static void table(StringBuilder b, List<String> header, List<List<String>> rows) {
     b.append("| ").append(String.join(" | ", header)).append(" |\n|");
     for (int i = 0; i < header.size(); i++) {
-      b.append(i == 0 ? " --- |" : " ---: |");
+      final int col = i;
+      boolean numeric = i > 0 && rows.stream().allMatch(r -> col >= r.size()
+          || NUMERIC.matcher(r.get(col)).matches());
+      b.append(numeric ? " ---: |" : " --- |");
     }
     b.append('\n');
     for (List<String> r : rows) {
