@@ -19,7 +19,7 @@
 # training ~2, K-FAC step time ~5, convergence ~15; plus one build). --quick = each script's
 # quick/small settings: JMH 1 short warm-up + 3 short iterations, rewrite graphs of 1k and 10k
 # nodes without the ResNets, 1 warm-up + 3 conversion rounds, QUICK=1 for the training and K-FAC
-# step-time suites, and a 40-step convergence run at batch 64.
+# step-time suites, and a 100-step convergence run (the length of its tuning pass).
 #
 # A suite that fails (non-zero exit or no JSON result) gets a "failed" section with the end of its
 # output, and the next suite still runs. Per suite the output goes to the terminal and to
@@ -97,8 +97,8 @@ if [[ $quick == 1 ]]; then
     benchmarks/run-training-benchmarks.sh --json "$work/training-throughput.json"
   want kfac && run_suite kfac "$work/kfac-step-time.json" QUICK=1 -- \
     benchmarks/run-kfac-benchmarks.sh --json "$work/kfac-step-time.json"
-  want convergence && run_suite convergence "$work/kfac-convergence/summary.json" STEPS=40 -- \
-    benchmarks/run-kfac-convergence.sh --batch 64 --eval-every 20 --eval-examples 500 \
+  want convergence && run_suite convergence "$work/kfac-convergence/summary.json" STEPS=100 -- \
+    benchmarks/run-kfac-convergence.sh --eval-every 50 --eval-examples 1000 \
     --out "$work/kfac-convergence"
 else
   want solver && run_suite solver benchmarks/target/solver-bench.json -- \
