@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
     description = "Deep Kernel Shaping (DKS) and Tailored Activation Transformations (TAT).",
     subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class,
         InspectCommand.class, RewriteCommand.class, VerifyCommand.class, ConvertCommand.class,
-        ExportCommand.class, CheckServingCommand.class, TrainCommand.class})
+        ExportCommand.class, CheckServingCommand.class, TrainCommand.class,
+        DemoCommand.class})
 public final class DksCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 

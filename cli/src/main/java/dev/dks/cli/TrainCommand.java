@@ -446,7 +446,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private static void deleteTree(Path p) {
+  static void deleteTree(Path p) {
     if (!Files.exists(p)) {
       return;
     }

@@ -146,11 +146,6 @@ public final class VerifyCommand implements Callable<Integer> {
           + Json.shape(s) + "; the kernel check needs a batch axis and fixed example "
           + "dimensions");
     }
-    if (s[s.length - 1] < 2) {
-      throw new IllegalArgumentException(path + ": input '" + e.getKey() + "' has shape "
-          + Json.shape(s) + "; the kernel check builds input pairs along the last (feature) "
-          + "axis, which needs at least 2 features");
-    }
     return in;
   }
 

@@ -4,6 +4,7 @@ import dev.dks.rewriter.analysis.ActivationSite;
 import dev.dks.rewriter.analysis.LayerSite;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
+import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
@@ -21,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.tensorflow.Graph;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.TensorProto;
 
 /**
@@ -82,7 +85,17 @@ public final class KernelCheck {
     List<String> measured = measuredNodes(g, a, outputs.get(0));
     int[] depth = depths(dag);
 
+    // where the random pairs are fed: the model input, or, when it has a single channel (no
+    // correlation but +-1 exists between scalars), the first layer's input (e.g. the per-location
+    // normalization's output with its homogeneous coordinate), which predictions start from anyway
+    String feedNode = input.tensor().node();
+    String feedTensor = input.tensor().toString();
     long[] shape = input.shape().clone();
+    if (shape[shape.length - 1] < 2 && !measured.get(0).equals(feedNode)) {
+      feedNode = measured.get(0);
+      feedTensor = feedNode + ":0";
+      shape = staticShape(model, feedNode);
+    }
     int features = (int) shape[shape.length - 1];
     int locations = 1;
     for (int i = 1; i < shape.length - 1; i++) {
@@ -108,12 +121,12 @@ public final class KernelCheck {
     shape[0] = batch;
     TensorProto fed = TensorProtos.ofFloats(shape, x);
     List<String> fetched = new ArrayList<>(measured);
-    fetched.remove(input.tensor().node()); // TF refuses to fetch a fed tensor
+    fetched.remove(feedNode); // TF refuses to fetch a fed tensor
     Map<String, TensorProto> values = new HashMap<>();
     try (ModelSession s = new ModelSession(model)) {
-      values.putAll(s.run(Map.of(input.tensor().toString(), fed), fetched));
+      values.putAll(s.run(Map.of(feedTensor, fed), fetched));
     }
-    values.put(input.tensor().node(), fed);
+    values.put(feedNode, fed);
     List<KernelMeasurement> rows = new ArrayList<>();
     // predictions start from the c measured where the first layer reads: whatever precedes it
     // (e.g. per-location normalization with a homogeneous coordinate) is taken as given
@@ -142,6 +155,26 @@ public final class KernelCheck {
     rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
         .thenComparingDouble(KernelMeasurement::inputC));
     return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass);
+  }
+
+  /** The static shape of {@code node}'s first output, batch dimension included (as -1). */
+  private static long[] staticShape(Model model, String node) {
+    try (Graph g = new Graph()) {
+      GraphImport.into(g, model.graph());
+      Shape sh = g.operationOrThrow(node).output(0).shape();
+      long[] d = sh.isUnknown() ? new long[0] : sh.asArray();
+      for (int i = 1; i < d.length; i++) {
+        if (d[i] < 1) {
+          d = new long[0];
+          break;
+        }
+      }
+      if (d.length < 2) {
+        throw new IllegalArgumentException("the kernel check needs a static shape at '" + node
+            + "', the first layer's input (the model input has a single channel), got " + sh);
+      }
+      return d;
+    }
   }
 
   private static Activation raw(ActivationSite s) {
