@@ -1,15 +1,10 @@
 package dev.dks.trainers.loop;
 
 import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
-import javax.imageio.ImageIO;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -30,39 +25,17 @@ public final class ComparisonPlot {
 
   /** Renders {@code runs} and writes the PNG to {@code png} (1200x500). */
   public static void write(Path png, List<CurveRecorder> runs, int window) {
-    BufferedImage image = render(runs, window, 1200, 500);
-    try {
-      Checkpoint.writeAtomically(png, out -> {
-        if (!ImageIO.write(image, "png", out)) {
-          throw new IOException("no PNG writer");
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + png, e);
-    }
+    PngCharts.write(png, render(runs, window, 1200, 500));
   }
 
   /** The image {@link #write} writes. */
   public static BufferedImage render(List<CurveRecorder> runs, int window, int width,
       int height) {
     int half = width / 2;
-    XYChart bySteps = chart("Training loss per step", "step", half, height, runs, window,
-        r -> r[0]);
-    XYChart byTime = chart("Training loss per wall time", "seconds", width - half, height, runs,
-        window, r -> r[3]);
-    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = image.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, width, height);
-      bySteps.paint(g, half, height);
-      g.translate(half, 0);
-      byTime.paint(g, width - half, height);
-    } finally {
-      g.dispose();
-    }
-    return image;
+    return PngCharts.sideBySide(
+        chart("Training loss per step", "step", half, height, runs, window, r -> r[0]),
+        chart("Training loss per wall time", "seconds", width - half, height, runs, window,
+            r -> r[3]), width, height);
   }
 
   private static XYChart chart(String title, String xTitle, int w, int h,

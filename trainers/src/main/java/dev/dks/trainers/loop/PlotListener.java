@@ -1,16 +1,11 @@
 package dev.dks.trainers.loop;
 
 import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import javax.imageio.ImageIO;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -89,21 +84,8 @@ public final class PlotListener implements TrainingListener {
   /** Renders the current curves (what {@link #onEnd} writes). */
   public BufferedImage render() {
     int half = width / 2;
-    XYChart loss = chart("Loss", "loss", half, trainLoss, evalLoss);
-    XYChart accuracy = chart("Accuracy", "accuracy", width - half, trainAccuracy, evalAccuracy);
-    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = image.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, width, height);
-      loss.paint(g, half, height);
-      g.translate(half, 0);
-      accuracy.paint(g, width - half, height);
-    } finally {
-      g.dispose();
-    }
-    return image;
+    return PngCharts.sideBySide(chart("Loss", "loss", half, trainLoss, evalLoss),
+        chart("Accuracy", "accuracy", width - half, trainAccuracy, evalAccuracy), width, height);
   }
 
   private XYChart chart(String title, String yTitle, int w, Series train, Series eval) {
@@ -128,15 +110,7 @@ public final class PlotListener implements TrainingListener {
   }
 
   private void write(BufferedImage image) {
-    try {
-      Checkpoint.writeAtomically(png, out -> {
-        if (!ImageIO.write(image, "png", out)) {
-          throw new IOException("no PNG writer");
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + png, e);
-    }
+    PngCharts.write(png, image);
   }
 
   /** Finite (x, y) points in arrival order. */
