@@ -10,15 +10,15 @@
 #   convergence  run-kfac-convergence.sh      the headline K-FAC vs SGD convergence table + plot
 #
 #   benchmarks/run-all-benchmarks.sh                  # full settings: ~35 min on 2 cores
-#   benchmarks/run-all-benchmarks.sh --quick          # small settings: ~6-8 min on 2 cores
+#   benchmarks/run-all-benchmarks.sh --quick          # small settings: ~8 min on 2 cores
 #   benchmarks/run-all-benchmarks.sh --out /tmp/B.md  # report elsewhere (default BENCHMARKS.md)
 #   benchmarks/run-all-benchmarks.sh --suites kfac,convergence   # only some suites
 #   SKIP_BUILD=1 benchmarks/run-all-benchmarks.sh     # reuse benchmarks/target/benchmarks.jar
 #
 # Full = each script's defaults (their own estimates: solver ~3 min, rewrite ~4, conversion ~2,
 # training ~2, K-FAC step time ~5, convergence ~15; plus one build). --quick = each script's
-# quick/small settings: JMH 1 short warm-up + 3 short iterations, rewrite graphs of 1k and 10k
-# nodes without the ResNets, 1 warm-up + 3 conversion rounds, QUICK=1 for the training and K-FAC
+# quick/small settings: JMH 2 warm-up + 3 measured iterations of 0.5/0.3 s, rewrite graphs of
+# 1k and 10k nodes without the ResNets, 1 warm-up + 3 conversion rounds, QUICK=1 for the training and K-FAC
 # step-time suites, and a 100-step convergence run (the length of its tuning pass).
 #
 # A suite that fails (non-zero exit or no JSON result) gets a "failed" section with the end of its
@@ -48,12 +48,16 @@ done
 work=benchmarks/target/bench-report
 mkdir -p "$work"
 bench_build || exit 1
-# the load at the start, and what else was busy then (the report shows both)
-load="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy="$(ps -eo pcpu=,args= --sort=-pcpu | awk '$1 > 20 {
-  name = $2; for (i = 2; i <= NF; i++) if ($i ~ /^dev\.dks\./) name = name " " $i
-  printf "%s%s (%.0f%% CPU)", sep, name, $1; sep = ", " }')"
-[[ -n "$busy" ]] && load="$load; busy then: $busy"
+# the load and what else was busy (the report shows both, at the start and at the end): other
+# work on the machine skews every absolute number
+load_now() {
+  local busy
+  busy="$(ps -eo pcpu=,args= --sort=-pcpu | awk '$1 > 20 {
+    name = $2; for (i = 2; i <= NF; i++) if ($i ~ /^dev\.dks\./) name = name " " $i
+    printf "%s%s (%.0f%% CPU)", sep, name, $1; sep = ", " }')"
+  echo "$(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (busy: $busy)}"
+}
+load="at start $(load_now)"
 began=$(date +%s)
 bench_machine
 
@@ -86,7 +90,7 @@ want() { [[ ",$suites," == *",$1,"* ]]; }
 
 if [[ $quick == 1 ]]; then
   want solver && run_suite solver benchmarks/target/solver-bench.json -- \
-    benchmarks/run-solver-benchmarks.sh -wi 1 -w 300ms -i 3 -r 200ms
+    benchmarks/run-solver-benchmarks.sh -wi 2 -w 500ms -i 3 -r 300ms
   want rewrite && run_suite rewrite "$work/rewrite-scaling.json" -- \
     benchmarks/run-rewrite-benchmarks.sh --sizes 1000,10000 --families chain,plain-cnn,mlp \
     --runs 3 --budget 40 --json "$work/rewrite-scaling.json"
@@ -123,6 +127,7 @@ if [[ -n "$plot" && -f "$plot" ]]; then
   report_args+=(--plot "$plot")
 fi
 
+load="$load; at end $(load_now)"
 cmd="benchmarks/run-all-benchmarks.sh"
 [[ $quick == 1 ]] && cmd="$cmd --quick"
 [[ "$suites" != solver,rewrite,conversion,training,kfac,convergence ]] && cmd="$cmd --suites $suites"

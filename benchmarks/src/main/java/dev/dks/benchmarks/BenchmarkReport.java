@@ -323,7 +323,7 @@ public final class BenchmarkReport {
         List.of("OS", m.os()),
         List.of("Java", m.java()),
         List.of("TensorFlow", m.tensorflow()),
-        List.of("load average at start (1, 5, 15 min)", m.load())));
+        List.of("load average (1, 5, 15 min)", m.load())));
     b.append("\nOther work on the machine skews the absolute numbers; the suites interleave the "
         + "things they compare so that load slows them alike.\n\n");
 
@@ -349,6 +349,10 @@ public final class BenchmarkReport {
       rows.add(List.of("[" + k.title() + "](#" + anchor(k.title()) + ")", status,
           secs(s.seconds()), t == null ? "-" : t.headline()));
     }
+    double total = suites.stream().mapToDouble(Suite::seconds).filter(Double::isFinite).sum();
+    long failed = suites.stream().filter(s -> !tables.containsKey(s.id())).count();
+    rows.add(List.of("all " + suites.size() + " suites", failed == 0 ? "ok" : failed + " failed",
+        secs(total), "time of the suites in sequence, build not included"));
     table(b, List.of("suite", "status", "time s", "headline"), rows);
     b.append('\n');
 

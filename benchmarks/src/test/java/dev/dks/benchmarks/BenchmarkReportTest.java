@@ -160,7 +160,9 @@ class BenchmarkReportTest {
 
     // the summary has every suite with its headline
     List<List<String>> summary = tableUnder(md, "Summary");
-    assertEquals(6, summary.size());
+    assertEquals(7, summary.size());
+    assertEquals(List.of("all 6 suites", "ok", "72", "time of the suites in sequence, build not "
+        + "included"), summary.get(6));
     assertEquals("3 of 4 solves under 2 ms; slowest 2500 µs", summary.get(0).get(3));
     assertEquals("full rewrite / TF import 5.00x to 5.00x (residual chain 1k)",
         summary.get(1).get(3));
@@ -180,6 +182,8 @@ class BenchmarkReportTest {
     assertEquals("**failed** (exit 3)", summary.get(1).get(1));
     assertEquals("-", summary.get(1).get(3));
     assertEquals("ok", summary.get(0).get(1));
+    assertEquals("1 failed", summary.get(3).get(1));
+    assertEquals("28", summary.get(3).get(2));
     String section = md.substring(md.indexOf("## Conversion vs TF load"));
     assertTrue(section.startsWith("## Conversion vs TF load\n"));
     assertTrue(section.contains("**This suite failed** (exit code 3)"));
