@@ -417,19 +417,21 @@ public final class KfacConvergenceHarness {
         .orElse(Double.NaN);
     out.println();
     out.printf(Locale.ROOT, "%d steps, batch %d; train loss = mean batch loss of the last 20 "
-        + "steps (label-smoothed targets); test accuracy on all %d; loss@%.0fs = that mean at the "
-        + "wall time where the fastest run finished%n", o.steps, o.batch, test.size(), tEq);
-    out.printf(Locale.ROOT, "  %-44s %10s %9s %9s %8s %9s %10s%n", "run", "train loss",
-        "test acc", "test loss", "steps/s", "wall s", String.format(Locale.ROOT, "loss@%.0fs",
+        + "steps (label-smoothed targets); test accuracy on all %d; steps/s over all steps (first "
+        + "runs of each session included), step ms = median; wall s includes K-FAC's burn-in; "
+        + "loss@%.0fs = that mean at the wall time where the fastest run finished%n", o.steps, o.batch, test.size(), tEq);
+    out.printf(Locale.ROOT, "  %-44s %10s %9s %9s %8s %8s %9s %10s%n", "run", "train loss",
+        "test acc", "test loss", "steps/s", "step ms", "wall s", String.format(Locale.ROOT, "loss@%.0fs",
             tEq));
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Run r : runs) {
       double stepSec = r.steps.stream().mapToDouble(x -> x[4]).sum() / 1e3;
       double sps = r.steps.size() / stepSec;
-      out.printf(Locale.ROOT, "  %-44s %10.4f %9s %9s %8.2f %9.1f %10s%s%n", r.label,
+      double medianMs = HarnessSupport.median(r.steps.stream().map(x -> x[4]).toList());
+      out.printf(Locale.ROOT, "  %-44s %10.4f %9s %9s %8.2f %8.1f %9.1f %10s%s%n", r.label,
           r.meanLossOfLast(20), r.finalEval == null ? "-" : String.format(Locale.ROOT, "%.4f",
               r.finalEval.accuracy()), r.finalEval == null ? "-" : String.format(Locale.ROOT,
-              "%.4f", r.finalEval.loss()), sps, r.wall, Double.isNaN(r.smoothedLossAtWall(tEq)) ? "-"
+              "%.4f", r.finalEval.loss()), sps, medianMs, r.wall, Double.isNaN(r.smoothedLossAtWall(tEq)) ? "-"
               : String.format(Locale.ROOT, "%.4f", r.smoothedLossAtWall(tEq)),
           r.diverged == null ? "" : "  DIVERGED " + r.diverged);
       Map<String, Object> row = new LinkedHashMap<>();
@@ -440,6 +442,7 @@ public final class KfacConvergenceHarness {
       row.put("testAccuracy", r.finalEval == null ? null : r.finalEval.accuracy());
       row.put("testLoss", r.finalEval == null ? null : r.finalEval.loss());
       row.put("stepsPerSecond", sps);
+      row.put("medianStepMs", medianMs);
       row.put("wallSeconds", r.wall);
       row.put("burnInSeconds", r.burnInSeconds);
       row.put("lossAtEqualWall", r.smoothedLossAtWall(tEq));
