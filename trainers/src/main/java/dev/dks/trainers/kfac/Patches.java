@@ -1,8 +1,11 @@
 package dev.dks.trainers.kfac;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -36,8 +39,46 @@ public final class Patches {
     if (layer.kind() == RegisteredLayer.Kind.DENSE) {
       return rows(tf, layer, a);
     }
-    return homogeneous(tf, layer, tf.math.mean(patches(tf, layer, a),
-        tf.constant(new int[] {1, 2})));
+    Shape in = a.shape();
+    if (in.numDimensions() != 4 || in.get(1) < 1 || in.get(2) < 1 || in.get(3) < 1) {
+      return homogeneous(tf, layer, tf.math.mean(patches(tf, layer, a),
+          tf.constant(new int[] {1, 2})));
+    }
+    return homogeneous(tf, layer, shiftedMeans(tf, layer, a, in.get(1), in.get(2)));
+  }
+
+  /**
+   * The mean patch without materializing patches: for each kernel offset (dy, dx), the mean over
+   * output locations of the (zero-padded) input at that offset is the mean of one strided slice
+   * of the padded input. Concatenated in (dy, dx, channel) order, the order of
+   * {@code ExtractImagePatches}' depth. Costs {@code kh kw} reads of the input instead of
+   * {@code kh kw} copies of it per location.
+   */
+  private static Operand<TFloat32> shiftedMeans(Ops tf, RegisteredLayer layer,
+      Operand<TFloat32> a, long h, long w) {
+    long[] k = layer.kernelShape();
+    long sh = layer.strides().get(0);
+    long sw = layer.strides().get(1);
+    boolean same = layer.padding().equals("SAME");
+    long outH = same ? (h + sh - 1) / sh : (h - k[0]) / sh + 1;
+    long outW = same ? (w + sw - 1) / sw : (w - k[1]) / sw + 1;
+    long padH = same ? Math.max((outH - 1) * sh + k[0] - h, 0) : 0;
+    long padW = same ? Math.max((outW - 1) * sw + k[1] - w, 0) : 0;
+    Operand<TFloat32> padded = padH == 0 && padW == 0 ? a : tf.pad(a, tf.constant(new long[][] {
+        {0, 0}, {padH / 2, padH - padH / 2}, {padW / 2, padW - padW / 2}, {0, 0}}),
+        tf.constant(0f));
+    List<Operand<TFloat32>> parts = new ArrayList<>();
+    for (long dy = 0; dy < k[0]; dy++) {
+      for (long dx = 0; dx < k[1]; dx++) {
+        Operand<TFloat32> slice = tf.stridedSlice(padded,
+            tf.constant(new long[] {0, dy, dx, 0}),
+            tf.constant(new long[] {0, dy + (outH - 1) * sh + 1, dx + (outW - 1) * sw + 1, 0}),
+            tf.constant(new long[] {1, sh, sw, 1}), StridedSlice.beginMask(9L),
+            StridedSlice.endMask(9L));
+        parts.add(tf.math.mean(slice, tf.constant(new int[] {1, 2})));
+      }
+    }
+    return parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(1));
   }
 
   /** The per-example sums over locations of the output gradients, {@code [examples, d_out]}. */
