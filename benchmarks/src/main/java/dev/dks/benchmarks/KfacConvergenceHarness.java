@@ -13,6 +13,7 @@ import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.DataSets;
 import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.device.DevicePlacement;
+import dev.dks.trainers.graph.BatchNormTraining;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.kfac.ConvApproximation;
@@ -43,11 +44,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import dev.dks.rewriter.model.Model;
-import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.DataType;
-import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.NodeDef;
 
 /**
  * Issue 6's headline experiment, scaled to a 2-core machine: on Fashion-MNIST (standardized by
@@ -329,12 +326,8 @@ public final class KfacConvergenceHarness {
         Model model = r.model.model();
         TrainingSpec ts = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV);
         if (r.model.spec().batchNorm()) {
-          model = trainingModeBatchNorm(model);
-          ts = ts.withTrainable(model.variables().entrySet().stream()
-              .filter(e -> e.getValue().getDtype() == DataType.DT_FLOAT
-                  && !e.getKey().endsWith("/moving_mean")
-                  && !e.getKey().endsWith("/moving_variance"))
-              .map(Map.Entry::getKey).toList());
+          // batch statistics; the moving ones are left out of training by TrainingGraph
+          model = BatchNormTraining.trainingMode(model);
         }
         if (r.opt.equals("kfac")) {
           ts = ts.withKfac(r.kfacOptions());
@@ -544,23 +537,6 @@ public final class KfacConvergenceHarness {
     if (!ImageIO.write(image, "png", o.out.resolve("loss.png").toFile())) {
       throw new IOException("no PNG writer");
     }
-  }
-
-  /**
-   * The builder emits batch normalization in inference form (fixed moving statistics, which
-   * TrainingGraph would try to train and cannot differentiate through). A BN-ResNet baseline
-   * needs batch statistics: this flips every FusedBatchNormV3 to {@code is_training = true}
-   * (exponential_avg_factor 1, so the moving-statistics inputs are ignored and never updated;
-   * evaluation then also normalizes with the statistics of its batch of 1,000 test images).
-   */
-  static Model trainingModeBatchNorm(Model model) {
-    GraphDef.Builder g = model.graph().toBuilder();
-    for (NodeDef.Builder n : g.getNodeBuilderList()) {
-      if (n.getOp().equals("FusedBatchNormV3")) {
-        n.putAttr("is_training", AttrValue.newBuilder().setB(true).build());
-      }
-    }
-    return model.with(g.build(), model.variables());
   }
 
   private static XYChart chart(String title, String xTitle, int w, int h) {

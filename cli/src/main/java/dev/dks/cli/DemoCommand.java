@@ -191,8 +191,7 @@ public final class DemoCommand implements Callable<Integer> {
       trainedPlain = plain.with(plain.graph(), tg.variables());
     }
     Model bnTraining = BatchNormTraining.trainingMode(bn.model());
-    TrainingSpec sgd = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV)
-        .withTrainable(BatchNormTraining.trainableVariables(bnTraining));
+    TrainingSpec sgd = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV);
     try (TrainingGraph tg = TrainingGraph.build(placement.place(bnTraining), sgd, config)) {
       report.run(train(tg, data, n, batch, SGD_LR, bnCurve, dir.resolve("bn-resnet-metrics.jsonl"),
           bars, "BN-ResNet SGD", "nesterov"));

@@ -1,10 +1,7 @@
 package dev.dks.trainers.graph;
 
 import dev.dks.rewriter.model.Model;
-import java.util.List;
-import java.util.Map;
 import org.tensorflow.proto.AttrValue;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 
@@ -12,8 +9,8 @@ import org.tensorflow.proto.NodeDef;
  * Training a network that keeps its batch normalization (a BN-ResNet baseline): the builder and
  * most SavedModels hold {@code FusedBatchNormV3} in inference form (fixed moving statistics, which
  * makes BN a per-channel affine map); {@link #trainingMode} switches every one to batch
- * statistics ({@code is_training = true}, whose gradient TF has), and {@link #trainableVariables}
- * leaves the moving statistics out of the trained variables. The moving averages are not
+ * statistics ({@code is_training = true}, whose gradient TF has); {@link TrainingGraph} leaves the
+ * moving statistics out of the trained variables by default. The moving averages are not
  * updated, so a model trained this way is evaluated in training mode too (batch statistics).
  */
 public final class BatchNormTraining {
@@ -28,13 +25,5 @@ public final class BatchNormTraining {
       }
     }
     return model.with(g.build(), model.variables());
-  }
-
-  /** The float32 variables of {@code model} except BN moving means and variances. */
-  public static List<String> trainableVariables(Model model) {
-    return model.variables().entrySet().stream()
-        .filter(e -> e.getValue().getDtype() == DataType.DT_FLOAT
-            && !e.getKey().endsWith("/moving_mean") && !e.getKey().endsWith("/moving_variance"))
-        .map(Map.Entry::getKey).toList();
   }
 }

@@ -17,9 +17,11 @@ import dev.dks.trainers.kfac.Registration;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -36,6 +38,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
@@ -480,7 +483,12 @@ public final class TrainingGraph implements AutoCloseable {
           modelVariables.add(e.getKey());
         }
       }
-      trainable.addAll(spec.trainable() != null ? spec.trainable() : modelVariables);
+      if (spec.trainable() != null) {
+        trainable.addAll(spec.trainable());
+      } else {
+        Set<String> stats = batchNormStatistics(model);
+        modelVariables.stream().filter(v -> !stats.contains(v)).forEach(trainable::add);
+      }
       for (String v : trainable) {
         if (!modelVariables.contains(v)) {
           throw new IllegalArgumentException("trainable variable '" + v + "' is not a float32 "
@@ -583,6 +591,28 @@ public final class TrainingGraph implements AutoCloseable {
         assignFeeds.put(name, ph);
         assignOps.put(name, assign.assign(var, ph));
       }
+    }
+
+    /**
+     * The variables a FusedBatchNorm reads as its mean and variance (inputs 3 and 4, through
+     * Identity reads): moving statistics, not trained by gradients (they have none).
+     */
+    private static Set<String> batchNormStatistics(Model model) {
+      GraphView g = GraphView.of(model.graph());
+      Set<String> out = new HashSet<>();
+      for (NodeDef n : g.nodes()) {
+        if (!n.getOp().startsWith("FusedBatchNorm") || n.getInputCount() < 5) {
+          continue;
+        }
+        for (int i = 3; i <= 4; i++) {
+          String src = TensorName.parse(n.getInput(i)).node();
+          while (g.contains(src) && g.get(src).getOp().equals("Identity")) {
+            src = TensorName.parse(g.get(src).getInput(0)).node();
+          }
+          out.add(src);
+        }
+      }
+      return out;
     }
 
     private static List<LayerSite> layerSites(Model model, String input, String logits,

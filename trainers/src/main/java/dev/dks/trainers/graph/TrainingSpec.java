@@ -17,7 +17,8 @@ import java.util.Objects;
  *     output of the model's serving_default signature
  * @param inputTensor the input tensor; null for the first input of serving_default
  * @param trainable the variables to train, by node name; null for every float32 variable of
- *     the model
+ *     the model except the moving mean and variance a FusedBatchNorm reads (no gradient reaches
+ *     them)
  * @param kfac K-FAC's hyper-parameters when the update is K-FAC (which then replaces the SGD rule
  *     of {@code optimizer} and keeps its own momentum), or null for the SGD family
  */
