@@ -53,7 +53,10 @@ bench_build || exit 1
 load_now() {
   local busy
   busy="$(ps -eo pcpu=,args= --sort=-pcpu | awk '$1 > 20 {
-    name = $2; for (i = 2; i <= NF; i++) if ($i ~ /^dev\.dks\./) name = name " " $i
+    name = $2; sub(/.*\//, "", name)
+    for (i = 2; i < NF; i++)
+      if ($i == "-jar") { jar = $(i + 1); sub(/.*\//, "", jar); name = name " -jar " jar }
+    for (i = 2; i <= NF; i++) if ($i ~ /^dev\.dks\./) name = name " " $i
     printf "%s%s (%.0f%% CPU)", sep, name, $1; sep = ", " }')"
   echo "$(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (busy: $busy)}"
 }
