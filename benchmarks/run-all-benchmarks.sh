@@ -18,8 +18,8 @@
 # Full = each script's defaults (their own estimates: solver ~3 min, rewrite ~4, conversion ~2,
 # training ~2, K-FAC step time ~5, convergence ~15; plus one build). --quick = each script's
 # quick/small settings: JMH 2 warm-up + 3 measured iterations of 0.5/0.3 s, rewrite graphs of
-# 1k and 10k nodes without the ResNets, 1 warm-up + 3 conversion rounds, QUICK=1 for the training and K-FAC
-# step-time suites, and a 100-step convergence run (the length of its tuning pass).
+# 1k and 10k nodes without the ResNets, 1 warm-up + 3 conversion rounds, QUICK=1 for the
+# training and K-FAC step-time suites, and a 100-step convergence run (the length of its tuning pass).
 #
 # A suite that fails (non-zero exit or no JSON result) gets a "failed" section with the end of its
 # output, and the next suite still runs. Per suite the output goes to the terminal and to
@@ -133,7 +133,8 @@ fi
 load="$load; at end $(load_now)"
 cmd="benchmarks/run-all-benchmarks.sh"
 [[ $quick == 1 ]] && cmd="$cmd --quick"
-[[ "$suites" != solver,rewrite,conversion,training,kfac,convergence ]] && cmd="$cmd --suites $suites"
+all=solver,rewrite,conversion,training,kfac,convergence
+[[ "$suites" != "$all" ]] && cmd="$cmd --suites $suites"
 echo
 java -cp "$jar" dev.dks.benchmarks.BenchmarkReport --out "$out" \
   --mode "$([[ $quick == 1 ]] && echo quick || echo full)" --command "$cmd" --load "$load" \
