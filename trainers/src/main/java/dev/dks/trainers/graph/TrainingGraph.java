@@ -561,9 +561,20 @@ public final class TrainingGraph implements AutoCloseable {
             + e.getMessage(), e);
       }
       List<Output<TFloat32>> typed = new ArrayList<>();
-      for (Output<?> o : grads) {
-        gradients.add(o);
-        typed.add(o.expect(TFloat32.class));
+      List<String> unreached = new ArrayList<>();
+      for (int i = 0; i < grads.length; i++) {
+        try {
+          typed.add(grads[i].expect(TFloat32.class));
+          gradients.add(grads[i]);
+        } catch (IllegalStateException | NullPointerException e) {
+          // TF returns an empty output for a variable the loss does not depend on
+          unreached.add(trainable.get(i));
+        }
+      }
+      if (!unreached.isEmpty()) {
+        throw new IllegalArgumentException("no gradient reaches the trainable variable(s) "
+            + unreached + " from the loss (e.g. a batch norm's moving statistics, or a variable "
+            + "off the path to the logits): leave them out of the trainable list");
       }
       if (spec.kfac() != null) {
         Registration reg = LayerMatcher.match(GraphView.of(model.graph()), g, sites, trainable);

@@ -3,6 +3,7 @@ package dev.dks.trainers.graph;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dks.rewriter.builder.Architecture;
@@ -44,5 +45,10 @@ class BatchNormTrainingTest {
         assertNotEquals(before, after, "one step changes the loss");
       }
     }
+    // asking to train the moving statistics is refused, naming them
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingGraph.build(m, spec.withTrainable(m.variables().keySet().stream()
+            .toList())).close());
+    assertTrue(e.getMessage().contains("moving_mean"), e.getMessage());
   }
 }
