@@ -1,0 +1,245 @@
+package dev.dks.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dks.savedmodels.assets.SharedAssets;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.TestAbortedException;
+
+/**
+ * "Every command in the README is run by a test so that it stays true": runs every {@code ./dks}
+ * line of the repository's {@code README.md} in-process ({@link Cli#run}), in README order, in
+ * one fresh temporary folder, and asserts that each exits 0 (and that the stdout of each {@code
+ * --json} line parses as JSON).
+ *
+ * <p><b>What is extracted.</b> Lines inside fenced blocks opened by {@code ```sh}, whose first
+ * word is {@code ./dks}; a line ending in a backslash continues on the next line. A {@code #}
+ * word starts a comment, which is dropped. Words are split on blanks: the README's {@code ./dks}
+ * lines must not use quotes, pipes, redirections, {@code &&}, {@code ;} or {@code $} (the test
+ * fails, naming the line, if one does). Other lines of those blocks ({@code mvn}, {@code
+ * scripts/...}, {@code tensorflow_model_server}, {@code curl}, ...) are not {@code ./dks}
+ * commands and are not run. The test fails when the README has no {@code ./dks} line at all.
+ *
+ * <p><b>Paths.</b> The README's commands run from the repository root, while the test's JVM runs
+ * in the module folder and cannot change its working folder, so relative paths are made absolute
+ * by this rule, applied to each word that does not start with {@code -} (and to the value of a
+ * {@code --opt=value} word):
+ *
+ * <ul>
+ *   <li>a word starting with {@code data-cache/} is resolved against {@link
+ *       SharedAssets#dataCacheDir()} (the folder {@code scripts/fetch-assets.sh} fills); if the
+ *       file is missing the test is skipped, or fails under {@code DKS_REQUIRE_SHARED} as in CI;
+ *   <li>the value of {@code --out} or {@code --dump-dir}, and any word whose first path segment
+ *       names an entry that already exists in the temporary folder (the output of an earlier
+ *       command, e.g. {@code r18} or {@code run2/training}), is resolved against the temporary
+ *       folder;
+ *   <li>every other word is passed unchanged (names such as {@code fashion-mnist}, {@code TAT},
+ *       numbers).
+ * </ul>
+ *
+ * <p><b>Substitutions</b>, so that the whole README runs in about a minute and a half on 2 cores:
+ *
+ * <ul>
+ *   <li>{@code ./dks demo} becomes {@code ./dks demo --quick --no-fetch --out dks-demo} (the
+ *       default output folder made explicit, so that it lands in the temporary folder);
+ *   <li>{@code --epochs E} and {@code --steps N} become {@code --steps 3}, or {@code --steps 6} on
+ *       a {@code --resume} line (so that the resumed run has steps left);
+ *   <li>{@code --warmup-steps N} becomes {@code --warmup-steps 1} (the warm-up must be shorter
+ *       than the run).
+ * </ul>
+ *
+ * <p>Training data ({@code --data fashion-mnist}, {@code mnist}, {@code digits}) comes from the
+ * data cache as {@code dks train} finds it; a missing data set skips the test (fails in CI).
+ */
+class ReadmeCommandsTest {
+  @TempDir Path work;
+
+  private static final Pattern SHELL = Pattern.compile("[\"'|;&<>$`]");
+  private static final Set<String> PATH_OPTIONS = Set.of("--out", "--dump-dir");
+  private static final Set<String> CACHED_DATA = Set.of("fashion-mnist", "mnist", "digits");
+
+  @Test
+  void everyDksCommandOfTheReadmeRuns() throws IOException {
+    Path readme = findReadme();
+    List<String> lines = dksLines(Files.readAllLines(readme));
+    assertFalse(lines.isEmpty(), readme + " has no ./dks line in a ```sh block");
+    System.out.println(lines.size() + " ./dks commands in " + readme + ", run in " + work);
+    ObjectMapper json = new ObjectMapper();
+    long t0 = System.nanoTime();
+    for (String line : lines) {
+      List<String> args = arguments(line);
+      System.out.println("$ dks " + String.join(" ", args));
+      long t = System.nanoTime();
+      Cli r = Cli.run(args.toArray(String[]::new));
+      System.out.printf("  exit %d in %.1f s%n", r.code(), (System.nanoTime() - t) * 1e-9);
+      assertEquals(0, r.code(), "README: " + line + "\nran: dks " + String.join(" ", args)
+          + "\nstderr: " + r.err() + "\nstdout: " + tail(r.out()));
+      if (args.contains("--json")) {
+        try {
+          assertTrue(json.readTree(r.out()).isObject(), "not a JSON object: " + r.out());
+        } catch (IOException e) {
+          throw new AssertionError("README: " + line + ": --json stdout is not JSON: "
+              + e.getMessage() + "\n" + tail(r.out()), e);
+        }
+      }
+    }
+    System.out.printf("all %d README commands passed in %.1f s%n", lines.size(),
+        (System.nanoTime() - t0) * 1e-9);
+  }
+
+  /** The extraction rule on a README of known content: what runs and what does not. */
+  @Test
+  void extractsTheDksLinesOfShBlocksOnly() {
+    List<String> readme = List.of(
+        "Text with `./dks solve --method TAT` inline: not run.",
+        "```sh",
+        "mvn -B test",
+        "./dks build --arch mlp --depth 2 --out m   # a comment",
+        "./dks train m --data digits \\",
+        "    --steps 10 --out run",
+        "tensorflow_model_server --model_base_path=$PWD/models/dks",
+        "```",
+        "```java",
+        "./dks not-run",
+        "```",
+        "```",
+        "./dks not-run-either",
+        "```");
+    assertEquals(List.of("./dks build --arch mlp --depth 2 --out m",
+        "./dks train m --data digits --steps 10 --out run"), dksLines(readme));
+    assertTrue(dksLines(List.of("# nothing", "```sh", "mvn test", "```")).isEmpty());
+    assertThrows(AssertionError.class,
+        () -> dksLines(List.of("```sh", "./dks solve --json | jq .params", "```")));
+  }
+
+  /** README.md of the checkout: the first found from the working folder upwards. */
+  private static Path findReadme() {
+    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
+      Path c = p.resolve("README.md");
+      if (Files.isRegularFile(c) && Files.isRegularFile(p.resolve("dks"))) {
+        return c;
+      }
+    }
+    throw new AssertionError("no README.md beside the dks launcher above "
+        + Paths.get("").toAbsolutePath());
+  }
+
+  /** The {@code ./dks} lines of the {@code ```sh} blocks, continuations joined, comments cut. */
+  static List<String> dksLines(List<String> readme) {
+    List<String> out = new ArrayList<>();
+    boolean inSh = false;
+    StringBuilder pending = null;
+    for (String raw : readme) {
+      String line = raw.strip();
+      if (!inSh) {
+        inSh = line.equals("```sh");
+        continue;
+      }
+      if (line.startsWith("```")) {
+        assertTrue(pending == null, "backslash continuation runs into the end of a block");
+        inSh = false;
+        continue;
+      }
+      if (pending != null) {
+        pending.append(' ').append(line);
+      } else if (line.startsWith("./dks ") || line.equals("./dks")) {
+        pending = new StringBuilder(line);
+      } else {
+        continue;
+      }
+      if (pending.toString().endsWith("\\")) {
+        pending.setLength(pending.length() - 1);
+      } else {
+        out.add(withoutComment(pending.toString()));
+        pending = null;
+      }
+    }
+    return out;
+  }
+
+  private static String withoutComment(String line) {
+    List<String> words = new ArrayList<>();
+    for (String w : line.trim().split("\\s+")) {
+      if (w.startsWith("#")) {
+        break;
+      }
+      words.add(w);
+    }
+    String cmd = String.join(" ", words);
+    assertFalse(SHELL.matcher(cmd).find(),
+        "README ./dks lines must be plain words (no quotes, pipes, redirections, && ; $): " + cmd);
+    return cmd;
+  }
+
+  /** The arguments of {@code dks} for one README line, after the substitutions and path rule. */
+  private List<String> arguments(String line) {
+    List<String> words = new ArrayList<>(List.of(line.split(" ")));
+    assertEquals("./dks", words.remove(0));
+    if (words.size() == 1 && words.get(0).equals("demo")) {
+      words.addAll(List.of("--quick", "--no-fetch", "--out", "dks-demo"));
+    }
+    boolean resume = words.contains("--resume");
+    List<String> args = new ArrayList<>();
+    for (int i = 0; i < words.size(); i++) {
+      String w = words.get(i);
+      if ((w.equals("--epochs") || w.equals("--steps")) && i + 1 < words.size()) {
+        args.add("--steps");
+        args.add(resume ? "6" : "3");
+        i++;
+      } else if (w.equals("--warmup-steps") && i + 1 < words.size()) {
+        args.add(w);
+        args.add("1");
+        i++;
+      } else if (PATH_OPTIONS.contains(w) && i + 1 < words.size()) {
+        args.add(w);
+        args.add(work.resolve(words.get(++i)).toString());
+      } else if (w.startsWith("--") && w.contains("=")) {
+        String opt = w.substring(0, w.indexOf('='));
+        String value = w.substring(w.indexOf('=') + 1);
+        args.add(opt + "=" + (PATH_OPTIONS.contains(opt) ? work.resolve(value).toString()
+            : path(value)));
+      } else if (w.equals("--data") && i + 1 < words.size()) {
+        String data = words.get(++i);
+        if (CACHED_DATA.contains(data)) {
+          SharedAssets.dataCacheOrSkip(data, TestAbortedException::new);
+        }
+        args.add(w);
+        args.add(path(data));
+      } else {
+        args.add(w.startsWith("-") ? w : path(w));
+      }
+    }
+    return args;
+  }
+
+  /** The path rule of the class Javadoc for one word that is not an option. */
+  private String path(String word) {
+    if (word.startsWith("data-cache/")) {
+      return SharedAssets.dataCacheOrSkip(word.substring("data-cache/".length()),
+          TestAbortedException::new).toString();
+    }
+    String first = word.split("/", 2)[0];
+    if (!first.isEmpty() && !first.equals(".") && !first.equals("..")
+        && Files.exists(work.resolve(first))) {
+      return work.resolve(word).toString();
+    }
+    return word;
+  }
+
+  private static String tail(String s) {
+    return s.length() <= 4000 ? s : "..." + s.substring(s.length() - 4000);
+  }
+}
