@@ -220,6 +220,8 @@ public final class KfacStepTimeHarness {
         new Variant("K-FAC TAT recipe", recipe),
         new Variant("K-FAC recipe, conv reduce", recipe.withConv(ConvApproximation.REDUCE)),
         new Variant("K-FAC recipe, stats every 10", recipe.withPeriods(10, 50)),
+        new Variant("K-FAC reduce, stats every 2",
+            recipe.withConv(ConvApproximation.REDUCE).withPeriods(2, 50)),
         new Variant("K-FAC no amortization", recipe.withPeriods(1, 1)));
 
     out.printf(Locale.ROOT, "network: %s; %,d parameters%n", spec.describe(),
