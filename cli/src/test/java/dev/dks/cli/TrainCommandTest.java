@@ -97,7 +97,7 @@ class TrainCommandTest {
   }
 
   @Test
-  void kfacTrainsDigitsAndLogsItsBlocks() {
+  void kfacTrainsDigitsAndLogsItsBlocks() throws Exception {
     requireDigits();
     Path out = tmp.resolve("kfac");
     JsonNode j = Cli.json("train", model.toString(), "--data", "digits", "--optimizer", "kfac",
@@ -110,6 +110,20 @@ class TrainCommandTest {
     assertEquals(0, j.get("kfac").get("diagonal_blocks").asInt(), j.toString());
     assertEquals(6, j.get("kfac").get("blocks").size(), j.toString());
     assertTrue(j.get("test").get("accuracy").asDouble() > 0.5, j.toString());
+    ObjectMapper om = new ObjectMapper();
+    long logged = 0;
+    for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+      JsonNode n = om.readTree(line);
+      if (!n.get("type").asText().equals("step")) {
+        continue;
+      }
+      JsonNode k = n.get("kfac");
+      assertEquals(1e-3, k.get("damping").asDouble(), 1e-9, line); // the TAT recipe's damping
+      assertTrue(k.get("clip").asDouble() > 0 && k.get("clip").asDouble() <= 1, line);
+      assertTrue(k.get("grad_dot_update").asDouble() > 0, line);
+      logged++;
+    }
+    assertEquals(150, logged);
   }
 
   @Test

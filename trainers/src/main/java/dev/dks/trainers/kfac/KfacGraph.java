@@ -26,7 +26,8 @@ import org.tensorflow.types.TInt64;
  * @param apply target: one preconditioned momentum update
  * @param statisticsAndApply target: statistics and update from one forward pass (the update waits
  *     for the statistics, which read the pre-update weights)
- * @param initState target: zero every state variable and velocity
+ * @param initState target: zero every state variable and velocity, set the damping to the
+ *     options' value
  * @param rho the EMA decay placeholder
  * @param seed the int64 {@code [2]} seed placeholder of the sampled targets
  * @param damping the damping lambda's state variable (the L2 coefficient is added inside)

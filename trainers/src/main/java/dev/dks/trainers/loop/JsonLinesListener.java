@@ -16,7 +16,8 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>{@code {"type":"step","step":s,"epoch":e,"loss":l,"accuracy":a,"lr":r,"seconds":t}} per
- *       step;
+ *       step, with K-FAC also {@code "kfac":{"grad_dot_update":..,"clip":..,"damping":..,
+ *       "rho":..,"model_change":..}} (see {@code TrainingGraph#kfacDiagnostics});
  *   <li>{@code {"type":"eval","step":s,"loss":l,"accuracy":a,"examples":n}} per evaluation
  *       ({@code step} = completed steps);
  *   <li>{@code {"type":"divergence","step":s,"loss":l,"input_finite":b,"first_non_finite":v}}
@@ -59,9 +60,16 @@ public final class JsonLinesListener implements TrainingListener {
 
   @Override
   public void onStep(TrainingContext context, StepResult r) {
+    String kfac = "";
+    if (context.graph().kfac().isPresent()) {
+      double[] d = context.graph().kfacDiagnostics();
+      kfac = ",\"kfac\":{\"grad_dot_update\":" + num(d[0]) + ",\"clip\":" + num(d[1])
+          + ",\"damping\":" + num(d[2]) + ",\"rho\":" + num(d[3]) + ",\"model_change\":"
+          + num(d[4]) + "}";
+    }
     line("{\"type\":\"step\",\"step\":" + r.step() + ",\"epoch\":" + r.epoch() + ",\"loss\":"
         + num(r.loss()) + ",\"accuracy\":" + num(r.accuracy()) + ",\"lr\":"
-        + num(r.learningRate()) + ",\"seconds\":" + num(r.seconds()) + "}");
+        + num(r.learningRate()) + ",\"seconds\":" + num(r.seconds()) + kfac + "}");
   }
 
   @Override
