@@ -92,4 +92,29 @@ final class HarnessSupport {
     String l = nl < 0 ? s : s.substring(0, nl);
     return l.length() > max ? l.substring(0, max) + "..." : l;
   }
+
+  /**
+   * Parses {@code --key value} pairs: calls {@code set} with each pair, in order. Returns false
+   * when {@code -h} or {@code --help} was given (the caller prints its usage). A key without a
+   * value is refused; {@code set} refuses unknown keys with {@link #unknown}.
+   */
+  static boolean parsePairs(String[] args, java.util.function.BiConsumer<String, String> set) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("-h") || a.equals("--help")) {
+        return false;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(a + " needs a value (--help lists the options)");
+      }
+      set.accept(a, args[++i]);
+    }
+    return true;
+  }
+
+  /** The refusal of an unknown option. */
+  static IllegalArgumentException unknown(String option) {
+    return new IllegalArgumentException("unknown argument '" + option
+        + "' (--help lists the options)");
+  }
 }

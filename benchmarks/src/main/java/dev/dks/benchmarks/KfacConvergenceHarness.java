@@ -105,15 +105,7 @@ public final class KfacConvergenceHarness {
 
     static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("-h") || a.equals("--help")) {
-          return null;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value (--help lists the options)");
-        }
-        String v = args[++i];
+      boolean parsed = HarnessSupport.parsePairs(args, (a, v) -> {
         switch (a) {
           case "--runs" -> o.runs = v;
           case "--steps" -> o.steps = Integer.parseInt(v);
@@ -127,9 +119,11 @@ public final class KfacConvergenceHarness {
           case "--label-smoothing" -> o.labelSmoothing = Double.parseDouble(v);
           case "--threads" -> o.threads = Integer.parseInt(v);
           case "--out" -> o.out = Path.of(v);
-          default -> throw new IllegalArgumentException("unknown argument '" + a
-              + "' (--help lists the options)");
+          default -> throw HarnessSupport.unknown(a);
         }
+      });
+      if (!parsed) {
+        return null;
       }
       if (o.steps < 10 || o.batch < 1 || o.width < 1 || o.evalEvery < 0 || o.poolEvery < 0
           || o.evalExamples < 1) {

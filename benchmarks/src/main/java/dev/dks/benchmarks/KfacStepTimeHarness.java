@@ -79,15 +79,7 @@ public final class KfacStepTimeHarness {
 
     static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("-h") || a.equals("--help")) {
-          return null;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value (--help lists the options)");
-        }
-        String v = args[++i];
+      boolean parsed = HarnessSupport.parsePairs(args, (a, v) -> {
         switch (a) {
           case "--depth" -> o.depth = Integer.parseInt(v);
           case "--width" -> o.width = Integer.parseInt(v);
@@ -99,9 +91,11 @@ public final class KfacStepTimeHarness {
           case "--stats-examples" -> o.statsExamples = Integer.parseInt(v);
           case "--input" -> o.input = v;
           case "--json" -> o.json = Path.of(v);
-          default -> throw new IllegalArgumentException("unknown argument '" + a
-              + "' (--help lists the options)");
+          default -> throw HarnessSupport.unknown(a);
         }
+      });
+      if (!parsed) {
+        return null;
       }
       if (o.depth < 1 || o.width < 1 || o.batch < 1 || o.steps < 1 || o.warmup < 0
           || o.threads < 0 || o.statsExamples < 0) {

@@ -102,15 +102,7 @@ public final class TrainingThroughputHarness {
 
     static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("-h") || a.equals("--help")) {
-          return null;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(a + " needs a value (--help lists the options)");
-        }
-        String v = args[++i];
+      boolean parsed = HarnessSupport.parsePairs(args, (a, v) -> {
         switch (a) {
           case "--depth" -> o.depth = positive(a, v);
           case "--width" -> o.width = positive(a, v);
@@ -126,9 +118,11 @@ public final class TrainingThroughputHarness {
           case "--matmul" -> o.matmul = Integer.parseInt(v);
           case "--matmul-reps" -> o.matmulReps = positive(a, v);
           case "--json" -> o.json = Path.of(v);
-          default -> throw new IllegalArgumentException("unknown argument '" + a
-              + "' (--help lists the options)");
+          default -> throw HarnessSupport.unknown(a);
         }
+      });
+      if (!parsed) {
+        return null;
       }
       if (o.warmup < 0 || o.threads < 0 || o.matmul < 0) {
         throw new IllegalArgumentException("--warmup, --threads and --matmul must be >= 0");
