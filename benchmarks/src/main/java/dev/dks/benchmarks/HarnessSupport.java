@@ -117,4 +117,18 @@ final class HarnessSupport {
     return new IllegalArgumentException("unknown argument '" + option
         + "' (--help lists the options)");
   }
+
+  /**
+   * {@code parse.apply(args)}, or, when it refuses them (an {@link IllegalArgumentException},
+   * number formats included), one {@code error:} line on stderr and exit code 2.
+   */
+  static <T> T parseOrExit(String[] args, java.util.function.Function<String[], T> parse) {
+    try {
+      return parse.apply(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+      throw e;
+    }
+  }
 }

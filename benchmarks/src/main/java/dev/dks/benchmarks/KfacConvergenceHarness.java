@@ -258,7 +258,7 @@ public final class KfacConvergenceHarness {
   }
 
   public static void main(String[] args) throws IOException {
-    Options o = Options.parse(args);
+    Options o = HarnessSupport.parseOrExit(args, Options::parse);
     if (o == null) {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
           + "(name[:key=value,...]; keys arch init opt lr damping conv stats inv burnin nc "

@@ -176,7 +176,7 @@ public final class KfacStepTimeHarness {
   }
 
   public static void main(String[] args) throws IOException {
-    Options o = Options.parse(args);
+    Options o = HarnessSupport.parseOrExit(args, Options::parse);
     if (o == null) {
       System.out.println("usage: KfacStepTimeHarness [--depth 50] [--width 64] [--batch 128] "
           + "[--steps 5 (measured rounds)] [--warmup 1] [--threads 0 (TF decides)] "

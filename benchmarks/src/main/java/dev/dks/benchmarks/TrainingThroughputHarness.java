@@ -144,7 +144,7 @@ public final class TrainingThroughputHarness {
       Map<String, Double> opSumByType, int nodes) {}
 
   public static void main(String[] args) throws IOException {
-    Options o = Options.parse(args);
+    Options o = HarnessSupport.parseOrExit(args, Options::parse);
     if (o == null) {
       System.out.println("usage: TrainingThroughputHarness [--depth 50] [--width 64] "
           + "[--batch 128] [--steps 10] [--warmup 2] [--threads 0 (TF decides)] [--classes 10] "
