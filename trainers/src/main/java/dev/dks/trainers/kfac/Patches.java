@@ -26,9 +26,13 @@ public final class Patches {
    */
   public static Operand<TFloat32> rows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a) {
     long[] k = layer.kernelShape();
-    Operand<TFloat32> m = layer.kind() == RegisteredLayer.Kind.DENSE ? a
-        : tf.reshape(patches(tf, layer, a), tf.constant(new long[] {-1, k[0] * k[1] * k[2]}));
-    return homogeneous(tf, layer, m);
+    if (layer.kind() == RegisteredLayer.Kind.DENSE) {
+      return homogeneous(tf, layer, a);
+    }
+    Shape in = a.shape();
+    Operand<TFloat32> p = staticSpatial(in) ? tf.concat(shiftedSlices(tf, layer, a, in.get(1),
+        in.get(2)), tf.constant(3)) : patches(tf, layer, a);
+    return homogeneous(tf, layer, tf.reshape(p, tf.constant(new long[] {-1, k[0] * k[1] * k[2]})));
   }
 
   /**
@@ -40,21 +44,30 @@ public final class Patches {
       return rows(tf, layer, a);
     }
     Shape in = a.shape();
-    if (in.numDimensions() != 4 || in.get(1) < 1 || in.get(2) < 1 || in.get(3) < 1) {
+    if (!staticSpatial(in)) {
       return homogeneous(tf, layer, tf.math.mean(patches(tf, layer, a),
           tf.constant(new int[] {1, 2})));
     }
-    return homogeneous(tf, layer, shiftedMeans(tf, layer, a, in.get(1), in.get(2)));
+    List<Operand<TFloat32>> means = new ArrayList<>();
+    for (Operand<TFloat32> slice : shiftedSlices(tf, layer, a, in.get(1), in.get(2))) {
+      means.add(tf.math.mean(slice, tf.constant(new int[] {1, 2})));
+    }
+    return homogeneous(tf, layer, means.size() == 1 ? means.get(0)
+        : tf.concat(means, tf.constant(1)));
+  }
+
+  private static boolean staticSpatial(Shape in) {
+    return in.numDimensions() == 4 && in.get(1) > 0 && in.get(2) > 0 && in.get(3) > 0;
   }
 
   /**
-   * The mean patch without materializing patches: for each kernel offset (dy, dx), the mean over
-   * output locations of the (zero-padded) input at that offset is the mean of one strided slice
-   * of the padded input. Concatenated in (dy, dx, channel) order, the order of
-   * {@code ExtractImagePatches}' depth. Costs {@code kh kw} reads of the input instead of
-   * {@code kh kw} copies of it per location.
+   * The input under each kernel offset (dy, dx) at every output location, as {@code kh kw}
+   * strided slices {@code [B, H_out, W_out, c_in]} of the zero-padded input, in (dy, dx) order:
+   * concatenated along channels they are {@code ExtractImagePatches}' output (depth in (row,
+   * column, channel) order), and their spatial means are the mean patch. Slicing is a plain
+   * strided copy, cheaper on CPU than the patch op.
    */
-  private static Operand<TFloat32> shiftedMeans(Ops tf, RegisteredLayer layer,
+  private static List<Operand<TFloat32>> shiftedSlices(Ops tf, RegisteredLayer layer,
       Operand<TFloat32> a, long h, long w) {
     long[] k = layer.kernelShape();
     long sh = layer.strides().get(0);
@@ -75,10 +88,10 @@ public final class Patches {
             tf.constant(new long[] {0, dy + (outH - 1) * sh + 1, dx + (outW - 1) * sw + 1, 0}),
             tf.constant(new long[] {1, sh, sw, 1}), StridedSlice.beginMask(9L),
             StridedSlice.endMask(9L));
-        parts.add(tf.math.mean(slice, tf.constant(new int[] {1, 2})));
+        parts.add(slice);
       }
     }
-    return parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(1));
+    return parts;
   }
 
   /** The per-example sums over locations of the output gradients, {@code [examples, d_out]}. */
