@@ -2,6 +2,10 @@ package dev.dks.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.Signature;
+import dev.dks.trainers.data.Dataset;
+import dev.dks.trainers.data.SyntheticTask;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -130,5 +134,26 @@ final class HarnessSupport {
       System.exit(2);
       throw e;
     }
+  }
+
+  /** A fixed batch: row-major NHWC images, one-hot labels and the image shape, batch first. */
+  record FixedBatch(float[] x, float[] y, long[] shape) {}
+
+  /**
+   * A seeded synthetic batch of {@code batch} examples shaped like {@code model}'s serving input
+   * ({@code [-1, H, W, C]}), with {@code classes} one-hot labels.
+   */
+  static FixedBatch syntheticBatch(Model model, int batch, int classes) {
+    long[] in = model.signature(Signature.SERVING_DEFAULT).inputs()
+        .values().iterator().next().shape();
+    int h = (int) in[1];
+    int w = (int) in[2];
+    int c = (int) in[3];
+    Dataset data = SyntheticTask.generate("synthetic", batch, h, w, c, classes, 1.0, 0, 0);
+    float[] y = new float[batch * classes];
+    for (int i = 0; i < batch; i++) {
+      y[i * classes + data.labels()[i]] = 1f;
+    }
+    return new FixedBatch(data.images(), y, new long[] {batch, h, w, c});
   }
 }

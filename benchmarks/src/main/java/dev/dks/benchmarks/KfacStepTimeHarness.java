@@ -5,10 +5,7 @@ import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.model.Model;
-import dev.dks.rewriter.model.Signature;
 import dev.dks.solver.solve.Method;
-import dev.dks.trainers.data.Dataset;
-import dev.dks.trainers.data.SyntheticTask;
 import dev.dks.trainers.device.DevicePlacement;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
@@ -193,18 +190,10 @@ public final class KfacStepTimeHarness {
         .shaped(Method.TAT).seed(0).build();
     BuiltModel built = ModelBuilder.build(spec);
     Model model = built.model();
-    long[] in = model.signature(Signature.SERVING_DEFAULT).inputs().values().iterator().next()
-        .shape();
-    int h = (int) in[1];
-    int w = (int) in[2];
-    int c = (int) in[3];
-    Dataset data = SyntheticTask.generate("synthetic", o.batch, h, w, c, o.classes, 1.0, 0, 0);
-    float[] x = data.images();
-    float[] y = new float[o.batch * o.classes];
-    for (int i = 0; i < o.batch; i++) {
-      y[i * o.classes + data.labels()[i]] = 1f;
-    }
-    long[] xShape = {o.batch, h, w, c};
+    HarnessSupport.FixedBatch fixed = HarnessSupport.syntheticBatch(model, o.batch, o.classes);
+    float[] x = fixed.x();
+    float[] y = fixed.y();
+    long[] xShape = fixed.shape();
     double lr = 1e-5;
     double mu = 0.9;
 

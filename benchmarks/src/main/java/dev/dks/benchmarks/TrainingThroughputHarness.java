@@ -9,8 +9,6 @@ import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.solver.solve.Method;
-import dev.dks.trainers.data.Dataset;
-import dev.dks.trainers.data.SyntheticTask;
 import dev.dks.trainers.device.DevicePlacement;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
@@ -166,19 +164,10 @@ public final class TrainingThroughputHarness {
     BuiltModel built = ModelBuilder.build(spec);
     Model model = built.model();
     double buildMs = (System.nanoTime() - t0) / 1e6;
-    long[] in = model.signature(Signature.SERVING_DEFAULT).inputs().values().iterator().next()
-        .shape();
-    int h = (int) in[1];
-    int w = (int) in[2];
-    int c = (int) in[3];
-
-    Dataset data = SyntheticTask.generate("synthetic", o.batch, h, w, c, o.classes, 1.0, 0, 0);
-    float[] x = data.images();
-    float[] y = new float[o.batch * o.classes];
-    for (int i = 0; i < o.batch; i++) {
-      y[i * o.classes + data.labels()[i]] = 1f;
-    }
-    long[] xShape = {o.batch, h, w, c};
+    HarnessSupport.FixedBatch fixed = HarnessSupport.syntheticBatch(model, o.batch, o.classes);
+    float[] x = fixed.x();
+    float[] y = fixed.y();
+    long[] xShape = fixed.shape();
 
     Map<String, Object> row = new LinkedHashMap<>();
     t0 = System.nanoTime();

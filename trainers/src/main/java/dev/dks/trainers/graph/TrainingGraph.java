@@ -462,6 +462,8 @@ public final class TrainingGraph implements AutoCloseable {
     int classes;
 
     void emit(Graph g, Model model, TrainingSpec spec) {
+      // one view of the model for the batch-norm scan, the structure analysis and K-FAC
+      GraphView view = GraphView.of(model.graph());
       Signature serving = spec.logitsTensor() == null || spec.inputTensor() == null
           ? model.signature(Signature.SERVING_DEFAULT) : null;
       TensorName logitsName = spec.logitsTensor() != null ? TensorName.parse(spec.logitsTensor())
@@ -486,7 +488,7 @@ public final class TrainingGraph implements AutoCloseable {
       if (spec.trainable() != null) {
         trainable.addAll(spec.trainable());
       } else {
-        Set<String> stats = batchNormStatistics(model);
+        Set<String> stats = batchNormStatistics(view);
         modelVariables.stream().filter(v -> !stats.contains(v)).forEach(trainable::add);
       }
       for (String v : trainable) {
@@ -495,7 +497,7 @@ public final class TrainingGraph implements AutoCloseable {
               + "variable of the model");
         }
       }
-      List<LayerSite> sites = layerSites(model, inName.node(), logitsName.node(),
+      List<LayerSite> sites = layerSites(view, inName.node(), logitsName.node(),
           spec.l2() > 0 || spec.kfac() != null);
       for (LayerSite site : sites) {
         if (!site.kernelVariable().isEmpty() && model.variables().containsKey(site.kernelVariable())
@@ -577,7 +579,7 @@ public final class TrainingGraph implements AutoCloseable {
             + "off the path to the logits): leave them out of the trainable list");
       }
       if (spec.kfac() != null) {
-        Registration reg = LayerMatcher.match(GraphView.of(model.graph()), g, sites, trainable);
+        Registration reg = LayerMatcher.match(view, g, sites, trainable);
         kfac = KfacOptimizer.emit(g, tf.withSubScope("kfac"), spec.kfac(), reg, logits, labels,
             trainable, vars, typed, spec.l2(), lr, momentum);
         for (Variable<TFloat32> s : kfac.state()) {
@@ -608,8 +610,7 @@ public final class TrainingGraph implements AutoCloseable {
      * The variables a FusedBatchNorm reads as its mean and variance (inputs 3 and 4, through
      * Identity reads): moving statistics, not trained by gradients (they have none).
      */
-    private static Set<String> batchNormStatistics(Model model) {
-      GraphView g = GraphView.of(model.graph());
+    private static Set<String> batchNormStatistics(GraphView g) {
       Set<String> out = new HashSet<>();
       for (NodeDef n : g.nodes()) {
         if (!n.getOp().startsWith("FusedBatchNorm") || n.getInputCount() < 5) {
@@ -626,10 +627,10 @@ public final class TrainingGraph implements AutoCloseable {
       return out;
     }
 
-    private static List<LayerSite> layerSites(Model model, String input, String logits,
+    private static List<LayerSite> layerSites(GraphView view, String input, String logits,
         boolean required) {
       try {
-        return StructureAnalyzer.analyze(GraphView.of(model.graph()), List.of(input),
+        return StructureAnalyzer.analyze(view, List.of(input),
             List.of(logits)).layers();
       } catch (RuntimeException e) {
         if (required) {
