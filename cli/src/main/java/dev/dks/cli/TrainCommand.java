@@ -152,6 +152,12 @@ public final class TrainCommand implements Callable<Integer> {
       description = "K-FAC: examples per batch used for curvature statistics (default 0: all).")
   private int statsExamples;
 
+  @Option(names = "--patch-rows-per-dim", paramLabel = "K", defaultValue = "0",
+      description = "K-FAC, KFC-expand convs: estimate each conv's input factor from K x d_A "
+          + "patch rows sampled from the batch (tensorflow/kfac uses 3) instead of all "
+          + "B x H x W rows; much cheaper on large feature maps (default 0: every row).")
+  private double patchRowsPerDim;
+
   @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01",
       description = "Base learning rate (default 0.01).")
   private double lr;
@@ -311,7 +317,7 @@ public final class TrainCommand implements Callable<Integer> {
         damping, normConstraint, choice("--estimation", estimation, FisherEstimation.class),
         choice("--inverse", inverse, InverseMethod.class), statsExamples, seed,
         choice("--conv-approximation", convApproximation, ConvApproximation.class),
-        adaptiveDamping ? DampingAdaptation.standard() : null));
+        patchRowsPerDim, adaptiveDamping ? DampingAdaptation.standard() : null));
   }
 
   private boolean isKfac() {

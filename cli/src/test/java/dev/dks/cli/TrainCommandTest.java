@@ -160,6 +160,9 @@ class TrainCommandTest {
         "5", "--optimizer", "kfac", "--curvature-every", "3", "--out",
         tmp.resolve("m").toString()), "multiple");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--optimizer", "kfac", "--patch-rows-per-dim", "-1", "--out",
+        tmp.resolve("p").toString()), "patch rows", "-1");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
         "5", "--optimizer", "adam", "--out", tmp.resolve("a").toString()), "adam", "kfac");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits"),
         "--steps");

@@ -83,8 +83,8 @@ public final class KfacOptimizer {
     List<CurvatureBlock> blocks = new ArrayList<>();
     int b = 0;
     for (RegisteredLayer l : registration.layers()) {
-      blocks.add(new KroneckerBlock(graph, tf.withSubScope("block" + b++), l, options.inverse(),
-          options.conv()));
+      blocks.add(new KroneckerBlock(graph, tf.withSubScope("block" + b), b, l, options));
+      b++;
     }
     for (String v : registration.diagonal().keySet()) {
       blocks.add(new DiagonalBlock(tf.withSubScope("block" + b++), v,
@@ -281,6 +281,6 @@ public final class KfacOptimizer {
       }
       k++;
     }
-    return new StatisticsPasses(examples, outGrads, varGrads);
+    return new StatisticsPasses(examples, outGrads, varGrads, seed);
   }
 }

@@ -25,6 +25,11 @@ import java.util.Objects;
  *     {@code 9 c_in / c_out} times the forward conv, so sub-batches keep K-FAC cheap
  * @param seed seed of the sampled targets (with the step, it fixes every draw)
  * @param conv how Conv2D blocks treat weight sharing over locations (recipe: expand)
+ * @param patchRowsPerDimension KFC-expand conv blocks estimate A from {@code ceil(k d_A)} patch
+ *     rows drawn uniformly with replacement from the {@code examples x T} rows of a batch
+ *     (seeded by the seed, the step and the block), an unbiased estimate at a cost independent of
+ *     the image size, as tensorflow/kfac's {@code max_num_patches_per_dimension} (3 there); 0 =
+ *     every row (the recipe's exact batch statistics). Ignored by K-FAC-reduce and dense blocks
  * @param adaptation Levenberg-Marquardt adaptation of the damping, or null for a fixed damping
  *     (the recipe's)
  */
@@ -40,6 +45,7 @@ public record KfacOptions(
     int statisticsExamples,
     long seed,
     ConvApproximation conv,
+    double patchRowsPerDimension,
     DampingAdaptation adaptation) {
 
   /** Validates. */
@@ -68,6 +74,10 @@ public record KfacOptions(
     Objects.requireNonNull(estimation, "estimation");
     Objects.requireNonNull(inverse, "inverse");
     Objects.requireNonNull(conv, "conv");
+    if (!(patchRowsPerDimension >= 0) || Double.isInfinite(patchRowsPerDimension)) {
+      throw new IllegalArgumentException("patch rows per dimension must be finite and >= 0 (0 = "
+          + "every patch row), got " + patchRowsPerDimension);
+    }
     if (statisticsExamples < 0) {
       throw new IllegalArgumentException("statistics examples must be >= 0 (0 = whole batch), "
           + "got " + statisticsExamples);
@@ -81,73 +91,86 @@ public record KfacOptions(
    */
   public static KfacOptions tatRecipe() {
     return new KfacOptions(0.99, 1, 50, 5, 1e-3, 1e-3, FisherEstimation.SAMPLED,
-        InverseMethod.CHOLESKY, 0, 0, ConvApproximation.EXPAND,
+        InverseMethod.CHOLESKY, 0, 0, ConvApproximation.EXPAND, 0,
         null);
   }
 
   /** With another curvature EMA decay. */
   public KfacOptions withCurvatureEma(double rho) {
     return new KfacOptions(rho, curvatureEvery, inverseEvery, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv, adaptation);
+        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation);
   }
 
   /** With other statistics and inverse update periods. */
   public KfacOptions withPeriods(int curvature, int inverses) {
     return new KfacOptions(curvatureEma, curvature, inverses, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv, adaptation);
+        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation);
   }
 
   /** With another burn-in length. */
   public KfacOptions withBurnIn(int batches) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, batches, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv, adaptation);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
+        patchRowsPerDimension, adaptation);
   }
 
   /** With another damping. */
   public KfacOptions withDamping(double lambda) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, lambda,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv, adaptation);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
+        patchRowsPerDimension, adaptation);
   }
 
   /** With another norm constraint (0 = off). */
   public KfacOptions withNormConstraint(double cMax) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping, cMax,
-        estimation, inverse, statisticsExamples, seed, conv, adaptation);
+        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation);
   }
 
   /** With another estimation mode. */
   public KfacOptions withEstimation(FisherEstimation mode) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, mode, inverse, statisticsExamples, seed, conv, adaptation);
+        normConstraint, mode, inverse, statisticsExamples, seed, conv,
+        patchRowsPerDimension, adaptation);
   }
 
   /** With another inverse method. */
   public KfacOptions withInverse(InverseMethod method) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, method, statisticsExamples, seed, conv, adaptation);
+        normConstraint, estimation, method, statisticsExamples, seed, conv,
+        patchRowsPerDimension, adaptation);
   }
 
   /** Using only the first {@code n} examples of each batch for statistics (0 = all). */
   public KfacOptions withStatisticsExamples(int n) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, n, seed, conv, adaptation);
+        normConstraint, estimation, inverse, n, seed, conv, patchRowsPerDimension, adaptation);
   }
 
   /** With another sampling seed. */
   public KfacOptions withSeed(long s) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, s, conv, adaptation);
+        normConstraint, estimation, inverse, statisticsExamples, s, conv,
+        patchRowsPerDimension, adaptation);
   }
 
   /** With another conv block approximation. */
   public KfacOptions withConv(ConvApproximation approximation) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, approximation, adaptation);
+        normConstraint, estimation, inverse, statisticsExamples, seed, approximation,
+        patchRowsPerDimension, adaptation);
+  }
+
+  /** With KFC-expand A statistics from {@code k d_A} sampled patch rows (0: every row). */
+  public KfacOptions withPatchRowsPerDimension(double k) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv, k, adaptation);
   }
 
   /** With Levenberg-Marquardt damping adaptation (null: fixed damping). */
   public KfacOptions withAdaptation(DampingAdaptation a) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv, a);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
+        patchRowsPerDimension, a);
   }
 }

@@ -12,6 +12,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * The Kronecker-factored block {@code T A (x) G} of a dense or Conv2D layer (kfac.md 1.1-1.2):
@@ -27,10 +28,14 @@ import org.tensorflow.types.TInt32;
  * {@code g_q} and clipped eigenvalues {@code a_s}, {@code g_s}).
  */
 final class KroneckerBlock implements CurvatureBlock {
+  /** Apart from the seed's first word, so that no two blocks' patch row draws coincide. */
+  private static final long SALT_STRIDE = 0x9E3779B97F4A7C15L >>> 20;
   private final RegisteredLayer layer;
   private final Output<TFloat32> input;
   private final InverseMethod method;
   private final boolean reduce;
+  private final long sampledRows;
+  private final long salt;
   private final int dA;
   private final int dG;
   private final Variable<TFloat32> aAcc;
@@ -41,11 +46,17 @@ final class KroneckerBlock implements CurvatureBlock {
   private final Variable<TFloat32> aEig;
   private final Variable<TFloat32> gEig;
 
-  KroneckerBlock(Graph graph, Ops scope, RegisteredLayer layer, InverseMethod method,
-      ConvApproximation conv) {
+  /**
+   * @param index the block's position, which salts its stream of sampled patch rows
+   */
+  KroneckerBlock(Graph graph, Ops scope, int index, RegisteredLayer layer, KfacOptions options) {
     this.layer = layer;
-    this.method = method;
-    this.reduce = conv == ConvApproximation.REDUCE && layer.kind() == RegisteredLayer.Kind.CONV2D;
+    this.method = options.inverse();
+    boolean conv = layer.kind() == RegisteredLayer.Kind.CONV2D;
+    this.reduce = conv && options.conv() == ConvApproximation.REDUCE;
+    this.sampledRows = conv && !reduce && options.patchRowsPerDimension() > 0
+        ? (long) Math.ceil(options.patchRowsPerDimension() * layer.inputDim()) : 0;
+    this.salt = index + 1L;
     this.input = output(graph, layer.input());
     this.dA = layer.inputDim();
     this.dG = layer.outputDim();
@@ -108,11 +119,18 @@ final class KroneckerBlock implements CurvatureBlock {
   public List<Op> updateStatistics(Ops tf, StatisticsPasses backward, Operand<TFloat32> rho) {
     Operand<TInt32> m = backward.examples();
     Operand<TFloat32> a = firstRows(tf, input, m);
-    Operand<TFloat32> rowsA = reduce ? Patches.meanRows(tf, layer, a)
-        : Patches.rows(tf, layer, a);
     Operand<TFloat32> count = tf.math.mul(FactorOps.toFloat(tf, m),
         tf.constant((float) scale()));
-    Operand<TFloat32> aBatch = FactorOps.secondMoment(tf, rowsA, count);
+    Operand<TFloat32> aBatch;
+    if (sampledRows > 0) {
+      aBatch = FactorOps.secondMoment(tf, Patches.sampledRows(tf, layer, a, sampledRows,
+          tf.math.add(backward.seed(), tf.constant(new long[] {salt * SALT_STRIDE, 0}))),
+          tf.constant((float) sampledRows));
+    } else {
+      Operand<TFloat32> rowsA = reduce ? Patches.meanRows(tf, layer, a)
+          : Patches.rows(tf, layer, a);
+      aBatch = FactorOps.secondMoment(tf, rowsA, count);
+    }
     Operand<TFloat32> gBatch = null;
     for (Output<TFloat32> g : backward.outputGradients().get(layer.output())) {
       Operand<TFloat32> rowsG = reduce ? Patches.summedOutputRows(tf, layer, firstRows(tf, g, m))

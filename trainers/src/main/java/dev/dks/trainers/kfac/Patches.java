@@ -7,6 +7,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * The rows of a K-FAC input factor as TF ops: for a dense layer the inputs themselves, for an NHWC
@@ -30,8 +32,8 @@ public final class Patches {
       return homogeneous(tf, layer, a);
     }
     Shape in = a.shape();
-    Operand<TFloat32> p = staticSpatial(in) ? tf.concat(shiftedSlices(tf, layer, a, in.get(1),
-        in.get(2)), tf.constant(3)) : patches(tf, layer, a);
+    Operand<TFloat32> p = staticSpatial(in) ? concatDepth(tf, shiftedSlices(tf, layer, a,
+        in.get(1), in.get(2)), 3) : patches(tf, layer, a);
     return homogeneous(tf, layer, tf.reshape(p, tf.constant(new long[] {-1, k[0] * k[1] * k[2]})));
   }
 
@@ -52,8 +54,12 @@ public final class Patches {
     for (Operand<TFloat32> slice : shiftedSlices(tf, layer, a, in.get(1), in.get(2))) {
       means.add(tf.math.mean(slice, tf.constant(new int[] {1, 2})));
     }
-    return homogeneous(tf, layer, means.size() == 1 ? means.get(0)
-        : tf.concat(means, tf.constant(1)));
+    return homogeneous(tf, layer, concatDepth(tf, means, 1));
+  }
+
+  /** The parts concatenated along {@code axis} (ConcatV2 needs two; a 1x1 kernel has one part). */
+  private static Operand<TFloat32> concatDepth(Ops tf, List<Operand<TFloat32>> parts, int axis) {
+    return parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(axis));
   }
 
   private static boolean staticSpatial(Shape in) {
@@ -69,29 +75,101 @@ public final class Patches {
    */
   private static List<Operand<TFloat32>> shiftedSlices(Ops tf, RegisteredLayer layer,
       Operand<TFloat32> a, long h, long w) {
-    long[] k = layer.kernelShape();
-    long sh = layer.strides().get(0);
-    long sw = layer.strides().get(1);
-    boolean same = layer.padding().equals("SAME");
-    long outH = same ? (h + sh - 1) / sh : (h - k[0]) / sh + 1;
-    long outW = same ? (w + sw - 1) / sw : (w - k[1]) / sw + 1;
-    long padH = same ? Math.max((outH - 1) * sh + k[0] - h, 0) : 0;
-    long padW = same ? Math.max((outW - 1) * sw + k[1] - w, 0) : 0;
-    Operand<TFloat32> padded = padH == 0 && padW == 0 ? a : tf.pad(a, tf.constant(new long[][] {
-        {0, 0}, {padH / 2, padH - padH / 2}, {padW / 2, padW - padW / 2}, {0, 0}}),
-        tf.constant(0f));
+    Geometry g = new Geometry(layer, h, w);
+    Operand<TFloat32> padded = g.pad(tf, a);
     List<Operand<TFloat32>> parts = new ArrayList<>();
-    for (long dy = 0; dy < k[0]; dy++) {
-      for (long dx = 0; dx < k[1]; dx++) {
+    for (long dy = 0; dy < g.kh; dy++) {
+      for (long dx = 0; dx < g.kw; dx++) {
         Operand<TFloat32> slice = tf.stridedSlice(padded,
             tf.constant(new long[] {0, dy, dx, 0}),
-            tf.constant(new long[] {0, dy + (outH - 1) * sh + 1, dx + (outW - 1) * sw + 1, 0}),
-            tf.constant(new long[] {1, sh, sw, 1}), StridedSlice.beginMask(9L),
+            tf.constant(new long[] {0, dy + (g.outH - 1) * g.sh + 1,
+                dx + (g.outW - 1) * g.sw + 1, 0}),
+            tf.constant(new long[] {1, g.sh, g.sw, 1}), StridedSlice.beginMask(9L),
             StridedSlice.endMask(9L));
         parts.add(slice);
       }
     }
     return parts;
+  }
+
+  /**
+   * {@code count} rows of {@link #rows}' matrix for a Conv2D layer, drawn uniformly with
+   * replacement (stateless, from {@code seed}) among its {@code examples x H_out x W_out} rows and
+   * gathered from the padded input without building the other rows: the mean of their outer
+   * products is an unbiased estimate of the batch's A at {@code count d_in} multiply-adds instead
+   * of {@code examples T d_in}.
+   *
+   * @param a the layer input {@code [examples, H, W, c_in]} with static H, W, c_in
+   * @param seed an int64 {@code [2]} seed of stateless random ops
+   */
+  public static Operand<TFloat32> sampledRows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a,
+      long count, Operand<TInt64> seed) {
+    Shape in = a.shape();
+    if (layer.kind() != RegisteredLayer.Kind.CONV2D || !staticSpatial(in)) {
+      throw new IllegalArgumentException("sampled patch rows need a Conv2D layer with a static "
+          + "input height, width and depth; " + layer.output() + " has input " + in);
+    }
+    Geometry g = new Geometry(layer, in.get(1), in.get(2));
+    long hp = in.get(1) + g.padH;
+    long wp = in.get(2) + g.padW;
+    Operand<TFloat32> flat = tf.reshape(g.pad(tf, a), tf.constant(new long[] {-1, in.get(3)}));
+    int perExample = Math.toIntExact(g.outH * g.outW);
+    Operand<TInt32> examples = tf.gather(tf.shape(a), tf.constant(0), tf.constant(0));
+    Operand<TInt32> r = tf.random.statelessRandomUniformInt(
+        tf.constant(new int[] {Math.toIntExact(count)}), seed, tf.constant(0),
+        tf.math.mul(examples, tf.constant(perExample)));
+    Operand<TInt32> location = tf.math.floorMod(r, tf.constant(perExample));
+    // the top-left corner of the window of row r in the flattened padded input
+    Operand<TInt32> corner = tf.math.add(tf.math.add(
+        tf.math.mul(tf.math.floorDiv(r, tf.constant(perExample)),
+            tf.constant(Math.toIntExact(hp * wp))),
+        tf.math.mul(tf.math.floorDiv(location, tf.constant((int) g.outW)),
+            tf.constant(Math.toIntExact(g.sh * wp)))),
+        tf.math.mul(tf.math.floorMod(location, tf.constant((int) g.outW)),
+            tf.constant((int) g.sw)));
+    int[][] offsets = new int[1][Math.toIntExact(g.kh * g.kw)];
+    for (int dy = 0; dy < g.kh; dy++) {
+      for (int dx = 0; dx < g.kw; dx++) {
+        offsets[0][Math.toIntExact(dy * g.kw + dx)] = Math.toIntExact(dy * wp + dx);
+      }
+    }
+    Operand<TInt32> index = tf.math.add(tf.reshape(corner, tf.constant(new int[] {-1, 1})),
+        tf.constant(offsets));
+    Operand<TFloat32> rows = tf.reshape(tf.gather(flat, index, tf.constant(0)),
+        tf.constant(new long[] {count, g.kh * g.kw * in.get(3)}));
+    return homogeneous(tf, layer, rows);
+  }
+
+  /** Output size and padding of an NHWC Conv2D on an {@code h x w} input. */
+  private static final class Geometry {
+    final long kh;
+    final long kw;
+    final long sh;
+    final long sw;
+    final long outH;
+    final long outW;
+    final long padH;
+    final long padW;
+
+    Geometry(RegisteredLayer layer, long h, long w) {
+      long[] k = layer.kernelShape();
+      kh = k[0];
+      kw = k[1];
+      sh = layer.strides().get(0);
+      sw = layer.strides().get(1);
+      boolean same = layer.padding().equals("SAME");
+      outH = same ? (h + sh - 1) / sh : (h - kh) / sh + 1;
+      outW = same ? (w + sw - 1) / sw : (w - kw) / sw + 1;
+      padH = same ? Math.max((outH - 1) * sh + kh - h, 0) : 0;
+      padW = same ? Math.max((outW - 1) * sw + kw - w, 0) : 0;
+    }
+
+    /** The input zero-padded as TF pads it for SAME (the extra row/column at the end). */
+    Operand<TFloat32> pad(Ops tf, Operand<TFloat32> a) {
+      return padH == 0 && padW == 0 ? a : tf.pad(a, tf.constant(new long[][] {
+          {0, 0}, {padH / 2, padH - padH / 2}, {padW / 2, padW - padW / 2}, {0, 0}}),
+          tf.constant(0f));
+    }
   }
 
   /** The per-example sums over locations of the output gradients, {@code [examples, d_out]}. */

@@ -37,7 +37,9 @@ class KfacPatchOrderingTest {
         new ConvGeom(6, 6, 1, 2, 2, 2, 1, 1, "SAME"),
         new ConvGeom(5, 4, 2, 2, 3, 2, 2, 1, "SAME"),
         new ConvGeom(5, 5, 2, 3, 3, 2, 1, 1, "VALID"),
-        new ConvGeom(6, 7, 2, 2, 2, 3, 2, 2, "VALID"));
+        new ConvGeom(6, 7, 2, 2, 2, 3, 2, 2, "VALID"),
+        new ConvGeom(4, 4, 3, 1, 1, 2, 1, 1, "SAME"),
+        new ConvGeom(5, 5, 3, 1, 1, 2, 2, 2, "SAME"));
   }
 
   @ParameterizedTest
