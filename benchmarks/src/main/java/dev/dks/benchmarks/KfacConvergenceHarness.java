@@ -69,10 +69,12 @@ import org.tensorflow.proto.ConfigProto;
  * --eval-examples} test images, at the end on the whole test part.
  *
  * <p>A run is {@code name[:key=value,...]}; the name gives the preset above and the keys override
- * it: {@code arch=plain|resnet}, {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
+ * it: {@code arch=plain|plain-resnet|resnet} (plain-resnet: the ResNet's layers without skips and
+ * normalization, TAT's LReLUNet), {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
  * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
- * examples), {@code label} (the name in tables). A run that produces a non-finite loss, or whose
+ * examples), {@code rows} (KFC-expand A from this many sampled patch rows per dimension), {@code
+ * label} (the name in tables). A run that produces a non-finite loss, or whose
  * K-FAC factors cannot be inverted, is stopped and reported as diverged.
  *
  * <p>Output: a table (final train loss = mean of the last 20 steps' batch losses; test accuracy
@@ -149,6 +151,7 @@ public final class KfacConvergenceHarness {
     int burnIn = 5;
     double normConstraint = 1e-3;
     int statsExamples = 0;
+    double patchRows = 0;
 
     TrainingGraph graph;
     BuiltModel model;
@@ -198,6 +201,7 @@ public final class KfacConvergenceHarness {
             case "burnin" -> r.burnIn = Integer.parseInt(v);
             case "nc" -> r.normConstraint = Double.parseDouble(v);
             case "statsex" -> r.statsExamples = Integer.parseInt(v);
+            case "rows" -> r.patchRows = Double.parseDouble(v);
             case "label" -> r.label = v;
             default -> throw new IllegalArgumentException("unknown key '" + p[0] + "' in '"
                 + spec + "'");
@@ -205,8 +209,9 @@ public final class KfacConvergenceHarness {
         }
       }
       if (r.label == null) {
-        String net = r.arch.equals("resnet") ? "BN-ResNet" : r.init.equals("tat") ? "TAT plain"
-            : "std-init plain";
+        String plain = r.arch.equals("plain-resnet") ? " plain-ResNet" : " plain";
+        String net = r.arch.equals("resnet") ? "BN-ResNet" : (r.init.equals("tat") ? "TAT"
+            : "std-init") + plain;
         r.label = r.opt.equals("kfac") ? String.format(Locale.ROOT, "%s K-FAC d%.0e %s lr%.0e "
             + "inv%d", net, r.damping, r.conv, r.lr, r.inv) : String.format(Locale.ROOT,
             "%s SGD lr %.3g", net, r.lr);
@@ -218,14 +223,15 @@ public final class KfacConvergenceHarness {
       return KfacOptions.tatRecipe().withDamping(damping).withPeriods(stats, inv)
           .withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)))
           .withBurnIn(burnIn).withNormConstraint(normConstraint)
-          .withStatisticsExamples(statsExamples);
+          .withStatisticsExamples(statsExamples).withPatchRowsPerDimension(patchRows);
     }
 
     String describe() {
       String o = opt.equals("kfac") ? String.format(Locale.ROOT, "K-FAC damping %.0e, conv %s, "
               + "stats/%d, inverses/%d, burn-in %d, norm constraint %.0e%s", damping, conv, stats,
           inv, burnIn, normConstraint, statsExamples > 0 ? ", stats on " + statsExamples
-              + " examples" : "") : "SGD Nesterov 0.9";
+              + " examples" : "") + (patchRows > 0 ? String.format(Locale.ROOT, ", A from %.3g "
+              + "x d_A sampled patch rows", patchRows) : "") : "SGD Nesterov 0.9";
       return String.format(Locale.ROOT, "%s: %s; %s, peak lr %.3g", label,
           model.spec().describe(), o, lr);
     }
@@ -261,8 +267,8 @@ public final class KfacConvergenceHarness {
     Options o = HarnessSupport.parseOrExit(args, Options::parse);
     if (o == null) {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
-          + "(name[:key=value,...]; keys arch init opt lr damping conv stats inv burnin nc "
-          + "statsex label)] [--steps 400] [--batch 128] [--width 16] [--depth 50] "
+          + "(name[:key=value,...]; keys arch (plain, plain-resnet, resnet) init opt lr damping "
+          + "conv stats inv burnin nc statsex rows label)] [--steps 400] [--batch 128] [--width 16] [--depth 50] "
           + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
           + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
           + "[--label-smoothing 0.1] [--threads 0] [--out DIR]");
@@ -306,10 +312,19 @@ public final class KfacConvergenceHarness {
         if (r.arch.equals("resnet")) {
           b = ArchitectureSpec.builder(Architecture.RESNET, o.resnetDepth).width(o.width)
               .resnetV2(true).batchNorm(true).activation("relu");
-        } else {
+        } else if (r.arch.equals("plain-resnet")) {
+          // the BN-ResNet's layers without its skips and normalization (TAT's LReLUNet)
+          b = ArchitectureSpec.builder(Architecture.RESNET, o.resnetDepth).width(o.width)
+              .resnetV2(true).shortcutWeight(0);
+        } else if (r.arch.equals("plain")) {
           b = ArchitectureSpec.builder(Architecture.PLAIN_CNN, o.depth).width(o.width)
               .pooling(o.poolEvery == 0 ? Pooling.NONE
                   : Pooling.every(Pooling.Kind.STRIDED_CONV, o.poolEvery));
+        } else {
+          throw new IllegalArgumentException("unknown arch '" + r.arch + "' in run " + r.label
+              + ": plain, plain-resnet or resnet");
+        }
+        if (!r.arch.equals("resnet")) {
           if (r.init.equals("tat")) {
             b.activation("leaky_relu").shaped(Method.TAT);
           } else {
