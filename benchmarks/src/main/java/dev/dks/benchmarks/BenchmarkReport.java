@@ -642,6 +642,9 @@ public final class BenchmarkReport {
           num(d(r, "inverseMs"))));
       if (headline == null && text(r, "variant").startsWith("K-FAC")) {
         headline = text(r, "variant") + " " + ratio(d(r, "ratioToSgd")) + " SGD step time";
+      } else if (headline != null && text(r, "variant").contains("rows")) {
+        // the recipe with sampled A rows: dks train's default
+        headline += "; " + text(r, "variant") + " " + ratio(d(r, "ratioToSgd"));
       }
       if (network == null) {
         network = text(r, "network") + ", batch " + text(r, "batch") + ", " + text(r, "rounds")

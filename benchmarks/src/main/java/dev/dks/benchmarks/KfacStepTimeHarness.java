@@ -293,9 +293,11 @@ public final class KfacStepTimeHarness {
       rows.add(row);
     }
     Variant rec = variants.get(1);
+    Variant sampled = variants.get(3);
     out.printf(Locale.ROOT, "goal (issue 6): K-FAC with inverses every 50 under 1.5x SGD: "
-        + "recipe %.2fx -> %s%n", rec.amortized() / sgd, rec.amortized() / sgd < 1.5 ? "met"
-        : "NOT met");
+        + "recipe with sampled A rows (dks train's default) %.2fx -> %s; recipe with every "
+        + "row %.2fx%n", sampled.amortized() / sgd, sampled.amortized() / sgd < 1.5 ? "met"
+        : "NOT met", rec.amortized() / sgd);
     out.println("JSON " + new com.fasterxml.jackson.databind.ObjectMapper()
         .writeValueAsString(rows));
     HarnessSupport.finish(out, start, o.json, rows);

@@ -62,6 +62,10 @@ class BenchmarkReportTest {
       + "{\"variant\":\"K-FAC TAT recipe\",\"schedule\":\"stats/1 inv/50 expand\","
       + "\"plainMs\":null,\"statsMs\":13486.0,\"inverseMs\":14380.0,\"amortizedMs\":13504.0,"
       + "\"ratioToSgd\":5.1918,\"network\":\"plain-cnn-50, width 16\",\"batch\":32,"
+      + "\"rounds\":3},"
+      + "{\"variant\":\"K-FAC recipe, A from 3d rows\",\"schedule\":\"stats/1 inv/50 expand\","
+      + "\"plainMs\":null,\"statsMs\":3600.0,\"inverseMs\":4100.0,\"amortizedMs\":3610.0,"
+      + "\"ratioToSgd\":1.3879,\"network\":\"plain-cnn-50, width 16\",\"batch\":32,"
       + "\"rounds\":3}]";
 
   static final String CONVERGENCE = "[{\"run\":\"kfac\",\"steps\":30,\"trainLossLast20\":1.125,"
@@ -167,7 +171,8 @@ class BenchmarkReportTest {
     assertEquals("full rewrite / TF import 5.00x to 5.00x (residual chain 1k)",
         summary.get(1).get(3));
     assertEquals("convert / TF load at most 2.50x (resnet8)", summary.get(2).get(3));
-    assertEquals("K-FAC TAT recipe 5.19x SGD step time", summary.get(4).get(3));
+    assertEquals("K-FAC TAT recipe 5.19x SGD step time; K-FAC recipe, A from 3d rows 1.39x",
+        summary.get(4).get(3));
     assertEquals("best test accuracy 0.713 (kfac)", summary.get(5).get(3));
   }
 
@@ -188,7 +193,7 @@ class BenchmarkReportTest {
     assertTrue(section.startsWith("## Conversion vs TF load\n"));
     assertTrue(section.contains("**This suite failed** (exit code 3)"));
     assertTrue(section.contains("Exception: model not found"));
-    assertEquals(2, tableUnder(md, "K-FAC vs SGD step time").size());
+    assertEquals(3, tableUnder(md, "K-FAC vs SGD step time").size());
     assertEquals(2, tableUnder(md, "Convergence: K-FAC vs SGD (headline)").size());
     assertTrue(md.contains("](docs/benchmarks/kfac-convergence.png)"));
     assertFalse(md.contains("**Quick run**"));
