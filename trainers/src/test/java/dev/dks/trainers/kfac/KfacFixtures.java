@@ -293,6 +293,27 @@ final class KfacFixtures {
     return read(tg.session(), name);
   }
 
+  /** The error of a mean over {@code count} draws numbered from {@code first}. */
+  interface MeanError {
+    double of(int count, long first);
+  }
+
+  /**
+   * {@code {rms error of 8 means of 16 draws, error of one mean of 1024 draws}} (all draws
+   * distinct, numbered from {@code first}): an unbiased estimator's ratio is about 8.
+   */
+  static double[] smallAndLargeSampleErrors(MeanError meanError, long first) {
+    long next = first;
+    double sq = 0;
+    int groups = 8;
+    for (int g = 0; g < groups; g++) {
+      double e = meanError.of(16, next);
+      next += 16;
+      sq += e * e;
+    }
+    return new double[] {Math.sqrt(sq / groups), meanError.of(1024, next)};
+  }
+
   // ---------------------------------------------------------------- reference arithmetic
 
   static double[] softmax(double[] z) {

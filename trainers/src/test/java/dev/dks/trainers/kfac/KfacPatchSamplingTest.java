@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,17 +40,8 @@ import org.tensorflow.types.TInt64;
  * </ul>
  */
 class KfacPatchSamplingTest {
-  static Stream<ConvGeom> geometries() {
-    return Stream.of(
-        new ConvGeom(5, 5, 2, 3, 3, 3, 1, 1, "SAME"),
-        new ConvGeom(6, 5, 2, 3, 3, 2, 2, 2, "SAME"),
-        new ConvGeom(5, 4, 2, 2, 3, 2, 2, 1, "SAME"),
-        new ConvGeom(6, 7, 2, 2, 2, 3, 2, 2, "VALID"),
-        new ConvGeom(5, 5, 3, 1, 1, 2, 2, 2, "SAME"));
-  }
-
   @ParameterizedTest
-  @MethodSource("geometries")
+  @MethodSource("dev.dks.trainers.kfac.KfacPatchOrderingTest#geometries")
   void sampledRowsArePatchRowsDrawnUniformly(ConvGeom q) {
     int b = 3;
     int draws = 6000;
@@ -141,19 +131,13 @@ class KfacPatchSamplingTest {
       KfacFixtures.statistics(tg, x, shape, y, 1, 0, 3);
       assertEquals(0, KfacFixtures.relErr(KfacFixtures.factor(tg, 0, "g"), gAll), 1e-6,
           "G does not depend on the sampling of A's rows");
-      double sq = 0;
-      int groups = 8;
-      long step = 100;
-      for (int gr = 0; gr < groups; gr++) {
-        double e = meanError(tg, x, shape, y, 16, step, aRef);
-        step += 16;
-        sq += e * e;
-      }
-      double small = Math.sqrt(sq / groups);
-      double large = meanError(tg, x, shape, y, 1024, step, aRef);
+      double[] e = KfacFixtures.smallAndLargeSampleErrors(
+          (count, first) -> meanError(tg, x, shape, y, count, first, aRef), 100);
+      double small = e[0];
+      double large = e[1];
       double norm = KfacFixtures.frob(aRef, new double[da][da]);
-      System.out.printf("sampled A: |A| %.3g, error S=16 (rms of %d) %.3g, S=1024 %.3g, "
-          + "ratio %.2f%n", norm, groups, small, large, small / large);
+      System.out.printf("sampled A: |A| %.3g, error S=16 (rms of 8) %.3g, S=1024 %.3g, "
+          + "ratio %.2f%n", norm, small, large, small / large);
       assertTrue(small / large > 4, "error ratio " + small / large + " (expected ~8)");
       assertTrue(large < 0.05 * norm, "error at S=1024 " + large + " vs |A| " + norm);
     }

@@ -46,18 +46,12 @@ class KfacSampledConvergenceTest {
     double norm = Math.hypot(KfacFixtures.frob(exact[0], new double[H][H]),
         KfacFixtures.frob(exact[1], new double[K][K]));
     try (TrainingGraph tg = graph(mode)) {
-      long seed = 1;
-      double sq = 0;
-      int groups = 8;
-      for (int gr = 0; gr < groups; gr++) {
-        double e = meanError(tg, x, shape, y, 16, seed, exact);
-        seed += 16;
-        sq += e * e;
-      }
-      double small = Math.sqrt(sq / groups);
-      double large = meanError(tg, x, shape, y, 1024, seed, exact);
-      System.out.printf("%s: |G| %.3g, error S=16 (rms of %d) %.3g, S=1024 %.3g, ratio %.2f%n",
-          mode, norm, groups, small, large, small / large);
+      double[] e = KfacFixtures.smallAndLargeSampleErrors(
+          (count, first) -> meanError(tg, x, shape, y, count, first, exact), 1);
+      double small = e[0];
+      double large = e[1];
+      System.out.printf("%s: |G| %.3g, error S=16 (rms of 8) %.3g, S=1024 %.3g, ratio %.2f%n",
+          mode, norm, small, large, small / large);
       assertTrue(small / large > 3, mode + ": error ratio " + small / large + " (expected ~8)");
       assertTrue(large < 0.05 * norm, mode + ": error at S=1024 " + large + " vs |G| " + norm);
     }
