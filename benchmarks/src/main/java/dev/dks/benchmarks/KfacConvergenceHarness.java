@@ -18,14 +18,11 @@ import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.kfac.ConvApproximation;
 import dev.dks.trainers.kfac.KfacOptions;
+import dev.dks.trainers.loop.ComparisonPlot;
 import dev.dks.trainers.loop.EvaluationListener;
 import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.optim.LearningRateSchedule;
 import dev.dks.trainers.optim.SgdOptimizer;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,12 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import dev.dks.rewriter.model.Model;
 import org.tensorflow.proto.ConfigProto;
 
@@ -496,64 +487,15 @@ public final class KfacConvergenceHarness {
         }
       }
     }
-    int width = 1400;
-    int height = 550;
-    XYChart byStep = chart("Training loss vs step (10-step moving average)", "step", width / 2,
-        height);
-    XYChart byWall = chart("Training loss vs wall time (10-step moving average)",
-        "wall time (s)", width - width / 2, height);
-    Color[] colors = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
-        new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75),
-        new Color(227, 119, 194), new Color(127, 127, 127), new Color(188, 189, 34)};
-    int k = 0;
+    // losses clipped at 10 so that a diverged run does not flatten the others
+    List<ComparisonPlot.Curve> curves = new ArrayList<>();
     for (Run r : runs) {
-      if (r.steps.isEmpty()) {
-        continue;
+      List<double[]> rows = new ArrayList<>();
+      for (double[] st : r.steps) {
+        rows.add(new double[] {st[0], Math.min(st[1], 10), st[2], st[5]});
       }
-      int n = r.steps.size();
-      double[] step = new double[n];
-      double[] wall = new double[n];
-      double[] loss = new double[n];
-      double sum = 0;
-      for (int i = 0; i < n; i++) {
-        sum += Math.min(r.steps.get(i)[1], 10);
-        if (i >= 10) {
-          sum -= Math.min(r.steps.get(i - 10)[1], 10);
-        }
-        step[i] = r.steps.get(i)[0];
-        wall[i] = r.steps.get(i)[5];
-        loss[i] = sum / Math.min(i + 1, 10);
-      }
-      Color c = colors[k++ % colors.length];
-      for (XYChart ch : List.of(byStep, byWall)) {
-        XYSeries s = ch.addSeries(r.label, ch == byStep ? step : wall, loss);
-        s.setMarker(SeriesMarkers.NONE);
-        s.setLineColor(c);
-      }
+      curves.add(new ComparisonPlot.Curve(r.label, rows));
     }
-    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = image.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, width, height);
-      byStep.paint(g, width / 2, height);
-      g.translate(width / 2, 0);
-      byWall.paint(g, width - width / 2, height);
-    } finally {
-      g.dispose();
-    }
-    if (!ImageIO.write(image, "png", o.out.resolve("loss.png").toFile())) {
-      throw new IOException("no PNG writer");
-    }
-  }
-
-  private static XYChart chart(String title, String xTitle, int w, int h) {
-    XYChart c = new XYChartBuilder().width(w).height(h).title(title).xAxisTitle(xTitle)
-        .yAxisTitle("train loss").build();
-    Styler st = c.getStyler();
-    st.setChartBackgroundColor(Color.WHITE);
-    st.setLegendPosition(Styler.LegendPosition.InsideNE);
-    return c;
+    ComparisonPlot.writeCurves(o.out.resolve("loss.png"), curves, 10, 1400, 550);
   }
 }

@@ -9,6 +9,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -19,34 +20,49 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class ComparisonPlot {
   private static final Color[] COLORS = {new Color(31, 119, 180), new Color(255, 127, 14),
-      new Color(44, 160, 44), new Color(214, 39, 40), new Color(148, 103, 189)};
+      new Color(44, 160, 44), new Color(214, 39, 40), new Color(148, 103, 189),
+      new Color(140, 86, 75), new Color(227, 119, 194), new Color(127, 127, 127),
+      new Color(188, 189, 34), new Color(23, 190, 207)};
 
   private ComparisonPlot() {}
 
+  /**
+   * One run's curve: its legend and rows {completed steps, loss, accuracy, cumulative step
+   * seconds}, as {@link CurveRecorder#steps()}.
+   */
+  public record Curve(String name, List<double[]> steps) {}
+
   /** Renders {@code runs} and writes the PNG to {@code png} (1200x500). */
   public static void write(Path png, List<CurveRecorder> runs, int window) {
-    PngCharts.write(png, render(runs, window, 1200, 500));
+    writeCurves(png, runs.stream().map(r -> new Curve(r.name(), r.steps())).toList(), window,
+        1200, 500);
   }
 
-  /** The image {@link #write} writes. */
-  public static BufferedImage render(List<CurveRecorder> runs, int window, int width,
+  /** Renders {@code curves} and writes the PNG to {@code png}. */
+  public static void writeCurves(Path png, List<Curve> curves, int window, int width,
       int height) {
+    PngCharts.write(png, render(curves, window, width, height));
+  }
+
+  /** The image {@link #writeCurves} writes. */
+  public static BufferedImage render(List<Curve> curves, int window, int width, int height) {
     int half = width / 2;
     return PngCharts.sideBySide(
-        chart("Training loss per step", "step", half, height, runs, window, r -> r[0]),
-        chart("Training loss per wall time", "seconds", width - half, height, runs, window,
+        chart("Training loss per step", "step", half, height, curves, window, r -> r[0]),
+        chart("Training loss per wall time", "seconds", width - half, height, curves, window,
             r -> r[3]), width, height);
   }
 
-  private static XYChart chart(String title, String xTitle, int w, int h,
-      List<CurveRecorder> runs, int window, ToDoubleFunction<double[]> x) {
+  private static XYChart chart(String title, String xTitle, int w, int h, List<Curve> curves,
+      int window, ToDoubleFunction<double[]> x) {
     XYChart c = new XYChartBuilder().width(w).height(h).title(title).xAxisTitle(xTitle)
         .yAxisTitle("loss").build();
-    Styler st = c.getStyler();
+    XYStyler st = c.getStyler();
     st.setChartBackgroundColor(Color.WHITE);
     st.setLegendPosition(Styler.LegendPosition.InsideNE);
+    st.setXAxisTickMarkSpacingHint(90); // room for 4-digit step labels
     int k = 0;
-    for (CurveRecorder r : runs) {
+    for (Curve r : curves) {
       double[][] xy = smoothed(r.steps(), window, x);
       if (xy[0].length == 0) {
         continue;
