@@ -87,7 +87,8 @@ public record KfacOptions(
   /**
    * The TAT recipe: EMA 0.99, statistics every step, inverses every 50 steps, burn-in 5, damping
    * 1e-3, norm constraint 1e-3, sampled targets, Cholesky, whole batch, seed 0, KFC-expand
-   * conv blocks.
+   * conv blocks with every patch row ({@code dks train} samples {@code 3 d_A} rows instead:
+   * {@code withPatchRowsPerDimension(3)}, a third of the step time on 28x28 maps).
    */
   public static KfacOptions tatRecipe() {
     return new KfacOptions(0.99, 1, 50, 5, 1e-3, 1e-3, FisherEstimation.SAMPLED,

@@ -21,7 +21,8 @@ import org.tensorflow.types.TInt64;
  * examples and output locations, and {@code T} the number of output locations (1 for dense).
  * The parameters are stacked as {@code Theta = [W; b]}, {@code [d_in (+1), d_out]}, with the
  * HWIO conv kernel flattened row-major; the preconditioned gradient of {@code V} is
- * {@code A'^-1 V G'^-1 / T} with the damped factors of {@link InverseMethod}.
+ * {@code A'^-1 V G'^-1 / T} with the damped factors of {@link InverseMethod}. A KFC-expand conv
+ * block may estimate A from sampled patch rows ({@link KfacOptions#patchRowsPerDimension}).
  *
  * <p>State: accumulators {@code a_acc}, {@code g_acc}, their EMA weight {@code weight}, and the
  * cached {@code a_inv}, {@code g_inv} (for {@link InverseMethod#EIGEN}: eigenvectors {@code a_q},
