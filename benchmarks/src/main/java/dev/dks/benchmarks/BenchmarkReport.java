@@ -3,6 +3,7 @@ package dev.dks.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dks.rewriter.io.TempFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -152,7 +153,7 @@ public final class BenchmarkReport {
       if (s.plot() != null && Files.isRegularFile(Path.of(s.plot()))) {
         Path target = dir.resolve(PLOT_LINK);
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), ".plot", ".png");
+        Path tmp = TempFiles.createIn(target.getParent(), ".plot", ".png");
         Files.copy(Path.of(s.plot()), tmp, StandardCopyOption.REPLACE_EXISTING);
         move(tmp, target);
         s = s.withPlot(PLOT_LINK);
@@ -217,7 +218,7 @@ public final class BenchmarkReport {
   static void writeAtomically(Path out, String text) throws IOException {
     Path dir = out.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
+    Path tmp = TempFiles.createIn(dir, "." + out.getFileName(), ".tmp");
     try {
       Files.writeString(tmp, text, StandardCharsets.UTF_8);
       move(tmp, out);

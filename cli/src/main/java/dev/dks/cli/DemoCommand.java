@@ -6,6 +6,7 @@ import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.io.TempFiles;
 import dev.dks.rewriter.kernel.KernelCheck;
 import dev.dks.rewriter.kernel.KernelReport;
 import dev.dks.rewriter.model.Model;
@@ -273,7 +274,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static void writeMarker(Path file, ObjectNode json) {
     try {
-      Path tmp = Files.createTempFile(file.getParent(), ".demo", ".json");
+      Path tmp = TempFiles.createIn(file.getParent(), ".demo", ".json");
       Files.writeString(tmp, Json.write(json));
       Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);

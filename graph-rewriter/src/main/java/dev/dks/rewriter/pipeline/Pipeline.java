@@ -1,6 +1,7 @@
 package dev.dks.rewriter.pipeline;
 
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.io.TempFiles;
 import dev.dks.rewriter.model.Model;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -102,7 +103,7 @@ public final class Pipeline {
     try {
       Files.createDirectories(dumpDir);
       Path target = dumpDir.resolve(String.format("%02d-%s.pb", index, name));
-      Path tmp = Files.createTempFile(dumpDir, ".dump", ".tmp");
+      Path tmp = TempFiles.createIn(dumpDir, ".dump", ".tmp");
       Files.write(tmp, ctx.graph().toGraphDef().toByteArray());
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING,
           StandardCopyOption.ATOMIC_MOVE);

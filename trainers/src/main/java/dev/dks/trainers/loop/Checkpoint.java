@@ -1,6 +1,7 @@
 package dev.dks.trainers.loop;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.dks.rewriter.io.TempFiles;
 import dev.dks.trainers.data.Batch;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -214,7 +215,7 @@ public record Checkpoint(long step, OptionalLong dataSeed, long dataFingerprint,
     Path abs = target.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+    Path tmp = TempFiles.createIn(dir, "." + abs.getFileName() + ".", ".tmp");
     boolean moved = false;
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,

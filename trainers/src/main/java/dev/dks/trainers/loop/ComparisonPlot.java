@@ -9,7 +9,6 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -57,10 +56,9 @@ public final class ComparisonPlot {
       int window, ToDoubleFunction<double[]> x) {
     XYChart c = new XYChartBuilder().width(w).height(h).title(title).xAxisTitle(xTitle)
         .yAxisTitle("loss").build();
-    XYStyler st = c.getStyler();
+    Styler st = c.getStyler();
     st.setChartBackgroundColor(Color.WHITE);
     st.setLegendPosition(Styler.LegendPosition.InsideNE);
-    st.setXAxisTickMarkSpacingHint(90); // room for 4-digit step labels
     int k = 0;
     for (Curve r : curves) {
       double[][] xy = smoothed(r.steps(), window, x);

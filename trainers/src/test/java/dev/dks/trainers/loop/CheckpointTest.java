@@ -50,6 +50,18 @@ class CheckpointTest {
   }
 
   @Test
+  void atomicWritesKeepTheDefaultFilePermissions(@TempDir Path dir) throws Exception {
+    // reference: a file created plainly in the same folder (the process umask), not the JDK
+    // temp file's owner-only rw-------, which made plots and checkpoints unreadable to others
+    String plain = java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain"))));
+    Path p = dir.resolve("c.ckpt");
+    sample(1).save(p);
+    assertEquals(plain, java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(p)));
+  }
+
+  @Test
   void failedWriteLeavesThePreviousFileAndNoTempFile(@TempDir Path dir) throws Exception {
     Path p = dir.resolve("c.ckpt");
     sample(1).save(p);
