@@ -91,8 +91,10 @@ public final class BenchmarkReport {
         BenchmarkReport::trainingTable));
     KINDS.put("kfac", new Kind("K-FAC vs SGD step time",
         "Mean step time over a 50-step window (medians of each step kind weighted by the "
-            + "schedule), each variant in its own graph, interleaved in one process; goal: the "
-            + "TAT recipe under 1.5x SGD.", BenchmarkReport::kfacTable));
+            + "schedule), each variant in its own graph, interleaved in one process; goal: "
+            + "under 1.5x SGD with inverses every 50 on the reference network (width 64, batch "
+            + "128: the full run; the quick run's width 16 and batch 32 weigh the statistics' "
+            + "extra backward pass more).", BenchmarkReport::kfacTable));
     KINDS.put("convergence", new Kind("Convergence: K-FAC vs SGD (headline)",
         "Fashion-MNIST, runs interleaved step by step with equal steps; train loss = mean batch "
             + "loss of the last 20 steps; test accuracy on the whole test part; loss at equal "
