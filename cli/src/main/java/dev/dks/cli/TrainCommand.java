@@ -18,6 +18,7 @@ import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.loop.CheckpointListener;
 import dev.dks.trainers.loop.DivergenceGuard;
+import dev.dks.trainers.loop.DivergenceReport;
 import dev.dks.trainers.loop.EvaluationListener;
 import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.loop.JsonLinesListener;
@@ -283,9 +284,11 @@ public final class TrainCommand implements Callable<Integer> {
       }
       double seconds = (System.nanoTime() - t0) * 1e-9;
       if (outcome.status() == TrainingOutcome.Status.DIVERGED) {
-        throw new IllegalArgumentException("training diverged: "
-            + outcome.divergenceReport().map(Object::toString).orElse("non-finite loss")
-            + "; the last good checkpoint is " + ckpt);
+        throw new IllegalArgumentException(outcome.divergenceReport()
+            .map(DivergenceReport::message).orElse("training diverged (non-finite loss).")
+            + (isKfac() ? " For K-FAC try a lower --lr, a larger --damping (1e-2 trains the "
+            + "builder's CNNs at batch 128, where the recipe's 1e-3 diverges) or "
+            + "--conv-approximation reduce." : ""));
       }
       EvaluationResult eval = EvaluationListener.evaluate(tg, d.test, outcome.completedSteps(),
           EVAL_BATCH);

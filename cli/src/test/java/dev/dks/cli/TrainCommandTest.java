@@ -15,6 +15,7 @@ import dev.dks.savedmodels.export.ServingCheck;
 import dev.dks.savedmodels.export.ServingExporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,36 @@ class TrainCommandTest {
       logged++;
     }
     assertEquals(150, logged);
+  }
+
+  @Test
+  void kfacDivergenceNamesTheKnobsToTurn() throws Exception {
+    requireDigits();
+    // no norm constraint and a huge learning rate: the first updates overflow
+    Cli r = Cli.run("train", model.toString(), "--data", "digits", "--optimizer", "kfac",
+        "--lr", "1e30", "--norm-constraint", "0", "--steps", "20", "--batch", "32",
+        "--inverse-every", "10", "--eval-every", "1000", "--out", tmp.resolve("kd").toString());
+    // training ran, so stderr also has the registration log and the progress bar
+    assertEquals(2, r.code(), r.err());
+    String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+    for (String f : List.of("dks: error: training diverged at step 1 ", "divergence ceiling",
+        "--damping", "--conv-approximation reduce")) {
+      assertTrue(last.contains(f), "expected '" + f + "' in " + last);
+    }
+    // the ceiling is 100x the first step's loss, as metrics.jsonl recorded it
+    double first = Double.NaN;
+    double ceiling = Double.NaN;
+    ObjectMapper om = new ObjectMapper();
+    for (String line : Files.readAllLines(tmp.resolve("kd").resolve("metrics.jsonl"))) {
+      JsonNode n = om.readTree(line);
+      if (n.get("type").asText().equals("step") && n.get("step").asLong() == 0) {
+        first = n.get("loss").asDouble();
+      }
+      if (n.get("type").asText().equals("divergence")) {
+        ceiling = n.get("loss_ceiling").asDouble();
+      }
+    }
+    assertEquals(100 * Math.max(1, first), ceiling, 1e-4 * ceiling);
   }
 
   @Test

@@ -7,9 +7,10 @@ import java.util.Optional;
 /**
  * Why and where a run diverged, from {@link DivergenceGuard}.
  *
- * @param step the 0-based step whose loss was NaN or infinite
+ * @param step the 0-based step whose loss was NaN, infinite or above the ceiling
  * @param epoch its epoch
  * @param loss the loss it reported
+ * @param lossCeiling the ceiling a finite loss went above, or NaN when the loss was not finite
  * @param inputFinite whether every input value and target of that step's batch was finite (false
  *     points at the data rather than at the optimization)
  * @param firstNonFiniteVariable the first variable, in graph order, holding a NaN or infinite
@@ -21,9 +22,9 @@ import java.util.Optional;
  *     or null; the guard never overwrites it
  * @param lastCheckpointStep the completed steps recorded in it, or -1
  */
-public record DivergenceReport(long step, long epoch, double loss, boolean inputFinite,
-    String firstNonFiniteVariable, List<String> nonFiniteVariables, Path lastCheckpoint,
-    long lastCheckpointStep) {
+public record DivergenceReport(long step, long epoch, double loss, double lossCeiling,
+    boolean inputFinite, String firstNonFiniteVariable, List<String> nonFiniteVariables,
+    Path lastCheckpoint, long lastCheckpointStep) {
 
   /** Copies the list. */
   public DivergenceReport {
@@ -39,7 +40,12 @@ public record DivergenceReport(long step, long epoch, double loss, boolean input
   public String message() {
     StringBuilder sb = new StringBuilder();
     sb.append("training diverged at step ").append(step).append(" (epoch ").append(epoch)
-        .append("): loss ").append(loss).append('.');
+        .append("): loss ").append(loss);
+    if (!Double.isNaN(lossCeiling)) {
+      sb.append(", above the divergence ceiling ").append(lossCeiling)
+          .append(" (a multiple of the run's first loss)");
+    }
+    sb.append('.');
     if (!inputFinite) {
       sb.append(" The batch of that step contains non-finite inputs or targets.");
     }

@@ -81,7 +81,7 @@ public final class JsonLinesListener implements TrainingListener {
   @Override
   public void onDivergence(TrainingContext context, DivergenceReport r) {
     line("{\"type\":\"divergence\",\"step\":" + r.step() + ",\"loss\":" + num(r.loss())
-        + ",\"input_finite\":" + r.inputFinite() + ",\"first_non_finite\":"
+        + ",\"loss_ceiling\":" + num(r.lossCeiling()) + ",\"input_finite\":" + r.inputFinite() + ",\"first_non_finite\":"
         + str(r.firstNonFiniteVariable()) + "}");
   }
 
