@@ -17,6 +17,7 @@ import dev.dks.trainers.graph.BatchNormTraining;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.kfac.ConvApproximation;
+import dev.dks.trainers.kfac.FisherEstimation;
 import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.loop.ComparisonPlot;
 import dev.dks.trainers.loop.EvaluationListener;
@@ -65,8 +66,9 @@ import org.tensorflow.proto.ConfigProto;
  * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
  * examples), {@code rows} (KFC-expand A from this many sampled patch rows per dimension), {@code
- * label} (the name in tables). A run that produces a non-finite loss, or whose
- * K-FAC factors cannot be inverted, is stopped and reported as diverged.
+ * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
+ * in tables). A run that produces a non-finite loss, or whose K-FAC factors cannot be inverted,
+ * is stopped and reported as diverged.
  *
  * <p>Output: a table (final train loss = mean of the last 20 steps' batch losses; test accuracy
  * on all 10,000; steps/s; the smoothed train loss of every run at the wall time at which the
@@ -143,6 +145,7 @@ public final class KfacConvergenceHarness {
     double normConstraint = 1e-3;
     int statsExamples = 0;
     double patchRows = 0;
+    String estimation = "sampled";
 
     TrainingGraph graph;
     BuiltModel model;
@@ -193,6 +196,7 @@ public final class KfacConvergenceHarness {
             case "nc" -> r.normConstraint = Double.parseDouble(v);
             case "statsex" -> r.statsExamples = Integer.parseInt(v);
             case "rows" -> r.patchRows = Double.parseDouble(v);
+            case "est" -> r.estimation = v;
             case "label" -> r.label = v;
             default -> throw new IllegalArgumentException("unknown key '" + p[0] + "' in '"
                 + spec + "'");
@@ -214,7 +218,8 @@ public final class KfacConvergenceHarness {
       return KfacOptions.tatRecipe().withDamping(damping).withPeriods(stats, inv)
           .withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)))
           .withBurnIn(burnIn).withNormConstraint(normConstraint)
-          .withStatisticsExamples(statsExamples).withPatchRowsPerDimension(patchRows);
+          .withStatisticsExamples(statsExamples).withPatchRowsPerDimension(patchRows)
+          .withEstimation(FisherEstimation.valueOf(estimation.toUpperCase(Locale.ROOT)));
     }
 
     String describe() {
@@ -259,7 +264,8 @@ public final class KfacConvergenceHarness {
     if (o == null) {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
           + "(name[:key=value,...]; keys arch (plain, plain-resnet, resnet) init opt lr damping "
-          + "conv stats inv burnin nc statsex rows label)] [--steps 400] [--batch 128] [--width 16] [--depth 50] "
+          + "conv stats inv burnin nc statsex rows est label)] [--steps 400] [--batch 128] "
+          + "[--width 16] [--depth 50] "
           + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
           + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
           + "[--label-smoothing 0.1] [--threads 0] [--out DIR]");

@@ -286,9 +286,7 @@ public final class TrainCommand implements Callable<Integer> {
       if (outcome.status() == TrainingOutcome.Status.DIVERGED) {
         throw new IllegalArgumentException(outcome.divergenceReport()
             .map(DivergenceReport::message).orElse("training diverged (non-finite loss).")
-            + (isKfac() ? " For K-FAC try a lower --lr, a larger --damping (1e-2 trains the "
-            + "builder's CNNs at batch 128, where the recipe's 1e-3 diverges) or "
-            + "--conv-approximation reduce." : ""));
+            + kfacHint());
       }
       EvaluationResult eval = EvaluationListener.evaluate(tg, d.test, outcome.completedSteps(),
           EVAL_BATCH);
@@ -322,6 +320,18 @@ public final class TrainCommand implements Callable<Integer> {
         choice("--inverse", inverse, InverseMethod.class), statsExamples, seed,
         choice("--conv-approximation", convApproximation, ConvApproximation.class),
         patchRowsPerDim, adaptiveDamping ? DampingAdaptation.standard() : null));
+  }
+
+  /** What to change after a K-FAC divergence (empty for SGD). */
+  private String kfacHint() {
+    if (!isKfac()) {
+      return "";
+    }
+    boolean expand = choice("--conv-approximation", convApproximation, ConvApproximation.class)
+        == ConvApproximation.EXPAND;
+    return " For K-FAC try a lower --lr" + (expand ? ", " : " or ") + "a larger --damping (1e-2 "
+        + "trains the builder's CNNs at batch 128, where the recipe's 1e-3 diverges)"
+        + (expand ? " or --conv-approximation reduce." : ".");
   }
 
   private boolean isKfac() {
