@@ -3,15 +3,13 @@ package dev.dks.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.dks.rewriter.io.TempFiles;
+import dev.dks.rewriter.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -153,11 +151,7 @@ public final class BenchmarkReport {
     List<Suite> linked = new ArrayList<>();
     for (Suite s : suites) {
       if (s.plot() != null && Files.isRegularFile(Path.of(s.plot()))) {
-        Path target = dir.resolve(PLOT_LINK);
-        Files.createDirectories(target.getParent());
-        Path tmp = TempFiles.createIn(target.getParent(), ".plot", ".png");
-        Files.copy(Path.of(s.plot()), tmp, StandardCopyOption.REPLACE_EXISTING);
-        move(tmp, target);
+        AtomicFiles.copy(Path.of(s.plot()), dir.resolve(PLOT_LINK));
         s = s.withPlot(PLOT_LINK);
       } else if (s.plot() != null) {
         s = s.withPlot(null);
@@ -216,25 +210,9 @@ public final class BenchmarkReport {
     return b.toString();
   }
 
-  /** Writes {@code text} to a temporary file in {@code out}'s folder, then renames it onto out. */
+  /** Replaces {@code out} with {@code text} (UTF-8) atomically. */
   static void writeAtomically(Path out, String text) throws IOException {
-    Path dir = out.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = TempFiles.createIn(dir, "." + out.getFileName(), ".tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      move(tmp, out);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-    }
+    AtomicFiles.write(out, text.getBytes(StandardCharsets.UTF_8));
   }
 
   // --------------------------------------------------------------------------------- machine

@@ -6,7 +6,7 @@ import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.ModelBuilder;
-import dev.dks.rewriter.io.TempFiles;
+import dev.dks.rewriter.io.AtomicFiles;
 import dev.dks.rewriter.kernel.KernelCheck;
 import dev.dks.rewriter.kernel.KernelReport;
 import dev.dks.rewriter.model.Model;
@@ -39,6 +39,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -274,10 +275,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static void writeMarker(Path file, ObjectNode json) {
     try {
-      Path tmp = TempFiles.createIn(file.getParent(), ".demo", ".json");
-      Files.writeString(tmp, Json.write(json));
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      AtomicFiles.write(file, Json.write(json).getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

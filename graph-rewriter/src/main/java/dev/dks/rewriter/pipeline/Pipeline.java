@@ -1,13 +1,11 @@
 package dev.dks.rewriter.pipeline;
 
 import dev.dks.rewriter.graph.GraphView;
-import dev.dks.rewriter.io.TempFiles;
+import dev.dks.rewriter.io.AtomicFiles;
 import dev.dks.rewriter.model.Model;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -101,12 +99,8 @@ public final class Pipeline {
       return;
     }
     try {
-      Files.createDirectories(dumpDir);
-      Path target = dumpDir.resolve(String.format("%02d-%s.pb", index, name));
-      Path tmp = TempFiles.createIn(dumpDir, ".dump", ".tmp");
-      Files.write(tmp, ctx.graph().toGraphDef().toByteArray());
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.write(dumpDir.resolve(String.format("%02d-%s.pb", index, name)),
+          ctx.graph().toGraphDef().toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot dump the graph after pass '" + name + "' into "
           + dumpDir, e);

@@ -1,10 +1,9 @@
 package dev.dks.trainers.loop;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.dks.rewriter.io.TempFiles;
+import dev.dks.rewriter.io.AtomicFiles;
 import dev.dks.trainers.data.Batch;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -12,14 +11,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -212,30 +207,7 @@ public record Checkpoint(long step, OptionalLong dataSeed, long dataFingerprint,
    * the failure is rethrown.
    */
   public static void writeAtomically(Path target, StreamWriter writer) throws IOException {
-    Path abs = target.toAbsolutePath();
-    Path dir = abs.getParent();
-    Files.createDirectories(dir);
-    Path tmp = TempFiles.createIn(dir, "." + abs.getFileName() + ".", ".tmp");
-    boolean moved = false;
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING);
-          OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-        writer.write(out);
-        out.flush();
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("the file system of " + dir + " cannot replace files atomically; "
-            + "refusing to write " + abs.getFileName() + " non-atomically", e);
-      }
-      moved = true;
-    } finally {
-      if (!moved) {
-        Files.deleteIfExists(tmp);
-      }
-    }
+    AtomicFiles.write(target, writer::write);
   }
+
 }
