@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.dks.savedmodels.assets.SharedAssets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,8 +61,7 @@ class ModelReadersTest {
 
   @Test
   void savedModelFolderGoesToTheSavedModelReader() {
-    Path dir = SharedAssets.sharedModelsDir().resolve("tfserving_half_plus_two_cpu");
-    Assumptions.assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is missing");
+    Path dir = TestAssets.sharedModel("tfserving_half_plus_two_cpu");
     ModelReaders.Loaded l = ModelReaders.readDetailed(dir);
     assertEquals(ModelReaders.Format.SAVED_MODEL, l.format());
     assertEquals(SavedModelReader.read(dir).graph(), l.model().graph());
