@@ -64,6 +64,40 @@ public final class DenseNets {
     return TensorName.of(name);
   }
 
+  /**
+   * Sets every bias to N(0, scale^2) values drawn with {@code seed} (the dense layers start with
+   * zero biases), so that value tests exercise them.
+   */
+  public void randomBiases(double scale, long seed) {
+    java.util.Random r = new java.util.Random(seed);
+    for (Map.Entry<String, TensorProto> e : vars.entrySet()) {
+      if (e.getKey().endsWith("/bias")) {
+        float[] b = new float[width];
+        for (int i = 0; i < width; i++) {
+          b[i] = (float) (scale * r.nextGaussian());
+        }
+        e.setValue(TensorProtos.ofFloats(new long[] {width}, b));
+      }
+    }
+  }
+
+  /** Standard normal inputs [batch, width] drawn with {@code seed}. */
+  public static TensorProto gaussianInput(int batch, int width, long seed) {
+    java.util.Random r = new java.util.Random(seed);
+    float[] x = new float[batch * width];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) r.nextGaussian();
+    }
+    return TensorProtos.ofFloats(new long[] {batch, width}, x);
+  }
+
+  /** Runs {@code m} on {@code x} fed to "input"; the values of "output". */
+  public static float[] run(Model m, TensorProto x) {
+    try (dev.dks.rewriter.model.ModelSession s = new dev.dks.rewriter.model.ModelSession(m)) {
+      return TensorProtos.floats(s.run(Map.of("input", x), List.of("output")).get("output"));
+    }
+  }
+
   public Model model(TensorName out) {
     g.add(Nodes.op("Identity", "output").input(out).type("T", DataType.DT_FLOAT).build());
     TensorSpec in = new TensorSpec(TensorName.of("input"), DataType.DT_FLOAT,
