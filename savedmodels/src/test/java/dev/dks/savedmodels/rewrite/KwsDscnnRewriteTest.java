@@ -65,11 +65,11 @@ class KwsDscnnRewriteTest {
   }
 
   /**
-   * BUG (fails today): the model exactly as {@link SavedModelReader} returns it cannot be
-   * rewritten. Its serving output {@code StatefulPartitionedCall:0} is the {@code IdentityN}
-   * marker that inline-functions keeps for a signature's call node, and the pipeline's final
-   * gradient check ({@code TensorFlowVerifier(true)}) differentiates through it: "No gradient
-   * defined for op: IdentityN". The same holds for every TF2 SavedModel.
+   * The model exactly as {@link SavedModelReader} returns it is rewritten. Its serving output
+   * {@code StatefulPartitionedCall:0} is the {@code IdentityN} marker that inline-functions keeps
+   * for a signature's call node; the pipeline's final gradient check ({@code
+   * TensorFlowVerifier(true)}) differentiates what the marker forwards (regression: it used to
+   * fail with "No gradient defined for op: IdentityN", on every TF2 SavedModel).
    */
   @Test
   void rewriteOfTheModelAsReadPassesTheGradientCheck() {

@@ -31,11 +31,12 @@ final class RealModels {
   private RealModels() {}
 
   /**
-   * Test-side workaround for TF2 models: the inlining pass keeps each signature's call node as an
-   * {@code IdentityN} marker, and TensorFlow has no C++ gradient for IdentityN, so the rewrite's
-   * final gradient check fails on every TF2 SavedModel. This points every signature output that
-   * reads such a marker at the tensor the marker forwards and removes the markers nothing else
-   * reads (their control inputs only order the function's side effects).
+   * The model without its output markers: the inlining pass keeps each signature's call node as
+   * an {@code IdentityN} marker (TensorFlow has no C++ gradient for IdentityN; the final gradient
+   * check differentiates what it forwards). This points every signature output that reads such a
+   * marker at the tensor the marker forwards and removes the markers nothing else reads (their
+   * control inputs only order the function's side effects), so tests can look at the ops on a
+   * signature's path directly.
    */
   static Model withoutOutputMarkers(Model m) {
     GraphView g = GraphView.of(m.graph());

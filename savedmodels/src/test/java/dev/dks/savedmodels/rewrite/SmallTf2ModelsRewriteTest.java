@@ -1,5 +1,6 @@
 package dev.dks.savedmodels.rewrite;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -56,10 +57,10 @@ class SmallTf2ModelsRewriteTest {
   }
 
   /**
-   * BUG (fails today): the models exactly as {@link SavedModelReader} returns them cannot be
-   * rewritten: their signature outputs ({@code StatefulPartitionedCall*:0}) are the {@code
-   * IdentityN} markers inline-functions keeps, and the final gradient check fails with "No
-   * gradient defined for op: IdentityN" (a typed {@link GraphVerificationException}).
+   * The models exactly as {@link SavedModelReader} returns them are rewritten: their signature
+   * outputs ({@code StatefulPartitionedCall*:0}) are the {@code IdentityN} markers
+   * inline-functions keeps, and the final gradient check differentiates what such a marker
+   * forwards (TF has no IdentityN gradient). Regression test of that fix.
    */
   @ParameterizedTest
   @ValueSource(strings = {TRANSFORMER, HALF_PLUS_TWO})
@@ -113,10 +114,10 @@ class SmallTf2ModelsRewriteTest {
   }
 
   /**
-   * BUG (fails today): with all six signatures, the final gradient check asks for the gradient
-   * of each output with respect to every variable that reaches <em>any</em> output; variable
-   * {@code c} only feeds the x2_to_y3 signatures, so for serving_default it fails with "Cannot
-   * compute the partial derivative for node 'c' as it's unreachable from the output node(s)".
+   * With all six signatures the model is rewritten: the final gradient check asks for the
+   * gradient of each output with respect to the variables that reach <em>that</em> output only
+   * (variable {@code c} feeds only the x2_to_y3 signatures, not serving_default). Regression test
+   * of that fix.
    */
   @Test
   void halfPlusTwoWithAllSignaturesIsRewritten() {
@@ -135,8 +136,10 @@ class SmallTf2ModelsRewriteTest {
   /**
    * With serving_default alone (and its output marker unwrapped) the model passes through: no
    * activation, no layer, no merge. With the input normalization switched off, y = x / 2 + 2
-   * still; with the default per-location input normalization the scalar input is normalized
-   * (x = 3 becomes 1, so y = 2.5).
+   * still (y(3) = 3.5, y(-3) = 0.5); with the default per-location input normalization each
+   * example's single feature is divided by its root mean square |x| (no homogeneous coordinate:
+   * the input feeds no layer), so x becomes sign(x): y(3) = 1 / 2 + 2 = 2.5 and y(-3) = 1.5, and
+   * a batch is normalized example by example.
    */
   @Test
   void halfPlusTwoServingDefaultPassesThrough() {
@@ -153,7 +156,9 @@ class SmallTf2ModelsRewriteTest {
       assertEquals(0, outcome(r, pass).changes(), pass + ": " + outcome(r, pass).notes());
     }
     float withDefaults = halfPlusTwoAt3(r.model());
-    assertTrue(Float.isFinite(withDefaults));
+    assertEquals(2.5f, withDefaults, 1e-6f);
+    assertArrayEquals(new float[] {2.5f, 1.5f, 2.5f}, RealModels.runServing(r.model(),
+        TensorProtos.ofFloats(new long[] {3}, new float[] {3f, -3f, 0.25f})), 1e-6f);
 
     Pipeline.Result plain = DksRewrite.pipeline(RewriteOptions.defaults()
         .withInputNormalization(null)).build().run(m);
@@ -161,6 +166,8 @@ class SmallTf2ModelsRewriteTest {
     System.out.printf("%s: y(3) = %s after the default rewrite, %s without input "
         + "normalization%n", HALF_PLUS_TWO, withDefaults, unchanged);
     assertEquals(3.5f, unchanged, 1e-6f);
+    assertArrayEquals(new float[] {3.5f, 0.5f, 2.125f}, RealModels.runServing(plain.model(),
+        TensorProtos.ofFloats(new long[] {3}, new float[] {3f, -3f, 0.25f})), 1e-6f);
   }
 
   private static float halfPlusTwoAt3(Model m) {

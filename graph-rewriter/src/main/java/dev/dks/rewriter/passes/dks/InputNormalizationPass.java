@@ -76,7 +76,7 @@ public final class InputNormalizationPass implements RewritePass {
             + "kernels, so no homogeneous coordinate can be added: normalized without one");
         m = HomogeneousMode.OFF;
       }
-      TensorName out = emit(g, in, m);
+      TensorName out = emit(g, in, m, rank);
       g.replaceUses(TensorName.of(in), out, pln(g, in));
       if (m != HomogeneousMode.OFF) {
         for (String c : consumers) {
@@ -96,7 +96,12 @@ public final class InputNormalizationPass implements RewritePass {
         .toList();
   }
 
-  private TensorName emit(GraphView g, String in, HomogeneousMode m) {
+  /**
+   * The normalization ops. A rank-1 input is a batch of scalars (one feature per example, as
+   * {@link dev.dks.solver.init.PerLocationNormalization} specifies): each is divided by its own
+   * root mean square, elementwise, never by a mean over the batch axis.
+   */
+  private TensorName emit(GraphView g, String in, HomogeneousMode m, int rank) {
     String s = in + "/pln/";
     TensorName x = TensorName.of(in);
     if (m != HomogeneousMode.OFF) {
@@ -130,10 +135,15 @@ public final class InputNormalizationPass implements RewritePass {
       x = TensorName.of(s + "with_homog");
     }
     add(g, op("Square", s + "square", x.toString()).build());
-    add(g, int32Const(s + "last_axis", new int[] {-1}, true));
-    add(g, op("Mean", s + "mean_square", s + "square", s + "last_axis").type("Tidx",
-        DataType.DT_INT32).attr("keep_dims", AttrValue.newBuilder().setB(true).build()).build());
-    add(g, op("Rsqrt", s + "inverse_rms", s + "mean_square").build());
+    String meanSquare = s + "square";
+    if (!(rank == 1 && m == HomogeneousMode.OFF)) {
+      add(g, int32Const(s + "last_axis", new int[] {-1}, true));
+      add(g, op("Mean", s + "mean_square", s + "square", s + "last_axis").type("Tidx",
+          DataType.DT_INT32).attr("keep_dims", AttrValue.newBuilder().setB(true).build())
+          .build());
+      meanSquare = s + "mean_square";
+    }
+    add(g, op("Rsqrt", s + "inverse_rms", meanSquare).build());
     add(g, op("Mul", s + "normalized", x.toString(), s + "inverse_rms").build());
     return TensorName.of(s + "normalized");
   }

@@ -9,6 +9,7 @@ import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.passes.norm.TestGraph;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.StructuralVerifier;
 import dev.dks.rewriter.pipeline.TensorFlowVerifier;
@@ -19,6 +20,7 @@ import dev.dks.solver.init.PlnResult;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.proto.TensorProto;
@@ -68,6 +70,36 @@ class InputNormalizationPassTest {
         assertEquals(w[i], got[i], 1e-5 * Math.max(1, Math.abs(w[i])));
       }
     }
+  }
+
+  /**
+   * A rank-1 input is a batch of scalars: each example is divided by its own root mean square
+   * (x / |x|, the Java reference), whatever else the batch holds. (Regression: the Mean over the
+   * last axis used to run over the batch axis, so y(3) depended on the other examples.)
+   */
+  @Test
+  void batchOfScalarsIsNormalizedExampleByExample() {
+    TestGraph t = new TestGraph(0);
+    t.placeholder("x", -1);
+    t.scalar("half", 0.5f);
+    t.op("Mul", "y", "x", "half");
+    // ONE falls back to OFF: a Mul cannot take a homogeneous coordinate
+    Model r = pipeline(HomogeneousMode.ONE).run(t.model("x", new long[] {-1}, "y")).model();
+    float[] x = {3f, -0.5f, 0.25f, 2f};
+    double[] xd = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      xd[i] = x[i];
+    }
+    double[] want = new PerLocationNormalization(HomogeneousMode.OFF, 1.0, true)
+        .apply(xd, new long[] {x.length}).values();
+    float[] got = TestGraph.run(r, "x", TensorProtos.ofFloats(new long[] {x.length}, x), "y");
+    for (int i = 0; i < x.length; i++) {
+      assertEquals(0.5 * want[i], got[i], 1e-6, "example " + i);
+      assertEquals(0.5 * Math.signum(x[i]), got[i], 1e-6, "example " + i + " by hand");
+    }
+    float[] alone = TestGraph.run(r, "x", TensorProtos.ofFloats(new long[] {1}, new float[] {3f}),
+        "y");
+    assertEquals(got[0], alone[0], 0f, "an example's value must not depend on its batch");
   }
 
   @ParameterizedTest
