@@ -8,27 +8,28 @@ import org.tensorflow.proto.TensorProto;
 /**
  * A naive double-precision NHWC forward pass written from the textbook definitions (TF's SAME
  * padding, HWIO kernels, inference batch norm), reading the weights by variable name. The tests
- * compare it with what TensorFlow computes on the built graph.
+ * compare it with what TensorFlow computes on the built graph, and the pass tests use it as the
+ * hand computation of what a rewritten graph must compute.
  */
-final class Reference {
+public final class Reference {
   private final Map<String, TensorProto> vars;
 
-  Reference(Map<String, TensorProto> vars) {
+  public Reference(Map<String, TensorProto> vars) {
     this.vars = vars;
   }
 
   /** An NHWC tensor. */
-  record T(int n, int h, int w, int c, double[] v) {
-    static T zeros(int n, int h, int w, int c) {
+  public record T(int n, int h, int w, int c, double[] v) {
+    public static T zeros(int n, int h, int w, int c) {
       return new T(n, h, w, c, new double[n * h * w * c]);
     }
 
-    int at(int b, int y, int x, int ch) {
+    public int at(int b, int y, int x, int ch) {
       return ((b * h + y) * w + x) * c + ch;
     }
   }
 
-  static T input(TensorProto p) {
+  public static T input(TensorProto p) {
     long[] s = TensorProtos.shape(p);
     float[] f = TensorProtos.floats(p);
     double[] v = new double[f.length];
@@ -52,7 +53,7 @@ final class Reference {
   }
 
   /** Conv2D SAME (kernel {@code scope/kernel}, HWIO) plus {@code scope/bias} when present. */
-  T conv(T x, String scope, int stride) {
+  public T conv(T x, String scope, int stride) {
     long[] ks = TensorProtos.shape(vars.get(scope + "/kernel"));
     int k = (int) ks[0];
     int out = (int) ks[3];
@@ -102,7 +103,7 @@ final class Reference {
   }
 
   /** Inference batch norm: gamma (x - mean) / sqrt(var + 1.001e-5) + beta, per channel. */
-  T bn(T x, String scope) {
+  public T bn(T x, String scope) {
     double[] g = var(scope + "/gamma");
     double[] be = var(scope + "/beta");
     double[] m = var(scope + "/moving_mean");
@@ -115,7 +116,7 @@ final class Reference {
     return y;
   }
 
-  static T act(T x, DoubleUnaryOperator f) {
+  public static T act(T x, DoubleUnaryOperator f) {
     T y = T.zeros(x.n(), x.h(), x.w(), x.c());
     for (int i = 0; i < x.v().length; i++) {
       y.v()[i] = f.applyAsDouble(x.v()[i]);
@@ -124,7 +125,7 @@ final class Reference {
   }
 
   /** a * wa + b * wb. */
-  static T sum(T a, double wa, T b, double wb) {
+  public static T sum(T a, double wa, T b, double wb) {
     T y = T.zeros(a.n(), a.h(), a.w(), a.c());
     for (int i = 0; i < a.v().length; i++) {
       y.v()[i] = wa * a.v()[i] + wb * b.v()[i];
@@ -133,7 +134,7 @@ final class Reference {
   }
 
   /** k x k pooling, stride s, SAME; the average counts only the window inside the input. */
-  static T pool(T x, int k, int s, boolean max) {
+  public static T pool(T x, int k, int s, boolean max) {
     int oh = (x.h() + s - 1) / s;
     int ow = (x.w() + s - 1) / s;
     int padH = Math.max((oh - 1) * s + k - x.h(), 0) / 2;
@@ -166,7 +167,7 @@ final class Reference {
   }
 
   /** Global average over H and W: [n][c]. */
-  static double[][] mean(T x) {
+  public static double[][] mean(T x) {
     double[][] m = new double[x.n()][x.c()];
     for (int b = 0; b < x.n(); b++) {
       for (int i = 0; i < x.h(); i++) {
@@ -181,7 +182,7 @@ final class Reference {
   }
 
   /** Row-major flatten of each example: [n][h*w*c]. */
-  static double[][] flatten(T x) {
+  public static double[][] flatten(T x) {
     int d = x.h() * x.w() * x.c();
     double[][] f = new double[x.n()][d];
     for (int b = 0; b < x.n(); b++) {
@@ -191,7 +192,7 @@ final class Reference {
   }
 
   /** x K ({@code scope/kernel} [in, out]) plus {@code scope/bias} when present. */
-  double[][] dense(double[][] x, String scope) {
+  public double[][] dense(double[][] x, String scope) {
     long[] ks = TensorProtos.shape(vars.get(scope + "/kernel"));
     int in = (int) ks[0];
     int out = (int) ks[1];
@@ -211,7 +212,7 @@ final class Reference {
   }
 
   /** A rank-2 [n][c] as an NHWC [n, 1, 1, c] (for BN and activations on dense outputs). */
-  static T asNhwc(double[][] x) {
+  public static T asNhwc(double[][] x) {
     int c = x[0].length;
     T t = T.zeros(x.length, 1, 1, c);
     for (int b = 0; b < x.length; b++) {
@@ -220,7 +221,7 @@ final class Reference {
     return t;
   }
 
-  static double[][] asMatrix(T t) {
+  public static double[][] asMatrix(T t) {
     return flatten(t);
   }
 }
