@@ -112,8 +112,14 @@ class FusedBatchNormStripTest {
     TensorProto x = t.randomInput(IN);
     float[] before = run(m, "x", x, "y");
     float[] after = run(r.model(), "x", x, "y");
-    assertTrue(maxAbsDiff(before, after) < 1e-4, "max abs diff " + maxAbsDiff(before, after));
+    assertTrue(maxAbsDiff(before, after) < FOLD_TOLERANCE, "max abs diff "
+        + maxAbsDiff(before, after));
     assertTrue(TestGraph.maxAbs(before) > 0.5, "the test output should not be trivial");
+    // negative control: the same graph with a fold that forgets BN's epsilon (1e-3)
+    String biasVar = bias ? "b" : "conv/bn_folded_bias";
+    Model noEps = r.model().with(r.model().graph(), foldByHand(t, bias, biasVar, 0.0));
+    double wrong = maxAbsDiff(before, run(noEps, "x", x, "y"));
+    assertTrue(wrong > 10 * FOLD_TOLERANCE, "a fold without epsilon must fail: " + wrong);
     // kernel scaled, BN variables gone, a bias exists (updated or new)
     Map<String, TensorProto> vars = r.model().variables();
     assertFalse(vars.containsKey("bn/gamma") || vars.containsKey("bn/var"));
@@ -121,6 +127,35 @@ class FusedBatchNormStripTest {
     if (!bias) {
       assertTrue(vars.containsKey("conv/bn_folded_bias"), vars.keySet().toString());
     }
+  }
+
+  /**
+   * Fold before/after on N(0, 1) inputs with non-zero beta, mean and bias: float32 rounding of
+   * conv sums, measured 1e-6 at most; a fold that forgets epsilon = 1e-3 (variances 0.5..2)
+   * misses by 1.7e-3 or more.
+   */
+  static final double FOLD_TOLERANCE = 1e-4;
+
+  /** The folded variables computed by hand with the given epsilon: k * a, a (b - mu) + beta. */
+  static Map<String, TensorProto> foldByHand(TestGraph t, boolean bias, String biasVar,
+      double eps) {
+    Map<String, TensorProto> v = t.variables();
+    float[] k = floats(v.get("k")).clone();
+    float[] g = floats(v.get("bn/gamma"));
+    float[] be = floats(v.get("bn/beta"));
+    float[] mu = floats(v.get("bn/mean"));
+    float[] var = floats(v.get("bn/var"));
+    float[] b = bias ? floats(v.get("b")) : new float[4];
+    float[] b2 = new float[4];
+    for (int c = 0; c < 4; c++) {
+      double a = g[c] / Math.sqrt(var[c] + eps);
+      b2[c] = (float) (a * (b[c] - mu[c]) + be[c]);
+      for (int i = c; i < k.length; i += 4) {
+        k[i] = (float) (a * k[i]);
+      }
+    }
+    return Map.of("k", dev.dks.rewriter.model.TensorProtos.ofFloats(new long[] {3, 3, 3, 4}, k),
+        biasVar, dev.dks.rewriter.model.TensorProtos.ofFloats(new long[] {4}, b2));
   }
 
   @Test
