@@ -43,6 +43,14 @@ class SplitFusedOpsPassTest {
   record Case(Model fused, Model reference, String input, long[] shape, TestGraph values) {}
 
   static Case build(String base, String fusedOps) {
+    return build(base, fusedOps, false);
+  }
+
+  /**
+   * {@code referenceDropsLast}: the reference leaves out the last fused op (the activation, or
+   * the bias add / batch norm when there is none), a deliberately wrong unfused graph.
+   */
+  static Case build(String base, String fusedOps, boolean referenceDropsLast) {
     List<String> ops = List.of(fusedOps.split(" "));
     boolean dense = base.equals("MatMul");
     boolean depthwise = base.equals("DepthwiseConv2dNative");
@@ -92,13 +100,15 @@ class SplitFusedOpsPassTest {
       case "DepthwiseConv2dNative" -> r.depthwise("conv", "x", k);
       default -> r.op("MatMul", "conv", "x", k);
     };
-    if (args.size() == 1) {
+    if (referenceDropsLast && act == null) {
+      // the contraction alone
+    } else if (args.size() == 1) {
       h = r.op("BiasAdd", "bias_add", h, args.get(0));
     } else {
       h = r.fusedBatchNorm("FusedBatchNormV3", "bn", h, args.get(0), args.get(1), args.get(2),
           args.get(3), 1e-3f, false);
     }
-    if (act != null) {
+    if (act != null && !referenceDropsLast) {
       NodeDef.Builder a = Nodes.op(act, "act").input(h).type("T", DataType.DT_FLOAT).build()
           .toBuilder();
       if (act.equals("LeakyRelu")) {
@@ -129,6 +139,12 @@ class SplitFusedOpsPassTest {
     return r;
   }
 
+  /**
+   * Split vs unfused reference: the same float32 ops, measured 0 in every case; a
+   * reference that leaves out the last fused op misses by 0.81 or more.
+   */
+  static final double SPLIT_TOLERANCE = 1e-5;
+
   @ParameterizedTest
   @CsvSource({"Conv2D,BiasAdd,BiasAdd", "Conv2D,BiasAdd Relu,Relu",
       "Conv2D,BiasAdd LeakyRelu,LeakyRelu", "Conv2D,FusedBatchNorm Relu6,Relu6",
@@ -152,8 +168,13 @@ class SplitFusedOpsPassTest {
     TensorProto x = c.values().randomInput(c.shape());
     float[] want = run(c.reference(), "x", x, "y");
     float[] got = run(r.model(), "x", x, "y");
-    assertTrue(maxAbsDiff(want, got) < 1e-5, "split vs reference: " + maxAbsDiff(want, got));
+    assertTrue(maxAbsDiff(want, got) < SPLIT_TOLERANCE, "split vs reference: "
+        + maxAbsDiff(want, got));
     assertTrue(TestGraph.maxAbs(want) > 0.1);
+    // negative control: a reference without the last fused op
+    float[] wrong = run(build(base, ops, true).reference(), "x", x, "y");
+    assertTrue(maxAbsDiff(wrong, got) > 100 * SPLIT_TOLERANCE,
+        "a reference without " + lastOp + " must miss: " + maxAbsDiff(wrong, got));
   }
 
   @Test
