@@ -1,6 +1,7 @@
 package dev.dks.rewriter.passes.dks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
@@ -69,7 +70,34 @@ class InputNormalizationPassTest {
       for (int i = 0; i < w.length; i++) {
         assertEquals(w[i], got[i], 1e-5 * Math.max(1, Math.abs(w[i])));
       }
+      // negative control, the same comparison against a deliberately wrong normalization: a
+      // homogeneous coordinate of 2 instead of 1 (ONE, AVG_Q); without one (OFF), every value
+      // divided by the root mean square of its whole example instead of its location (they miss
+      // by 0.45, 0.51 and 1.08 relative at tolerance 1e-5)
+      double[] wrong = mode == HomogeneousMode.OFF ? perExample(xd, 2)
+          : new PerLocationNormalization(mode, 2.0, true).apply(xd, shape).values();
+      double miss = 0;
+      for (int i = 0; i < w.length; i++) {
+        miss = Math.max(miss, Math.abs(wrong[i] - got[i]) / Math.max(1, Math.abs(wrong[i])));
+      }
+      assertTrue(miss > 100 * 1e-5, "the wrong normalization must miss: " + miss);
     }
+  }
+
+  /** x divided by the root mean square of its example (n examples), the wrong axes. */
+  private static double[] perExample(double[] x, int n) {
+    int per = x.length / n;
+    double[] y = new double[x.length];
+    for (int e = 0; e < n; e++) {
+      double ms = 0;
+      for (int i = 0; i < per; i++) {
+        ms += x[e * per + i] * x[e * per + i] / per;
+      }
+      for (int i = 0; i < per; i++) {
+        y[e * per + i] = x[e * per + i] / Math.sqrt(ms);
+      }
+    }
+    return y;
   }
 
   /**
