@@ -12,7 +12,8 @@ import org.tensorflow.proto.NodeDef;
  * "max-pool": max-pooling is outside the kernel theory of DKS/TAT; this pass replaces every {@code
  * MaxPool} by an {@code AvgPool} with the same window, strides, padding and data format (which is
  * linear, hence invisible to the kernel maps), unless asked to keep them. {@code MaxPoolV2}
- * (window as tensors) is left alone with a note.
+ * (window as tensors) and max-pools with explicit padding (AvgPool has none) are left alone with
+ * a note.
  */
 public final class MaxPoolPolicyPass implements RewritePass {
   private final boolean keep;
@@ -41,6 +42,12 @@ public final class MaxPoolPolicyPass implements RewritePass {
       if (n.getOp().equals("MaxPool")) {
         if (keep) {
           notes.add("kept max-pool '" + n.getName() + "' (outside the kernel theory)");
+          continue;
+        }
+        if (n.containsAttr("padding")
+            && n.getAttrOrThrow("padding").getS().toStringUtf8().equals("EXPLICIT")) {
+          notes.add("left max-pool '" + n.getName() + "' alone: its padding is EXPLICIT, which "
+              + "AvgPool does not take");
           continue;
         }
         NodeDef.Builder b = n.toBuilder().setOp("AvgPool");

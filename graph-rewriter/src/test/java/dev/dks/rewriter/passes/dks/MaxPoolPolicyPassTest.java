@@ -144,6 +144,33 @@ class MaxPoolPolicyPassTest {
     assertEquals(Map.of("MaxPool", 1), poolOps(kept));
   }
 
+  /**
+   * AvgPool takes no explicit padding, so a MaxPool with {@code padding = EXPLICIT} is left alone
+   * with a note and computes what it computed. (Regression: it became an invalid AvgPool and the
+   * verifier failed the whole rewrite.)
+   */
+  @Test
+  void explicitPaddingIsLeftAloneWithANote() {
+    TestGraph t = new TestGraph(5);
+    t.placeholder("x", -1, 5, 5, 3);
+    t.add(Nodes.op("MaxPool", "pool").input("x").attr("ksize", TestGraph.ints(1, 3, 3, 1))
+        .attr("strides", TestGraph.ints(1, 2, 2, 1)).type("T", DataType.DT_FLOAT)
+        .attr("padding", "EXPLICIT")
+        .attr("explicit_paddings", TestGraph.ints(0, 0, 1, 1, 1, 1, 0, 0))
+        .attr("data_format", "NHWC").build());
+    t.op("Identity", "y", "pool");
+    Model m = t.model("x", IN, "y");
+    Pipeline.Result r = run(m, false);
+    PassOutcome o = r.outcomes().get(0);
+    assertEquals(0, o.changes());
+    assertTrue(o.notes().stream().anyMatch(n -> n.contains("'pool'") && n.contains("EXPLICIT")),
+        o.notes().toString());
+    assertEquals("MaxPool", GraphView.of(r.model().graph()).get("pool").getOp());
+    TensorProto x = t.randomInput(IN);
+    assertEquals(0.0, TestGraph.maxAbsDiff(TestGraph.run(m, "x", x, "y"),
+        TestGraph.run(r.model(), "x", x, "y")));
+  }
+
   private static Map<String, Integer> poolOps(Model m) {
     Map<String, Integer> ops = new java.util.TreeMap<>(TestGraph.ops(m.graph()));
     ops.keySet().retainAll(java.util.Set.of("MaxPool", "AvgPool", "MaxPoolV2"));
