@@ -16,7 +16,15 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.pipeline.GraphVerificationException;
 import dev.dks.rewriter.pipeline.PassOutcome;
+import dev.dks.rewriter.passes.defaults.FillDefaultAttrsPass;
+import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
+import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
+import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
+import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
+import dev.dks.rewriter.passes.norm.StripNormalizationPass;
 import dev.dks.rewriter.pipeline.Pipeline;
+import dev.dks.rewriter.pipeline.StructuralVerifier;
+import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 import dev.dks.savedmodels.SavedModelReader;
 import dev.dks.savedmodels.TestAssets;
 import dev.dks.solver.solve.Method;
@@ -35,10 +43,16 @@ import org.tensorflow.proto.TensorProto;
  * SavedModel: functions, resource variables, 9 FusedBatchNormV3, DepthwiseConv2dNative, Relu, no
  * residual): no normalization is left, the ReLUs become shaped softplus, the output is finite, and
  * every depthwise kernel is per-channel Delta-orthogonal (for odd kernels: centre tap +-1 for a
- * channel multiplier of 1, every other tap zero).
+ * channel multiplier of 1, every other tap zero); the passes before strip-norm, with the batch
+ * norms folded, compute the SavedModel's own outputs.
  */
 class KwsDscnnRewriteTest {
   static final String MODEL = "mlperftiny_kws_dscnn";
+  /**
+   * Softmax outputs of float32 convs, before vs after the function-preserving passes and the
+   * fold: 1e-5 absolute (measured 1.2e-7; removing the batch norms instead moves them by 0.62).
+   */
+  static final double FOLD_TOLERANCE = 1e-5;
 
   static Model original;
   static Pipeline.Result full;
@@ -129,6 +143,51 @@ class KwsDscnnRewriteTest {
     }
     System.out.printf("%s: rewritten output row 0 %s%n", MODEL,
         Arrays.toString(Arrays.copyOf(y, 12)));
+  }
+
+  /**
+   * The passes that must not change the function (fill-defaults, inline-functions,
+   * resource-to-ref-vars, split-fused, constants-to-variables) followed by strip-norm in FOLD mode
+   * (the 9 inference-form batch norms folded into the convs) compute the SavedModel's own
+   * serving output on N(0, 1) inputs, to {@link #FOLD_TOLERANCE}; with REMOVE instead of FOLD
+   * (which changes the function) the same comparison fails.
+   */
+  @Test
+  void functionPreservingPassesAndFoldKeepTheModelsOutputs() {
+    TensorProto x = RealModels.gaussian(new long[] {4, 49, 10, 1}, new java.util.Random(17));
+    float[] want = RealModels.runServing(original, x);
+    assertEquals(48, want.length);
+    double spread = 0;
+    for (float v : want) {
+      spread = Math.max(spread, Math.min(v, 1 - v));
+    }
+    assertTrue(spread > 0.01, "softmax outputs all saturated, the comparison would be weak: "
+        + Arrays.toString(want));
+    double folded = maxDiff(want, RealModels.runServing(prefix(
+        StripNormalizationPass.Mode.FOLD).run(original).model(), x));
+    double removed = maxDiff(want, RealModels.runServing(prefix(
+        StripNormalizationPass.Mode.REMOVE).run(original).model(), x));
+    System.out.printf("%s: serving output vs the SavedModel's own: fold %.3g, remove %.3g%n",
+        MODEL, folded, removed);
+    assertTrue(folded <= FOLD_TOLERANCE, "fold: " + folded);
+    assertTrue(removed > 100 * FOLD_TOLERANCE, "negative control, remove: " + removed);
+  }
+
+  private static Pipeline prefix(StripNormalizationPass.Mode mode) {
+    return Pipeline.builder().verifier(new StructuralVerifier())
+        .verifier(new TensorFlowVerifier(false)).add(new FillDefaultAttrsPass())
+        .add(new InlineFunctionsPass()).add(new ResourceVariablesPass())
+        .add(new SplitFusedOpsPass()).add(new ConstantsToVariablesPass())
+        .add(new StripNormalizationPass(mode)).build();
+  }
+
+  private static double maxDiff(float[] a, float[] b) {
+    assertEquals(a.length, b.length);
+    double d = 0;
+    for (int i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+    }
+    return d;
   }
 
   @Test
