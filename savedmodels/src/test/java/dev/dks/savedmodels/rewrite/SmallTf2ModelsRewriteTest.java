@@ -16,12 +16,12 @@ import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.SavedModelReader;
 import dev.dks.savedmodels.TestAssets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.tensorflow.proto.TensorProto;
 
 /**
  * The whole rewrite (TAT defaults) on two small TF2 SavedModels without activations:
@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Softmax, one MatMul, no activation) and TF Serving's {@code half_plus_two} TF2 model (six
  * signatures of {@code a x + b} / {@code a x + c}, some behind {@code ParseExampleV2}). Without
  * activations the rewrite should pass the model through: "no activation" notes from
- * shape-activations, nothing removed.
+ * shape-activations, nothing removed; the outputs are checked against hand computations.
  */
 class SmallTf2ModelsRewriteTest {
   static final String TRANSFORMER = "tfnet_python_func_model_transformer";
@@ -92,16 +92,21 @@ class SmallTf2ModelsRewriteTest {
     assertEquals(0, outcome(r, "strip-norm").changes(), outcome(r, "strip-norm").notes()
         .toString());
 
-    // it runs: finite softmax rows
+    // it computes, by hand, y = softmax(2 (pln(x) + a) W - s): pln(x) = x / rms(x) per row (no
+    // homogeneous coordinate: the input feeds an Add), a and s the layer's constants, W the
+    // re-initialized kernel; 1e-5 absolute on the softmax
     Model out = r.model();
-    float[] p = RealModels.runOnGaussian(out, new long[] {2, 784}, 2);
+    TensorProto x = RealModels.gaussian(new long[] {2, 784}, new java.util.Random(2));
+    float[] p = RealModels.runServing(out, x);
     assertEquals(20, p.length);
-    assertEquals(-1, RealModels.firstNonFinite(p), Arrays.toString(p));
-    double sum = 0;
-    for (int i = 0; i < 10; i++) {
-      sum += p[i];
-    }
-    assertEquals(1.0, sum, 1e-5);
+    GraphView g = GraphView.of(out.graph());
+    float a = constant(g, "transformer/add/y");
+    float s = constant(g, "transformer/sub/y");
+    float[] w = TensorProtos.floats(out.variables().get("transformer/matrix"));
+    double right = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, true));
+    assertTrue(right <= 1e-5, "vs the hand computation: " + right);
+    double noPln = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, false));
+    assertTrue(noPln > 1e-3, "negative control, without the input normalization: " + noPln);
 
     // nothing but the layer's initialization may change: the Sub branch must still be there
     PassOutcome skips = outcome(r, "skips");
@@ -168,6 +173,56 @@ class SmallTf2ModelsRewriteTest {
     assertEquals(3.5f, unchanged, 1e-6f);
     assertArrayEquals(new float[] {3.5f, 0.5f, 2.125f}, RealModels.runServing(plain.model(),
         TensorProtos.ofFloats(new long[] {3}, new float[] {3f, -3f, 0.25f})), 1e-6f);
+  }
+
+  /** The float value of the Const whose name ends with {@code suffix}. */
+  private static float constant(GraphView g, String suffix) {
+    return g.nodes().stream().filter(n -> n.getName().endsWith(suffix)).findFirst()
+        .map(n -> TensorProtos.floats(n.getAttrOrThrow("value").getTensor())[0])
+        .orElseThrow(() -> new AssertionError("no Const " + suffix));
+  }
+
+  /** softmax(2 (x' + a) W - s) per row of [n, 784] x, x' = x / rms(x) or x itself. */
+  private static double[] byHand(float[] x, float[] w, float a, float s, boolean pln) {
+    int in = 784;
+    int out = 10;
+    int n = x.length / in;
+    double[] y = new double[n * out];
+    for (int r = 0; r < n; r++) {
+      double ms = 0;
+      for (int i = 0; i < in; i++) {
+        ms += (double) x[r * in + i] * x[r * in + i] / in;
+      }
+      double scale = pln ? 1 / Math.sqrt(ms) : 1;
+      double[] z = new double[out];
+      double max = Double.NEGATIVE_INFINITY;
+      for (int o = 0; o < out; o++) {
+        double dot = 0;
+        for (int i = 0; i < in; i++) {
+          dot += (x[r * in + i] * scale + a) * w[i * out + o];
+        }
+        z[o] = 2 * dot - s;
+        max = Math.max(max, z[o]);
+      }
+      double sum = 0;
+      for (int o = 0; o < out; o++) {
+        z[o] = Math.exp(z[o] - max);
+        sum += z[o];
+      }
+      for (int o = 0; o < out; o++) {
+        y[r * out + o] = z[o] / sum;
+      }
+    }
+    return y;
+  }
+
+  private static double maxDiff(float[] a, double[] b) {
+    assertEquals(b.length, a.length);
+    double d = 0;
+    for (int i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+    }
+    return d;
   }
 
   private static float halfPlusTwoAt3(Model m) {
