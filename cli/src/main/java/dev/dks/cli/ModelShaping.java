@@ -72,9 +72,4 @@ final class ModelShaping {
     return ShapingMetadataFiles.readBytes(source).map(ShapingMetadataFiles::assetsExtra)
         .orElse(Map.of());
   }
-
-  /** One line for text reports, e.g. {@code shaping: DKS softplus (zeta 1.5), ...}. */
-  static String line(String prefix, ShapingMetadata m) {
-    return prefix + m.summary();
-  }
 }

@@ -285,6 +285,11 @@ class ShapingRecordCommandsTest {
     JsonNode j = Cli.json("verify", wrong.toString(), "--zeta", "1.5");
     assertEquals("model+flags", j.get("shaping").get("source").asText());
     assertParams(dksChain("softplus", 1.5), j.get("activations").get(0).get("params"));
+
+    // the symptom, now only on request: predicting a DKS model as TAT fails the check
+    Cli other = Cli.run("verify", dks.toString(), "--method", "TAT");
+    assertEquals(VerifyCommand.CHECK_FAILED, other.code(), other.out() + other.err());
+    assertTrue(other.out().contains("--method TAT overrides DKS"), other.out());
   }
 
   @Test
