@@ -6,6 +6,7 @@ import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.InputShape;
 import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.builder.Pooling;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.solve.Method;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ import picocli.CommandLine.TypeConversionException;
  * ModelBuilder} and writes it as a serving SavedModel folder with {@link
  * dev.dks.savedmodels.export.ServingExporter} (tag {@code serve}, signature {@code
  * serving_default}: {@code input} [-1, H, W, C] float32 NHWC to {@code logits} [-1, classes];
- * written atomically).
+ * written atomically; a shaped build also records its shaping in {@code
+ * assets.extra/dks-shaping.json}, see {@link ModelShaping}).
  * Prints a summary, or one JSON object with {@code --json}.
  */
 @Command(
@@ -118,7 +120,8 @@ public final class BuildCommand implements Callable<Integer> {
     ArchitectureSpec s = spec();
     ServingOutput.requireWritable(out);
     BuiltModel built = ModelBuilder.build(s);
-    Path written = ServingOutput.export(built.model(), out).dir();
+    Path written = ServingOutput.export(built.model(), out,
+        ShapingMetadataFiles.assetsExtra(ModelShaping.ofBuild(built))).dir();
     BuildReport report = new BuildReport(built, written);
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? report.json() : report.text());

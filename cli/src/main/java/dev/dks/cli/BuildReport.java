@@ -7,6 +7,7 @@ import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.LayerInfo;
 import dev.dks.rewriter.builder.Pooling;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.activation.ShapingParams;
 import dev.dks.solver.solve.ShapedActivation;
 import java.nio.file.Path;
@@ -57,6 +58,8 @@ final class BuildReport {
         + "serving_default: input [-1,").append(s.input().height()).append(',')
         .append(s.input().width()).append(',').append(s.input().channels())
         .append("] -> logits [-1,").append(s.classes()).append("])\n");
+    ShapingMetadataFiles.find(written).ifPresent(f -> sb.append("shaping recorded in ")
+        .append(f).append('\n'));
     return sb.toString();
   }
 
@@ -115,6 +118,8 @@ final class BuildReport {
       o.put("output", l.output().toString());
     }
     root.put("out", written.toString());
+    root.put("shaping_record", ShapingMetadataFiles.find(written).map(Path::toString)
+        .orElse(null));
     ObjectNode sig = root.putObject("signature");
     sig.put("key", "serving_default");
     sig.put("method_name", "tensorflow/serving/predict");

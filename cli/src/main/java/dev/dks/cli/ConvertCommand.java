@@ -6,7 +6,9 @@ import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.ModelReaders;
 import java.io.PrintWriter;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
@@ -25,7 +27,8 @@ import picocli.CommandLine.Spec;
  * their float32 layer kernels and biases turned into {@code VariableV2} with the same values
  * (the {@code constants-to-variables} pass), so the weights live in the checkpoint and {@code
  * saved_model.pb} stays small; {@code --keep-constants} skips that. Written atomically; a
- * non-empty DIR is refused before anything is read.
+ * non-empty DIR is refused before anything is read. A SavedModel's shaping record ({@code
+ * assets.extra/dks-shaping.json}, see {@link ModelShaping}) is carried over unchanged.
  */
 @Command(
     name = "convert",
@@ -99,7 +102,15 @@ public final class ConvertCommand implements Callable<Integer> {
     } else {
       report.extra().put("constants_to_variables", moved);
     }
-    report.written(ServingOutput.export(m, out));
+    Map<String, byte[]> shaping = ModelShaping.carried(loaded.path());
+    ModelShaping.read(loaded.path()).ifPresentOrElse(
+        s -> report.step("shaping record carried over: " + s.summary()),
+        () -> report.extra().putNull("shaping_record"));
+    report.written(ServingOutput.export(m, out, shaping));
+    if (!shaping.isEmpty()) {
+      report.extra().put("shaping_record", ShapingMetadataFiles.find(out).orElseThrow()
+          .toString());
+    }
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? Json.write(report.json()) : report.text());
     w.flush();

@@ -14,6 +14,8 @@ import dev.dks.rewriter.DksRewrite;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.ModelReaders;
 import dev.dks.savedmodels.export.ServingCheck;
+import dev.dks.savedmodels.shaping.ShapingMetadata;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.solve.Method;
 import dev.dks.solver.solve.ShapingSolution;
 import dev.dks.trainers.data.BatchIterator;
@@ -152,7 +154,8 @@ public final class DemoCommand implements Callable<Integer> {
     ModelReaders.Loaded loaded = ModelInput.load(bnDir);
     Pipeline.Result rewritten = pipeline.run(loaded.model());
     Model plain = rewritten.model();
-    ServingOutput.export(plain, dir.resolve("plain"));
+    ShapingMetadata shaping = ModelShaping.ofRewrite(rewritten, options);
+    ServingOutput.export(plain, dir.resolve("plain"), ShapingMetadataFiles.assetsExtra(shaping));
     String rewriteText = new RewriteReport(loaded, options, pipeline.passes(), rewritten,
         dir.resolve("plain"), false).text();
     report.rewrite(rewritten, rewriteText);
@@ -203,7 +206,9 @@ public final class DemoCommand implements Callable<Integer> {
     report.plot(png);
 
     stage(err, "6/6 export the trained plain network and check it serves");
-    Path serving = ServingOutput.export(trainedPlain, dir.resolve("serving")).dir();
+    Path serving = ServingOutput.export(trainedPlain, dir.resolve("serving"),
+        ShapingMetadataFiles.assetsExtra(shaping == null ? null : shaping.withTrainedSteps(n)))
+        .dir();
     ServingCheck.Result check = ServingCheck.check(serving);
     report.serving(serving, check);
     say(err, report.servingLine());

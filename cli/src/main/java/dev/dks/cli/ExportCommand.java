@@ -6,6 +6,7 @@ import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.savedmodels.SavedModelReader;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +32,9 @@ import picocli.CommandLine.Spec;
  * {@code --signature} (a SavedModel with a single signature: that one), and becomes {@code
  * serving_default} with method {@code tensorflow/serving/predict}; the graph is pruned to what
  * that signature computes (training ops, optimizer slots and the other signatures go), and the
- * result is written with {@link dev.dks.savedmodels.export.ServingExporter}, atomically.
+ * result is written with {@link dev.dks.savedmodels.export.ServingExporter}, atomically, with
+ * the source's shaping record ({@code assets.extra/dks-shaping.json}, see {@link ModelShaping})
+ * carried over unchanged.
  */
 @Command(
     name = "export",
@@ -119,7 +122,14 @@ public final class ExportCommand implements Callable<Integer> {
     ObjectNode ops = x.putObject("dropped_ops");
     droppedOps.forEach(ops::put);
 
-    report.written(ServingOutput.export(pruned, out));
+    Map<String, byte[]> shaping = ModelShaping.carried(dir);
+    ModelShaping.read(dir).ifPresentOrElse(
+        s -> report.step("shaping record carried over: " + s.summary()),
+        () -> x.putNull("shaping_record"));
+    report.written(ServingOutput.export(pruned, out, shaping));
+    if (!shaping.isEmpty()) {
+      x.put("shaping_record", ShapingMetadataFiles.find(out).orElseThrow().toString());
+    }
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? Json.write(report.json()) : report.text());
     w.flush();

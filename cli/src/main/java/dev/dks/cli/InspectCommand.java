@@ -1,10 +1,18 @@
 package dev.dks.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.RewriteOptions;
+import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.shaping.ShapingMetadata;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
+import dev.dks.savedmodels.shaping.ShapingMetadataJson;
 import dev.dks.solver.activation.Activations;
 import dev.dks.solver.solve.Method;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +25,10 @@ import picocli.CommandLine.Spec;
  * {@code .pb}, TensorFlow.js {@code model.json}, Keras {@code .h5}) and prints its
  * signatures, node count, the op histogram of the serving path, its layers with kernel shapes,
  * activations by kind, normalizations, residual merges and concatenations, the derived structure
- * depth, warnings, and what {@code dks rewrite} would change (see {@link Inspection}).
+ * depth, warnings, what {@code dks rewrite} would change (see {@link Inspection}), and the
+ * shaping the model records ({@code assets.extra/dks-shaping.json}, see {@link ModelShaping}),
+ * whose method and shortcut weight are assumed unless {@code --method} / {@code
+ * --shortcut-weight} are given.
  */
 @Command(
     name = "inspect",
@@ -39,7 +50,8 @@ public final class InspectCommand implements Callable<Integer> {
 
   @Option(names = "--method", paramLabel = "DKS|TAT", defaultValue = "TAT",
       converter = SolveCommand.MethodConverter.class,
-      description = "Method assumed for 'what would change' (default TAT).")
+      description = "Method assumed for 'what would change' (default: the model's shaping "
+          + "record, else TAT).")
   private Method method;
 
   @Option(names = "--activation", paramLabel = "NAME",
@@ -47,7 +59,8 @@ public final class InspectCommand implements Callable<Integer> {
   private String activation;
 
   @Option(names = "--shortcut-weight", paramLabel = "W", defaultValue = "0",
-      description = "Shortcut weight assumed for 'what would change' (default 0: remove skips).")
+      description = "Shortcut weight assumed for 'what would change' (default: the model's "
+          + "shaping record, else 0: remove skips).")
   private double shortcutWeight;
 
   @Option(names = "--keep-maxpool", description = "Assume max-pools are kept.")
@@ -62,12 +75,34 @@ public final class InspectCommand implements Callable<Integer> {
     if (activation != null) {
       Activations.byName(activation);
     }
-    RewriteOptions options = RewriteOptions.defaults().withMethod(method)
-        .withActivation(activation).withShortcutWeight(shortcutWeight)
+    ModelReaders.Loaded loaded = ModelInput.load(model);
+    Optional<ShapingMetadata> recorded = ModelShaping.read(loaded.path());
+    var parsed = spec.commandLine().getParseResult();
+    Method m = method;
+    double w0 = shortcutWeight;
+    if (recorded.isPresent() && (parsed == null || !parsed.hasMatchedOption("--method"))) {
+      m = recorded.get().method(); // flags override the record
+    }
+    if (recorded.isPresent() && recorded.get().shortcutWeight() != null
+        && (parsed == null || !parsed.hasMatchedOption("--shortcut-weight"))) {
+      w0 = recorded.get().shortcutWeight();
+    }
+    RewriteOptions options = RewriteOptions.defaults().withMethod(m)
+        .withActivation(activation).withShortcutWeight(w0)
         .withKeepMaxPool(keepMaxPool);
-    Inspection i = Inspection.of(ModelInput.load(model), options);
+    Inspection i = Inspection.of(loaded, options);
     PrintWriter w = spec.commandLine().getOut();
-    w.print(json ? Json.write(i.json()) : i.text());
+    if (json) {
+      ObjectNode root = i.json();
+      root.set("shaping", recorded.<JsonNode>map(ShapingMetadataJson::tree)
+          .orElse(NullNode.getInstance()));
+      w.print(Json.write(root));
+    } else {
+      w.print(i.text());
+      w.println(recorded.map(r -> "shaping recorded in the model: " + r.summary())
+          .orElse("shaping record: none (" + ShapingMetadataFiles.RELATIVE_PATH
+              + " absent: not shaped by dks, or by an older version)"));
+    }
     w.flush();
     return 0;
   }

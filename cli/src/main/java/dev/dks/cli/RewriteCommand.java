@@ -5,6 +5,7 @@ import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.RewritePass;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.init.HomogeneousMode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Spec;
  * TensorFlow.js graph or layers {@code model.json}, Keras {@code .h5}), prints every pass's
  * outcome and the shaping solution, and writes the rewritten model as a serving SavedModel with
  * {@link dev.dks.savedmodels.export.ServingExporter} (atomically: a temporary folder beside DIR,
- * then a rename; a non-empty DIR is refused before anything runs). {@code
+ * then a rename; a non-empty DIR is refused before anything runs), with the shaping recorded in
+ * {@code assets.extra/dks-shaping.json} (see {@link ModelShaping}). {@code
  * --dry-run} writes nothing; {@code --list-passes} prints the passes and exits.
  */
 @Command(
@@ -133,7 +135,8 @@ public final class RewriteCommand implements Callable<Integer> {
     Pipeline.Result result = pipeline.run(loaded.model());
     Path written = null;
     if (!dryRun) {
-      written = ServingOutput.export(result.model(), target).dir();
+      written = ServingOutput.export(result.model(), target,
+          ShapingMetadataFiles.assetsExtra(ModelShaping.ofRewrite(result, options))).dir();
     }
     RewriteReport report = new RewriteReport(loaded, options, pipeline.passes(), result,
         written, dryRun);

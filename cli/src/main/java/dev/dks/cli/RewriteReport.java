@@ -9,6 +9,7 @@ import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.RewritePass;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.solve.ShapedActivation;
 import dev.dks.solver.solve.ShapingSolution;
 import java.nio.file.Path;
@@ -119,6 +120,8 @@ final class RewriteReport {
     } else {
       root.put("out", written.toString());
     }
+    root.put("shaping_record", written == null ? null : ShapingMetadataFiles.find(written)
+        .map(Path::toString).orElse(null));
     return root;
   }
 
@@ -170,6 +173,7 @@ final class RewriteReport {
     if (written != null) {
       line(b, "written to %s (SavedModel, tag serve, signatures %s)", written,
           result.model().signatures().stream().map(x -> x.key()).toList());
+      ShapingMetadataFiles.find(written).ifPresent(f -> line(b, "shaping recorded in %s", f));
     } else {
       line(b, "dry run: nothing written");
     }

@@ -74,9 +74,17 @@ final class ServingOutput {
    * @throws ExportException when the model cannot be served (nothing is written)
    */
   static Written export(Model model, Path dir) {
+    return export(model, dir, Map.of());
+  }
+
+  /**
+   * {@link #export(Model, Path)} with extra files in {@code assets.extra/} (the shaping record,
+   * see {@link ModelShaping}), written inside the same atomic folder write.
+   */
+  static Written export(Model model, Path dir, Map<String, byte[]> assetsExtra) {
     Path target = dir.toAbsolutePath().normalize();
     requireWritable(target);
-    ServingExporter.export(model, target);
+    ServingExporter.export(model, target, assetsExtra);
     return describe(target);
   }
 

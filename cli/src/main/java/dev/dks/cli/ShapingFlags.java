@@ -43,6 +43,14 @@ final class ShapingFlags {
 
   /** Validates the combination (targets of the other method, unknown activation). */
   void validate() {
+    validate(method);
+  }
+
+  /**
+   * Validates the flags against the method in force, which for {@code verify} may come from the
+   * model's shaping record rather than {@code --method}.
+   */
+  void validate(Method method) {
     if (method == Method.TAT && zeta != null) {
       throw new ParameterException(spec.commandLine(), "--zeta applies to --method DKS only");
     }
@@ -53,6 +61,17 @@ final class ShapingFlags {
     if (activation != null) {
       Activations.byName(activation); // throws UnknownActivationException naming it
     }
+  }
+
+  /** Whether {@code option} (e.g. {@code --zeta}) was given on the command line. */
+  boolean given(String option) {
+    var parsed = spec.commandLine().getParseResult();
+    return parsed != null && parsed.hasMatchedOption(option);
+  }
+
+  /** Whether any shaping flag was given (method, activation or a target). */
+  boolean anyGiven() {
+    return given("--method") || activation != null || zeta != null || eta != null || tau != null;
   }
 
   /** The DKS targets (defaults where not given). */

@@ -8,6 +8,9 @@ import dev.dks.savedmodels.ModelReaders;
 import dev.dks.savedmodels.assets.SharedAssets;
 import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.savedmodels.export.TrainingExporter;
+import dev.dks.savedmodels.shaping.ShapingMetadata;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
+import dev.dks.savedmodels.shaping.ShapingMetadataJson;
 import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.DataFormatException;
 import dev.dks.trainers.data.DataNotFoundException;
@@ -45,6 +48,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.tensorflow.ndarray.Shape;
@@ -65,7 +69,9 @@ import picocli.CommandLine.Spec;
  * part (or a seeded 20% split when the data set has none, e.g. {@code digits}), JSON lines to
  * {@code DIR/metrics.jsonl} and a progress bar on stderr — then writes the trained values as a
  * training SavedModel ({@code DIR/training}, {@link TrainingExporter}) and a serving SavedModel
- * ({@code DIR/serving}, {@link ServingExporter}). {@code --resume} continues exactly from the
+ * ({@code DIR/serving}, {@link ServingExporter}), both carrying the input's shaping record
+ * ({@code assets.extra/dks-shaping.json}, see {@link ModelShaping}) with the steps trained
+ * added. {@code --resume} continues exactly from the
  * checkpoint. Prints a summary (steps, loss, accuracy, steps/s, device), or one JSON object with
  * {@code --json}.
  */
@@ -240,6 +246,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
     DevicePlacement.Device requested = DevicePlacement.Device.parse(device);
     Model original = ModelReaders.read(model);
+    Optional<ShapingMetadata> shaping = ModelShaping.read(model);
     Data d = loadData();
     checkShape(original, d.train);
 
@@ -296,11 +303,14 @@ public final class TrainCommand implements Callable<Integer> {
       Path serving = dir.resolve("serving");
       deleteTree(training);
       deleteTree(serving);
-      TrainingExporter.export(trained, training);
-      ServingExporter.export(trained, serving);
+      ShapingMetadata after = shaping.map(m -> m.withTrainedSteps(m.trainedSteps()
+          + outcome.completedSteps())).orElse(null);
+      TrainingExporter.export(trained, training, ShapingMetadataFiles.assetsExtra(after));
+      ServingExporter.export(trained, serving, ShapingMetadataFiles.assetsExtra(after));
       long ran = outcome.completedSteps() - outcome.startStep();
       Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d,
-          optimizer.toLowerCase(Locale.ROOT), tg.kfac().map(KfacGraph::registration).orElse(null));
+          optimizer.toLowerCase(Locale.ROOT), tg.kfac().map(KfacGraph::registration).orElse(null),
+          after);
       PrintWriter w = spec.commandLine().getOut();
       w.print(json ? s.json() : s.text());
       w.flush();
@@ -486,7 +496,7 @@ public final class TrainCommand implements Callable<Integer> {
   /** What a run did, as text or JSON. */
   private record Summary(TrainingOutcome outcome, long ran, double seconds, EvaluationResult eval,
       DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data,
-      String optimizer, Registration registration) {
+      String optimizer, Registration registration, ShapingMetadata shaping) {
     double stepsPerSecond() {
       return seconds > 0 ? ran / seconds : 0;
     }
@@ -498,11 +508,13 @@ public final class TrainCommand implements Callable<Integer> {
           + "last train loss %.4f, accuracy %.4f%n"
           + "%s (%s, %d examples): loss %.4f, accuracy %.4f%n"
           + "ops per device: %s%n"
-          + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n",
+          + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n%s",
           outcome.completedSteps(), ran, outcome.startStep(), seconds, stepsPerSecond(),
           placement.label(), optimizerLabel(), last == null ? Double.NaN : last.loss(),
           last == null ? Double.NaN : last.accuracy(), data.test.name(), data.testName,
-          eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir);
+          eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir,
+          shaping == null ? "" : "shaping from the model, carried to training/ and serving/: "
+              + shaping.summary() + System.lineSeparator());
     }
 
     String optimizerLabel() {
@@ -546,6 +558,11 @@ public final class TrainCommand implements Callable<Integer> {
       o.put("serving", dir.resolve("serving").toString());
       o.put("metrics", dir.resolve(METRICS).toString());
       o.put("checkpoint", dir.resolve(CHECKPOINT).toString());
+      if (shaping == null) {
+        o.putNull("shaping");
+      } else {
+        o.set("shaping", ShapingMetadataJson.tree(shaping));
+      }
       return Json.write(o);
     }
   }

@@ -39,7 +39,9 @@ import picocli.CommandLine.Spec;
  * {@code dks verify MODEL}: the kernel check of a shaped model at its current weights. The
  * structure is derived from the graph ({@link StructureAnalyzer}, from the first input of the
  * first signature to the outputs); the shaping solution is re-solved for that structure with the
- * given method and targets, one shaped activation per activation kind found in the graph (the
+ * method and targets of the model's shaping record ({@code assets.extra/dks-shaping.json}, see
+ * {@link VerifyShaping}; explicit flags override it, and a model with neither record nor flags is
+ * refused as unshaped, exit 2), one shaped activation per activation kind found in the graph (the
  * activations of a rewritten or shaped-built model are already the targets, so each kind is its
  * own target; {@code --activation}, when given, must name that kind); then {@link KernelCheck}
  * feeds input pairs of chosen cosine similarity through TensorFlow and compares the measured q
@@ -55,8 +57,10 @@ import picocli.CommandLine.Spec;
     description = "Check a shaped model's kernel at initialization: measured vs predicted q and "
         + "c per layer; exit 1 beyond the tolerance.",
     footer = {"", "MODEL is a SavedModel folder, a frozen GraphDef (.pb), a TensorFlow.js "
-        + "model.json or a Keras .h5. Use the --method, "
-        + "--activation and target options the model was shaped with.", "", "Examples:",
+        + "model.json or a Keras .h5. How it was shaped is read from its shaping record "
+        + "(assets.extra/dks-shaping.json, written by build --shaped and rewrite); --method, "
+        + "--activation and the targets override it, and are needed for models without one.",
+        "", "Examples:",
         "  dks verify resnet50_tat",
         "  dks verify mlp_dks --method DKS --activation tanh --json"})
 public final class VerifyCommand implements Callable<Integer> {
@@ -94,7 +98,6 @@ public final class VerifyCommand implements Callable<Integer> {
   /** Reads, solves, checks, prints; returns 0 (pass) or 1 (fail). */
   @Override
   public Integer call() {
-    shaping.validate();
     if (!(cTolerance > 0) || !(qTolerance > 0)) {
       throw new IllegalArgumentException("--c-tolerance and --q-tolerance must be > 0");
     }
@@ -106,14 +109,17 @@ public final class VerifyCommand implements Callable<Integer> {
     TensorSpec input = checkableInput(m, loaded.path());
     NetworkAnalysis a = StructureAnalyzer.analyze(GraphView.of(m.graph()),
         List.of(input.tensor().node()), m.outputNodes());
-    ShapingSolution solution = solve(a, loaded.path());
+    VerifyShaping how = VerifyShaping.resolve(shaping, ModelShaping.read(loaded.path()),
+        loaded.path(), kinds(a));
+    ShapingSolution solution = solve(a, loaded.path(), how);
+    List<String> recordNotes = how.compare(solution);
     KernelCheck.Options o = new KernelCheck.Options(KernelCheck.Options.defaults().inputCs(),
         pairs, seed, cTolerance, qTolerance);
     KernelReport r = KernelCheck.run(m, solution, o);
     String reason = r.passed() ? null : reason(r);
     PrintWriter w = spec.commandLine().getOut();
-    w.print(json ? Json.write(json(loaded, a, solution, r, reason)) : text(loaded, a, solution,
-        r));
+    w.print(json ? Json.write(json(loaded, a, solution, r, reason, how, recordNotes))
+        : text(loaded, a, solution, r, how, recordNotes));
     w.flush();
     if (!r.passed()) {
       PrintWriter err = spec.commandLine().getErr();
@@ -149,23 +155,20 @@ public final class VerifyCommand implements Callable<Integer> {
     return in;
   }
 
-  /** One shaped activation per kind found, solved for the analysed structure. */
-  private ShapingSolution solve(NetworkAnalysis a, Path path) {
+  /** The activation kinds found on the path, in graph order. */
+  private static Set<String> kinds(NetworkAnalysis a) {
     Set<String> kinds = new LinkedHashSet<>();
     for (ActivationSite s : a.activations()) {
       kinds.add(s.kind());
     }
+    return kinds;
+  }
+
+  /** One shaped activation per kind found, solved for the analysed structure. */
+  private static ShapingSolution solve(NetworkAnalysis a, Path path, VerifyShaping how) {
+    Set<String> kinds = how.activationByKind().keySet();
     if (kinds.isEmpty()) {
       return null;
-    }
-    if (shaping.activation != null) {
-      for (String k : kinds) {
-        if (!k.equals(shaping.activation)) {
-          throw new IllegalArgumentException(path + ": the model's activations are " + kinds
-              + ", not --activation " + shaping.activation + " (verify checks an already shaped"
-              + " model: give the activation it was shaped with, or leave --activation out)");
-        }
-      }
     }
     List<Activation> acts = new ArrayList<>();
     for (String k : kinds) {
@@ -178,10 +181,10 @@ public final class VerifyCommand implements Callable<Integer> {
       }
     }
     try {
-      return ShapingSolver.solve(shaping.method, acts, NetworkMaps.of(a.structure()),
-          shaping.dks(), shaping.tat());
+      return ShapingSolver.solve(how.method(), acts, NetworkMaps.of(a.structure()),
+          how.dks(), how.tat());
     } catch (ShapingException e) {
-      throw new IllegalArgumentException(path + ": cannot re-solve " + shaping.method
+      throw new IllegalArgumentException(path + ": cannot re-solve " + how.method()
           + " for the model's activations " + kinds + " (verify checks a model that is already "
           + "shaped, with the options it was shaped with): " + e.getMessage(), e);
     }
@@ -226,10 +229,12 @@ public final class VerifyCommand implements Callable<Integer> {
   }
 
   private String text(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
-      KernelReport r) {
+      KernelReport r, VerifyShaping how, List<String> recordNotes) {
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "model: %s (%s), structure depth %d%n", loaded.path(),
         loaded.format().label(), a.dag().depth()));
+    how.textLines().forEach(l -> b.append(l).append('\n'));
+    recordNotes.forEach(l -> b.append("note: ").append(l).append('\n'));
     if (s == null) {
       b.append("no activation on the path: the network is linear\n");
     } else {
@@ -246,11 +251,12 @@ public final class VerifyCommand implements Callable<Integer> {
   }
 
   private ObjectNode json(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
-      KernelReport r, String reason) {
+      KernelReport r, String reason, VerifyShaping how, List<String> recordNotes) {
     ObjectNode root = Json.object();
     root.put("model", loaded.path().toString());
     root.put("format", loaded.format().label());
-    root.put("method", shaping.method.name());
+    root.put("method", how.method().name());
+    root.set("shaping", how.json(recordNotes));
     root.put("structure_depth", a.dag().depth());
     ArrayNode acts = root.putArray("activations");
     if (s != null) {

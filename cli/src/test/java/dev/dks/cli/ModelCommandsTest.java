@@ -266,9 +266,12 @@ class ModelCommandsTest {
 
     assertOneErrorLine(Cli.run("verify", good.toString(), "--method", "DKS", "--activation",
         "softplus"), "the model's activations are [tanh]");
-    // the unshaped ReLU ResNet: TAT cannot shape relu, so there is nothing to predict
-    assertOneErrorLine(Cli.run("verify", resnet.toString()), "cannot re-solve TAT",
+    // the unshaped ReLU ResNet: no shaping record and no flags, so nothing says how to predict
+    assertOneErrorLine(Cli.run("verify", resnet.toString()), "is not a shaped model",
         "[relu]");
+    // with a method given, TAT cannot shape relu
+    assertOneErrorLine(Cli.run("verify", resnet.toString(), "--method", "TAT"),
+        "cannot re-solve TAT", "[relu]");
   }
 
   // ------------------------------------------------------------------ frozen graphs

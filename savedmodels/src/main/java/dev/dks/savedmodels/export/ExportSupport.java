@@ -37,6 +37,9 @@ import org.tensorflow.proto.TensorShapeProto;
  * atomic folder write (temp folder next to the target, then rename).
  */
 final class ExportSupport {
+  /** The SavedModel folder for files of other tools, which TF and TF Serving do not load. */
+  static final String ASSETS_EXTRA = "assets.extra";
+
   private ExportSupport() {}
 
   /**
@@ -174,9 +177,12 @@ final class ExportSupport {
   /**
    * Writes {@code saved_model.pb} and the checkpoint {@code variables/variables.*} into a hidden
    * temp folder next to {@code target}, then renames it into place (atomically where the file
-   * system can); the temp folder is removed on failure.
+   * system can); the temp folder is removed on failure. {@code assetsExtra} files (by plain file
+   * name) go into {@code assets.extra/}, which TensorFlow's loaders and TF Serving leave alone.
    */
-  static void writeAtomically(Path target, SavedModel sm, Map<String, TensorProto> vals) {
+  static void writeAtomically(Path target, SavedModel sm, Map<String, TensorProto> vals,
+      Map<String, byte[]> assetsExtra) {
+    checkAssetsExtra(assetsExtra);
     Path parent = target.getParent();
     Path tmp = null;
     try {
@@ -188,6 +194,12 @@ final class ExportSupport {
       Path varsDir = Files.createDirectory(tmp.resolve("variables"));
       if (!vals.isEmpty()) {
         CheckpointWriter.write(varsDir.resolve("variables"), vals);
+      }
+      if (!assetsExtra.isEmpty()) {
+        Path extra = Files.createDirectory(tmp.resolve(ASSETS_EXTRA));
+        for (Map.Entry<String, byte[]> e : assetsExtra.entrySet()) {
+          Files.write(extra.resolve(e.getKey()), e.getValue());
+        }
       }
       if (Files.isDirectory(target)) {
         Files.delete(target); // empty, checked above
@@ -207,6 +219,17 @@ final class ExportSupport {
     } finally {
       if (tmp != null) {
         deleteQuietly(tmp);
+      }
+    }
+  }
+
+  /** Refuses an {@code assets.extra} file name that is not a plain name (no folders). */
+  static void checkAssetsExtra(Map<String, byte[]> assetsExtra) {
+    for (String name : assetsExtra.keySet()) {
+      if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals(".")
+          || name.equals("..")) {
+        throw new ExportException("assets.extra file name '" + name + "' is not a plain file "
+            + "name");
       }
     }
   }

@@ -3,6 +3,7 @@ package dev.dks.savedmodels.export;
 import dev.dks.rewriter.model.Model;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.proto.SavedModel;
 
 /**
@@ -23,12 +24,22 @@ public final class ServingExporter {
 
   /** Exports {@code model} into the new folder {@code dir}. */
   public static void export(Model model, Path dir) {
+    export(model, dir, Map.of());
+  }
+
+  /**
+   * Exports {@code model} into the new folder {@code dir}, with extra files (by plain file name)
+   * in {@code assets.extra/}, e.g. the shaping record {@code dks-shaping.json}; they are written
+   * into the temporary folder before the rename, so they appear with the model or not at all.
+   */
+  public static void export(Model model, Path dir, Map<String, byte[]> assetsExtra) {
     Path target = dir.toAbsolutePath().normalize();
+    ExportSupport.checkAssetsExtra(assetsExtra);
     ExportSupport.refuseNonEmpty(target);
     ExportSupport.MetaGraphAndValues served =
         ExportSupport.servingMetaGraph(model, List.of(SERVE_TAG));
     SavedModel sm = SavedModel.newBuilder().setSavedModelSchemaVersion(1)
         .addMetaGraphs(served.meta()).build();
-    ExportSupport.writeAtomically(target, sm, served.values());
+    ExportSupport.writeAtomically(target, sm, served.values(), assetsExtra);
   }
 }

@@ -72,6 +72,18 @@ public final class TrainingExporter {
    *     written then
    */
   public static void export(Model model, Path dir) {
+    export(model, dir, Map.of());
+  }
+
+  /**
+   * Exports {@code model} into the new folder {@code dir}, with extra files (by plain file name)
+   * in {@code assets.extra/} (see {@link ServingExporter#export(Model, Path, Map)}).
+   *
+   * @throws ExportException naming the node, variable, signature or folder at fault; nothing is
+   *     written then
+   */
+  public static void export(Model model, Path dir, Map<String, byte[]> assetsExtra) {
+    ExportSupport.checkAssetsExtra(assetsExtra);
     Path target = dir.toAbsolutePath().normalize();
     ExportSupport.refuseNonEmpty(target);
     Map<String, Signature> signatures = trainingSignatures(model);
@@ -103,7 +115,7 @@ public final class TrainingExporter {
         ExportSupport.servingMetaGraph(model, List.of(ServingExporter.SERVE_TAG));
     SavedModel sm = SavedModel.newBuilder().setSavedModelSchemaVersion(1)
         .addMetaGraphs(training).addMetaGraphs(serving.meta()).build();
-    ExportSupport.writeAtomically(target, sm, values);
+    ExportSupport.writeAtomically(target, sm, values, assetsExtra);
   }
 
   /** All signatures: serving_default (predict) first, then every other one unchanged. */

@@ -1,0 +1,75 @@
+package dev.dks.cli;
+
+import dev.dks.rewriter.RewriteOptions;
+import dev.dks.rewriter.builder.ArchitectureSpec;
+import dev.dks.rewriter.builder.BuiltModel;
+import dev.dks.rewriter.pipeline.PassOutcome;
+import dev.dks.rewriter.pipeline.Pipeline;
+import dev.dks.savedmodels.shaping.ShapingMetadata;
+import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
+import dev.dks.savedmodels.shaping.ShapingRecorder;
+import dev.dks.solver.solve.ShapingSolution;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The shaping record ({@link ShapingMetadata}, {@code assets.extra/dks-shaping.json}) as the
+ * commands make and read it: {@code build --shaped} and {@code rewrite} record how they shaped the
+ * model; {@code convert}, {@code export} and {@code train} carry a source SavedModel's record to
+ * what they write; {@code verify}, {@code inspect} and {@code train} read it.
+ */
+final class ModelShaping {
+  /** The name of the shape-activations pass, whose run makes a rewrite a shaped model. */
+  private static final String SHAPE_PASS = "shape-activations";
+
+  private ModelShaping() {}
+
+  /** The tool and version recorded, e.g. {@code "dks 0.1.0"}. */
+  static String tool() {
+    return "dks " + VersionProvider.version();
+  }
+
+  /** The record of a shaped build, or null for a raw one. */
+  static ShapingMetadata ofBuild(BuiltModel b) {
+    ArchitectureSpec s = b.spec();
+    if (!s.shaped()) {
+      return null;
+    }
+    Double w = s.effectiveShortcutWeight().isPresent()
+        ? s.effectiveShortcutWeight().getAsDouble() : null;
+    return ShapingRecorder.record(b.model(), "build", tool(), b.shaping().method(),
+        s.dksTargets(), s.tatTargets(), b.shaping(), w, null);
+  }
+
+  /**
+   * The record of a rewrite, or null when its shape-activations pass was skipped (the model is
+   * then not shaped).
+   */
+  static ShapingMetadata ofRewrite(Pipeline.Result r, RewriteOptions o) {
+    Optional<ShapingSolution> s = r.fact(ShapingSolution.class);
+    boolean ran = r.outcomes().stream().filter(p -> p.pass().equals(SHAPE_PASS))
+        .anyMatch(p -> !p.notes().equals(PassOutcome.unchanged(SHAPE_PASS, "skipped on request")
+            .notes()));
+    if (s.isEmpty() && !ran) {
+      return null;
+    }
+    return ShapingRecorder.record(r.model(), "rewrite", tool(), o.method(), o.dks(), o.tat(),
+        s.orElse(null), o.shortcutWeight(), o.inputNormalization() == null ? null
+            : o.inputNormalization().referenceName());
+  }
+
+  /** The record of the model at {@code path}, when it is a SavedModel folder that has one. */
+  static Optional<ShapingMetadata> read(Path path) {
+    return ShapingMetadataFiles.read(path);
+  }
+
+  /**
+   * The exporters' {@code assetsExtra} carrying the record of the SavedModel at {@code source}
+   * over unchanged (byte for byte, so keys of a later schema survive); empty when it has none.
+   */
+  static Map<String, byte[]> carried(Path source) {
+    return ShapingMetadataFiles.readBytes(source).map(ShapingMetadataFiles::assetsExtra)
+        .orElse(Map.of());
+  }
+}
