@@ -41,15 +41,49 @@ class ProgressListenerLinesTest {
   }
 
   @Test
-  void aZeroIntervalAddsALinePerStep() throws Exception {
-    String text = run(ProgressListener.Mode.LINES, Duration.ZERO);
+  void aZeroIntervalAddsALinePerStep() {
+    String text = drive(ProgressListener.Mode.LINES, Duration.ZERO, 0);
     assertEquals(N, text.lines().count(), text);
   }
 
   @Test
-  void theBarRedrawsWithCarriageReturns() throws Exception {
-    String text = run(ProgressListener.Mode.BAR, Duration.ofHours(1));
+  void aResumedRunReportsTheTenthsItPasses() {
+    String text = drive(ProgressListener.Mode.LINES, Duration.ofHours(1), 20);
+    // from step 20 of 37 (54%): the tenths 6..10, first reached at ceil(i 37 / 10) steps
+    List<Long> steps = text.lines().map(l -> {
+      Matcher m = LINE.matcher(l);
+      assertTrue(m.find(), l);
+      return Long.parseLong(m.group(2));
+    }).toList();
+    assertEquals(List.of(23L, 26L, 30L, 34L, 37L), steps, text);
+  }
+
+  @Test
+  void theBarRedrawsWithCarriageReturns() {
+    String text = drive(ProgressListener.Mode.BAR, Duration.ofHours(1), 0);
     assertTrue(text.chars().filter(c -> c == '\r').count() >= 1, text);
+  }
+
+  /** The listener alone, driven through a run of N steps from {@code start} (no TensorFlow). */
+  private static String drive(ProgressListener.Mode mode, Duration interval, long start) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    ProgressListener p = new ProgressListener(ps, "train", mode, interval);
+    TrainingContext ctx = (TrainingContext) java.lang.reflect.Proxy.newProxyInstance(
+        TrainingContext.class.getClassLoader(), new Class<?>[] {TrainingContext.class},
+        (proxy, method, args) -> switch (method.getName()) {
+          case "startStep" -> start;
+          case "totalSteps" -> N;
+          default -> throw new UnsupportedOperationException(method.getName());
+        });
+    p.onStart(ctx);
+    for (long step = start; step < N; step++) {
+      p.onStep(ctx, new StepResult(step, 0, 1.0, 0.5, 0.1, 0.01));
+    }
+    p.onEnd(ctx, new TrainingOutcome(TrainingOutcome.Status.COMPLETED, start, N, null, null,
+        null, null));
+    ps.flush();
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 
   private static String run(ProgressListener.Mode mode, Duration interval) throws Exception {
