@@ -30,7 +30,12 @@ import picocli.CommandLine.Spec;
  * {@code variables/} folder (the reason then names it), no {@code serve} tag, no {@code
  * serving_default}; {@value
  * ErrorHandler#USAGE_ERROR} for bad arguments, including a DIR that does not exist or is a file
- * other than {@code saved_model.pb} (which stands for its folder): there is no folder to judge.
+ * other than {@code saved_model.pb} (which stands for its folder): there is no folder to judge,
+ * and an {@code --input-shape} that names no input or contradicts its declared shape.
+ *
+ * <p>As TF Serving judges: an input of unknown rank is served, so it is a warning (in the report
+ * and the JSON {@code warnings}) and the check feeds {@code --input-shape NAME=DIMS} or a shape
+ * the graph runs with; a model without variables has no checkpoint to restore and passes.
  */
 @Command(
     name = "check-serving",
@@ -43,6 +48,7 @@ import picocli.CommandLine.Spec;
     footer = {"", "Exit codes: 0 pass; 1 the folder fails the check (reason on stderr); 2 bad "
         + "arguments, including a DIR that does not exist.", "", "Examples:",
         "  dks check-serving serving_model",
+        "  dks check-serving serving_model --input-shape x=4x10",
         "  dks check-serving serving_model --json"})
 public final class CheckServingCommand implements Callable<Integer> {
   /** Exit code when the folder fails the check. */
@@ -53,6 +59,12 @@ public final class CheckServingCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "SavedModel folder.")
   private Path dir;
 
+  @Option(names = "--input-shape", paramLabel = "NAME=DIMS",
+      description = "Shape to feed the input NAME of serving_default, e.g. x=4x10 (repeatable; "
+          + "NAME= for a scalar). Default: the declared shape with batch 2 and other unknown "
+          + "dimensions 1; for an unknown rank, the first shape the graph runs with.")
+  private java.util.Map<String, String> inputShapes = new java.util.LinkedHashMap<>();
+
   @Option(names = "--json", description = "Print one JSON object instead of a summary.")
   private boolean json;
 
@@ -60,7 +72,7 @@ public final class CheckServingCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path abs = folder(dir);
-    ServingCheck.Result r = withHint(abs, ServingCheck.check(abs));
+    ServingCheck.Result r = ServingCheck.check(abs, shapes(inputShapes));
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? Json.write(json(abs, r)) : text(abs, r));
     w.flush();
@@ -89,20 +101,21 @@ public final class CheckServingCommand implements Callable<Integer> {
     return abs;
   }
 
-  /**
-   * A failure of a folder whose checkpoint is gone says so: TensorFlow loads a SavedModel without
-   * {@code variables/} silently and only fails when a variable is read uninitialized.
-   */
-  private static ServingCheck.Result withHint(Path dir, ServingCheck.Result r) {
-    Path index = dir.resolve("variables").resolve("variables.index");
-    if (r.passed() || !Files.isRegularFile(dir.resolve("saved_model.pb"))
-        || Files.exists(index)) {
-      return r;
-    }
-    String what = Files.isDirectory(dir.resolve("variables")) ? index + " is missing"
-        : dir.resolve("variables") + " is missing";
-    return new ServingCheck.Result(false, r.reason() + " (the variables checkpoint is gone: "
-        + what + ")", r.inputs(), r.outputs());
+  /** {@code --input-shape} values: DIMS as {@code 4x10} or {@code 4,10}; empty for a scalar. */
+  static java.util.Map<String, long[]> shapes(java.util.Map<String, String> given) {
+    java.util.Map<String, long[]> out = new java.util.LinkedHashMap<>();
+    given.forEach((name, dims) -> {
+      String d = dims.strip();
+      try {
+        out.put(name, d.isEmpty() ? new long[0]
+            : java.util.Arrays.stream(d.split("[x,]")).mapToLong(v -> Long.parseLong(v.strip()))
+                .toArray());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--input-shape " + name + "=" + dims
+            + ": DIMS must be sizes separated by x, e.g. " + name + "=4x10");
+      }
+    });
+    return out;
   }
 
   private static String oneLine(String s) {
@@ -115,6 +128,7 @@ public final class CheckServingCommand implements Callable<Integer> {
         ServingExporter.SERVE_TAG);
     rows(b, "input ", "fed", r.inputs());
     rows(b, "output", "got", r.outputs());
+    r.warnings().forEach(w -> line(b, "warning: %s", w));
     line(b, "%s", r.passed() ? "PASS" : "FAIL: " + oneLine(r.reason()));
     return b.toString();
   }
@@ -141,6 +155,7 @@ public final class CheckServingCommand implements Callable<Integer> {
     }
     tensors(root.putArray("inputs"), r.inputs());
     tensors(root.putArray("outputs"), r.outputs());
+    r.warnings().forEach(root.putArray("warnings")::add);
     return root;
   }
 

@@ -205,8 +205,9 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Seed of the data order and of the validation split (default 0).")
   private long seed;
 
-  @Option(names = "--device", paramLabel = "cpu|gpu|auto", defaultValue = "cpu",
-      description = "Where the graph runs (default cpu); gpu without a GPU runs on the CPU.")
+  @Option(names = "--device", paramLabel = "cpu|gpu|auto", defaultValue = "auto",
+      description = "Where the graph runs (default auto: the GPU when TF has one, else the "
+          + "CPU); gpu without a GPU runs on the CPU.")
   private String device;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",

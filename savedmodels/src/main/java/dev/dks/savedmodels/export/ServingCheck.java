@@ -24,10 +24,24 @@ import org.tensorflow.proto.TensorShapeProto;
  * and shapes), feeds a batch of the declared shape (unknown dimensions: batch 2, others 1; floats
  * uniform in [0, 1), other types zero) and checks that every output has the declared dtype and
  * shape and that float outputs are finite.
+ *
+ * <p>Judged as TF Serving judges: an input of unknown rank is served (the client picks the
+ * shape), so it is a warning, not a failure; the check feeds the shape given for it, or else the
+ * first of {@link #UNKNOWN_RANK_TRIALS} the graph runs with (it fails only when none runs, and
+ * says to give one). A model without variables has no checkpoint to restore and passes; a
+ * failure of a model that has variables but no {@code variables/variables.index} says the
+ * checkpoint is gone.
  */
 public final class ServingCheck {
   /** Batch size fed for an unknown leading dimension. */
   public static final int BATCH = 2;
+
+  /** The shapes tried, in order, for an input of unknown rank without a given shape. */
+  public static final List<long[]> UNKNOWN_RANK_TRIALS = List.of(new long[] {BATCH},
+      new long[] {BATCH, 1}, new long[] {BATCH, 1, 1}, new long[] {BATCH, 1, 1, 1}, new long[0]);
+
+  private static final java.util.Set<String> VARIABLE_OPS =
+      java.util.Set.of("VariableV2", "Variable", "VarHandleOp");
 
   private ServingCheck() {}
 
@@ -50,9 +64,16 @@ public final class ServingCheck {
    * @param reason why not (empty when passed)
    * @param inputs the fed inputs
    * @param outputs the fetched outputs
+   * @param warnings what TF Serving accepts but a client should know (e.g. an unknown rank)
    */
-  public record Result(
-      boolean passed, String reason, List<TensorCheck> inputs, List<TensorCheck> outputs) {
+  public record Result(boolean passed, String reason, List<TensorCheck> inputs,
+      List<TensorCheck> outputs, List<String> warnings) {
+    /** A result without warnings. */
+    public Result(
+        boolean passed, String reason, List<TensorCheck> inputs, List<TensorCheck> outputs) {
+      this(passed, reason, inputs, outputs, List.of());
+    }
+
     static Result fail(String reason) {
       return new Result(false, reason, List.of(), List.of());
     }
@@ -60,6 +81,18 @@ public final class ServingCheck {
 
   /** Checks the folder; never throws for a broken model, it says why in the result. */
   public static Result check(Path dir) {
+    return check(dir, Map.of());
+  }
+
+  /**
+   * Checks the folder feeding {@code inputShapes} (by signature input key) where given; never
+   * throws for a broken model, it says why in the result.
+   *
+   * @throws IllegalArgumentException when a given shape names no input of {@code
+   *     serving_default} or contradicts the input's declared shape (a request TF Serving would
+   *     refuse)
+   */
+  public static Result check(Path dir, Map<String, long[]> inputShapes) {
     if (!Files.isDirectory(dir)) {
       return Result.fail(dir + " is not a folder");
     }
@@ -83,11 +116,100 @@ public final class ServingCheck {
         return Result.fail("serving_default has method name '" + sig.getMethodName()
             + "'; TF Serving's Predict API needs 'tensorflow/serving/predict'");
       }
-      return run(bundle.session(), sig);
+      validate(sig, inputShapes);
+      Result r = run(bundle.session(), sig, inputShapes);
+      return r.passed() ? r : withCheckpointHint(dir, bundle.metaGraphDef().getGraphDef(), r);
     }
   }
 
-  private static Result run(Session session, SignatureDef sig) {
+  private static void validate(SignatureDef sig, Map<String, long[]> given) {
+    for (Map.Entry<String, long[]> e : given.entrySet()) {
+      TensorInfo info = sig.getInputsMap().get(e.getKey());
+      if (info == null) {
+        throw new IllegalArgumentException("--input-shape " + e.getKey() + ": serving_default "
+            + "has no input '" + e.getKey() + "'; its inputs are " + sig.getInputsMap().keySet());
+      }
+      long[] declared = declared(info.getTensorShape());
+      long[] shape = e.getValue();
+      boolean fits = declared == null || declared.length == shape.length;
+      for (int i = 0; fits && i < shape.length; i++) {
+        fits = shape[i] >= 0 && (declared == null || declared[i] < 0 || declared[i] == shape[i]);
+      }
+      if (!fits) {
+        throw new IllegalArgumentException("--input-shape " + e.getKey() + "="
+            + java.util.Arrays.toString(shape) + " does not fit its declared shape "
+            + (declared == null ? "(unknown rank)" : java.util.Arrays.toString(declared)));
+      }
+    }
+  }
+
+  /**
+   * A failed model that has variables but whose checkpoint index is missing: say so (TensorFlow
+   * loads such a folder silently and only fails when a variable is read uninitialized). A model
+   * without variables needs no checkpoint.
+   */
+  private static Result withCheckpointHint(Path dir, org.tensorflow.proto.GraphDef graph,
+      Result r) {
+    Path variables = dir.resolve("variables");
+    Path index = variables.resolve("variables.index");
+    if (Files.exists(index) || !hasVariables(graph)) {
+      return r;
+    }
+    String what = (Files.isDirectory(variables) ? index : variables) + " is missing";
+    return new Result(false, r.reason() + " (the variables checkpoint is gone: " + what + ")",
+        r.inputs(), r.outputs(), r.warnings());
+  }
+
+  /** Whether the graph (or a function of its library) holds a variable op. */
+  static boolean hasVariables(org.tensorflow.proto.GraphDef graph) {
+    if (graph.getNodeList().stream().anyMatch(n -> VARIABLE_OPS.contains(n.getOp()))) {
+      return true;
+    }
+    return graph.getLibrary().getFunctionList().stream().flatMap(f -> f.getNodeDefList().stream())
+        .anyMatch(n -> VARIABLE_OPS.contains(n.getOp()));
+  }
+
+  /**
+   * Runs the signature; inputs of unknown rank without a given shape get each shape of {@link
+   * #UNKNOWN_RANK_TRIALS} in turn until TensorFlow runs the graph.
+   */
+  private static Result run(Session session, SignatureDef sig, Map<String, long[]> given) {
+    List<String> unknown = new ArrayList<>();
+    sig.getInputsMap().forEach((k, v) -> {
+      if (v.getTensorShape().getUnknownRank() && !given.containsKey(k)) {
+        unknown.add(k);
+      }
+    });
+    if (unknown.isEmpty()) {
+      return run(session, sig, given, List.of());
+    }
+    List<String> tried = new ArrayList<>();
+    for (long[] trial : UNKNOWN_RANK_TRIALS) {
+      Map<String, long[]> shapes = new java.util.HashMap<>(given);
+      unknown.forEach(k -> shapes.put(k, trial));
+      List<String> warnings = new ArrayList<>();
+      for (String k : unknown) {
+        warnings.add("input '" + k + "' has an unknown rank: TF Serving serves it and clients "
+            + "choose the shape; fed " + java.util.Arrays.toString(trial)
+            + ", a shape the graph accepts (choose one with --input-shape " + k + "=DIMS)");
+      }
+      Result r = run(session, sig, shapes, warnings);
+      if (r.passed() || !r.reason().startsWith(RUN_FAILED)) {
+        return r;
+      }
+      tried.add(java.util.Arrays.toString(trial));
+    }
+    return Result.fail("input" + (unknown.size() > 1 ? "s " : " ") + "'"
+        + String.join("', '", unknown) + "' " + (unknown.size() > 1 ? "have" : "has")
+        + " an unknown rank and the graph runs with none of the shapes tried ("
+        + String.join(", ", tried) + "): give one with --input-shape " + unknown.get(0)
+        + "=DIMS");
+  }
+
+  private static final String RUN_FAILED = "running serving_default failed: ";
+
+  private static Result run(Session session, SignatureDef sig, Map<String, long[]> given,
+      List<String> warnings) {
     List<Tensor> opened = new ArrayList<>();
     List<TensorCheck> ins = new ArrayList<>();
     List<TensorCheck> outs = new ArrayList<>();
@@ -97,14 +219,13 @@ public final class ServingCheck {
       for (Map.Entry<String, TensorInfo> e : sig.getInputsMap().entrySet()) {
         TensorInfo info = e.getValue();
         long[] declared = declared(info.getTensorShape());
-        if (declared == null) {
-          return Result.fail("input '" + e.getKey() + "' has an unknown rank: TF Serving clients "
-              + "cannot know what to send");
-        }
-        long[] shape = declared.clone();
-        for (int i = 0; i < shape.length; i++) {
-          if (shape[i] < 0) {
-            shape[i] = i == 0 ? BATCH : 1;
+        long[] shape = given.get(e.getKey());
+        if (shape == null) {
+          shape = declared.clone(); // unknown-rank inputs always have a shape in given
+          for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 0) {
+              shape[i] = i == 0 ? BATCH : 1;
+            }
           }
         }
         Tensor t;
@@ -131,13 +252,13 @@ public final class ServingCheck {
               declared, actual));
           String bad = compare(outputs.get(i).getKey(), info, declared, t);
           if (bad != null) {
-            return new Result(false, bad, ins, outs);
+            return new Result(false, bad, ins, outs, warnings);
           }
         }
       }
-      return new Result(true, "", ins, outs);
+      return new Result(true, "", ins, outs, warnings);
     } catch (RuntimeException e) {
-      return new Result(false, "running serving_default failed: " + e.getMessage(), ins, outs);
+      return new Result(false, RUN_FAILED + e.getMessage(), ins, outs, warnings);
     } finally {
       opened.forEach(Tensor::close);
     }

@@ -21,7 +21,7 @@ import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
 
 /**
- * Where a training graph runs: {@code --device cpu|gpu|auto}.
+ * Where a training graph runs: {@code --device cpu|gpu|auto} (auto is the CLI's default).
  *
  * <ul>
  *   <li>{@link #config} is the session {@link ConfigProto}: {@code allow_soft_placement} always
@@ -29,10 +29,11 @@ import org.tensorflow.proto.RunOptions;
  *       {@code log_device_placement} and intra/inter-op thread counts (0 = TF's default; the
  *       first session of the process fixes the intra-op pool, TF Java notes R9);
  *   <li>{@link #place(Model)} sets every {@code NodeDef}'s device before {@code
- *       TrainingGraph.build}: {@code /device:GPU:0} for gpu, {@code /device:CPU:0} for cpu, and
- *       the empty string for auto (TF decides);
- *   <li>{@link #resolve} turns a request into the effective device: gpu without a GPU falls
- *       back to the CPU with a one-line {@link #notice()}, never a failure;
+ *       TrainingGraph.build}: {@code /device:GPU:0} when the effective device is the GPU, {@code
+ *       /device:CPU:0} when it is the CPU;
+ *   <li>{@link #resolve} turns a request into the effective device, always cpu or gpu: auto is
+ *       the GPU when the runtime has one (GPU natives and a CUDA device), else the CPU; gpu
+ *       without a GPU falls back to the CPU with a one-line {@link #notice()}, never a failure;
  *   <li>{@link #availableGpus} asks the runtime (a tiny traced session with an op pinned to the
  *       GPU under soft placement; the devices in its step statistics are the ones that exist);
  *   <li>{@link #deviceSummary(RunMetadata)} counts the ops of a {@code FULL_TRACE} run per
@@ -51,7 +52,7 @@ public final class DevicePlacement {
     CPU,
     /** Pin every op to the first GPU (soft placement moves ops without GPU kernels). */
     GPU,
-    /** Leave placement to TF (GPU when there is one). */
+    /** The GPU when the runtime has one (GPU natives and a CUDA device), else the CPU. */
     AUTO;
 
     /** Parses {@code cpu}, {@code gpu} or {@code auto} (any case). */
@@ -94,6 +95,9 @@ public final class DevicePlacement {
       return new DevicePlacement(requested, Device.CPU, gpus, "dks: notice: --device gpu: no GPU "
           + "is available to TensorFlow (CPU natives or no CUDA device), running on the CPU");
     }
+    if (requested == Device.AUTO) {
+      return new DevicePlacement(requested, gpus.isEmpty() ? Device.CPU : Device.GPU, gpus, null);
+    }
     return new DevicePlacement(requested, requested, gpus, null);
   }
 
@@ -102,7 +106,10 @@ public final class DevicePlacement {
     return requested;
   }
 
-  /** The device actually used ({@code CPU} when gpu was requested without a GPU). */
+  /**
+   * The device actually used, {@code CPU} or {@code GPU}: auto resolved, and {@code CPU} when gpu
+   * was requested without a GPU.
+   */
   public Device effective() {
     return effective;
   }
@@ -131,13 +138,14 @@ public final class DevicePlacement {
     };
   }
 
-  /** A short label of the effective device, e.g. {@code cpu} or {@code gpu (/device:GPU:0)}. */
+  /**
+   * A short label of the effective device and how it was chosen: {@code cpu}, {@code gpu},
+   * {@code cpu (no GPU)} for gpu without one, {@code cpu (auto: no GPU)} or {@code gpu (auto)}.
+   */
   public String label() {
-    return switch (effective) {
-      case CPU -> requested == Device.GPU ? "cpu (no GPU)" : "cpu";
-      case GPU -> "gpu";
-      case AUTO -> gpus.isEmpty() ? "auto (cpu)" : "auto (gpu)";
-    };
+    String how = requested == Device.AUTO ? (effective == Device.GPU ? " (auto)"
+        : " (auto: no GPU)") : requested == Device.GPU && effective == Device.CPU ? " (no GPU)" : "";
+    return effective.name().toLowerCase(Locale.ROOT) + how;
   }
 
   /** {@code model} with every node placed on {@link #deviceString()}. */

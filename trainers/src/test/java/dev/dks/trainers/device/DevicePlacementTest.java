@@ -38,7 +38,7 @@ class DevicePlacementTest {
       DevicePlacement p = DevicePlacement.resolve(d, List.of("/job:localhost/replica:0/task:0/"
           + "device:GPU:0"));
       Model placed = p.place(m);
-      String want = d == Device.GPU ? "/device:GPU:0" : d == Device.CPU ? "/device:CPU:0" : "";
+      String want = d == Device.CPU ? "/device:CPU:0" : "/device:GPU:0"; // auto: the GPU is there
       assertEquals(want, p.deviceString());
       assertEquals(m.graph().getNodeCount(), placed.graph().getNodeCount());
       for (NodeDef n : placed.graph().getNodeList()) {
