@@ -239,6 +239,10 @@ public final class TrainCommand implements Callable<Integer> {
       ServingOutput.requireWritable(dir);
     }
     DevicePlacement.Device requested = DevicePlacement.Device.parse(device);
+    // the first session of the process fixes the intra-op pool (TF Java notes R9): the device
+    // probe runs with --threads' config before the model reader opens its SavedModelBundle
+    var config = DevicePlacement.config(false, threads, 0);
+    DevicePlacement placement = DevicePlacement.resolve(requested, config);
     Model original = ModelReaders.read(model);
     Data d = loadData();
     checkShape(original, d.train);
@@ -247,8 +251,6 @@ public final class TrainCommand implements Callable<Integer> {
         .build();
     long total = steps != null ? steps
         : (long) Math.ceil(epochs * it.batchesPerEpoch());
-    var config = DevicePlacement.config(false, threads, 0);
-    DevicePlacement placement = DevicePlacement.resolve(requested, config);
     placement.notice().ifPresent(n -> {
       spec.commandLine().getErr().println(n);
       spec.commandLine().getErr().flush();
