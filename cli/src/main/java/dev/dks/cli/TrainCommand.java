@@ -246,6 +246,10 @@ public final class TrainCommand implements Callable<Integer> {
       ServingOutput.requireWritable(dir);
     }
     DevicePlacement.Device requested = DevicePlacement.Device.parse(device);
+    // the first session of the process fixes the intra-op pool (TF Java notes R9): the device
+    // probe runs with --threads' config before the model reader opens its SavedModelBundle
+    var config = DevicePlacement.config(false, threads, 0);
+    DevicePlacement placement = DevicePlacement.resolve(requested, config);
     Model original = ModelReaders.read(model);
     Optional<ShapingMetadata> shaping = ModelShaping.read(model);
     Data d = loadData();
@@ -255,8 +259,6 @@ public final class TrainCommand implements Callable<Integer> {
         .build();
     long total = steps != null ? steps
         : (long) Math.ceil(epochs * it.batchesPerEpoch());
-    var config = DevicePlacement.config(false, threads, 0);
-    DevicePlacement placement = DevicePlacement.resolve(requested, config);
     placement.notice().ifPresent(n -> {
       spec.commandLine().getErr().println(n);
       spec.commandLine().getErr().flush();

@@ -135,9 +135,75 @@ class BuildCommandTest {
     ArchitectureSpec spec = ArchitectureSpec.builder(Architecture.PLAIN_CNN, 6).width(8)
         .activation("tanh").shaped(Method.DKS).pooling(dev.dks.rewriter.builder.Pooling.every(
             dev.dks.rewriter.builder.Pooling.Kind.AVG_POOL, 2)).seed(3).build();
-    float[] zeros = new float[2 * 28 * 28];
-    float[] y = serve(out, zeros, 2, 28, 28, 1);
-    assertArrayEquals(direct(spec, zeros, 2, 28, 28, 1), y, 1e-5f);
+    // random non-zero inputs exercise every layer; negative control: the same build without
+    // --shaped (raw tanh, same seed) computes clearly different logits
+    Random rnd = new Random(2);
+    float[] x = new float[2 * 28 * 28];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    float[] y = serve(out, x, 2, 28, 28, 1);
+    assertArrayEquals(direct(spec, x, 2, 28, 28, 1), y, 1e-5f);
+    ArchitectureSpec raw = ArchitectureSpec.builder(Architecture.PLAIN_CNN, 6).width(8)
+        .activation("tanh").pooling(dev.dks.rewriter.builder.Pooling.every(
+            dev.dks.rewriter.builder.Pooling.Kind.AVG_POOL, 2)).seed(3).build();
+    float[] yRaw = direct(raw, x, 2, 28, 28, 1);
+    double d = 0;
+    for (int i = 0; i < y.length; i++) {
+      d = Math.max(d, Math.abs(y[i] - yRaw[i]));
+    }
+    assertTrue(d > 1e-2, "shaped vs raw logits differ by only " + d);
+  }
+
+  /** The kernel shape of a variable of the SavedModel at {@code dir}. */
+  private static long[] variableShape(Path dir, String name) {
+    return dev.dks.rewriter.model.TensorProtos.shape(dev.dks.savedmodels.SavedModelReader
+        .read(dir).variables().get(name));
+  }
+
+  private static long ops(Path dir, String op) {
+    return dev.dks.savedmodels.SavedModelReader.read(dir).graph().getNodeList().stream()
+        .filter(n -> n.getOp().equals(op)).count();
+  }
+
+  /**
+   * {@code --stem} and {@code --classes} reach the builder: on a 32x32 ResNet-18 (auto: the small
+   * stem) {@code --stem imagenet} gives the 7x7 stem kernel and the stem max-pool, {@code --stem
+   * small} on 64x64 inputs (auto: imagenet) the 3x3 kernel without it; {@code --classes 7} makes
+   * the head kernel [8 w, 7] and 7 logits per example, equal to the builder's own model with those
+   * settings on random inputs.
+   */
+  @Test
+  void stemAndClassesReachTheBuilder() {
+    Path imagenet = tmp.resolve("imagenet_stem");
+    Cli.json("build", "--arch", "resnet", "--depth", "18", "--width", "4", "--input", "32x32x3",
+        "--stem", "imagenet", "--classes", "7", "--out", imagenet.toString());
+    Path auto = tmp.resolve("auto_stem");
+    Cli.json("build", "--arch", "resnet", "--depth", "18", "--width", "4", "--input", "32x32x3",
+        "--out", auto.toString());
+    assertArrayEquals(new long[] {7, 7, 3, 4}, variableShape(imagenet, "stem/conv/kernel"));
+    assertEquals(1, ops(imagenet, "MaxPool"));
+    assertArrayEquals(new long[] {3, 3, 3, 4}, variableShape(auto, "stem/conv/kernel"));
+    assertEquals(0, ops(auto, "MaxPool"));
+    Path small = tmp.resolve("small_stem");
+    Cli.json("build", "--arch", "resnet", "--depth", "18", "--width", "4", "--input", "64x64x3",
+        "--stem", "small", "--out", small.toString());
+    assertArrayEquals(new long[] {3, 3, 3, 4}, variableShape(small, "stem/conv/kernel"));
+    assertEquals(0, ops(small, "MaxPool"));
+
+    // 4 groups: the head reads 8 w = 32 features
+    assertArrayEquals(new long[] {32, 7}, variableShape(imagenet, "head/kernel"));
+    assertArrayEquals(new long[] {32, 10}, variableShape(auto, "head/kernel"));
+    Random rnd = new Random(4);
+    float[] x = new float[2 * 32 * 32 * 3];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    float[] y = serve(imagenet, x, 2, 32, 32, 3);
+    assertEquals(2 * 7, y.length);
+    ArchitectureSpec spec = ArchitectureSpec.builder(Architecture.RESNET, 18).width(4)
+        .input("32x32x3").stem(ArchitectureSpec.Stem.IMAGENET).classes(7).build();
+    assertArrayEquals(direct(spec, x, 2, 32, 32, 3), y, 1e-5f);
   }
 
   @Test

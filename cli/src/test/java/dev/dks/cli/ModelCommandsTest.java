@@ -287,6 +287,31 @@ class ModelCommandsTest {
     return g.toGraphDef().toByteArray();
   }
 
+  private static float[] logits(Model m, float[] x) {
+    try (ModelSession s = new ModelSession(m)) {
+      return TensorProtos.floats(s.run(Map.of("input", TensorProtos.ofFloats(
+          new long[] {x.length / (28 * 28), 28, 28, 1}, x)), List.of("logits")).get("logits"));
+    }
+  }
+
+  private static double maxAbs(float[] a) {
+    double m = 0;
+    for (float v : a) {
+      assertTrue(Float.isFinite(v));
+      m = Math.max(m, Math.abs(v));
+    }
+    return m;
+  }
+
+  private static double maxAbsDiff(float[] a, float[] b) {
+    assertEquals(a.length, b.length);
+    double m = 0;
+    for (int i = 0; i < a.length; i++) {
+      m = Math.max(m, Math.abs(a[i] - b[i]));
+    }
+    return m;
+  }
+
   @Test
   void rewriteOfAFrozenCnnEndToEnd() throws IOException {
     BuiltModel b = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 4)
@@ -319,14 +344,32 @@ class ModelCommandsTest {
 
     Model back = SavedModelReader.read(out);
     assertEquals(6, back.variables().size());
-    try (ModelSession s = new ModelSession(back)) {
-      float[] y = TensorProtos.floats(s.run(Map.of("input", TensorProtos.ofFloats(
-          new long[] {2, 28, 28, 1}, new float[2 * 28 * 28])), List.of("logits")).get("logits"));
-      assertEquals(20, y.length);
-      for (float v : y) {
-        assertTrue(Float.isFinite(v));
-      }
+    // second path: the same built CNN exported as a SavedModel (variables, no freezing) and
+    // rewritten with the same flags must compute the same logits on random non-zero inputs;
+    // negative control: another eta (another activation shape) moves them by far more
+    Path saved = tmp.resolve("cnn_saved");
+    ServingExporter.export(b.model(), saved);
+    Path viaSaved = tmp.resolve("cnn_saved_tat");
+    Cli.json("rewrite", saved.toString(), "--out", viaSaved.toString(), "--eta", "0.5");
+    Path otherEta = tmp.resolve("cnn_saved_tat_eta06");
+    Cli.json("rewrite", saved.toString(), "--out", otherEta.toString(), "--eta", "0.6");
+    float[] x = new float[2 * 28 * 28];
+    java.util.Random rnd = new java.util.Random(5);
+    for (int k = 0; k < x.length; k++) {
+      x[k] = (float) rnd.nextGaussian();
     }
+    float[] y = logits(back, x);
+    assertEquals(20, y.length);
+    float[] ySaved = logits(SavedModelReader.read(viaSaved), x);
+    float[] yOther = logits(SavedModelReader.read(otherEta), x);
+    double scale = maxAbs(y);
+    double same = maxAbsDiff(y, ySaved);
+    double other = maxAbsDiff(y, yOther);
+    System.out.printf("frozen vs SavedModel rewrite: max |dy| %.2e, vs eta 0.6 %.2e "
+        + "(max |y| %.2e)%n", same, other, scale);
+    assertTrue(scale > 1e-2, "logits not all near zero: " + scale);
+    assertTrue(same <= 1e-5 * scale, "frozen and SavedModel rewrites differ by " + same);
+    assertTrue(other > 1e-2 * scale, "negative control: eta 0.6 differs by only " + other);
     JsonNode again = Cli.json("inspect", out.toString());
     assertEquals(0, again.get("counts").get("normalizations").asInt());
     assertTrue(again.get("activations").has("leaky_relu"), again.get("activations").toString());

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentest4j.TestAbortedException;
@@ -72,6 +73,7 @@ class ReadmeCommandsTest {
   private static final Set<String> CACHED_DATA = Set.of("fashion-mnist", "mnist", "digits");
 
   @Test
+  @Tag("slow")
   void everyDksCommandOfTheReadmeRuns() throws IOException {
     Path readme = findReadme();
     List<String> lines = dksLines(Files.readAllLines(readme));

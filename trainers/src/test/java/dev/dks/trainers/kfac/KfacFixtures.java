@@ -185,7 +185,7 @@ final class KfacFixtures {
         q.cout())));
   }
 
-  private static Signature signature(long[] inShape, int k) {
+  static Signature signature(long[] inShape, int k) {
     return new Signature(Signature.SERVING_DEFAULT, Signature.PREDICT_METHOD,
         Map.of("input", new TensorSpec(TensorName.of("input"), DataType.DT_FLOAT, inShape)),
         Map.of("logits", new TensorSpec(TensorName.of("logits"), DataType.DT_FLOAT,

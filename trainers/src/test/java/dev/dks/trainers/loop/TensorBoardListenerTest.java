@@ -20,9 +20,12 @@ import org.tensorflow.proto.Event;
 import org.tensorflow.proto.Summary;
 
 /**
- * TensorBoard event files from TF's summary ops, read back without TensorBoard: TFRecord framing
- * with masked CRC32C checked here, {@link Event} protos, scalars equal to what the trainer
- * reported.
+ * TensorBoard event files the listener writes through TF's summary ops, read back without
+ * TensorBoard: the TFRecord framing ({@code uint64 length, masked crc32c(length), data, masked
+ * crc32c(data)}, the mask being TFRecord's rotate-right-15-plus-0xa282ead8) checked against the
+ * JDK's CRC32C, {@link Event} protos, scalars equal to what the trainer reported, flushed at each
+ * evaluation, one file per run. A corrupted copy of a written file fails the framing check (its
+ * negative control).
  */
 class TensorBoardListenerTest {
   private static final long N = 12;
@@ -60,21 +63,11 @@ class TensorBoardListenerTest {
     assertTrue(files.get(0).startsWith("events.out.tfevents."), files.get(0));
 
     List<byte[]> records = readRecords(logDir.resolve(files.get(0)));
+    assertTrue(records.size() >= 1 + 3 * N + 2 * 3, "records: " + records.size());
     Event first = Event.parseFrom(records.get(0));
     assertEquals("brain.Event:2", first.getFileVersion());
 
-    Map<String, Map<Long, Float>> scalars = new TreeMap<>();
-    for (byte[] rec : records.subList(1, records.size())) {
-      Event e = Event.parseFrom(rec);
-      if (!e.hasSummary()) {
-        continue;
-      }
-      for (Summary.Value v : e.getSummary().getValueList()) {
-        Map<Long, Float> byStep = scalars.computeIfAbsent(v.getTag(), k -> new TreeMap<>());
-        assertEquals(null, byStep.put(e.getStep(), v.getSimpleValue()),
-            "duplicate " + v.getTag() + " at " + e.getStep());
-      }
-    }
+    Map<String, Map<Long, Float>> scalars = scalars(records);
     assertEquals(List.of("eval/accuracy", "eval/loss", "train/accuracy", "train/loss",
         "train/lr"), new ArrayList<>(scalars.keySet()));
 
@@ -94,12 +87,81 @@ class TensorBoardListenerTest {
   }
 
   @Test
-  void maskedCrcMatchesTheFormula() {
-    // TFRecord masking of the CRC32C of "" (0) and a reference value from TF's crc32c tests
-    assertEquals(0xa282ead8, mask(0));
-    CRC32C c = new CRC32C();
-    c.update(new byte[32]); // 32 zero bytes: CRC32C 0x8a9136aa (RFC 3720 test vector)
-    assertEquals(0x8a9136aa, (int) c.getValue());
+  void evaluationFlushesAndEveryRunWritesItsOwnFile(@TempDir Path dir) throws Exception {
+    // the writer queues 10 events and flushes every 5 s by itself; the listener flushes after
+    // each evaluation, so a listener running after it finds that evaluation's scalars on disk
+    // (20 scalars by step 6: without the flush the last of them would still be queued)
+    Path logDir = dir.resolve("tb");
+    TensorBoardListener tb = new TensorBoardListener(logDir);
+    List<Long> seenOnDisk = new ArrayList<>();
+    TrainingListener reader = new TrainingListener() {
+      @Override
+      public void onEvaluation(TrainingContext c, EvaluationResult r) {
+        try {
+          List<String> files = LoopFixtures.files(logDir);
+          Map<String, Map<Long, Float>> s = scalars(readRecords(
+              logDir.resolve(files.get(files.size() - 1))));
+          assertEquals((float) r.loss(), s.get("eval/loss").get(r.step()),
+              "eval/loss of step " + r.step() + " on disk during the run");
+          assertEquals(r.step(), s.get("train/lr").size(), "every train/lr so far");
+          seenOnDisk.add(r.step());
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    for (int run = 1; run <= 2; run++) {
+      try (TrainingGraph g = LoopFixtures.graph(LoopFixtures.model())) {
+        LoopFixtures.trainer(g, BatchSource.of(LoopFixtures.batches(LoopFixtures.DATA_SEED)), 8)
+            .validation(LoopFixtures.validation()).listener(tb)
+            .listener(new EvaluationListener(6, 40)).listener(reader).build().run();
+      }
+      assertEquals(run, LoopFixtures.files(logDir).size(), "one new event file per run");
+      Thread.sleep(1100); // the file name holds the time in seconds
+    }
+    assertEquals(List.of(6L, 8L, 6L, 8L), seenOnDisk);
+  }
+
+  @Test
+  void corruptedRecordsFailTheCrcCheck(@TempDir Path dir) throws Exception {
+    // negative control of the framing check in readRecords: a flipped bit in a record's data,
+    // or in its length, no longer matches the masked CRC32C the writer stored
+    Path logDir = dir.resolve("tb");
+    try (TrainingGraph g = LoopFixtures.graph(LoopFixtures.model())) {
+      LoopFixtures.trainer(g, BatchSource.of(LoopFixtures.batches(LoopFixtures.DATA_SEED)), 6)
+          .listener(new TensorBoardListener(logDir)).build().run();
+    }
+    Path file = logDir.resolve(LoopFixtures.files(logDir).get(0));
+    byte[] good = Files.readAllBytes(file);
+    assertEquals(1 + 3 * 6, readRecords(file).size());
+    long firstLen = ByteBuffer.wrap(good, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    int second = (int) (8 + 4 + firstLen + 4); // offset of the second record
+    for (int offset : new int[] {second + 12 + 3, second + 1, second + 8}) {
+      byte[] bad = good.clone();
+      bad[offset] ^= 0x10;
+      Path copy = Files.write(dir.resolve("bad" + offset), bad);
+      AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+          () -> readRecords(copy));
+      assertTrue(e.getMessage().contains("of record 1") || e.getMessage().contains("length"),
+          e.getMessage());
+    }
+  }
+
+  /** Scalars by tag and step of the records after the file-version record. */
+  static Map<String, Map<Long, Float>> scalars(List<byte[]> records) throws IOException {
+    Map<String, Map<Long, Float>> scalars = new TreeMap<>();
+    for (byte[] rec : records.subList(1, records.size())) {
+      Event e = Event.parseFrom(rec);
+      if (!e.hasSummary()) {
+        continue;
+      }
+      for (Summary.Value v : e.getSummary().getValueList()) {
+        Map<Long, Float> byStep = scalars.computeIfAbsent(v.getTag(), k -> new TreeMap<>());
+        assertEquals(null, byStep.put(e.getStep(), v.getSimpleValue()),
+            "duplicate " + v.getTag() + " at " + e.getStep());
+      }
+    }
+    return scalars;
   }
 
   /** Reads every record, checking both masked CRC32Cs of each against our own CRC32C. */
@@ -119,7 +181,6 @@ class TensorBoardListenerTest {
       assertEquals(mask(crc32c(data)), dataCrc, "data CRC of record " + out.size());
       out.add(data);
     }
-    assertTrue(out.size() >= 1 + 3 * N + 2 * 3, "records: " + out.size());
     return out;
   }
 
@@ -129,6 +190,7 @@ class TensorBoardListenerTest {
     return (int) c.getValue();
   }
 
+  /** TFRecord's masked CRC: rotate right by 15 bits, add 0xa282ead8. */
   private static int mask(int crc) {
     return ((crc >>> 15) | (crc << 17)) + 0xa282ead8;
   }
