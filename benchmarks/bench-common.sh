@@ -4,6 +4,9 @@
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# TensorFlow environment read at native load (oneDNN ISA cap)
+source "$root/scripts/tf-env.sh"
+
 jar=benchmarks/target/benchmarks.jar
 
 # Builds the jar unless SKIP_BUILD=1, then stops with "missing $jar: HINT" (stderr) if it is not

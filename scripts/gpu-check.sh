@@ -25,6 +25,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# TensorFlow environment read at native load (oneDNN ISA cap)
+source "$root/scripts/tf-env.sh"
 steps=40
 cpu_steps=""
 depth=50

@@ -9,6 +9,7 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.trainers.data.Batch;
+import dev.dks.trainers.device.OneDnnIsaCheck;
 import dev.dks.trainers.kfac.DampingAdaptation;
 import dev.dks.trainers.kfac.KfacGraph;
 import dev.dks.trainers.kfac.KfacOptimizer;
@@ -130,6 +131,7 @@ public final class TrainingGraph implements AutoCloseable {
    * {@code config} unless null), assigns the variables and zeroes the optimizer slots.
    */
   public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config) {
+    OneDnnIsaCheck.warnOnce();
     Graph g = new Graph();
     Session s = null;
     try {
