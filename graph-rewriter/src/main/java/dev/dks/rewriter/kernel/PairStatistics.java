@@ -1,5 +1,6 @@
 package dev.dks.rewriter.kernel;
 
+import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
@@ -41,6 +42,7 @@ final class PairStatistics implements AutoCloseable {
 
   private final ModelSession session;
   private final PairFeed feed;
+  private final long largest;
   private final int features;
   private final List<String> measured;
   private final List<Output<TFloat64>> sums = new ArrayList<>();
@@ -54,6 +56,11 @@ final class PairStatistics implements AutoCloseable {
     this.feed = PairFeed.of(model.graph(), feedNode, feedShape);
     this.features = Math.toIntExact(feedShape[feedShape.length - 1]);
     this.measured = List.copyOf(measured);
+    // the copy's spatial shapes are dynamic (Tile by fed multiples): sizes from the original
+    try (Graph original = new Graph()) {
+      GraphImport.into(original, model.graph());
+      this.largest = PairChunks.largestActivation(original);
+    }
     this.session = new ModelSession(model.with(feed.graph(), model.variables()));
     try {
       Graph g = session.graph();
@@ -80,7 +87,12 @@ final class PairStatistics implements AutoCloseable {
 
   /** The largest per-example element count of a batch-dependent tensor ({@link PairChunks}). */
   long largestActivation() {
-    return PairChunks.largestActivation(session.graph());
+    return largest;
+  }
+
+  /** The spatial dimensions of the fed tensor in the model. */
+  long[] spatial() {
+    return feed.spatial().clone();
   }
 
   /** The measured node names, in the order of {@link #run}'s result. */
@@ -92,16 +104,22 @@ final class PairStatistics implements AutoCloseable {
    * Feeds {@code 2 * pairs} examples ({@code rows}, row-major {@code [2 pairs, features]}) and
    * returns, per measured tensor, {@code [sum a^2, sum b^2, sum a b]} for each pair in order
    * (length {@code 3 * pairs}); {@code widths}, when not null, receives F per measured tensor.
+   * The rows are tiled over {@code spatial} locations (the model's own {@link #spatial()}, or
+   * fewer).
    */
-  double[][] run(float[] rows, int pairs, long[] widthsOut) {
+  double[][] run(float[] rows, int pairs, long[] widthsOut, long[] spatial) {
     if (rows.length != 2L * pairs * features) {
       throw new IllegalArgumentException("expected " + 2L * pairs * features + " values, got "
           + rows.length);
     }
     Session.Runner r = session.session().runner();
     try (TFloat32 x = TFloat32.tensorOf(Shape.of(2L * pairs, features),
-        DataBuffers.of(rows, true, false))) {
+        DataBuffers.of(rows, true, false));
+        TInt32 m = TInt32.vectorOf(multiples(spatial))) {
       r.feed(feed.placeholder(), x);
+      if (feed.multiples() != null) {
+        r.feed(feed.multiples(), m);
+      }
       sums.forEach(r::fetch);
       if (widthsOut != null) {
         widths.forEach(r::fetch);
@@ -131,13 +149,33 @@ final class PairStatistics implements AutoCloseable {
       String feedNode) {
     List<String> fetch = nodes.stream().map(n -> n.equals(feedNode) ? feed.tensor() : n)
         .toList();
-    Map<String, TensorProto> got = session.run(Map.of(feed.placeholder(), TensorProtos.ofFloats(
-        new long[] {2L * pairs, features}, rows)), fetch);
-    Map<String, TensorProto> out = new LinkedHashMap<>();
-    for (int i = 0; i < nodes.size(); i++) {
-      out.put(nodes.get(i), got.get(fetch.get(i)));
+    Session.Runner r = session.session().runner();
+    try (TFloat32 x = TFloat32.tensorOf(Shape.of(2L * pairs, features),
+        DataBuffers.of(rows, true, false));
+        TInt32 m = TInt32.vectorOf(multiples(feed.spatial()))) {
+      r.feed(feed.placeholder(), x);
+      if (feed.multiples() != null) {
+        r.feed(feed.multiples(), m);
+      }
+      fetch.forEach(r::fetch);
+      Map<String, TensorProto> out = new LinkedHashMap<>();
+      try (Result res = r.run()) {
+        for (int i = 0; i < nodes.size(); i++) {
+          out.put(nodes.get(i), TensorProtos.fromTensor(res.get(i)));
+        }
+      }
+      return out;
     }
-    return out;
+  }
+
+  private static int[] multiples(long[] spatial) {
+    int[] m = new int[spatial.length + 2];
+    m[0] = 1;
+    m[m.length - 1] = 1;
+    for (int i = 0; i < spatial.length; i++) {
+      m[i + 1] = Math.toIntExact(spatial[i]);
+    }
+    return m;
   }
 
   private <T extends TType> void addStatistics(Ops tf, Output<T> t) {

@@ -34,8 +34,11 @@ class PairStatisticsTest {
    * zero padding, so reading the wrong location is detectable.
    */
   private static Model randomConvNet() {
-    Model m = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 3).width(8)
-        .input("6x5x3").build()).model();
+    return randomKernels(ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 3)
+        .width(8).input("6x5x3").build()).model());
+  }
+
+  private static Model randomKernels(Model m) {
     Map<String, TensorProto> vars = new LinkedHashMap<>(m.variables());
     Random r = new Random(7);
     for (Map.Entry<String, TensorProto> e : m.variables().entrySet()) {
@@ -116,7 +119,7 @@ class PairStatisticsTest {
     float[] x = rows(pairs, 3, 11);
     long[] widths = new long[nodes.size()];
     try (PairStatistics st = new PairStatistics(m, "input", SHAPE, nodes)) {
-      double[][] got = st.run(x, pairs, widths);
+      double[][] got = st.run(x, pairs, widths, new long[] {6, 5});
       Map<String, TensorProto> whole = st.fetchWhole(x, pairs, nodes, "input");
       // the in-graph input is the fed row at every one of the 30 locations
       float[] in = TensorProtos.floats(whole.get("input"));
@@ -148,9 +151,56 @@ class PairStatisticsTest {
   }
 
   /**
-   * The report equals the original measurement (the whole input tensor built in Java, every
-   * measured tensor fetched whole, q and c averaged at location 0 in Java), for one chunk and for
-   * chunks of a single pair.
+   * The original measurement, in Java: the whole input tensor ({@code [examples, h, w, 3]}, the
+   * pair's vector at every location), every measured tensor fetched whole, mean q and c over the
+   * pairs of each input c at location 0. Returns {node -> [ci] -> {q, c}}.
+   */
+  private static Map<String, double[][]> fetchEverything(Model m, KernelCheck.Options o,
+      int h, int w, List<String> tensors) {
+    int pairs = o.pairs();
+    int k = o.inputCs().length;
+    int batch = 2 * pairs * k;
+    int locations = h * w;
+    float[] x = new float[batch * locations * 3];
+    SplittableRandom rng = new SplittableRandom(o.seed());
+    for (int ci = 0; ci < k; ci++) {
+      for (int p = 0; p < pairs; p++) {
+        double[][] pr = InputPairs.withCorrelation(3, o.inputCs()[ci], rng);
+        for (int e = 0; e < 2; e++) {
+          int ex = 2 * (ci * pairs + p) + e;
+          for (int l = 0; l < locations; l++) {
+            for (int f = 0; f < 3; f++) {
+              x[(ex * locations + l) * 3 + f] = (float) pr[e][f];
+            }
+          }
+        }
+      }
+    }
+    Map<String, TensorProto> whole;
+    try (ModelSession s = new ModelSession(m)) {
+      whole = s.run(Map.of("input:0", TensorProtos.ofFloats(new long[] {batch, h, w, 3}, x)),
+          tensors);
+    }
+    Map<String, double[][]> out = new LinkedHashMap<>();
+    for (String t : tensors) {
+      double[] sums = bruteForce(whole.get(t), batch / 2, 0, 1);
+      long[] s = TensorProtos.shape(whole.get(t));
+      double f = s[s.length - 1];
+      double[][] qc = new double[k][2];
+      for (int ci = 0; ci < k; ci++) {
+        for (int p = ci * pairs; p < (ci + 1) * pairs; p++) {
+          qc[ci][0] += (sums[3 * p] + sums[3 * p + 1]) / (2 * f) / pairs;
+          qc[ci][1] += sums[3 * p + 2] / Math.sqrt(sums[3 * p] * sums[3 * p + 1]) / pairs;
+        }
+      }
+      out.put(t, qc);
+    }
+    return out;
+  }
+
+  /**
+   * The report equals the original fetch-everything measurement, for one chunk and for chunks of
+   * a single pair.
    */
   @Test
   void chunkedReportEqualsTheFetchEverythingMeasurement() {
@@ -167,54 +217,53 @@ class PairStatisticsTest {
       assertEquals(a.measuredQ(), b.measuredQ(), 1e-12 * Math.abs(a.measuredQ()));
       assertEquals(a.measuredC(), b.measuredC(), 1e-12);
     }
-
-    // the original algorithm, in Java
-    int pairs = o.pairs();
-    int batch = 2 * pairs * CS.length;
-    int locations = 30;
-    float[] x = new float[batch * locations * 3];
-    SplittableRandom rng = new SplittableRandom(o.seed());
-    for (int ci = 0; ci < CS.length; ci++) {
-      for (int p = 0; p < pairs; p++) {
-        double[][] pr = InputPairs.withCorrelation(3, CS[ci], rng);
-        for (int e = 0; e < 2; e++) {
-          int ex = 2 * (ci * pairs + p) + e;
-          for (int l = 0; l < locations; l++) {
-            for (int f = 0; f < 3; f++) {
-              x[(ex * locations + l) * 3 + f] = (float) pr[e][f];
-            }
-          }
-        }
-      }
-    }
     List<String> tensors = oneChunk.rows().stream().map(KernelMeasurement::tensor).distinct()
         .filter(t -> !t.equals("input")).toList();
     assertTrue(tensors.size() >= 3, tensors.toString());
-    Map<String, TensorProto> whole;
-    try (ModelSession s = new ModelSession(m)) {
-      whole = s.run(Map.of("input:0", TensorProtos.ofFloats(new long[] {batch, 6, 5, 3}, x)),
-          tensors);
-    }
+    Map<String, double[][]> want = fetchEverything(m, o, 6, 5, tensors);
     int compared = 0;
     for (KernelMeasurement r : oneChunk.rows()) {
       if (r.tensor().equals("input")) {
         continue;
       }
-      int ci = java.util.Arrays.binarySearch(CS, r.inputC());
-      double[] sums = bruteForce(whole.get(r.tensor()), batch / 2, 0, 1);
-      long[] s = TensorProtos.shape(whole.get(r.tensor()));
-      double f = s[s.length - 1];
-      double q = 0;
-      double c = 0;
-      for (int p = ci * pairs; p < (ci + 1) * pairs; p++) {
-        q += (sums[3 * p] + sums[3 * p + 1]) / (2 * f);
-        c += sums[3 * p + 2] / Math.sqrt(sums[3 * p] * sums[3 * p + 1]);
-      }
-      assertEquals(q / pairs, r.measuredQ(), 1e-12 * q / pairs, r.toString());
-      assertEquals(c / pairs, r.measuredC(), 1e-12, r.toString());
+      double[] qc = want.get(r.tensor())[java.util.Arrays.binarySearch(CS, r.inputC())];
+      assertEquals(qc[0], r.measuredQ(), 1e-12 * qc[0], r.toString());
+      assertEquals(qc[1], r.measuredC(), 1e-12, r.toString());
       compared++;
     }
     assertEquals(tensors.size() * CS.length, compared);
+  }
+
+  /**
+   * A Delta-initialized CNN at 40x36 is measured at 32x32 locations after the first chunk, and
+   * still equals the full-size fetch-everything measurement (to float rounding of the convs); the
+   * same net with dense random kernels (border effects) is refused the reduction and measured at
+   * its own size exactly.
+   */
+  @Test
+  void fewerLocationsOnlyWhenTheActivationsAreSpatiallyConstant() {
+    Model delta = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 3)
+        .width(8).input("40x36x3").build()).model();
+    Model dense = randomKernels(delta);
+    KernelCheck.Options o = new KernelCheck.Options(CS, 6, 5, 0.03, 0.5);
+    List<String> nodes = nodes(delta);
+    long budget = 2L * PairChunks.LIVE_TENSORS * 4 * 40 * 36 * 8 * 4; // 4 pairs per chunk
+    for (Model m : List.of(delta, dense)) {
+      PairSums got = PairSums.measure(m, "input", new long[] {-1, 40, 36, 3}, nodes, o, budget);
+      boolean reduced = m == delta;
+      assertEquals(reduced ? "[32, 32]" : "[40, 36]",
+          java.util.Arrays.toString(got.spatialUsed()));
+      Map<String, double[][]> want = fetchEverything(m, o, 40, 36, nodes.subList(1,
+          nodes.size()));
+      for (int ni = 1; ni < nodes.size(); ni++) {
+        for (int ci = 0; ci < CS.length; ci++) {
+          double[] qc = want.get(nodes.get(ni))[ci];
+          double tol = reduced ? 1e-5 : 1e-12;
+          assertEquals(qc[0], got.meanQ(ni, ci), tol * qc[0], nodes.get(ni));
+          assertEquals(qc[1], got.meanC(ni, ci), tol, nodes.get(ni));
+        }
+      }
+    }
   }
 
   @Test
