@@ -20,7 +20,8 @@ import org.tensorflow.exceptions.TensorFlowException;
  * every activation is spatially constant and its location-0 value does not depend on the
  * spatial size, so the network can be run on at most {@link #REDUCED_SIZE} locations per spatial
  * dimension (e.g. 32x32 instead of 224x224, 49 times less work). This is not assumed but tested:
- * the first chunk runs at the model's own size and at the reduced size, and the reduced size is
+ * the first chunk ({@link #VALIDATION_PAIRS} pairs) runs at the model's own size and at the
+ * reduced size, and the reduced size is
  * used for the other chunks only when it runs and every per-pair sum of every measured tensor
  * agrees to {@link #REDUCTION_TOLERANCE} (relative), far below any kernel tolerance; otherwise
  * (e.g. trained kernels with border effects, a flatten to a fixed size) all chunks run at the
@@ -29,6 +30,9 @@ import org.tensorflow.exceptions.TensorFlowException;
 final class PairSums {
   /** Largest spatial size per dimension tried for the chunks after the first. */
   static final int REDUCED_SIZE = 32;
+
+  /** Pairs of the first chunk, run at both sizes when the sizes differ. */
+  static final int VALIDATION_PAIRS = 4;
 
   /** Largest relative difference of a per-pair sum accepted between the two sizes. */
   static final double REDUCTION_TOLERANCE = 1e-4;
@@ -63,8 +67,11 @@ final class PairSums {
       long[] reduced = reduced(full, REDUCED_SIZE);
       out.spatialUsed = full;
       SplittableRandom rng = new SplittableRandom(o.seed());
+      boolean mayReduce = !java.util.Arrays.equals(full, reduced);
       for (int start = 0; start < total; ) {
-        int n = Math.min(chunk, total - start);
+        // the comparison of the two sizes needs only a few generic pairs at the full size
+        int n = Math.min(start == 0 && mayReduce ? Math.min(chunk, VALIDATION_PAIRS) : chunk,
+            total - start);
         float[] rows = new float[2 * n * f];
         for (int p = 0; p < n; p++) {
           int ci = (start + p) / o.pairs();
@@ -76,8 +83,7 @@ final class PairSums {
           }
         }
         double[][] s = st.run(rows, n, start == 0 ? out.widths : null, out.spatialUsed);
-        if (start == 0 && n < total && !java.util.Arrays.equals(full, reduced)
-            && sameAt(st, rows, n, reduced, s)) {
+        if (start == 0 && n < total && mayReduce && sameAt(st, rows, n, reduced, s)) {
           out.spatialUsed = reduced;
           long smaller = Math.max(1, largest * count(reduced) / count(full));
           chunk = PairChunks.pairsPerChunk(budgetBytes, smaller, total);
