@@ -38,9 +38,9 @@ import org.tensorflow.ndarray.Shape;
  * sums per pair per measured tensor), the inputs are built in the graph from one feature row per
  * example ({@link PairFeed}), and the pairs go through in chunks sized by a memory budget ({@link
  * PairChunks}), so neither the Java heap nor TensorFlow's memory grows with depth x width x
- * locations x pairs. Time: when the first chunk shows that the activations are spatially constant
- * (Delta-initialized convolutions), the other chunks run on at most 32x32 locations ({@link
- * PairSums}).
+ * locations x pairs. Time: when the first chunk shows that the activations are spatially
+ * constant (Delta-initialized convolutions), the other chunks run on far fewer locations, down to
+ * 1x1 ({@link PairSums}).
  */
 public final class KernelCheck {
   /**

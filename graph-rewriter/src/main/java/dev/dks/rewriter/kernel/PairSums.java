@@ -18,18 +18,17 @@ import org.tensorflow.exceptions.TensorFlowException;
  * keeps a spatially constant tensor constant (convolutions whose kernels are zero off the centre
  * tap, as Delta-orthogonal initialization makes them; pooling; elementwise ops; global means),
  * every activation is spatially constant and its location-0 value does not depend on the
- * spatial size, so the network can be run on at most {@link #REDUCED_SIZE} locations per spatial
- * dimension (e.g. 32x32 instead of 224x224, 49 times less work). This is not assumed but tested:
- * the first chunk ({@link #VALIDATION_PAIRS} pairs) runs at the model's own size and at the
- * reduced size, and the reduced size is
- * used for the other chunks only when it runs and every per-pair sum of every measured tensor
- * agrees to {@link #REDUCTION_TOLERANCE} (relative), far below any kernel tolerance; otherwise
- * (e.g. trained kernels with border effects, a flatten to a fixed size) all chunks run at the
- * model's size.
+ * spatial size, so the network can be run on far fewer locations (e.g. 1x1 or 32x32 instead of
+ * 224x224). This is not assumed but tested: the first chunk ({@link #VALIDATION_PAIRS} pairs)
+ * runs at the model's own size, then at the candidate sizes {@link #REDUCED_SIZES} (each capped
+ * per dimension by the model's size) from the smallest up, and the first candidate that runs and
+ * gives every per-pair sum of every measured tensor to {@link #REDUCTION_TOLERANCE} (relative),
+ * far below any kernel tolerance, is used for the other chunks; when none does (e.g. trained
+ * kernels with border effects, a flatten to a fixed size) all chunks run at the model's size.
  */
 final class PairSums {
-  /** Largest spatial size per dimension tried for the chunks after the first. */
-  static final int REDUCED_SIZE = 32;
+  /** Spatial sizes per dimension tried for the chunks after the first, smallest first. */
+  static final int[] REDUCED_SIZES = {1, 4, 16, 32};
 
   /** Pairs of the first chunk, run at both sizes when the sizes differ. */
   static final int VALIDATION_PAIRS = 4;
@@ -64,10 +63,17 @@ final class PairSums {
       int chunk = PairChunks.pairsPerChunk(budgetBytes, largest, total);
       int f = st.features();
       long[] full = st.spatial();
-      long[] reduced = reduced(full, REDUCED_SIZE);
+      List<long[]> candidates = new java.util.ArrayList<>();
+      for (int size : REDUCED_SIZES) {
+        long[] c = reduced(full, size);
+        if (!java.util.Arrays.equals(c, full)
+            && candidates.stream().noneMatch(x -> java.util.Arrays.equals(x, c))) {
+          candidates.add(c);
+        }
+      }
       out.spatialUsed = full;
       SplittableRandom rng = new SplittableRandom(o.seed());
-      boolean mayReduce = !java.util.Arrays.equals(full, reduced);
+      boolean mayReduce = !candidates.isEmpty();
       for (int start = 0; start < total; ) {
         // the comparison of the two sizes needs only a few generic pairs at the full size
         int n = Math.min(start == 0 && mayReduce ? Math.min(chunk, VALIDATION_PAIRS) : chunk,
@@ -83,11 +89,16 @@ final class PairSums {
           }
         }
         double[][] s = st.run(rows, n, start == 0 ? out.widths : null, out.spatialUsed);
-        if (start == 0 && n < total && mayReduce && sameAt(st, rows, n, reduced, s)) {
-          out.spatialUsed = reduced;
-          long smaller = Math.max(1, largest * count(reduced) / count(full));
-          chunk = PairChunks.pairsPerChunk(budgetBytes, smaller, total);
-          chunk = Math.max(chunk, n);
+        if (start == 0 && n < total && mayReduce) {
+          for (long[] c : candidates) {
+            if (sameAt(st, rows, n, c, s)) {
+              out.spatialUsed = c;
+              // activations shrink about with the locations
+              long smaller = Math.max(1, largest * count(c) / count(full));
+              chunk = Math.max(n, PairChunks.pairsPerChunk(budgetBytes, smaller, total));
+              break;
+            }
+          }
         }
         for (int ni = 0; ni < s.length; ni++) {
           for (int p = 0; p < n; p++) {

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.Nodes;
+import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
@@ -16,6 +19,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 
@@ -235,24 +240,52 @@ class PairStatisticsTest {
   }
 
   /**
-   * A Delta-initialized CNN at 40x36 is measured at 32x32 locations after the first chunk, and
-   * still equals the full-size fetch-everything measurement (to float rounding of the convs); the
-   * same net with dense random kernels (border effects) is refused the reduction and measured at
-   * its own size exactly.
+   * The Delta-initialized CNN of {@code delta} with a VALID 3x3 average pool after its first
+   * activation: a 1x1 input cannot pass the pool, 4x4 can.
+   */
+  private static Model withValidPool(Model delta) {
+    GraphView g = GraphView.of(delta.graph());
+    String relu = g.nodes().stream().filter(n -> n.getOp().equals("Relu")).findFirst()
+        .orElseThrow().getName();
+    g.add(Nodes.op("AvgPool", "valid_pool").input(relu).type("T", DataType.DT_FLOAT)
+        .attr("ksize", ints(1, 3, 3, 1)).attr("strides", ints(1, 1, 1, 1))
+        .attr("padding", "VALID").build());
+    g.replaceUses(TensorName.of(relu), TensorName.of("valid_pool"), List.of("valid_pool"));
+    return delta.with(g.toGraphDef(), delta.variables());
+  }
+
+  private static AttrValue ints(long... v) {
+    AttrValue.ListValue.Builder b = AttrValue.ListValue.newBuilder();
+    for (long x : v) {
+      b.addI(x);
+    }
+    return AttrValue.newBuilder().setList(b).build();
+  }
+
+  /**
+   * A Delta-initialized CNN at 40x36 is measured at 1x1 locations after the first chunk, the same
+   * net with a VALID pool (which refuses 1x1) at 4x4, and both still equal the full-size
+   * fetch-everything measurement (to float rounding of the convs); the same net with dense
+   * random kernels (border effects) is refused any reduction and measured at its own size
+   * exactly.
    */
   @Test
   void fewerLocationsOnlyWhenTheActivationsAreSpatiallyConstant() {
     Model delta = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 3)
         .width(8).input("40x36x3").build()).model();
+    Model pooled = withValidPool(delta);
     Model dense = randomKernels(delta);
     KernelCheck.Options o = new KernelCheck.Options(CS, 6, 5, 0.03, 0.5);
     List<String> nodes = nodes(delta);
     long budget = 2L * PairChunks.LIVE_TENSORS * 4 * 40 * 36 * 8 * 4; // 4 pairs per chunk
-    for (Model m : List.of(delta, dense)) {
+    Map<Model, String> used = new LinkedHashMap<>();
+    used.put(delta, "[1, 1]");
+    used.put(pooled, "[4, 4]");
+    used.put(dense, "[40, 36]");
+    for (Model m : used.keySet()) {
       PairSums got = PairSums.measure(m, "input", new long[] {-1, 40, 36, 3}, nodes, o, budget);
-      boolean reduced = m == delta;
-      assertEquals(reduced ? "[32, 32]" : "[40, 36]",
-          java.util.Arrays.toString(got.spatialUsed()));
+      boolean reduced = m != dense;
+      assertEquals(used.get(m), java.util.Arrays.toString(got.spatialUsed()));
       Map<String, double[][]> want = fetchEverything(m, o, 40, 36, nodes.subList(1,
           nodes.size()));
       for (int ni = 1; ni < nodes.size(); ni++) {
