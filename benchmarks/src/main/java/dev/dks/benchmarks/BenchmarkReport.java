@@ -669,7 +669,7 @@ public final class BenchmarkReport {
       JsonNode passed = r.path("passed");
       String verdict = !finished ? "**error** (exit " + exit + ")"
           : passed.isBoolean() && passed.asBoolean() ? "pass"
-          : "fail (max c error " + num(d(r, "maxCError")) + ")";
+          : "fail (largest c error " + num(d(r, "maxCError")) + ")";
       rows.add(List.of(text(r, "model"), text(r, "structureDepth"), verdict, num(wall),
           num(d(r, "cpuSeconds")), num(peak) + " (-Xmx" + text(r, "xmx") + ")",
           num(d(r, "maxRssMb")), num(d(r, "loadBefore")) + " / " + num(d(r, "loadAfter")),

@@ -196,7 +196,7 @@ class BenchmarkReportTest {
     List<List<String>> t = tableUnder(md, "Kernel check (dks verify) at ImageNet shapes");
     assertEquals(List.of("resnet50", "49", "pass", "44.25", "13.43", "368.0 (-Xmx1g)", "974.0",
         "1.50 / 2.25", "yes", "yes"), t.get(0));
-    assertEquals(List.of("mnv2", "36", "fail (max c error 0.234)", "61.50", "7.36",
+    assertEquals(List.of("mnv2", "36", "fail (largest c error 0.234)", "61.50", "7.36",
         "155.0 (-Xmx1g)", "695.0", "19.50 / 22.00", "**no**", "yes"), t.get(1));
     assertEquals(List.of("big", "-", "**error** (exit 3)", "5.00", "4.00", "- (-Xmx2g)",
         "1200", "1.00 / 1.00", "-", "**no**"), t.get(2));
