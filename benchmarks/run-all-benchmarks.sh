@@ -7,6 +7,7 @@
 #   conversion   run-conversion-benchmarks.sh convert vs TF's SavedModel load
 #   training     run-training-benchmarks.sh   Java overhead vs TF kernel time, GFLOP/s vs MatMul
 #   kfac         run-kfac-benchmarks.sh       K-FAC vs SGD step time
+#   verify       run-verify-benchmarks.sh     dks verify time and heap, MobileNetV2 / ResNet-50
 #   convergence  run-kfac-convergence.sh      the headline K-FAC vs SGD convergence table + plot
 #
 #   benchmarks/run-all-benchmarks.sh                  # full settings: ~35 min on 2 cores
@@ -16,7 +17,8 @@
 #   SKIP_BUILD=1 benchmarks/run-all-benchmarks.sh     # reuse benchmarks/target/benchmarks.jar
 #
 # Full = each script's defaults (their own estimates: solver ~3 min, rewrite ~4, conversion ~2,
-# training ~2, K-FAC step time ~5, convergence ~15; plus one build). --quick = each script's
+# training ~2, K-FAC step time ~5, verify ~2 (+2 to build its models once), convergence ~15;
+# plus one build). The verify suite runs the same in both modes. --quick = each script's
 # quick/small settings: JMH 2 warm-up + 3 measured iterations of 0.5/0.3 s, rewrite graphs of
 # 1k and 10k nodes without the ResNets, 1 warm-up + 3 conversion rounds, QUICK=1 for the
 # training and K-FAC step-time suites, and a 100-step convergence run (the length of its tuning pass).
@@ -34,7 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 
 quick=0
 out=BENCHMARKS.md
-suites=solver,rewrite,conversion,training,kfac,convergence
+suites=solver,rewrite,conversion,training,kfac,verify,convergence
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -104,6 +106,8 @@ if [[ $quick == 1 ]]; then
     benchmarks/run-training-benchmarks.sh --json "$work/training-throughput.json"
   want kfac && run_suite kfac "$work/kfac-step-time.json" QUICK=1 -- \
     benchmarks/run-kfac-benchmarks.sh --json "$work/kfac-step-time.json"
+  want verify && run_suite verify "$work/verify-benchmark.json" -- \
+    benchmarks/run-verify-benchmarks.sh --json "$work/verify-benchmark.json"
   want convergence && run_suite convergence "$work/kfac-convergence/summary.json" STEPS=100 -- \
     benchmarks/run-kfac-convergence.sh --eval-every 50 --eval-examples 1000 \
     --out "$work/kfac-convergence"
@@ -118,6 +122,8 @@ else
     benchmarks/run-training-benchmarks.sh --json "$work/training-throughput.json"
   want kfac && run_suite kfac "$work/kfac-step-time.json" -- \
     benchmarks/run-kfac-benchmarks.sh --json "$work/kfac-step-time.json"
+  want verify && run_suite verify "$work/verify-benchmark.json" -- \
+    benchmarks/run-verify-benchmarks.sh --json "$work/verify-benchmark.json"
   want convergence && run_suite convergence "$work/kfac-convergence/summary.json" -- \
     benchmarks/run-kfac-convergence.sh --out "$work/kfac-convergence"
 fi
@@ -133,7 +139,7 @@ fi
 load="$load; at end $(load_now)"
 cmd="benchmarks/run-all-benchmarks.sh"
 [[ $quick == 1 ]] && cmd="$cmd --quick"
-all=solver,rewrite,conversion,training,kfac,convergence
+all=solver,rewrite,conversion,training,kfac,verify,convergence
 [[ "$suites" != "$all" ]] && cmd="$cmd --suites $suites"
 echo
 java -cp "$jar" dev.dks.benchmarks.BenchmarkReport --out "$out" \

@@ -93,6 +93,13 @@ public final class BenchmarkReport {
             + "under 1.5x SGD with inverses every 50 on the reference network (width 64, batch "
             + "128: the full run; the quick run's width 16 and batch 32 weigh the statistics' "
             + "extra backward pass more).", BenchmarkReport::kfacTable));
+    KINDS.put("verify", new Kind("Kernel check (dks verify) at ImageNet shapes",
+        "`dks verify` as a process with the heap capped by -Xmx (finishing proves the heap "
+            + "bound) on the TAT rewrites of the Teachable Machine MobileNetV2 (224x224x3) and "
+            + "of a built ResNet-50 v2 (224x224x3, 1000 classes): wall and CPU seconds, peak heap "
+            + "in use seen by the GC log, peak RSS, and the 1-minute load average before and "
+            + "after; goals: under 60 s on 2 cores, heap under 1 GiB. The verdict is the kernel "
+            + "check's own.", BenchmarkReport::verifyTable));
     KINDS.put("convergence", new Kind("Convergence: K-FAC vs SGD (headline)",
         "Fashion-MNIST, runs interleaved step by step with equal steps; train loss = mean batch "
             + "loss of the last 20 steps; test accuracy on the whole test part; loss at equal "
@@ -635,6 +642,66 @@ public final class BenchmarkReport {
     return new Table(List.of("variant", "schedule", "mean step ms", "/ SGD", "plain step ms",
         "statistics step ms", "inverse step ms"), rows, headline == null ? "-" : headline,
         "Network: " + network + ".");
+  }
+
+  static Table verifyTable(JsonNode json) {
+    List<List<String>> rows = new ArrayList<>();
+    double slowest = Double.NaN;
+    String slowestModel = null;
+    double heap = Double.NaN;
+    for (JsonNode r : rows(json)) {
+      if (r.has("skipped")) {
+        rows.add(List.of(text(r, "model"), "-", "skipped: " + text(r, "skipped"), "-", "-", "-",
+            "-", "-", "-", "-"));
+        continue;
+      }
+      double wall = d(r, "wallSeconds");
+      double peak = d(r, "peakHeapMb");
+      int exit = r.path("exit").asInt(-1);
+      boolean finished = exit == 0 || exit == 1;
+      if (finished && (Double.isNaN(slowest) || wall > slowest)) {
+        slowest = wall;
+        slowestModel = text(r, "model");
+      }
+      if (Double.isFinite(peak) && (Double.isNaN(heap) || peak > heap)) {
+        heap = peak;
+      }
+      JsonNode passed = r.path("passed");
+      String verdict = !finished ? "**error** (exit " + exit + ")"
+          : passed.isBoolean() && passed.asBoolean() ? "pass"
+          : "fail (largest c error " + num(d(r, "maxCError")) + ")";
+      rows.add(List.of(text(r, "model"), text(r, "structureDepth"), verdict, num(wall),
+          num(d(r, "cpuSeconds")), num(peak) + " (-Xmx" + text(r, "xmx") + ")",
+          num(d(r, "maxRssMb")), num(d(r, "loadBefore")) + " / " + num(d(r, "loadAfter")),
+          finished ? (wall <= 60 ? "yes" : "**no**") : "-",
+          finished && mebibytes(text(r, "xmx")) <= 1024 ? "yes" : "**no**"));
+    }
+    return new Table(List.of("model", "depth", "verdict", "wall s", "CPU s", "peak heap MB",
+        "max RSS MB", "load before / after", "under 60 s", "heap under 1 GiB"), rows,
+        "slowest verify " + num(slowest) + " s" + (slowestModel == null ? ""
+            : " (" + slowestModel + ")") + ", peak heap " + num(heap) + " MB",
+        "Wall time stretches with the load on a shared machine; CPU seconds much less. Run: "
+            + "`benchmarks/run-verify-benchmarks.sh`.");
+  }
+
+  /** A JVM memory size ({@code 1g}, {@code 512m}, {@code 2048k}) in MiB; NaN when unreadable. */
+  static double mebibytes(String size) {
+    if (size == null || size.isEmpty()) {
+      return Double.NaN;
+    }
+    char u = Character.toLowerCase(size.charAt(size.length() - 1));
+    try {
+      double v = Double.parseDouble(Character.isDigit(u) ? size
+          : size.substring(0, size.length() - 1));
+      return switch (u) {
+        case 'g' -> v * 1024;
+        case 'm' -> v;
+        case 'k' -> v / 1024;
+        default -> Character.isDigit(u) ? v / (1024 * 1024) : Double.NaN;
+      };
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
   }
 
   static Table convergenceTable(JsonNode json) {

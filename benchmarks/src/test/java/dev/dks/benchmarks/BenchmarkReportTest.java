@@ -176,6 +176,38 @@ class BenchmarkReportTest {
     assertEquals("best test accuracy 0.713 (kfac)", summary.get(5).get(3));
   }
 
+  static final String VERIFY = "{\"cores\":2,\"results\":[{\"model\":\"resnet50\","
+      + "\"xmx\":\"1g\",\"exit\":0,\"wallSeconds\":44.25,\"cpuSeconds\":13.43,"
+      + "\"maxRssMb\":974,\"peakHeapMb\":368,\"loadBefore\":1.5,\"loadAfter\":2.25,"
+      + "\"passed\":true,\"maxCError\":0.0595,\"reason\":null,\"structureDepth\":49},"
+      + "{\"model\":\"mnv2\",\"xmx\":\"1g\",\"exit\":1,\"wallSeconds\":61.5,"
+      + "\"cpuSeconds\":7.36,\"maxRssMb\":695,\"peakHeapMb\":155,\"loadBefore\":19.5,"
+      + "\"loadAfter\":22.0,\"passed\":false,\"maxCError\":0.2337,\"reason\":\"c\","
+      + "\"structureDepth\":36},"
+      + "{\"model\":\"big\",\"xmx\":\"2g\",\"exit\":3,\"wallSeconds\":5.0,"
+      + "\"cpuSeconds\":4.0,\"maxRssMb\":1200,\"peakHeapMb\":null,\"loadBefore\":1,"
+      + "\"loadAfter\":1,\"passed\":null},"
+      + "{\"model\":\"gone\",\"skipped\":\"skip gone: x is missing\"}]}";
+
+  @Test
+  void verifyTableHoldsTheJsonNumbers() {
+    String md = BenchmarkReport.render(MACHINE, "d", "full", "benchmarks/run-all-benchmarks.sh",
+        List.of(ok("verify", VERIFY)));
+    List<List<String>> t = tableUnder(md, "Kernel check (dks verify) at ImageNet shapes");
+    assertEquals(List.of("resnet50", "49", "pass", "44.25", "13.43", "368.0 (-Xmx1g)", "974.0",
+        "1.50 / 2.25", "yes", "yes"), t.get(0));
+    assertEquals(List.of("mnv2", "36", "fail (largest c error 0.234)", "61.50", "7.36",
+        "155.0 (-Xmx1g)", "695.0", "19.50 / 22.00", "**no**", "yes"), t.get(1));
+    assertEquals(List.of("big", "-", "**error** (exit 3)", "5.00", "4.00", "- (-Xmx2g)",
+        "1200", "1.00 / 1.00", "-", "**no**"), t.get(2));
+    assertEquals("skipped: skip gone: x is missing", t.get(3).get(2));
+    assertEquals("slowest verify 61.50 s (mnv2), peak heap 368.0 MB",
+        tableUnder(md, "Summary").get(0).get(3));
+    assertEquals(1024, BenchmarkReport.mebibytes("1g"));
+    assertEquals(512, BenchmarkReport.mebibytes("512M"));
+    assertTrue(Double.isNaN(BenchmarkReport.mebibytes("lots")));
+  }
+
   @Test
   void aFailedSuiteIsReportedAndTheOthersStillAre() {
     BenchmarkReport.Suite failed = new BenchmarkReport.Suite("conversion", false, 3, 4.0,

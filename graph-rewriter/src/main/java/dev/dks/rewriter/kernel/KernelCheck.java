@@ -8,8 +8,6 @@ import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
-import dev.dks.rewriter.model.ModelSession;
-import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.Activations;
@@ -21,10 +19,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.tensorflow.Graph;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * Checks a network's kernel at initialization: feeds pairs of inputs with q = 1 and chosen c
@@ -37,6 +33,14 @@ import org.tensorflow.proto.TensorProto;
  * per-location kernel theory then applies exactly up to finite-width noise (about {@code (1 -
  * c^2)/sqrt(width)} per pair, averaged over the pairs). The verdict looks at the features the
  * last layer reads (the network's output representation).
+ *
+ * <p>Memory: the statistics are reduced inside the graph ({@link PairStatistics}: three float64
+ * sums per pair per measured tensor), the inputs are built in the graph from one feature row per
+ * example ({@link PairFeed}), and the pairs go through in chunks sized by a memory budget ({@link
+ * PairChunks}), so neither the Java heap nor TensorFlow's memory grows with depth x width x
+ * locations x pairs. Time: when the first chunk shows that the activations are spatially
+ * constant (Delta-initialized convolutions), the other chunks run on far fewer locations, down to
+ * 1x1 ({@link PairSums}).
  */
 public final class KernelCheck {
   /**
@@ -65,6 +69,16 @@ public final class KernelCheck {
    * activations by id; activation kinds it lacks are taken raw (q is then not predicted).
    */
   public static KernelReport run(Model model, ShapingSolution solution, Options o) {
+    return run(model, solution, o, PairChunks.DEFAULT_BUDGET_BYTES);
+  }
+
+  /**
+   * As {@link #run(Model, ShapingSolution, Options)}, with the memory budget of one chunk of
+   * pairs in bytes (the formula is in {@link PairChunks}; the default is 256 MiB). Smaller budgets
+   * run more, smaller chunks and measure the same numbers.
+   */
+  public static KernelReport run(Model model, ShapingSolution solution, Options o,
+      long memoryBudgetBytes) {
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
     List<String> inputs = List.of(input.tensor().node());
@@ -89,62 +103,32 @@ public final class KernelCheck {
     // correlation but +-1 exists between scalars), the first layer's input (e.g. the per-location
     // normalization's output with its homogeneous coordinate), which predictions start from anyway
     String feedNode = input.tensor().node();
-    String feedTensor = input.tensor().toString();
     long[] shape = input.shape().clone();
     if (shape[shape.length - 1] < 2 && !measured.get(0).equals(feedNode)) {
       feedNode = measured.get(0);
-      feedTensor = feedNode + ":0";
       shape = staticShape(model, feedNode);
     }
-    int features = (int) shape[shape.length - 1];
-    int locations = 1;
-    for (int i = 1; i < shape.length - 1; i++) {
-      locations *= (int) shape[i];
-    }
     int k = o.inputCs().length;
-    int batch = 2 * o.pairs() * k;
-    float[] x = new float[batch * locations * features];
-    SplittableRandom rng = new SplittableRandom(o.seed());
-    for (int ci = 0; ci < k; ci++) {
-      for (int p = 0; p < o.pairs(); p++) {
-        double[][] pair = InputPairs.withCorrelation(features, o.inputCs()[ci], rng);
-        for (int e = 0; e < 2; e++) {
-          int ex = 2 * (ci * o.pairs() + p) + e;
-          for (int l = 0; l < locations; l++) {
-            for (int f = 0; f < features; f++) {
-              x[(ex * locations + l) * features + f] = (float) pair[e][f];
-            }
-          }
-        }
-      }
-    }
-    shape[0] = batch;
-    TensorProto fed = TensorProtos.ofFloats(shape, x);
-    List<String> fetched = new ArrayList<>(measured);
-    fetched.remove(feedNode); // TF refuses to fetch a fed tensor
-    Map<String, TensorProto> values = new HashMap<>();
-    try (ModelSession s = new ModelSession(model)) {
-      values.putAll(s.run(Map.of(feedTensor, fed), fetched));
-    }
-    values.put(feedNode, fed);
+    // per measured tensor and input c: sums over the pairs of their q and c (location 0)
+    PairSums sums = PairSums.measure(model, feedNode, shape, measured, o, memoryBudgetBytes);
     List<KernelMeasurement> rows = new ArrayList<>();
     // predictions start from the c measured where the first layer reads: whatever precedes it
     // (e.g. per-location normalization with a homogeneous coordinate) is taken as given
     String first = measured.get(0);
     for (int ci = 0; ci < k; ci++) {
-      double startC = measure(values.get(first), ci, o.pairs(), batch)[1];
+      double startC = sums.meanC(0, ci);
       double[] predicted = predict(dag, layerMaps, o.inputCs()[ci], a.dagIndex().get(first),
           startC);
-      for (String node : measured) {
-        TensorProto t = values.get(node);
-        double[] qc = measure(t, ci, o.pairs(), batch);
+      for (int ni = 0; ni < measured.size(); ni++) {
+        String node = measured.get(ni);
         int idx = a.dagIndex().get(node);
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            allShaped ? 1.0 : Double.NaN, qc[0], predicted[idx], qc[1]));
+            allShaped ? 1.0 : Double.NaN, sums.meanQ(ni, ci), predicted[idx],
+            sums.meanC(ni, ci)));
       }
     }
     String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
-    long width = widthOf(values.get(last));
+    long width = sums.width(measured.indexOf(last));
     boolean pass = true;
     for (KernelMeasurement r : rows) {
       if (r.tensor().equals(last)) {
@@ -239,35 +223,5 @@ public final class KernelCheck {
       };
     }
     return v;
-  }
-
-  /** {mean q, mean c} over the pairs of input-c block ci, at location 0. */
-  private static double[] measure(TensorProto t, int ci, int pairs, int batch) {
-    float[] v = TensorProtos.floats(t);
-    int perExample = v.length / batch;
-    int f = (int) widthOf(t);
-    double q = 0;
-    double c = 0;
-    for (int p = 0; p < pairs; p++) {
-      int e1 = 2 * (ci * pairs + p);
-      double q1 = 0;
-      double q2 = 0;
-      double dot = 0;
-      for (int j = 0; j < f; j++) {
-        double a1 = v[e1 * perExample + j];
-        double a2 = v[(e1 + 1) * perExample + j];
-        q1 += a1 * a1;
-        q2 += a2 * a2;
-        dot += a1 * a2;
-      }
-      q += (q1 + q2) / (2 * f);
-      c += dot / Math.sqrt(q1 * q2);
-    }
-    return new double[] {q / pairs, c / pairs};
-  }
-
-  private static long widthOf(TensorProto t) {
-    long[] s = TensorProtos.shape(t);
-    return s[s.length - 1];
   }
 }
