@@ -83,7 +83,10 @@ class DksRewriteTest {
     }
     ShapingSolution sol = r.fact(ShapingSolution.class).orElseThrow();
     // base width 16 (16..128 channels): the finite-width error is about four times the one of
-    // the width-256 acceptance test, so the tolerance is widened accordingly
+    // the width-256 acceptance test, so the tolerance is widened accordingly. Averaged over the
+    // automatic weight draws the output c is still 0.047 above the prediction at input c 0
+    // (0.229 vs 0.182): a systematic error that appears at the first normalized merge (depth 3:
+    // 0.265 measured vs 0.235 predicted, while depth 2 agrees), not explained yet (issue 12)
     KernelCheck.Options narrow = new KernelCheck.Options(new double[] {0.0, 0.5, 0.9}, 128, 1234,
         0.1, 0.2);
     KernelReport k = KernelCheck.run(r.model(), sol, narrow);
