@@ -169,8 +169,8 @@ public final class DemoCommand implements Callable<Integer> {
     report.kernel(kernel, w);
     say(err, report.kernelLine());
     if (!kernel.passed() && w < TWIN_WIDTH) {
-      // the infinite-width prediction is off by ~sqrt(2 depth / width) at width w: check the
-      // same build and rewrite at a width where it is meant to hold
+      // even averaged over weight draws a narrow net may stay off the infinite-width prediction:
+      // check the same build and rewrite at a width where it is meant to hold
       BuiltModel twin = ModelBuilder.build(ArchitectureSpec.builder(Architecture.RESNET, d)
           .width(TWIN_WIDTH).input(input).classes(train.classes()).batchNorm(true)
           .activation("relu").seed(0).build());

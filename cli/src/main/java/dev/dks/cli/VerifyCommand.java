@@ -85,8 +85,14 @@ public final class VerifyCommand implements Callable<Integer> {
   private double qTolerance;
 
   @Option(names = "--pairs", paramLabel = "N", defaultValue = "128",
-      description = "Input pairs per input c value (default 128).")
+      description = "Input pairs per input c value (default 128), split over the weight draws.")
   private int pairs;
+
+  @Option(names = "--draws", paramLabel = "N", defaultValue = "0",
+      description = "Weight draws (the model's weights and Haar-rotated copies) the measurements "
+          + "are averaged over; 0 picks them from the widths (default 0: more for narrow nets, "
+          + "whose single draw deviates from the prediction by O(1/sqrt(width))).")
+  private int draws;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
       description = "Seed of the random inputs (default 1234).")
@@ -104,6 +110,9 @@ public final class VerifyCommand implements Callable<Integer> {
     if (pairs < 1) {
       throw new IllegalArgumentException("--pairs must be >= 1, got " + pairs);
     }
+    if (draws < 0) {
+      throw new IllegalArgumentException("--draws must be >= 0 (0: automatic), got " + draws);
+    }
     ModelReaders.Loaded loaded = ModelInput.load(model);
     Model m = loaded.model();
     TensorSpec input = checkableInput(m, loaded.path());
@@ -114,7 +123,7 @@ public final class VerifyCommand implements Callable<Integer> {
     ShapingSolution solution = solve(a, loaded.path(), how);
     List<String> recordNotes = how.compare(solution);
     KernelCheck.Options o = new KernelCheck.Options(KernelCheck.Options.defaults().inputCs(),
-        pairs, seed, cTolerance, qTolerance);
+        pairs, seed, cTolerance, qTolerance, draws);
     KernelReport r = KernelCheck.run(m, solution, o);
     String reason = r.passed() ? null : reason(r);
     PrintWriter w = spec.commandLine().getOut();

@@ -31,8 +31,12 @@ import org.tensorflow.ndarray.Shape;
  * <p>Inputs are the same feature vector at every spatial location, so that convolutions with
  * Delta-initialized kernels act per location like dense layers and pooling changes nothing: the
  * per-location kernel theory then applies exactly up to finite-width noise (about {@code (1 -
- * c^2)/sqrt(width)} per pair, averaged over the pairs). The verdict looks at the features the
- * last layer reads (the network's output representation).
+ * c^2)/sqrt(width)} per pair, averaged over the pairs). Every location then carries the same
+ * values (the corner the check reads equals the global average pool: zero padding only meets the
+ * zero taps of Delta kernels). The finite-width error is a property of the weights, common to all
+ * pairs: the prediction is the kernel averaged over initializations, so the measurements are
+ * averaged over several weight draws (see {@link Options#draws()}). The verdict looks at the
+ * features the last layer reads (the network's output representation).
  *
  * <p>Memory: the statistics are reduced inside the graph ({@link PairStatistics}: three float64
  * sums per pair per measured tensor), the inputs are built in the graph from one feature row per
@@ -47,26 +51,50 @@ public final class KernelCheck {
    * Options.
    *
    * @param inputCs the input c values (default 0, 0.5, 0.9)
-   * @param pairs input pairs per c value, averaged (default 128)
-   * @param seed seed of the random inputs
+   * @param pairs input pairs per c value, averaged (default 128; split over the weight draws)
+   * @param seed seed of the random inputs (and of the weight draws)
    * @param cTolerance allowed output c error (default 0.03)
    * @param qTolerance allowed output q error (default 0.5: q fluctuates from layer to layer by
    *     about sqrt(2 depth / width) for ReLU-like activations at finite width, common to all
    *     inputs, so only gross scale errors are judged)
+   * @param draws weight draws the measurements are averaged over: the model's own weights, then
+   *     Haar-rotated copies ({@link WeightRotations}); 0 (the default) picks them from the
+   *     widths, about one draw per 0.02 of the sum of 1/width over the measured tensors, at most
+   *     {@value #MAX_AUTO_DRAWS} (the prediction is an average over initializations; one narrow
+   *     network deviates from it by O(1/sqrt(width)) whatever the number of input pairs)
    */
   public record Options(
-      double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance) {
+      double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance, int draws) {
+    /** Options with the weight draws chosen from the widths. */
+    public Options(double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance) {
+      this(inputCs, pairs, seed, cTolerance, qTolerance, 0);
+    }
+
     /** The defaults. */
     public static Options defaults() {
-      return new Options(new double[] {0.0, 0.5, 0.9}, 128, 1234, 0.03, 0.5);
+      return new Options(new double[] {0.0, 0.5, 0.9}, 128, 1234, 0.03, 0.5, 0);
+    }
+
+    /** These options with {@code draws} weight draws (0: chosen from the widths). */
+    public Options withDraws(int draws) {
+      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws);
     }
   }
+
+  /** Most weight draws the automatic choice takes. */
+  public static final int MAX_AUTO_DRAWS = 24;
+  /** Sum of 1/width over the measured tensors per automatic weight draw. */
+  static final double WIDTH_SUM_PER_DRAW = 0.02;
+  /** Fewest input pairs per c value in one weight draw. */
+  static final int MIN_PAIRS_PER_DRAW = 8;
 
   private KernelCheck() {}
 
   /**
    * Runs the check on {@code model} (weights as initialized). {@code solution} gives the shaped
-   * activations by id; activation kinds it lacks are taken raw (q is then not predicted).
+   * activations by id; activation kinds it lacks are taken raw (q is then not predicted). The
+   * measured q and c are averaged over {@link Options#draws()} weight draws (the model's own
+   * weights and Haar-rotated copies, {@link WeightRotations}), each with its share of the pairs.
    */
   public static KernelReport run(Model model, ShapingSolution solution, Options o) {
     return run(model, solution, o, PairChunks.DEFAULT_BUDGET_BYTES);
@@ -78,6 +106,77 @@ public final class KernelCheck {
    * run more, smaller chunks and measure the same numbers.
    */
   public static KernelReport run(Model model, ShapingSolution solution, Options o,
+      long memoryBudgetBytes) {
+    GraphView g = GraphView.of(model.graph());
+    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
+    NetworkAnalysis a = StructureAnalyzer.analyze(g, List.of(input.tensor().node()),
+        model.outputNodes());
+    int draws = o.draws() > 0 ? o.draws() : autoDraws(model, g, a);
+    if (draws == 1) {
+      return runOnce(model, solution, o, memoryBudgetBytes);
+    }
+    int perDraw = Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
+    List<KernelReport> reports = new ArrayList<>();
+    for (int d = 0; d < draws; d++) {
+      Model m = d == 0 ? model : WeightRotations.rotated(model, a, g, o.seed() + d);
+      reports.add(runOnce(m, solution, new Options(o.inputCs(), perDraw, o.seed() + d,
+          o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes));
+    }
+    return average(reports);
+  }
+
+  /**
+   * Weight draws for the automatic choice: one per {@link #WIDTH_SUM_PER_DRAW} of the sum of
+   * 1/width over the measured tensors after the first (the finite-width variance of the output c
+   * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}.
+   */
+  static int autoDraws(Model model, GraphView g, NetworkAnalysis a) {
+    List<String> measured = measuredNodes(g, a, model.outputNodes().get(0));
+    double sum = 0;
+    try (Graph tg = new Graph()) {
+      GraphImport.into(tg, model.graph());
+      for (String node : measured.subList(1, measured.size())) {
+        Shape sh = tg.operationOrThrow(node).output(0).shape();
+        long c = sh.isUnknown() || sh.numDimensions() < 1 ? -1 : sh.size(sh.numDimensions() - 1);
+        if (c > 0) {
+          sum += 1.0 / c;
+        }
+      }
+    }
+    return (int) Math.max(1, Math.min(MAX_AUTO_DRAWS, Math.ceil(sum / WIDTH_SUM_PER_DRAW)));
+  }
+
+  /**
+   * The reports of several weight draws as one: measured q and c averaged row by row (the rows
+   * of every draw are the same tensors and input c values in the same order), predictions of the
+   * first draw, the verdict taken again on the averages.
+   */
+  static KernelReport average(List<KernelReport> reports) {
+    KernelReport first = reports.get(0);
+    List<KernelMeasurement> rows = new ArrayList<>();
+    boolean pass = true;
+    for (int i = 0; i < first.rows().size(); i++) {
+      KernelMeasurement r = first.rows().get(i);
+      double q = 0;
+      double c = 0;
+      for (KernelReport rep : reports) {
+        q += rep.rows().get(i).measuredQ();
+        c += rep.rows().get(i).measuredC();
+      }
+      KernelMeasurement m = new KernelMeasurement(r.tensor(), r.depth(), r.inputC(),
+          r.predictedQ(), q / reports.size(), r.predictedC(), c / reports.size());
+      rows.add(m);
+      if (m.tensor().equals(first.judgedTensor())) {
+        pass &= m.cError() <= first.cTolerance();
+        pass &= Double.isNaN(m.predictedQ()) || m.qError() <= first.qTolerance();
+      }
+    }
+    return new KernelReport(rows, first.cTolerance(), first.qTolerance(), first.width(),
+        first.judgedTensor(), pass);
+  }
+
+  /** One measurement of {@code model}'s own weights. */
+  private static KernelReport runOnce(Model model, ShapingSolution solution, Options o,
       long memoryBudgetBytes) {
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
