@@ -30,6 +30,14 @@ import org.tensorflow.proto.TensorProto;
  * original fetch-everything measurement recomputed in Java.
  */
 class PairStatisticsTest {
+  /**
+   * Agreement of two measurements of the same float32 activations run at different batch or
+   * spatial sizes: TF's kernels may then accumulate in another order (measured 1e-9 relative with
+   * oneDNN capped at AVX2, 0 with its AVX-512 kernels); the wrong location or partner differs by
+   * more than 1e-3.
+   */
+  private static final double SAME_SUMS = 1e-7;
+
   private static final long[] SHAPE = {-1, 6, 5, 3};
   private static final double[] CS = {0.0, 0.5, 0.9};
 
@@ -210,7 +218,8 @@ class PairStatisticsTest {
   @Test
   void chunkedReportEqualsTheFetchEverythingMeasurement() {
     Model m = randomConvNet();
-    KernelCheck.Options o = new KernelCheck.Options(CS, 7, 99, 0.03, 0.5);
+    // one weight draw: the model as given (the reference measures its own weights)
+    KernelCheck.Options o = new KernelCheck.Options(CS, 7, 99, 0.03, 0.5, 1);
     KernelReport oneChunk = KernelCheck.run(m, null, o);
     KernelReport singlePairs = KernelCheck.run(m, null, o, 1);
     assertEquals(oneChunk.rows().size(), singlePairs.rows().size());
@@ -219,8 +228,8 @@ class PairStatisticsTest {
       KernelMeasurement a = oneChunk.rows().get(i);
       KernelMeasurement b = singlePairs.rows().get(i);
       assertEquals(a.tensor(), b.tensor());
-      assertEquals(a.measuredQ(), b.measuredQ(), 1e-12 * Math.abs(a.measuredQ()));
-      assertEquals(a.measuredC(), b.measuredC(), 1e-12);
+      assertEquals(a.measuredQ(), b.measuredQ(), SAME_SUMS * Math.abs(a.measuredQ()));
+      assertEquals(a.measuredC(), b.measuredC(), SAME_SUMS);
     }
     List<String> tensors = oneChunk.rows().stream().map(KernelMeasurement::tensor).distinct()
         .filter(t -> !t.equals("input")).toList();
@@ -232,8 +241,8 @@ class PairStatisticsTest {
         continue;
       }
       double[] qc = want.get(r.tensor())[java.util.Arrays.binarySearch(CS, r.inputC())];
-      assertEquals(qc[0], r.measuredQ(), 1e-12 * qc[0], r.toString());
-      assertEquals(qc[1], r.measuredC(), 1e-12, r.toString());
+      assertEquals(qc[0], r.measuredQ(), SAME_SUMS * qc[0], r.toString());
+      assertEquals(qc[1], r.measuredC(), SAME_SUMS, r.toString());
       compared++;
     }
     assertEquals(tensors.size() * CS.length, compared);
@@ -275,7 +284,8 @@ class PairStatisticsTest {
         .width(8).input("40x36x3").build()).model();
     Model pooled = withValidPool(delta);
     Model dense = randomKernels(delta);
-    KernelCheck.Options o = new KernelCheck.Options(CS, 6, 5, 0.03, 0.5);
+    // one weight draw: the model as given (the reference measures its own weights)
+    KernelCheck.Options o = new KernelCheck.Options(CS, 6, 5, 0.03, 0.5, 1);
     List<String> nodes = nodes(delta);
     long budget = 2L * PairChunks.LIVE_TENSORS * 4 * 40 * 36 * 8 * 4; // 4 pairs per chunk
     Map<Model, String> used = new LinkedHashMap<>();
@@ -291,7 +301,7 @@ class PairStatisticsTest {
       for (int ni = 1; ni < nodes.size(); ni++) {
         for (int ci = 0; ci < CS.length; ci++) {
           double[] qc = want.get(nodes.get(ni))[ci];
-          double tol = reduced ? 1e-5 : 1e-12;
+          double tol = reduced ? 1e-5 : SAME_SUMS;
           assertEquals(qc[0], got.meanQ(ni, ci), tol * qc[0], nodes.get(ni));
           assertEquals(qc[1], got.meanC(ni, ci), tol, nodes.get(ni));
         }
