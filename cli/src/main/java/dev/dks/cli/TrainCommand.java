@@ -91,6 +91,7 @@ public final class TrainCommand implements Callable<Integer> {
   private static final int EVAL_BATCH = 256;
 
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", paramLabel = "MODEL", description = "The model to train.")
   private Path model;
@@ -239,7 +240,7 @@ public final class TrainCommand implements Callable<Integer> {
       ServingOutput.requireWritable(dir);
     }
     DevicePlacement.Device requested = DevicePlacement.Device.parse(device);
-    Model original = ModelReaders.read(model);
+    Model original = ModelInput.load(model, untrusted).model();
     Data d = loadData();
     checkShape(original, d.train);
 
