@@ -23,14 +23,19 @@ import java.util.Map;
  *       {@code EncodeProto} may load a descriptor file named in their {@code descriptor_source}.
  *   <li><b>checkpoint</b>: {@code Save}, {@code SaveV2}, {@code SaveSlices}, {@code
  *       MergeV2Checkpoints} write files; {@code Restore}, {@code RestoreV2}, {@code RestoreSlice}
- *       read any checkpoint (allowed only as the saver's own restore, its path fed by the loader
- *       with the model's {@code variables/}: see {@link OpScanner}).
+ *       read any checkpoint; {@code DTensorRestoreV2}, {@code DistributedSave} and {@code
+ *       CalibrationStatisticsSaver} read or write files too. The restore ops are allowed only as
+ *       the saver's own restore, its path fed by the loader with the model's {@code variables/}
+ *       (see {@link OpScanner}).
  *   <li><b>print</b>: {@code Print} and {@code PrintV2} write to stderr or to a file named by
  *       their {@code output_stream}.
  *   <li><b>summary</b>: the summary writer ops create and write event files or databases.
- *   <li><b>reader</b>: the queue readers open the files whose names they dequeue.
+ *   <li><b>reader</b>: the queue readers open the files whose names they dequeue; {@code
+ *       RecordInput} reads the files of a pattern.
  *   <li><b>dataset</b>: dataset ops that open, list, cache to or save to files, or to databases.
- *   <li><b>debug</b>: the tfdbg ops dump tensors to files or gRPC URLs named in attributes.
+ *   <li><b>debug</b>: the tfdbg ops dump tensors to files or gRPC URLs named in attributes;
+ *       {@code DumpTensor} writes a tensor to a file.
+ *   <li><b>network</b>: the RPC ops open client or server connections.
  *   <li><b>python</b>: {@code PyFunc} and friends call Python code named in the graph.
  * </ul>
  */
@@ -46,15 +51,16 @@ public final class OpPolicy {
         "InitializeTableFromTextFileV2", "GenerateVocabRemapping", "LoadAndRemapMatrix",
         "DecodeProtoV2", "EncodeProto");
     put(m, "checkpoint", "Save", "SaveV2", "SaveSlices", "MergeV2Checkpoints", "Restore",
-        "RestoreV2", "RestoreSlice");
+        "RestoreV2", "RestoreSlice", "DTensorRestoreV2", "DistributedSave",
+        "CalibrationStatisticsSaver");
     put(m, "print", "Print", "PrintV2");
     put(m, "summary", "CreateSummaryFileWriter", "CreateSummaryDbWriter", "SummaryWriter",
         "WriteSummary", "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary",
         "WriteAudioSummary", "WriteGraphSummary", "WriteRawProtoSummary", "ImportEvent",
-        "FlushSummaryWriter", "CloseSummaryWriter");
+        "FlushSummaryWriter", "CloseSummaryWriter", "StatsAggregatorSetSummaryWriter");
     put(m, "reader", "WholeFileReader", "WholeFileReaderV2", "TextLineReader",
         "TextLineReaderV2", "FixedLengthRecordReader", "FixedLengthRecordReaderV2",
-        "TFRecordReader", "TFRecordReaderV2", "LMDBReader");
+        "TFRecordReader", "TFRecordReaderV2", "LMDBReader", "RecordInput");
     put(m, "dataset", "TFRecordDataset", "TFRecordDatasetV2", "TextLineDataset",
         "FixedLengthRecordDataset", "FixedLengthRecordDatasetV2", "MatchingFilesDataset",
         "ExperimentalMatchingFilesDataset", "LMDBDataset", "ExperimentalLMDBDataset",
@@ -62,9 +68,12 @@ public final class OpPolicy {
         "ExperimentalCSVDataset", "SnapshotDataset", "SnapshotDatasetV2", "SaveDataset",
         "SaveDatasetV2", "LoadDataset", "CacheDataset", "CacheDatasetV2", "DatasetToTFRecord",
         "ExperimentalDatasetToTFRecord", "DataServiceDataset", "DataServiceDatasetV2",
-        "DataServiceDatasetV3", "DataServiceDatasetV4");
+        "DataServiceDatasetV3", "DataServiceDatasetV4", "SnapshotChunkDataset",
+        "ListSnapshotChunksDataset", "SnapshotDatasetReader", "SnapshotNestedDatasetReader");
     put(m, "debug", "DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount",
-        "DebugNumericSummary", "DebugNumericSummaryV2", "Copy", "CopyHost");
+        "DebugNumericSummary", "DebugNumericSummaryV2", "Copy", "CopyHost", "DumpTensor");
+    put(m, "network", "RpcClient", "RpcServer", "RpcCall", "RpcServerRegister",
+        "RpcServerStart");
     put(m, "python", "PyFunc", "PyFuncStateless", "EagerPyFunc");
     return Collections.unmodifiableMap(m);
   }

@@ -109,4 +109,13 @@ class OpScannerTest {
       assertFalse(missing.contains(op), op);
     }
   }
+
+  @Test
+  void theDocsTableListsEveryOpOfThePolicy() throws java.io.IOException {
+    String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs",
+        "untrusted-models.md"));
+    List<String> absent = OpPolicy.ops().keySet().stream()
+        .filter(op -> !doc.contains("`" + op + "`")).toList();
+    assertEquals(List.of(), absent, "docs/untrusted-models.md lacks these ops of OpPolicy");
+  }
 }
