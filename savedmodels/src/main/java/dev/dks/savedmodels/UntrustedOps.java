@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
 
 /**
  * Applies {@link dev.dks.rewriter.safety.OpPolicy} to model files (untrusted models, issue 17).
@@ -29,6 +30,24 @@ public final class UntrustedOps {
     return out;
   }
 
+  /**
+   * The findings of {@code dir}, or none when its saved_model.pb(txt) cannot be parsed: TensorFlow
+   * cannot load it either (so runs nothing), and the command reports that failure its own way.
+   */
+  private static List<Finding> scanIfParsable(Path dir) {
+    SavedModel sm;
+    try {
+      sm = SavedModelReader.parseSavedModel(dir);
+    } catch (ModelFormatException e) {
+      return List.of();
+    }
+    List<Finding> out = new ArrayList<>();
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
+      out.addAll(OpScanner.scan(mg));
+    }
+    return out;
+  }
+
   /** The findings of a model already read (its serving path only). */
   public static List<Finding> scan(Model m) {
     return OpScanner.scan(m.graph(), m.outputNodes());
@@ -37,8 +56,12 @@ public final class UntrustedOps {
   /** The SavedModel folder of {@code path}, or null when it is not a SavedModel. */
   public static Path savedModelDir(Path path) {
     Path abs = path.toAbsolutePath().normalize();
-    if (!Files.exists(abs) || ModelReaders.formatOf(abs) != ModelReaders.Format.SAVED_MODEL) {
-      return null;
+    try {
+      if (!Files.exists(abs) || ModelReaders.formatOf(abs) != ModelReaders.Format.SAVED_MODEL) {
+        return null;
+      }
+    } catch (RuntimeException e) {
+      return null; // not a model at all: the command's own reader reports it
     }
     return Files.isDirectory(abs) ? abs : abs.getParent();
   }
@@ -52,7 +75,7 @@ public final class UntrustedOps {
   public static void requireSafeSavedModel(Path path, Set<String> allowed) {
     Path dir = savedModelDir(path);
     if (dir != null) {
-      refuse(dir, OpScanner.refused(scanSavedModel(dir), allowed));
+      refuse(dir, OpScanner.refused(scanIfParsable(dir), allowed));
     }
   }
 
@@ -63,7 +86,7 @@ public final class UntrustedOps {
   public static void requireLoadableSavedModel(Path path, Set<String> allowed) {
     Path dir = savedModelDir(path);
     if (dir != null) {
-      refuse(dir, OpScanner.refused(scanSavedModel(dir).stream()
+      refuse(dir, OpScanner.refused(scanIfParsable(dir).stream()
           .filter(f -> f.region() != OpScanner.Region.SERVING).toList(), allowed));
     }
   }
@@ -74,7 +97,7 @@ public final class UntrustedOps {
    */
   public static List<String> warnings(Path path, Model m) {
     Path dir = savedModelDir(path);
-    List<Finding> fs = dir != null ? scanSavedModel(dir) : scan(m);
+    List<Finding> fs = dir != null ? scanIfParsable(dir) : scan(m);
     return OpScanner.refused(fs, Set.of()).stream().map(d -> "unsafe op: " + d
         + ": an effect outside the tensors (file or stream I/O); dks refuses to write or run it "
         + "without --allow-ops").toList();
