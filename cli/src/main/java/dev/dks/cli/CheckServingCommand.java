@@ -55,6 +55,7 @@ public final class CheckServingCommand implements Callable<Integer> {
   public static final int CHECK_FAILED = 1;
 
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", paramLabel = "DIR", description = "SavedModel folder.")
   private Path dir;
@@ -72,6 +73,7 @@ public final class CheckServingCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path abs = folder(dir);
+    UntrustedFlags.requireSafeSavedModel(abs, untrusted);
     ServingCheck.Result r = ServingCheck.check(abs, shapes(inputShapes));
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? Json.write(json(abs, r)) : text(abs, r));

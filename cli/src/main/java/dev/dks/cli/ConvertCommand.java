@@ -46,6 +46,7 @@ import picocli.CommandLine.Spec;
         "  dks convert resnet8.h5 --out resnet8 && dks check-serving resnet8"})
 public final class ConvertCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", paramLabel = "IN",
       description = "SavedModel folder, frozen GraphDef (.pb), model.json or Keras .h5.")
@@ -67,7 +68,7 @@ public final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ServingOutput.requireWritable(out);
-    ModelReaders.Loaded loaded = ModelInput.load(model);
+    ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     ServingReport report = new ServingReport("convert", loaded.path(), loaded.format().label(),
         null, loaded.warnings(), loaded.model());
     Model m = loaded.model();

@@ -151,7 +151,7 @@ public final class DemoCommand implements Callable<Integer> {
     RewriteOptions options = RewriteOptions.defaults().withMethod(Method.TAT)
         .withActivation("leaky_relu").withShortcutWeight(0);
     Pipeline pipeline = DksRewrite.pipeline(options).build();
-    ModelReaders.Loaded loaded = ModelInput.load(bnDir);
+    ModelReaders.Loaded loaded = ModelInput.load(bnDir, null);
     Pipeline.Result rewritten = pipeline.run(loaded.model());
     Model plain = rewritten.model();
     ShapingMetadata shaping = ModelShaping.ofRewrite(rewritten, options);

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
     subcommands = {SolveCommand.class, ActivationsCommand.class, BuildCommand.class,
         InspectCommand.class, RewriteCommand.class, VerifyCommand.class, ConvertCommand.class,
         ExportCommand.class, CheckServingCommand.class, TrainCommand.class,
-        DemoCommand.class})
+        DemoCommand.class, ScanCommand.class})
 public final class DksCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 

@@ -51,6 +51,7 @@ import picocli.CommandLine.Spec;
         "  dks export trained_model --tag train --signature infer --out serving_model"})
 public final class ExportCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", paramLabel = "TRAINED", description = "SavedModel folder.")
   private Path model;
@@ -75,7 +76,7 @@ public final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ServingOutput.requireWritable(out);
-    SavedModelReader.Result r = ModelInput.savedModel(model, tags.toArray(String[]::new));
+    SavedModelReader.Result r = ModelInput.savedModel(model, untrusted, tags.toArray(String[]::new));
     Model read = r.model();
     Path dir = model.toAbsolutePath().normalize();
     ServingReport report = new ServingReport("export", dir, "saved_model", r.tags(),

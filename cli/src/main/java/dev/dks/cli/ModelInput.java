@@ -2,8 +2,12 @@ package dev.dks.cli;
 
 import dev.dks.savedmodels.ModelReaders;
 import dev.dks.savedmodels.SavedModelReader;
+import dev.dks.savedmodels.UntrustedOps;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -19,10 +23,27 @@ final class ModelInput {
 
   private ModelInput() {}
 
-  /** Reads the model at {@code path}; errors are {@code ModelFormatException}s naming it. */
+  /**
+   * Reads the model at {@code path} for reports ({@code inspect}): a SavedModel whose init or
+   * restore holds an unsafe op is refused (loading would run it); unsafe ops on the serving path
+   * become warnings. Errors are {@code ModelFormatException}s naming the path.
+   */
   static ModelReaders.Loaded load(Path path) {
     READERS.setLevel(Level.OFF);
-    return ModelReaders.readDetailed(path);
+    UntrustedOps.requireLoadableSavedModel(path, Set.of());
+    ModelReaders.Loaded l = ModelReaders.readDetailed(path);
+    List<String> warnings = new ArrayList<>(l.warnings());
+    warnings.addAll(UntrustedOps.warnings(path, l.model()));
+    return new ModelReaders.Loaded(l.model(), l.format(), l.path(), warnings);
+  }
+
+  /** Reads the model at {@code path}, refusing unsafe ops not in {@code flags} (none: no op). */
+  static ModelReaders.Loaded load(Path path, UntrustedFlags flags) {
+    READERS.setLevel(Level.OFF);
+    UntrustedFlags.requireSafeSavedModel(path, flags);
+    ModelReaders.Loaded loaded = ModelReaders.readDetailed(path);
+    UntrustedOps.requireSafe(path, loaded.model(), flags == null ? Set.of() : flags.allowed());
+    return loaded;
   }
 
   /**
@@ -33,6 +54,11 @@ final class ModelInput {
    * @throws IllegalArgumentException when the path holds a model of another format
    */
   static SavedModelReader.Result savedModel(Path path, String... tags) {
+    return savedModel(path, null, tags);
+  }
+
+  /** {@link #savedModel(Path, String...)} refusing unsafe ops not in {@code flags}. */
+  static SavedModelReader.Result savedModel(Path path, UntrustedFlags flags, String... tags) {
     READERS.setLevel(Level.OFF);
     Path abs = path.toAbsolutePath().normalize();
     ModelReaders.Format f = ModelReaders.formatOf(abs);
@@ -40,6 +66,7 @@ final class ModelInput {
       throw new IllegalArgumentException(abs + " is a " + f.label() + ", not a SavedModel folder:"
           + " use 'dks convert' for it");
     }
+    UntrustedFlags.requireSafeSavedModel(abs, flags);
     return SavedModelReader.readDetailed(Files.isDirectory(abs) ? abs : abs.getParent(), tags);
   }
 }

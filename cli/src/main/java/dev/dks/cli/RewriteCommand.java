@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
         "  dks rewrite --list-passes"})
 public final class RewriteCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
       description = "SavedModel folder, frozen GraphDef (.pb), model.json or Keras .h5.")
@@ -131,7 +132,7 @@ public final class RewriteCommand implements Callable<Integer> {
       builder.dump(dumpDir, dump.isEmpty() ? new String[] {"all"} : dump.toArray(String[]::new));
     }
     Pipeline pipeline = builder.build();
-    ModelReaders.Loaded loaded = ModelInput.load(model);
+    ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     Pipeline.Result result = pipeline.run(loaded.model());
     Path written = null;
     if (!dryRun) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorSpec;
-import dev.dks.savedmodels.ModelReaders;
 import dev.dks.savedmodels.assets.SharedAssets;
 import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.savedmodels.export.TrainingExporter;
@@ -97,6 +96,7 @@ public final class TrainCommand implements Callable<Integer> {
   private static final int EVAL_BATCH = 256;
 
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", paramLabel = "MODEL", description = "The model to train.")
   private Path model;
@@ -250,7 +250,7 @@ public final class TrainCommand implements Callable<Integer> {
     // probe runs with --threads' config before the model reader opens its SavedModelBundle
     var config = DevicePlacement.config(false, threads, 0);
     DevicePlacement placement = DevicePlacement.resolve(requested, config);
-    Model original = ModelReaders.read(model);
+    Model original = ModelInput.load(model, untrusted).model();
     Optional<ShapingMetadata> shaping = ModelShaping.read(model);
     Data d = loadData();
     checkShape(original, d.train);

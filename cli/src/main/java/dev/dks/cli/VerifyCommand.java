@@ -68,6 +68,7 @@ public final class VerifyCommand implements Callable<Integer> {
   public static final int CHECK_FAILED = 1;
 
   @Spec private CommandSpec spec;
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
 
   @Parameters(index = "0", paramLabel = "MODEL",
       description = "SavedModel folder, frozen GraphDef (.pb), model.json or Keras .h5.")
@@ -113,7 +114,7 @@ public final class VerifyCommand implements Callable<Integer> {
     if (draws < 0) {
       throw new IllegalArgumentException("--draws must be >= 0 (0: automatic), got " + draws);
     }
-    ModelReaders.Loaded loaded = ModelInput.load(model);
+    ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     Model m = loaded.model();
     TensorSpec input = checkableInput(m, loaded.path());
     NetworkAnalysis a = StructureAnalyzer.analyze(GraphView.of(m.graph()),

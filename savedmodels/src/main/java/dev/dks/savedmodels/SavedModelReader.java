@@ -262,7 +262,7 @@ public final class SavedModelReader {
         .map(m -> m.getMetaInfoDef().getTagsList()).toList());
   }
 
-  private static SavedModel parseSavedModel(Path dir) {
+  static SavedModel parseSavedModel(Path dir) {
     try {
       Path pb = dir.resolve("saved_model.pb");
       if (Files.isRegularFile(pb)) {

@@ -84,6 +84,7 @@ final class H5Weights {
       shape[i] = dims[i];
       n = Math.multiplyExact(n, dims[i]);
     }
+    H5Bounds.check(name, ds); // before jhdf allocates (issue 17)
     Object flat = ds.isScalar() ? ds.getData() : ds.getDataFlat();
     float[] v;
     if (flat instanceof float[] f) {

@@ -64,6 +64,7 @@ public final class KerasModelReader {
       Map<String, List<KerasWeight>> weights;
       try (HdfFile f = new HdfFile(abs)) {
         requireComplete(f);
+        H5Links.requireNoExternalLinks(f); // nothing outside the file (issue 17)
         configJson = H5Weights.modelConfig(f);
         if (configJson == null) {
           throw new ModelFormatException("the HDF5 file has no model_config attribute (a "

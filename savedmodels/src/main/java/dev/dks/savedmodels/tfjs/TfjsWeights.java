@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.savedmodels.ModelFormatException;
+import dev.dks.savedmodels.ModelPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -122,13 +123,23 @@ public final class TfjsWeights {
     Path dir = modelJson.getParent();
     List<byte[]> shards = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    long total = 0;
+    List<Path> files = new ArrayList<>();
     for (Object p : paths) {
       if (!(p instanceof String path) || path.isEmpty()) {
         throw bad(modelJson, where + ".paths holds " + ProtoJson.kind(p)
             + ", expected a file name");
       }
-      Path file = dir.resolve(path).normalize();
+      files.add(ModelPaths.resolveInside(modelJson, dir, path, "the weight shard of " + where));
+      names.add(path);
+    }
+    ShardBounds.check(modelJson, where, names, files, specs.stream()
+        .map(s -> new ShardBounds.Decl(s.name, s.count(), s.dtype.equals("string") ? 4
+            : s.qdtype == null ? (s.dtype.equals("bool") ? 1 : 4)
+            : s.qdtype.equals("uint8") ? 1 : 2)).toList());
+    long total = 0;
+    for (int i = 0; i < files.size(); i++) {
+      String path = names.get(i);
+      Path file = files.get(i);
       byte[] bytes;
       try {
         bytes = Files.readAllBytes(file);
@@ -139,7 +150,6 @@ public final class TfjsWeights {
             + "' (" + file + "): " + e, e);
       }
       shards.add(bytes);
-      names.add(path);
       total += bytes.length;
     }
     if (total > Integer.MAX_VALUE - 16) {

@@ -1,0 +1,120 @@
+package dev.dks.savedmodels;
+
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.safety.OpScanner;
+import dev.dks.rewriter.safety.OpScanner.Finding;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
+
+/**
+ * Applies {@link dev.dks.rewriter.safety.OpPolicy} to model files (untrusted models, issue 17).
+ * A SavedModel is scanned from its {@code saved_model.pb(txt)} <em>before</em> TensorFlow loads
+ * it, since the loader itself runs the init and restore ops; every meta graph is scanned. Other
+ * formats (frozen graphs, TF.js, Keras) have no init op: their graph as read is scanned from its
+ * signatures' outputs.
+ */
+public final class UntrustedOps {
+  private UntrustedOps() {}
+
+  /** The findings of the SavedModel folder {@code dir}, every meta graph. */
+  public static List<Finding> scanSavedModel(Path dir) {
+    List<Finding> out = new ArrayList<>();
+    for (MetaGraphDef mg : SavedModelReader.parseSavedModel(dir).getMetaGraphsList()) {
+      out.addAll(OpScanner.scan(mg));
+    }
+    return out;
+  }
+
+  /**
+   * The findings of {@code dir}, or none when its saved_model.pb(txt) cannot be parsed: TensorFlow
+   * cannot load it either (so runs nothing), and the command reports that failure its own way.
+   */
+  private static List<Finding> scanIfParsable(Path dir) {
+    SavedModel sm;
+    try {
+      sm = SavedModelReader.parseSavedModel(dir);
+    } catch (ModelFormatException e) {
+      return List.of();
+    }
+    List<Finding> out = new ArrayList<>();
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
+      out.addAll(OpScanner.scan(mg));
+    }
+    return out;
+  }
+
+  /** The findings of a model already read (its serving path only). */
+  public static List<Finding> scan(Model m) {
+    return OpScanner.scan(m.graph(), m.outputNodes());
+  }
+
+  /** The SavedModel folder of {@code path}, or null when it is not a SavedModel. */
+  public static Path savedModelDir(Path path) {
+    Path abs = path.toAbsolutePath().normalize();
+    try {
+      if (!Files.exists(abs) || ModelReaders.formatOf(abs) != ModelReaders.Format.SAVED_MODEL) {
+        return null;
+      }
+    } catch (RuntimeException e) {
+      return null; // not a model at all: the command's own reader reports it
+    }
+    return Files.isDirectory(abs) ? abs : abs.getParent();
+  }
+
+  /**
+   * Refuses a SavedModel whose serving path, init or restore holds an op of the policy not in
+   * {@code allowed} (the saver's own restore passes); does nothing for other formats.
+   *
+   * @throws ModelFormatException naming the folder and the nodes
+   */
+  public static void requireSafeSavedModel(Path path, Set<String> allowed) {
+    Path dir = savedModelDir(path);
+    if (dir != null) {
+      refuse(dir, OpScanner.refused(scanIfParsable(dir), allowed));
+    }
+  }
+
+  /**
+   * Refuses a SavedModel whose init or restore (which TensorFlow's loader runs when it loads the
+   * folder) holds an op of the policy not in {@code allowed}; the serving path is not checked.
+   */
+  public static void requireLoadableSavedModel(Path path, Set<String> allowed) {
+    Path dir = savedModelDir(path);
+    if (dir != null) {
+      refuse(dir, OpScanner.refused(scanIfParsable(dir).stream()
+          .filter(f -> f.region() != OpScanner.Region.SERVING).toList(), allowed));
+    }
+  }
+
+  /**
+   * One warning line per policy op the loader or the serving path would run ({@code unsafe op:
+   * node (Op, region)}): for a SavedModel from its meta graphs, else from {@code m}'s serving path.
+   */
+  public static List<String> warnings(Path path, Model m) {
+    Path dir = savedModelDir(path);
+    List<Finding> fs = dir != null ? scanIfParsable(dir) : scan(m);
+    return OpScanner.refused(fs, Set.of()).stream().map(d -> "unsafe op: " + d
+        + ": an effect outside the tensors (file or stream I/O); dks refuses to write or run it "
+        + "without --allow-ops").toList();
+  }
+
+  /** Refuses a model read from {@code path} whose serving path holds an op of the policy. */
+  public static void requireSafe(Path path, Model m, Set<String> allowed) {
+    refuse(path.toAbsolutePath().normalize(), OpScanner.refused(scan(m), allowed));
+  }
+
+  private static void refuse(Path where, List<String> nodes) {
+    if (!nodes.isEmpty()) {
+      throw new ModelFormatException(where + " holds ops with effects outside the tensors "
+          + "(file or stream I/O), which dks neither writes nor runs: " + String.join(", ", nodes)
+          + ". Run 'dks scan' for details; if you trust this model, pass --allow-ops "
+          + String.join(",", nodes.stream().map(d -> d.substring(d.indexOf('(') + 1,
+              d.indexOf(','))).distinct().toList()));
+    }
+  }
+}
