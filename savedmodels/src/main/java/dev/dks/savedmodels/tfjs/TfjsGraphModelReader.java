@@ -55,7 +55,9 @@ import org.tensorflow.proto.TensorShapeProto;
  *       library). JSON fields the protos do not have are skipped with a warning.
  *   <li>{@code weightsManifest} is read by {@link TfjsWeights} (uint8/uint16/float16
  *       dequantized); each weight becomes the {@code value} of the {@code Const} node of the same
- *       name, after checking its dtype and shape against the node.
+ *       name, after checking its dtype and shape against the node. A weight the TF.js converter
+ *       stored narrower than its node's dtype (float32 for {@code DT_DOUBLE}, int32 for {@code
+ *       DT_INT64}) is widened exactly to it ({@link NarrowedWeights}), with a warning.
  *   <li>The signature comes from {@code signature} or {@code userDefinedMetadata.signature}
  *       (TensorInfo JSON keyed by names such as {@code input:0}; a trailing {@code :0} is dropped
  *       from the key); without one, the inputs are the Placeholders and the outputs the graph's
@@ -217,6 +219,7 @@ public final class TfjsGraphModelReader {
   private static void setWeights(Path abs, GraphView view, Map<String, TensorProto> weights,
       List<String> warnings) {
     List<String> unused = new ArrayList<>();
+    Map<String, List<String>> widened = new LinkedHashMap<>();
     for (Map.Entry<String, TensorProto> e : weights.entrySet()) {
       String name = e.getKey();
       TensorProto t = e.getValue();
@@ -229,11 +232,19 @@ public final class TfjsGraphModelReader {
         throw bad(abs, "weight '" + name + "' names a " + n.getOp() + " node, not a Const");
       }
       AttrValue dtypeAttr = n.getAttrOrDefault("dtype", null);
+      AttrValue valueAttr = n.getAttrOrDefault("value", null);
+      DataType nodeType = dtypeAttr != null ? dtypeAttr.getType()
+          : valueAttr != null && valueAttr.hasTensor() ? valueAttr.getTensor().getDtype()
+          : DataType.DT_INVALID;
+      if (NarrowedWeights.canWiden(t.getDtype(), nodeType)) {
+        widened.computeIfAbsent(t.getDtype() + " -> " + nodeType, k -> new ArrayList<>())
+            .add("'" + name + "'");
+        t = NarrowedWeights.widen(t, nodeType);
+      }
       if (dtypeAttr != null && dtypeAttr.getType() != t.getDtype()) {
         throw bad(abs, "weight '" + name + "' is " + t.getDtype() + " but its Const node has "
             + "dtype " + dtypeAttr.getType());
       }
-      AttrValue valueAttr = n.getAttrOrDefault("value", null);
       if (valueAttr != null && valueAttr.hasTensor()) {
         TensorProto declared = valueAttr.getTensor();
         if (declared.getDtype() != DataType.DT_INVALID && declared.getDtype() != t.getDtype()) {
@@ -252,6 +263,9 @@ public final class TfjsGraphModelReader {
       view.put(n.toBuilder().putAttr("value", AttrValue.newBuilder().setTensor(t).build())
           .putAttr("dtype", AttrValue.newBuilder().setType(t.getDtype()).build()).build());
     }
+    widened.forEach((how, names) -> warnings.add("widened " + names.size() + " weight"
+        + (names.size() == 1 ? "" : "s") + " that the TF.js converter stored narrower than "
+        + "their Const node's dtype (" + how + ", exact): " + abbreviate(names)));
     if (!unused.isEmpty()) {
       warnings.add("weights that match no node, ignored: " + abbreviate(unused));
     }

@@ -19,7 +19,8 @@ import org.tensorflow.proto.NodeDef;
  * = 0 the merge is removed (its consumers read the residual branch, and the shortcut branch, if
  * nothing else reads it, is pruned with its variables). With 0 &lt; w &lt;= 1 the merge becomes
  * the normalized sum {@code sqrt(1 - w^2) * residual + w * shortcut} (two Mul by constants
- * feeding the original Add, whose name is kept).
+ * feeding the original Add, whose name is kept). A broadcasting add (operands of different
+ * static shapes) is not a residual merge: it is left alone, and the outcome's notes say so.
  */
 public final class SkipConnectionPass implements RewritePass {
   private final double shortcutWeight;
@@ -81,6 +82,11 @@ public final class SkipConnectionPass implements RewritePass {
     if (changed > 0 && shortcutWeight == 0) {
       int pruned = PruneSupport.pruneToOutputs(ctx);
       notes.add("pruned " + pruned + " nodes of removed shortcut branches");
+    }
+    for (String w : a.warnings()) {
+      if (w.contains(StructureAnalyzer.NOT_A_SKIP)) {
+        notes.add(w);
+      }
     }
     if (changed == 0) {
       notes.add("no residual merge found");

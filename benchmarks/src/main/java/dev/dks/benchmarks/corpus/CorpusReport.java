@@ -1,0 +1,119 @@
+package dev.dks.benchmarks.corpus;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes the corpus run as Markdown ({@code docs/corpus.md}): the counts, the refusals grouped by
+ * cause, a table of every model, and per model its constructs (op histogram), inputs and outputs,
+ * what each pass of each rewrite changed, the rewrite time, or the refusal.
+ */
+public final class CorpusReport {
+  private CorpusReport() {}
+
+  /** How many models converted, and rewrote under each method. */
+  public static Map<String, Integer> counts(List<CorpusResult> results) {
+    Map<String, Integer> c = new LinkedHashMap<>();
+    c.put("convert", (int) results.stream().filter(r -> r.convert().ok()).count());
+    for (String m : CorpusRunner.METHODS.keySet()) {
+      c.put(m, (int) results.stream().filter(r -> r.rewrites().containsKey(m)
+          && r.rewrites().get(m).ok()).count());
+    }
+    return c;
+  }
+
+  /**
+   * A refusal's cause: its message with quoted names, numbers and bracketed lists blanked, so that
+   * the same refusal on different nodes groups together.
+   */
+  public static String cause(String message) {
+    if (message == null) {
+      return null;
+    }
+    String s = message.replaceAll("/\\S*/", "/…/").replaceAll("'[^']*'", "'…'")
+        .replaceAll("\\[[^\\]]*\\]", "[…]").replaceAll("-?\\d+(\\.\\d+)?(e-?\\d+)?", "N");
+    return CorpusRunner.abbreviate(s, 160);
+  }
+
+  /** The Markdown report; {@code header} lines (how it was made) come first. */
+  public static String markdown(List<CorpusResult> results, List<String> header) {
+    StringBuilder b = new StringBuilder("# The rewrite corpus\n\n");
+    header.forEach(h -> b.append(h).append('\n'));
+    Map<String, Integer> counts = counts(results);
+    b.append("\n## Counts\n\n| step | passing of ").append(results.size()).append(" |\n|---|---|\n");
+    counts.forEach((k, v) -> b.append("| ").append(k.equals("convert") ? "convert"
+        : "rewrite, " + k).append(" | ").append(v).append(" |\n"));
+
+    b.append("\n## Failures by cause\n\n| step | models | cause (names and numbers blanked) |\n"
+        + "|---|---|---|\n");
+    Map<String, List<String>> byCause = new TreeMap<>();
+    for (CorpusResult r : results) {
+      if (!r.convert().ok()) {
+        byCause.computeIfAbsent("convert\u0000" + cause(r.convert().error()),
+            k -> new ArrayList<>()).add(r.name());
+      }
+      r.rewrites().forEach((m, w) -> {
+        if (!w.ok()) {
+          byCause.computeIfAbsent(m + "\u0000" + cause(w.error()), k -> new ArrayList<>())
+              .add(r.name());
+        }
+      });
+    }
+    byCause.forEach((k, names) -> {
+      String[] parts = k.split("\u0000", 2);
+      b.append("| ").append(parts[0]).append(" | ").append(names.size()).append(": ")
+          .append(String.join(", ", names)).append(" | ").append(md(parts[1])).append(" |\n");
+    });
+
+    b.append("\n## Models\n\n| model | nodes | convert (max rel. diff) | read ms |");
+    CorpusRunner.METHODS.keySet().forEach(m -> b.append(' ').append(m).append(" (ms) |"));
+    b.append("\n|---|---|---|---|");
+    CorpusRunner.METHODS.keySet().forEach(m -> b.append("---|"));
+    b.append('\n');
+    for (CorpusResult r : results) {
+      b.append("| ").append(r.name()).append(" | ").append(r.nodes()).append(" | ")
+          .append(r.convert().ok() ? String.format(Locale.ROOT, "ok (%.1e)",
+              r.convert().maxRelativeDifference()) : "FAIL").append(" | ")
+          .append(String.format(Locale.ROOT, "%.0f", r.convert().readMs())).append(" |");
+      for (String m : CorpusRunner.METHODS.keySet()) {
+        CorpusResult.Rewrite w = r.rewrites().get(m);
+        b.append(' ').append(w == null ? "-" : (w.ok() ? "ok" : "refused")
+            + String.format(Locale.ROOT, " (%.0f)", w.ms())).append(" |");
+      }
+      b.append('\n');
+    }
+
+    b.append("\n## Per model\n");
+    for (CorpusResult r : results) {
+      b.append("\n### ").append(r.name()).append("\n\n");
+      b.append("- inputs: ").append(md(String.join(", ", r.inputs()))).append('\n');
+      b.append("- outputs: ").append(md(String.join(", ", r.outputs()))).append('\n');
+      List<String> ops = new ArrayList<>();
+      r.ops().forEach((op, n) -> ops.add(op + " " + n));
+      b.append("- ops (").append(r.nodes()).append(" nodes; Const/Identity not listed): ")
+          .append(md(String.join(", ", ops))).append('\n');
+      b.append("- convert: ").append(r.convert().ok() ? String.format(Locale.ROOT,
+          "ok, outputs equal the read graph's (max relative difference %.1e), read %.0f ms, "
+          + "export %.0f ms", r.convert().maxRelativeDifference(), r.convert().readMs(),
+          r.convert().convertMs()) : "FAILED: " + md(r.convert().error())).append('\n');
+      r.convert().warnings().forEach(w -> b.append("  - reader: ")
+          .append(md(CorpusRunner.abbreviate(w, 200))).append('\n'));
+      r.rewrites().forEach((m, w) -> {
+        b.append("- rewrite ").append(m).append(String.format(Locale.ROOT, " (%.0f ms): ",
+            w.ms()));
+        b.append(w.ok() ? "ok, every output keeps its dtype and shape and is finite"
+            : "REFUSED: " + md(w.error())).append('\n');
+        w.passes().forEach(p -> b.append("  - ").append(md(p)).append('\n'));
+      });
+    }
+    return b.toString();
+  }
+
+  private static String md(String s) {
+    return s == null ? "" : s.replace("|", "\\|").replace("\n", " ");
+  }
+}

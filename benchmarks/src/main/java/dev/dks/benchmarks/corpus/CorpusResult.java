@@ -1,0 +1,47 @@
+package dev.dks.benchmarks.corpus;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the corpus run found for one model.
+ *
+ * @param name the corpus name
+ * @param nodes nodes of the graph as read (TF.js-only ops split)
+ * @param ops op histogram of that graph, most frequent first (Const, Identity, NoOp left out)
+ * @param inputs the signature's inputs, "key dtype[shape]"
+ * @param outputs the signature's outputs, "key dtype[shape]"
+ * @param convert the conversion (read, constants-to-variables, export, TF load and run)
+ * @param rewrites one outcome per rewrite method, keyed "TAT" (defaults) and "DKS softplus"
+ */
+public record CorpusResult(String name, int nodes, Map<String, Integer> ops, List<String> inputs,
+    List<String> outputs, Convert convert, Map<String, Rewrite> rewrites) {
+
+  /**
+   * The conversion of one model.
+   *
+   * @param ok read, exported, loaded by TensorFlow and its outputs equal the read graph's
+   * @param error the reason when not ok (first line of the error), else null
+   * @param readMs wall time of the read
+   * @param convertMs wall time of constants-to-variables and export
+   * @param maxRelativeDifference over outputs, of the SavedModel's outputs against the read
+   *     graph's on the same random input (relative to max(1, max|reference|))
+   * @param warnings the reader's warnings
+   */
+  public record Convert(boolean ok, String error, double readMs, double convertMs,
+      double maxRelativeDifference, List<String> warnings) {}
+
+  /**
+   * One rewrite of one model.
+   *
+   * @param ok the pipeline ran and the rewritten model keeps every output's dtype and shape and
+   *     computes finite values on random input
+   * @param error the refusal or check failure (first line), else null
+   * @param ms wall time of the rewrite pipeline (with its verifiers)
+   * @param passes what each pass that changed something did: "pass: n changes; first note"
+   * @param signatureKept every output keeps its name, dtype and shape (false when not run)
+   * @param finite every output is finite on random input (false when not run)
+   */
+  public record Rewrite(boolean ok, String error, double ms, List<String> passes,
+      boolean signatureKept, boolean finite) {}
+}
