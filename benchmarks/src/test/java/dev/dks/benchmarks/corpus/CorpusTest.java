@@ -25,7 +25,7 @@ import org.tensorflow.proto.TensorProto;
 
 /**
  * The 30-model rewrite corpus of issue 18 ({@link CorpusModels}, fetched by {@code
- * scripts/fetch-assets.sh}; skipped when missing, failed then under {@code DKS_REQUIRE_SHARED}):
+ * scripts/fetch-assets.sh --corpus}; skipped when missing, failed then under {@code DKS_REQUIRE_SHARED}):
  * every model converts (the SavedModel's outputs equal the read graph's), and the models that
  * rewrite today under each method still rewrite (every output keeps its dtype and shape and is
  * finite). The rest are printed with their refusals; the passing sets below only grow.
