@@ -100,4 +100,60 @@ public final class HaarOrthogonal {
         }
         return out;
     }
+
+    /**
+     * {@code P A} for a Haar-random orthogonal {@code n x n} matrix {@code P} drawn from a fresh
+     * {@code new SplittableRandom(seed)}, with {@code A} row-major {@code n x k}.
+     *
+     * <p>When {@code k < n}, {@code P} is never formed: with the reduced QR {@code A = U R} ({@code
+     * U} {@code n x k} with orthonormal columns), {@code P U} is a Haar-random {@code n x k}
+     * matrix with orthonormal columns whatever {@code U} is, so {@code P A} has exactly the
+     * distribution of {@code S R} with {@code S = sample(n, k, seed)}. That costs {@code O(n
+     * k^2)} instead of the {@code O(n^3)} of a full {@code P} (a 1280-wide layer read by a
+     * 100-wide one: about 150x fewer flops). The numbers differ from forming {@code P} with the
+     * same seed; the distribution does not. When {@code k >= n}, {@code P = sample(n, n, seed)}.
+     *
+     * @param a row-major {@code n x k} matrix (not modified)
+     * @param n rows of {@code a}, the size of {@code P}
+     * @param k columns of {@code a}
+     * @param seed random seed
+     * @return row-major {@code n x k} array
+     */
+    public static double[] rotateLeft(double[] a, int n, int k, long seed) {
+        if (a.length != (long) n * k) {
+            throw new IllegalArgumentException(
+                    "matrix has " + a.length + " entries, not " + n + " x " + k);
+        }
+        double[] out = new double[n * k];
+        if (k >= n) {
+            double[] p = sample(n, n, seed);
+            for (int i = 0; i < n; i++) {
+                for (int m = 0; m < n; m++) {
+                    double pim = p[i * n + m];
+                    for (int j = 0; j < k; j++) {
+                        out[i * k + j] += pim * a[m * k + j];
+                    }
+                }
+            }
+            return out;
+        }
+        double[][] cols = new double[k][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                cols[j][i] = a[i * k + j];
+            }
+        }
+        double[][] r = HouseholderQr.factorize(cols).r; // column-major: R(l, j) = r[j][l]
+        double[] s = sample(n, k, seed);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                double acc = 0;
+                for (int l = 0; l <= j; l++) {
+                    acc += s[i * k + l] * r[j][l];
+                }
+                out[i * k + j] = acc;
+            }
+        }
+        return out;
+    }
 }

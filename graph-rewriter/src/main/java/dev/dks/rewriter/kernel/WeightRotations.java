@@ -6,7 +6,9 @@ import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.solver.init.HaarOrthogonal;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
@@ -56,97 +58,119 @@ final class WeightRotations {
       } else {
         continue; // depthwise and other kernels: no channel mixing to rotate
       }
-      double[] p = HaarOrthogonal.sample(in, in, 2 * s);
-      // square kernels: P alone makes P W exactly Haar again (and rotates the layer's input
-      // afresh), so Q is drawn only where the output subspace of W must move as well
-      double[] q = in == out ? null : HaarOrthogonal.sample(out, out, 2 * s + 1);
       float[] w = TensorProtos.floats(k);
-      float[] r = transposed ? rotateTransposed(w, in, out, p, q) : rotateTaps(w, in, out, p, q);
-      vars.put(l.kernelVariable(), TensorProtos.ofFloats(shape, r));
       TensorProto b = l.biasVariable().isEmpty() ? null : vars.get(l.biasVariable());
-      if (q != null && b != null && b.getDtype() == DataType.DT_FLOAT && TensorProtos.floats(b).length == out) {
-        float[] bv = TensorProtos.floats(b);
-        float[] rb = new float[out];
-        for (int j = 0; j < out; j++) {
-          double acc = 0;
-          for (int i = 0; i < out; i++) {
-            acc += bv[i] * q[i * out + j];
-          }
-          rb[j] = (float) acc;
-        }
-        vars.put(l.biasVariable(), TensorProtos.ofFloats(TensorProtos.shape(b), rb));
+      float[] bias = b != null && b.getDtype() == DataType.DT_FLOAT
+          && TensorProtos.floats(b).length == out ? TensorProtos.floats(b) : null;
+      Rotated r = transposed ? rotateTransposed(w, in, out, bias, s)
+          : rotate(w, in, out, bias, s);
+      vars.put(l.kernelVariable(), TensorProtos.ofFloats(shape, r.kernel()));
+      if (bias != null) {
+        vars.put(l.biasVariable(), TensorProtos.ofFloats(TensorProtos.shape(b), r.bias()));
       }
     }
     return model.with(model.graph(), vars);
   }
 
+  /** A rotated kernel and its bias (the bias as given when it is not rotated). */
+  record Rotated(float[] kernel, float[] bias) {}
+
   /**
-   * Row-major taps of [in, out] matrices (HWIO or a plain [in, out] kernel): P W Q per tap (P W
-   * when {@code q} is null).
+   * Row-major taps of [in, out] matrices (HWIO or a plain [in, out] kernel) with an optional
+   * bias of length out: P W Q for every tap (one P and one Q for all taps) and b Q, with P and Q
+   * Haar-random orthogonal drawn from {@code s}; square kernels get P W only (their bias stays).
+   * All-zero taps (the off-centre taps of Delta kernels) stay zero. P and Q are applied through
+   * {@link HaarOrthogonal#rotateLeft}, which never forms a matrix larger than the kernel needs
+   * (the draws of a 1280-wide layer would otherwise dominate a check's time).
    */
-  static float[] rotateTaps(float[] w, int in, int out, double[] p, double[] q) {
+  static Rotated rotate(float[] w, int in, int out, float[] bias, long s) {
     int taps = w.length / (in * out);
-    float[] r = new float[w.length];
-    double[] pw = new double[in * out];
+    List<Integer> live = new ArrayList<>();
     for (int t = 0; t < taps; t++) {
       int base = t * in * out;
-      boolean zero = true;
-      for (int i = 0; i < in * out && zero; i++) {
-        zero = w[base + i] == 0f;
-      }
-      if (zero) {
-        continue; // Delta kernels: only the centre tap is non-zero
-      }
-      java.util.Arrays.fill(pw, 0);
-      for (int i = 0; i < in; i++) {
-        for (int m = 0; m < in; m++) {
-          double pim = p[i * in + m];
-          if (pim == 0) {
-            continue;
-          }
-          for (int j = 0; j < out; j++) {
-            pw[i * out + j] += pim * w[base + m * out + j];
-          }
-        }
-      }
-      if (q == null) {
-        for (int i = 0; i < in * out; i++) {
-          r[base + i] = (float) pw[i];
-        }
-        continue;
-      }
-      double[] row = new double[out];
-      for (int i = 0; i < in; i++) {
-        java.util.Arrays.fill(row, 0);
-        for (int m = 0; m < out; m++) {
-          double v = pw[i * out + m];
-          for (int j = 0; j < out; j++) {
-            row[j] += v * q[m * out + j];
-          }
-        }
-        for (int j = 0; j < out; j++) {
-          r[base + i * out + j] = (float) row[j];
+      for (int i = 0; i < in * out; i++) {
+        if (w[base + i] != 0f) {
+          live.add(t);
+          break;
         }
       }
     }
-    return r;
+    int n = live.size();
+    float[] r = new float[w.length];
+    if (n == 0) {
+      return new Rotated(r, bias);
+    }
+    // left: A = [W_t1 | W_t2 | ...] (in x n*out), one P for all taps
+    double[] a = new double[in * n * out];
+    for (int ti = 0; ti < n; ti++) {
+      int base = live.get(ti) * in * out;
+      for (int i = 0; i < in; i++) {
+        for (int j = 0; j < out; j++) {
+          a[i * n * out + ti * out + j] = w[base + i * out + j];
+        }
+      }
+    }
+    double[] pa = HaarOrthogonal.rotateLeft(a, in, n * out, 2 * s);
+    if (in == out) {
+      for (int ti = 0; ti < n; ti++) {
+        int base = live.get(ti) * in * out;
+        for (int i = 0; i < in; i++) {
+          for (int j = 0; j < out; j++) {
+            r[base + i * out + j] = (float) pa[i * n * out + ti * out + j];
+          }
+        }
+      }
+      return new Rotated(r, bias);
+    }
+    // right: C = [P W_t1; P W_t2; ...; b] (rows x out); C Q = (Q^T C^T)^T with Q^T Haar too
+    int rows = n * in + (bias == null ? 0 : 1);
+    double[] ct = new double[out * rows];
+    for (int ti = 0; ti < n; ti++) {
+      for (int i = 0; i < in; i++) {
+        for (int j = 0; j < out; j++) {
+          ct[j * rows + ti * in + i] = pa[i * n * out + ti * out + j];
+        }
+      }
+    }
+    if (bias != null) {
+      for (int j = 0; j < out; j++) {
+        ct[j * rows + n * in] = bias[j];
+      }
+    }
+    double[] qc = HaarOrthogonal.rotateLeft(ct, out, rows, 2 * s + 1);
+    for (int ti = 0; ti < n; ti++) {
+      int base = live.get(ti) * in * out;
+      for (int i = 0; i < in; i++) {
+        for (int j = 0; j < out; j++) {
+          r[base + i * out + j] = (float) qc[j * rows + ti * in + i];
+        }
+      }
+    }
+    float[] rb = bias;
+    if (bias != null) {
+      rb = new float[out];
+      for (int j = 0; j < out; j++) {
+        rb[j] = (float) qc[j * rows + n * in];
+      }
+    }
+    return new Rotated(r, rb);
   }
 
-  /** A [out, in] kernel K = W^T: returns (P W Q)^T. */
-  private static float[] rotateTransposed(float[] k, int in, int out, double[] p, double[] q) {
+  /** A [out, in] kernel K = W^T: (P W Q)^T, and b Q. */
+  private static Rotated rotateTransposed(float[] k, int in, int out, float[] bias, long s) {
     float[] w = new float[k.length];
     for (int o = 0; o < out; o++) {
       for (int i = 0; i < in; i++) {
         w[i * out + o] = k[o * in + i];
       }
     }
-    float[] r = rotateTaps(w, in, out, p, q);
+    Rotated r = rotate(w, in, out, bias, s);
     float[] t = new float[k.length];
     for (int i = 0; i < in; i++) {
       for (int o = 0; o < out; o++) {
-        t[o * in + i] = r[i * out + o];
+        t[o * in + i] = r.kernel()[i * out + o];
       }
     }
-    return t;
+    return new Rotated(t, r.bias());
   }
 }

@@ -14,7 +14,6 @@ import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.testing.DenseNets;
 import dev.dks.solver.activation.Activations;
 import dev.dks.solver.init.DeltaOrthogonal;
-import dev.dks.solver.init.HaarOrthogonal;
 import dev.dks.solver.network.Architectures;
 import dev.dks.solver.network.NetworkMaps;
 import dev.dks.solver.solve.DksTargets;
@@ -72,9 +71,7 @@ class KernelDrawsTest {
     int in = 4;
     int out = 6;
     float[] w = DeltaOrthogonal.sample(new long[] {3, 3, in, out}, 1.0, 7).toFloatArray();
-    double[] p = HaarOrthogonal.sample(in, in, 11);
-    double[] q = HaarOrthogonal.sample(out, out, 12);
-    float[] r = WeightRotations.rotateTaps(w, in, out, p, q);
+    float[] r = WeightRotations.rotate(w, in, out, null, 11).kernel();
     int centre = 4 * in * out;
     double moved = 0;
     for (int i = 0; i < r.length; i++) {
@@ -92,11 +89,11 @@ class KernelDrawsTest {
     for (int i = 0; i < w2.length; i++) {
       w2[i] *= 2;
     }
-    assertGram(WeightRotations.rotateTaps(w2, in, out, p, q), centre, in, out,
+    assertGram(WeightRotations.rotate(w2, in, out, null, 11).kernel(), centre, in, out,
         4.0 * out / in);
     // square kernels are rotated on the input side only: still orthogonal (W W^T = I)
     float[] sq = DeltaOrthogonal.sample(new long[] {3, 3, in, in}, 1.0, 8).toFloatArray();
-    assertGram(WeightRotations.rotateTaps(sq, in, in, p, null), 4 * in * in, in, in, 1.0);
+    assertGram(WeightRotations.rotate(sq, in, in, null, 11).kernel(), 4 * in * in, in, in, 1.0);
   }
 
   private static void assertGram(float[] k, int base, int in, int out, double diag) {
