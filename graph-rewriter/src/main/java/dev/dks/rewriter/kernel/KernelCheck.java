@@ -83,6 +83,13 @@ public final class KernelCheck {
 
   /** Most weight draws the automatic choice takes. */
   public static final int MAX_AUTO_DRAWS = 24;
+  /**
+   * Parameters times draws the automatic choice allows: each draw rotates every kernel and loads
+   * the model into a new session, about 11 s per draw for a ResNet-50 (20.7M parameters) on 2
+   * cores, so wide networks, whose finite-width error is small anyway, get few draws (ResNet-50:
+   * 2; MobileNetV2 0.35 and the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
+   */
+  static final long PARAMETER_DRAW_BUDGET = 50_000_000L;
   /** Sum of 1/width over the measured tensors per automatic weight draw. */
   static final double WIDTH_SUM_PER_DRAW = 0.02;
   /** Fewest input pairs per c value in one weight draw. */
@@ -113,14 +120,18 @@ public final class KernelCheck {
         model.outputNodes());
     int draws = o.draws() > 0 ? o.draws() : autoDraws(model, g, a);
     if (draws == 1) {
-      return runOnce(model, solution, o, memoryBudgetBytes);
+      return runOnce(model, solution, o, memoryBudgetBytes, null).report();
     }
     int perDraw = Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     List<KernelReport> reports = new ArrayList<>();
+    long[] spatial = null;
     for (int d = 0; d < draws; d++) {
       Model m = d == 0 ? model : WeightRotations.rotated(model, a, g, o.seed() + d);
-      reports.add(runOnce(m, solution, new Options(o.inputCs(), perDraw, o.seed() + d,
-          o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes));
+      // later draws run at the location count the first one validated (rotations keep zero taps)
+      Once once = runOnce(m, solution, new Options(o.inputCs(), perDraw, o.seed() + d,
+          o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
+      spatial = once.spatial();
+      reports.add(once.report());
     }
     return average(reports);
   }
@@ -128,7 +139,8 @@ public final class KernelCheck {
   /**
    * Weight draws for the automatic choice: one per {@link #WIDTH_SUM_PER_DRAW} of the sum of
    * 1/width over the measured tensors after the first (the finite-width variance of the output c
-   * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}.
+   * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}, and at most {@link
+   * #PARAMETER_DRAW_BUDGET} / parameters.
    */
   static int autoDraws(Model model, GraphView g, NetworkAnalysis a) {
     List<String> measured = measuredNodes(g, a, model.outputNodes().get(0));
@@ -143,7 +155,17 @@ public final class KernelCheck {
         }
       }
     }
-    return (int) Math.max(1, Math.min(MAX_AUTO_DRAWS, Math.ceil(sum / WIDTH_SUM_PER_DRAW)));
+    long parameters = 0;
+    for (org.tensorflow.proto.TensorProto v : model.variables().values()) {
+      long n = 1;
+      for (long dim : dev.dks.rewriter.model.TensorProtos.shape(v)) {
+        n *= Math.max(dim, 0);
+      }
+      parameters += n;
+    }
+    long byCost = Math.max(1, PARAMETER_DRAW_BUDGET / Math.max(1, parameters));
+    return (int) Math.max(1, Math.min(Math.min(MAX_AUTO_DRAWS, byCost),
+        Math.ceil(sum / WIDTH_SUM_PER_DRAW)));
   }
 
   /**
@@ -175,9 +197,15 @@ public final class KernelCheck {
         first.judgedTensor(), pass);
   }
 
-  /** One measurement of {@code model}'s own weights. */
-  private static KernelReport runOnce(Model model, ShapingSolution solution, Options o,
-      long memoryBudgetBytes) {
+  /** One draw's report and the spatial size its measurement ran at. */
+  private record Once(KernelReport report, long[] spatial) {}
+
+  /**
+   * One measurement of {@code model}'s own weights, at {@code knownSpatial} locations when not
+   * null (see {@link PairSums}).
+   */
+  private static Once runOnce(Model model, ShapingSolution solution, Options o,
+      long memoryBudgetBytes, long[] knownSpatial) {
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
     List<String> inputs = List.of(input.tensor().node());
@@ -209,7 +237,8 @@ public final class KernelCheck {
     }
     int k = o.inputCs().length;
     // per measured tensor and input c: sums over the pairs of their q and c (location 0)
-    PairSums sums = PairSums.measure(model, feedNode, shape, measured, o, memoryBudgetBytes);
+    PairSums sums = PairSums.measure(model, feedNode, shape, measured, o, memoryBudgetBytes,
+        knownSpatial);
     List<KernelMeasurement> rows = new ArrayList<>();
     // predictions start from the c measured where the first layer reads: whatever precedes it
     // (e.g. per-location normalization with a homogeneous coordinate) is taken as given
@@ -237,7 +266,8 @@ public final class KernelCheck {
     }
     rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
         .thenComparingDouble(KernelMeasurement::inputC));
-    return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass);
+    return new Once(new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass),
+        sums.spatialUsed());
   }
 
   /** The static shape of {@code node}'s first output, batch dimension included (as -1). */

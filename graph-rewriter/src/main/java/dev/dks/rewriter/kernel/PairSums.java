@@ -55,6 +55,17 @@ final class PairSums {
    */
   static PairSums measure(Model model, String feedNode, long[] shape, List<String> measured,
       KernelCheck.Options o, long budgetBytes) {
+    return measure(model, feedNode, shape, measured, o, budgetBytes, null);
+  }
+
+  /**
+   * As {@link #measure(Model, String, long[], List, KernelCheck.Options, long)}, running at
+   * {@code knownSpatial} locations from the start without validating them, when not null: the
+   * size an earlier measurement of a network with the same structure validated (the weight draws
+   * of {@link WeightRotations} keep which taps are zero, so the reduction carries over).
+   */
+  static PairSums measure(Model model, String feedNode, long[] shape, List<String> measured,
+      KernelCheck.Options o, long budgetBytes, long[] knownSpatial) {
     int k = o.inputCs().length;
     int total = k * o.pairs();
     PairSums out = new PairSums(measured.size(), k, o.pairs());
@@ -74,6 +85,14 @@ final class PairSums {
       out.spatialUsed = full;
       SplittableRandom rng = new SplittableRandom(o.seed());
       boolean mayReduce = !candidates.isEmpty();
+      if (knownSpatial != null) {
+        mayReduce = false;
+      }
+      if (knownSpatial != null && !java.util.Arrays.equals(knownSpatial, full)) {
+        out.spatialUsed = knownSpatial.clone();
+        long smaller = Math.max(1, largest * count(knownSpatial) / count(full));
+        chunk = PairChunks.pairsPerChunk(budgetBytes, smaller, total);
+      }
       for (int start = 0; start < total; ) {
         // the comparison of the two sizes needs only a few generic pairs at the full size
         int n = Math.min(start == 0 && mayReduce ? Math.min(chunk, VALIDATION_PAIRS) : chunk,
