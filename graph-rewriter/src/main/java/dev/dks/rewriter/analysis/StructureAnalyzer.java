@@ -1,6 +1,6 @@
 package dev.dks.rewriter.analysis;
 
-import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.graph.CheckingGraphs;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.solver.network.Dag;
@@ -383,7 +383,7 @@ public final class StructureAnalyzer {
   private static Map<String, long[]> shapes(GraphView g) {
     Map<String, long[]> out = new HashMap<>();
     try (Graph tg = new Graph()) {
-      GraphImport.into(tg, g.toGraphDef());
+      CheckingGraphs.importForChecks(tg, g.toGraphDef());
       for (NodeDef n : g.nodes()) {
         GraphOperation op = tg.operation(n.getName());
         if (op != null && op.numOutputs() > 0) {
