@@ -1,6 +1,6 @@
 package dev.dks.rewriter.pipeline;
 
-import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.graph.CheckingGraphs;
 import dev.dks.rewriter.graph.GraphView;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,7 +16,8 @@ import org.tensorflow.proto.NodeDef;
 
 /**
  * Checks that TensorFlow itself accepts the graph: it imports into a fresh {@link Graph} (valid
- * ops, attributes and edges, shape inference runs), every output shape that was fully known at the
+ * ops, attributes and edges, shape inference runs; large weight constants are imported as
+ * same-shape stand-ins, see {@link CheckingGraphs}), every output shape that was fully known at the
  * previous stage is still the same (for nodes that kept their op), and the float variables that feed the outputs get gradients
  * ({@code Graph.addGradients}, i.e. every op on the way has a registered C++ gradient).
  */
@@ -52,7 +53,7 @@ public final class TensorFlowVerifier implements GraphVerifier {
     GraphView view = context.graph();
     try (Graph g = new Graph()) {
       try {
-        GraphImport.into(g, view.toGraphDef());
+        CheckingGraphs.importForChecks(g, view.toGraphDef());
       } catch (RuntimeException e) {
         throw new GraphVerificationException(stage + ": TensorFlow rejects the graph: "
             + e.getMessage(), e);
@@ -98,17 +99,56 @@ public final class TensorFlowVerifier implements GraphVerifier {
     }
   }
 
+  /**
+   * Every output's float variables get gradients. One {@code addGradients} call over all outputs
+   * (the gradient of their sum) builds the backward pass of the shared body once instead of once
+   * per output; it fails exactly when a per-output call fails, provided every variable an output
+   * depends on is reached from it through data edges (TensorFlow's "unreachable" error), which is
+   * checked here first. When that does not hold, or the joint call fails, the outputs are checked
+   * one by one, so that the error names the output as before.
+   */
   private static void checkGradients(Graph g, RewriteContext context, String stage) {
+    GraphView view = context.graph();
+    List<Output<?>> ys = new ArrayList<>();
+    java.util.LinkedHashSet<String> allVars = new java.util.LinkedHashSet<>();
+    boolean jointIsExact = true;
+    for (String out : context.outputs()) {
+      for (dev.dks.rewriter.graph.TensorName y : differentiable(view, out)) {
+        List<String> vars = floatVariables(view, view.ancestors(List.of(y.node())));
+        Output<?> t = g.operation(y.node()).output(y.index());
+        if (vars.isEmpty() || t.dataType() != DataType.DT_FLOAT) {
+          continue;
+        }
+        ys.add(t);
+        allVars.addAll(vars);
+        if (jointIsExact && !dataAncestors(view, y.node()).containsAll(vars)) {
+          jointIsExact = false;
+        }
+      }
+    }
+    if (ys.isEmpty()) {
+      return;
+    }
+    if (jointIsExact) {
+      Output<?>[] xs = allVars.stream().map(v -> g.operation(v).output(0))
+          .toArray(Output<?>[]::new);
+      try {
+        g.addGradients(null, ys.toArray(new Output<?>[0]), xs, null);
+        return;
+      } catch (RuntimeException e) {
+        // checked output by output below, for the error naming the output
+      }
+    }
+    checkGradientsOneByOne(g, context, stage);
+  }
+
+  private static void checkGradientsOneByOne(Graph g, RewriteContext context, String stage) {
     GraphView view = context.graph();
     for (String out : context.outputs()) {
       for (dev.dks.rewriter.graph.TensorName y : differentiable(view, out)) {
         List<Operand<?>> vars = new ArrayList<>();
-        for (String v : view.ancestors(List.of(y.node()))) {
-          NodeDef n = view.get(v);
-          if (n.getOp().equals("VariableV2")
-              && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT) {
-            vars.add(g.operation(v).output(0));
-          }
+        for (String v : floatVariables(view, view.ancestors(List.of(y.node())))) {
+          vars.add(g.operation(v).output(0));
         }
         Output<?> t = g.operation(y.node()).output(y.index());
         if (vars.isEmpty() || t.dataType() != DataType.DT_FLOAT) {
@@ -122,6 +162,37 @@ public final class TensorFlowVerifier implements GraphVerifier {
         }
       }
     }
+  }
+
+  /** The float32 VariableV2 nodes among {@code names}, in their order. */
+  private static List<String> floatVariables(GraphView view, java.util.Set<String> names) {
+    List<String> vars = new ArrayList<>();
+    for (String v : names) {
+      NodeDef n = view.find(v).orElse(null);
+      if (n != null && n.getOp().equals("VariableV2")
+          && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT) {
+        vars.add(v);
+      }
+    }
+    return vars;
+  }
+
+  /** The nodes {@code root} depends on through data edges only, {@code root} included. */
+  private static java.util.Set<String> dataAncestors(GraphView view, String root) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(root));
+    while (!todo.isEmpty()) {
+      String n = todo.pop();
+      if (!seen.add(n) || !view.contains(n)) {
+        continue;
+      }
+      for (String in : view.get(n).getInputList()) {
+        if (!in.startsWith("^")) {
+          todo.push(dev.dks.rewriter.graph.TensorName.parse(in).node());
+        }
+      }
+    }
+    return seen;
   }
 
   /**
