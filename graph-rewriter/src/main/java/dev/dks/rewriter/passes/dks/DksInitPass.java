@@ -48,20 +48,39 @@ public final class DksInitPass implements RewritePass {
       return PassOutcome.unchanged(name(), "no input nodes are known (no signature inputs)");
     }
     NetworkAnalysis a = StructureAnalyzer.analyze(ctx.graph(), ctx.inputs(), ctx.outputs());
+    List<LayerSite> layers = a.layers();
+    // Sampling (a QR of each kernel, O(fan_in * fan_out * min(fan_in, fan_out))) dominates the
+    // rewrite of wide models; layers are independent (layer i always uses seed + i), so they are
+    // sampled in parallel and the results are the same as sequentially.
+    long[][] shapes = new long[layers.size()][];
+    for (int i = 0; i < layers.size(); i++) {
+      TensorProto k = ctx.variables().get(layers.get(i).kernelVariable());
+      if (k != null && k.getDtype() == DataType.DT_FLOAT) {
+        shapes[i] = TensorProtos.shape(k);
+      }
+    }
+    @SuppressWarnings("unchecked")
+    List<String>[] layerNotes = new List[layers.size()];
+    float[][] sampled = new float[layers.size()][];
+    java.util.stream.IntStream.range(0, layers.size()).parallel().forEach(i -> {
+      if (shapes[i] != null) {
+        layerNotes[i] = new ArrayList<>();
+        LayerSite l = layers.get(i);
+        sampled[i] = sample(ctx.graph().get(l.node()), l.op(), shapes[i], seed + i + 1,
+            layerNotes[i]);
+      }
+    });
     List<String> notes = new ArrayList<>();
     int changed = 0;
-    int index = 0;
-    for (LayerSite l : a.layers()) {
-      index++;
-      TensorProto k = ctx.variables().get(l.kernelVariable());
-      if (k == null || k.getDtype() != DataType.DT_FLOAT) {
+    for (int i = 0; i < layers.size(); i++) {
+      LayerSite l = layers.get(i);
+      if (shapes[i] == null) {
         notes.add("left '" + l.node() + "' alone: its kernel is not a float32 variable with a "
             + "value");
         continue;
       }
-      long[] shape = TensorProtos.shape(k);
-      float[] values = sample(ctx.graph().get(l.node()), l.op(), shape, seed + index, notes);
-      ctx.variables().put(l.kernelVariable(), TensorProtos.ofFloats(shape, values));
+      notes.addAll(layerNotes[i]);
+      ctx.variables().put(l.kernelVariable(), TensorProtos.ofFloats(shapes[i], sampled[i]));
       TensorProto bias = ctx.variables().get(l.biasVariable());
       if (bias != null && bias.getDtype() == DataType.DT_FLOAT) {
         long[] bs = TensorProtos.shape(bias);
