@@ -88,21 +88,68 @@ final class HouseholderQr {
                 vk[i] *= inv;
             }
             r[k][k] = alpha;
+            for (int j = k + 1; j < n; j += GROUP) {
+                reflect(vk, w, j, Math.min(n, j + GROUP), k);
+            }
             for (int j = k + 1; j < n; j++) {
-                reflect(vk, w[j], k);
                 r[j][k] = w[j][k];
             }
         }
 
-        // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of the m x m identity.
+        // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of the m x m identity: column
+        // j receives H_j, ..., H_0 in that order. Columns are processed GROUP at a time (each
+        // still receives its reflections in the same order), which keeps the group in cache
+        // while the Householder vectors stream past.
         double[][] q = new double[n][m];
-        for (int j = 0; j < n; j++) {
-            q[j][j] = 1.0;
-            for (int k = Math.min(j, n - 1); k >= 0; k--) {
-                reflect(v[k], q[j], k);
+        for (int j0 = 0; j0 < n; j0 += GROUP) {
+            int j1 = Math.min(n, j0 + GROUP);
+            for (int j = j0; j < j1; j++) {
+                q[j][j] = 1.0;
+            }
+            for (int k = j1 - 1; k >= 0; k--) {
+                reflect(v[k], q, Math.max(j0, k), j1, k);
             }
         }
         return new HouseholderQr(q, r);
+    }
+
+    /** Columns reflected together; their dot products run as independent chains. */
+    private static final int GROUP = 4;
+
+    /**
+     * Applies {@code I - 2 v v^T} (acting on entries {@code offset..m-1}) to the columns {@code
+     * x[from..to-1]} (at most {@link #GROUP}). Each column gets exactly the operations of {@link
+     * #reflect(double[], double[], int)} in the same order, so the results are the same bit for
+     * bit; computing four columns' dot products in one loop gives the processor four independent
+     * addition chains instead of one (a floating-point sum is never reordered by the JIT, so a
+     * single dot product runs at the latency of one addition per element).
+     */
+    private static void reflect(double[] v, double[][] x, int from, int to, int offset) {
+        if (to - from < GROUP) {
+            for (int j = from; j < to; j++) {
+                reflect(v, x[j], offset);
+            }
+            return;
+        }
+        double[] x0 = x[from];
+        double[] x1 = x[from + 1];
+        double[] x2 = x[from + 2];
+        double[] x3 = x[from + 3];
+        double d0 = 0.0;
+        double d1 = 0.0;
+        double d2 = 0.0;
+        double d3 = 0.0;
+        for (int i = 0; i < v.length; i++) {
+            double vi = v[i];
+            d0 += vi * x0[offset + i];
+            d1 += vi * x1[offset + i];
+            d2 += vi * x2[offset + i];
+            d3 += vi * x3[offset + i];
+        }
+        update(v, x0, offset, d0);
+        update(v, x1, offset, d1);
+        update(v, x2, offset, d2);
+        update(v, x3, offset, d3);
     }
 
     /** Applies {@code I - 2 v v^T} (acting on entries {@code offset..m-1}) to {@code x}. */
@@ -111,6 +158,11 @@ final class HouseholderQr {
         for (int i = 0; i < v.length; i++) {
             dot += v[i] * x[offset + i];
         }
+        update(v, x, offset, dot);
+    }
+
+    /** {@code x[offset + i] -= 2 dot v[i]}, nothing when {@code dot == 0}. */
+    private static void update(double[] v, double[] x, int offset, double dot) {
         if (dot == 0.0) {
             return;
         }
