@@ -62,8 +62,19 @@ public final class TatSolver {
     }
     Map<String, ShapedActivation> out = new LinkedHashMap<>();
     if (hasLeaky) {
-      double s = leakySlope(network, targets.eta());
-      out.put(unique.get(0).id(), leakyResult(unique.get(0), s, network));
+      double eta = targets.eta();
+      List<String> warnings = new ArrayList<>();
+      if (targets.etaAuto()) {
+        double max = maxEta(network);
+        if (eta > max) {
+          warnings.add(String.format(java.util.Locale.ROOT, "eta %s is out of reach for this "
+              + "network (its largest C(0) is %.6f, reached by ReLU: TReLU slope 0): solved for "
+              + "eta = %.6f by the auto rule", eta, max, max));
+          eta = max;
+        }
+      }
+      double s = leakySlope(network, eta);
+      out.put(unique.get(0).id(), leakyResult(unique.get(0), s, network, warnings));
       return new ShapingSolution(Method.TAT, s, out);
     }
     double tauLoc = localCurvatureTarget(network, targets.tau());
@@ -81,8 +92,26 @@ public final class TatSolver {
             + ": the maximal curvature function may not be increasing; check the structure");
   }
 
+  /**
+   * The largest network C(0) a TReLU reaches on this network: the TReLU C map's C(0), {@code
+   * (1-s)^2 / (pi (1+s^2))} per layer, falls with the slope s, so the maximum is at s = 0 (ReLU,
+   * scaled by sqrt 2): 1/pi for one layer, growing towards 1 with depth. Targets above it cannot
+   * be met; at it the solved slope is 0.
+   */
+  public static double maxEta(NetworkMaps network) {
+    return network.maxC0(new LeakyReluCMap(0.0)::apply);
+  }
+
   /** The leaky ReLU slope s whose network maximal C(0) is eta. */
   public static double leakySlope(NetworkMaps network, double eta) {
+    double max = maxEta(network);
+    if (eta > max + Bisection.DEFAULT_TOLERANCE) {
+      throw new UnreachableTargetException(String.format(java.util.Locale.ROOT, "no leaky ReLU "
+          + "slope in [0, 1] gives the network C(0) eta = %s: the largest this network reaches "
+          + "is %.6f (ReLU, TReLU slope 0), it is too shallow for this target; use eta <= %.4f "
+          + "(dks: --eta %.4f, or --eta auto) or a deeper network", eta, max,
+          Math.floor(max * 1e4) / 1e4, Math.floor(max * 1e4) / 1e4));
+    }
     return Bisection.solveIncreasing(
         s -> 1.0 - network.maxC0(new LeakyReluCMap(s)::apply), 1.0 - eta, 0.5, 0.0, 1.0,
         Bisection.DEFAULT_TOLERANCE, Bisection.DEFAULT_MAX_EVALUATIONS,
@@ -91,7 +120,8 @@ public final class TatSolver {
             + "slope 0); use a smaller eta or a deeper network");
   }
 
-  private static ShapedActivation leakyResult(Activation base, double s, NetworkMaps network) {
+  private static ShapedActivation leakyResult(Activation base, double s, NetworkMaps network,
+      List<String> warnings) {
     LeakyReluCMap cmap = new LeakyReluCMap(s);
     ShapingParams params =
         new ShapingParams(1.0, 0.0, 0.0, cmap.outputScale(), OptionalDouble.of(s));
@@ -99,7 +129,7 @@ public final class TatSolver {
     double c0 = network.maxC0(cmap::apply);
     double[] jet = SolverSupport.networkJet(network, local);
     return new ShapedActivation(base, params, local, new NetworkKernelValues(jet[0], jet[1], c0),
-        -1, 0, List.of());
+        -1, 0, List.copyOf(warnings));
   }
 
   private static ShapedActivation solveSmooth(

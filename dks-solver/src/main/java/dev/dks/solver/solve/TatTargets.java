@@ -7,8 +7,11 @@ package dev.dks.solver.solve;
  *     0.9
  * @param tau the network's maximal C''(1) for smooth activations, {@code c_curve_target}; &gt; 0;
  *     default 0.3
+ * @param etaAuto the "auto" rule for leaky ReLU: when the network cannot reach {@code eta} (a
+ *     shallow network: even ReLU, TReLU slope 0, gives a smaller C(0)), solve for the largest C(0)
+ *     it reaches, {@link TatSolver#maxEta}, instead of refusing; false: eta is exact
  */
-public record TatTargets(double eta, double tau) {
+public record TatTargets(double eta, double tau, boolean etaAuto) {
   /** Default eta. */
   public static final double DEFAULT_ETA = 0.9;
   /** Default tau. */
@@ -26,8 +29,18 @@ public record TatTargets(double eta, double tau) {
     }
   }
 
-  /** The defaults (eta 0.9, tau 0.3). */
+  /** Exact targets (no auto rule). */
+  public TatTargets(double eta, double tau) {
+    this(eta, tau, false);
+  }
+
+  /** The defaults (eta 0.9, tau 0.3, exact). */
   public static TatTargets defaults() {
     return new TatTargets(DEFAULT_ETA, DEFAULT_TAU);
+  }
+
+  /** {@code eta = min(0.9, the largest the network reaches)}, tau as given. */
+  public static TatTargets autoEta(double tau) {
+    return new TatTargets(DEFAULT_ETA, tau, true);
   }
 }

@@ -91,7 +91,8 @@ class SolverErrorsTest {
     assertEquals(1 / Math.PI, Recheck.treluC(0.0, 0.0), 1e-15);
     UnreachableTargetException e = assertThrows(UnreachableTargetException.class,
         () -> solve(Method.TAT, List.of("leaky_relu"), NetworkMaps.of(Architectures.plainChain(1))));
-    assertHint(e, "use a smaller eta or a deeper network");
+    assertHint(e, "the largest this network reaches is 0.318310");
+    assertHint(e, "use eta <= 0.3183");
   }
 
   @Test
