@@ -9,6 +9,7 @@ import dev.dks.savedmodels.shaping.ShapingMetadata;
 import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.savedmodels.shaping.ShapingRecorder;
 import dev.dks.solver.solve.ShapingSolution;
+import dev.dks.solver.solve.TatTargets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -54,9 +55,28 @@ final class ModelShaping {
     if (s.isEmpty() && !ran) {
       return null;
     }
-    return ShapingRecorder.record(r.model(), "rewrite", tool(), o.method(), o.dks(), o.tat(),
-        s.orElse(null), o.shortcutWeight(), o.inputNormalization() == null ? null
+    return ShapingRecorder.record(r.model(), "rewrite", tool(), o.method(), o.dks(),
+        recordedTat(o.tat(), s.orElse(null)), s.orElse(null), o.shortcutWeight(), o.inputNormalization() == null ? null
             : o.inputNormalization().referenceName());
+  }
+
+  /**
+   * The TAT targets to record: under {@code --eta auto} the eta the solve used (the leaky ReLU's
+   * network C(0), the largest the network reaches when 0.9 is out of reach), so that {@code dks
+   * verify} re-solves the same shaping from the record.
+   */
+  static TatTargets recordedTat(TatTargets tat, ShapingSolution s) {
+    if (!tat.etaAuto()) {
+      return tat;
+    }
+    if (s != null) {
+      for (var a : s.activations().values()) {
+        if (a.params().negativeSlope().isPresent() && Double.isFinite(a.network().c0())) {
+          return new TatTargets(a.network().c0(), tat.tau());
+        }
+      }
+    }
+    return new TatTargets(tat.eta(), tat.tau());
   }
 
   /** The record of the model at {@code path}, when it is a SavedModel folder that has one. */

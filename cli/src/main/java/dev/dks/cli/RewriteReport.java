@@ -67,6 +67,9 @@ final class RewriteReport {
     }
     o.put("zeta", options.dks().zeta());
     o.put("eta", options.tat().eta());
+    if (options.tat().etaAuto()) {
+      o.put("eta_auto", true);
+    }
     o.put("tau", options.tat().tau());
     o.put("shortcut_weight", options.shortcutWeight());
     o.put("keep_maxpool", options.keepMaxPool());

@@ -32,9 +32,37 @@ final class ShapingFlags {
       description = "DKS: the network's C'(1) target, > 1 (default 1.5).")
   Double zeta;
 
-  @Option(names = "--eta", paramLabel = "E",
-      description = "TAT: the network's C(0) target for leaky_relu, in [0, 1] (default 0.9).")
+  @Option(names = "--eta", paramLabel = "E|auto", converter = EtaConverter.class,
+      description = "TAT: the network's C(0) target for leaky_relu, in [0, 1] (default 0.9); "
+          + "'auto': 0.9, or the largest C(0) the network reaches when that is less (a shallow "
+          + "network: ReLU, TReLU slope 0), said in the output.")
   Double eta;
+
+  /** {@code --eta auto} (held as NaN in {@link #eta}). */
+  boolean etaAuto() {
+    return eta != null && eta.isNaN();
+  }
+
+  /** Parses {@code --eta}: a number, or {@code auto} (NaN). */
+  static final class EtaConverter implements picocli.CommandLine.ITypeConverter<Double> {
+    @Override
+    public Double convert(String value) {
+      if (value.equalsIgnoreCase("auto")) {
+        return Double.NaN;
+      }
+      double v;
+      try {
+        v = Double.parseDouble(value);
+      } catch (NumberFormatException e) {
+        v = Double.NaN;
+      }
+      if (Double.isNaN(v)) {
+        throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a number "
+            + "in [0, 1] nor 'auto'");
+      }
+      return v;
+    }
+  }
 
   @Option(names = "--tau", paramLabel = "T",
       description = "TAT: the network's C''(1) target for smooth activations, > 0 "
@@ -81,8 +109,11 @@ final class ShapingFlags {
 
   /** The TAT targets (defaults where not given). */
   TatTargets tat() {
-    return new TatTargets(eta == null ? TatTargets.DEFAULT_ETA : eta,
-        tau == null ? TatTargets.DEFAULT_TAU : tau);
+    double t = tau == null ? TatTargets.DEFAULT_TAU : tau;
+    if (etaAuto()) {
+      return TatTargets.autoEta(t);
+    }
+    return new TatTargets(eta == null ? TatTargets.DEFAULT_ETA : eta, t);
   }
 
   /** Which activation each found kind becomes. */

@@ -81,13 +81,16 @@ record VerifyShaping(
       overrides.add(override("--zeta", flags.zeta, sameMethod ? md : null, ShapingMetadata.ZETA));
       dks = new DksTargets(flags.zeta, dks.localQSlope());
     }
-    if (flags.eta != null) {
+    if (flags.etaAuto()) {
+      overrides.add("--eta auto (0.9, or the largest C(0) the network reaches)");
+      tat = TatTargets.autoEta(tat.tau());
+    } else if (flags.eta != null) {
       overrides.add(override("--eta", flags.eta, sameMethod ? md : null, ShapingMetadata.ETA));
       tat = new TatTargets(flags.eta, tat.tau());
     }
     if (flags.tau != null) {
       overrides.add(override("--tau", flags.tau, sameMethod ? md : null, ShapingMetadata.TAU));
-      tat = new TatTargets(tat.eta(), flags.tau);
+      tat = new TatTargets(tat.eta(), flags.tau, tat.etaAuto());
     }
     Map<String, String> byKind = new LinkedHashMap<>();
     for (String k : kinds) {
