@@ -45,6 +45,20 @@ public final class CollectiveMean {
    */
   public static List<Operand<TFloat32>> mean(Ops tf, List<? extends Operand<TFloat32>> tensors,
       int groupSize, int instanceKey, float timeoutSeconds) {
+    return reduce(tf, tensors, groupSize, instanceKey, timeoutSeconds, "Div");
+  }
+
+  /**
+   * Emits the element-wise sum of {@code tensors} across {@code groupSize} tasks (same contract as
+   * {@link #mean}); with zeros on every task but one it copies that task's values bit-exactly.
+   */
+  public static List<Operand<TFloat32>> sum(Ops tf, List<? extends Operand<TFloat32>> tensors,
+      int groupSize, int instanceKey, float timeoutSeconds) {
+    return reduce(tf, tensors, groupSize, instanceKey, timeoutSeconds, "Id");
+  }
+
+  private static List<Operand<TFloat32>> reduce(Ops tf, List<? extends Operand<TFloat32>> tensors,
+      int groupSize, int instanceKey, float timeoutSeconds, String finalOp) {
     if (tensors.isEmpty()) {
       return List.of();
     }
@@ -61,7 +75,8 @@ public final class CollectiveMean {
     }
     Operand<TFloat32> packed = flat.size() == 1 ? flat.get(0)
         : tf.withName("pack").concat(flat, tf.constant(0));
-    Output<TFloat32> reduced = allReduceMean(tf, packed, groupSize, instanceKey, timeoutSeconds);
+    Output<TFloat32> reduced = allReduce(tf, packed, groupSize, instanceKey, timeoutSeconds,
+        finalOp);
     List<Operand<TFloat32>> out = new ArrayList<>();
     long offset = 0;
     for (int i = 0; i < tensors.size(); i++) {
@@ -73,17 +88,17 @@ public final class CollectiveMean {
     return out;
   }
 
-  /** One {@code CollectiveReduceV2} computing the mean of {@code x} over the group. */
-  static Output<TFloat32> allReduceMean(Ops tf, Operand<TFloat32> x, int groupSize,
-      int instanceKey, float timeoutSeconds) {
-    OperationBuilder b = tf.scope().opBuilder("CollectiveReduceV2", "all_reduce_mean");
+  /** One {@code CollectiveReduceV2} over the group: merge Add, then {@code finalOp} (Div: mean). */
+  static Output<TFloat32> allReduce(Ops tf, Operand<TFloat32> x, int groupSize,
+      int instanceKey, float timeoutSeconds, String finalOp) {
+    OperationBuilder b = tf.scope().opBuilder("CollectiveReduceV2", "all_reduce");
     b.addInput(x.asOutput());
     b.addInput(tf.constant(groupSize).asOutput());
     b.addInput(tf.constant(GROUP_KEY).asOutput());
     b.addInput(tf.constant(instanceKey).asOutput());
     b.addInputList(new Output<?>[0]);
     b.setAttr("merge_op", "Add");
-    b.setAttr("final_op", "Div");
+    b.setAttr("final_op", finalOp);
     b.setAttr("communication_hint", "ring");
     b.setAttr("timeout_seconds", timeoutSeconds);
     return b.build().output(0);
