@@ -20,9 +20,10 @@ final class ClusterFlags {
       description = "This process's task in --cluster, e.g. worker:0.")
   String task;
 
-  @Option(names = "--collective-timeout", paramLabel = "SECONDS", defaultValue = "300",
+  @Option(names = "--collective-timeout", paramLabel = "SECONDS", defaultValue = "60",
       description = "Distributed training: how long a step waits for the other tasks before "
-          + "failing (default 300; covers the chief's evaluations and checkpoints).")
+          + "failing (default 60: a task that died stops the others within about a minute; "
+          + "raise it when one step, or the chief's checkpoint, takes longer).")
   float collectiveTimeout;
 
   @Option(names = "--startup-timeout", paramLabel = "SECONDS", defaultValue = "120",

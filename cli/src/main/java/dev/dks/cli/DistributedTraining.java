@@ -28,10 +28,12 @@ final class DistributedTraining {
 
   private final ClusterServer server;
   private final float startupTimeout;
+  private final float stepTimeout;
 
-  private DistributedTraining(ClusterServer server, float startupTimeout) {
+  private DistributedTraining(ClusterServer server, float startupTimeout, float stepTimeout) {
     this.server = server;
     this.startupTimeout = startupTimeout;
+    this.stepTimeout = stepTimeout;
   }
 
   /** Checks what only a cluster requires, then starts this task's server. */
@@ -47,7 +49,7 @@ final class DistributedTraining {
         + spec.rank() + " of " + spec.size() + (spec.isChief() ? ", chief" : "") + ") serving on "
         + spec.localAddress());
     err.flush();
-    return new DistributedTraining(server, flags.startupTimeout);
+    return new DistributedTraining(server, flags.startupTimeout, flags.collectiveTimeout);
   }
 
   ClusterServer server() {
@@ -89,8 +91,9 @@ final class DistributedTraining {
   /** Turns a failed collective into a one-line error naming the likely cause. */
   IllegalArgumentException peerFailure(TensorFlowException e) {
     return new IllegalArgumentException("distributed training stopped: a task of the cluster "
-        + "failed, exited or did not answer within --collective-timeout (" + firstLine(e) + ")",
-        e);
+        + "failed, exited or did not answer within --collective-timeout " + (int) stepTimeout
+        + " s (" + firstLine(e) + "); the chief's last checkpoint is intact: fix the task and "
+        + "rerun every task with --resume", e);
   }
 
   /** Waits until every task has finished its steps. */
@@ -112,8 +115,12 @@ final class DistributedTraining {
     }
   }
 
-  private static String firstLine(Throwable e) {
+  /** TF's reason without the "From /job:..." and gRPC detail lines, at most 300 characters. */
+  static String firstLine(Throwable e) {
     String m = e.getMessage() == null ? e.toString() : e.getMessage();
-    return m.lines().findFirst().orElse("").strip();
+    String r = m.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("From /job")
+        && !l.startsWith("Additional GRPC") && !l.startsWith(":{") && !l.startsWith("[["))
+        .collect(java.util.stream.Collectors.joining(" "));
+    return r.length() <= 300 ? r : r.substring(0, 297) + "...";
   }
 }

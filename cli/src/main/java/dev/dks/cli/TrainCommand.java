@@ -291,9 +291,12 @@ public final class TrainCommand implements Callable<Integer> {
       }
       tb.listener(new DivergenceGuard());
       if (chief) { // in a cluster only the chief writes
-        tb.listener(new CheckpointListener(ckpt, checkpointEvery))
-            .listener(new EvaluationListener(d.test, evalEvery, EVAL_BATCH))
-            .listener(new JsonLinesListener(dir.resolve(METRICS)));
+        tb.listener(new CheckpointListener(ckpt, checkpointEvery));
+      }
+      // every task evaluates, so no task waits on the chief's evaluation (collective timeout)
+      tb.listener(new EvaluationListener(d.test, evalEvery, EVAL_BATCH));
+      if (chief) {
+        tb.listener(new JsonLinesListener(dir.resolve(METRICS)));
       }
       Trainer trainer = tb.listener(new ProgressListener(System.err, "train")).build();
       long t0 = System.nanoTime();

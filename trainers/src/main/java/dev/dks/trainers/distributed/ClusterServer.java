@@ -45,11 +45,6 @@ import org.tensorflow.types.TFloat32;
  * barrier, which keeps this task's server up until every peer has pulled its last chunks).
  */
 public final class ClusterServer implements Replication, AutoCloseable {
-  /** Default seconds a step's collective waits for its peers. */
-  public static final float DEFAULT_STEP_TIMEOUT = 300;
-  /** Default seconds the startup barrier waits for every task to show up. */
-  public static final float DEFAULT_STARTUP_TIMEOUT = 120;
-
   private final ClusterSpec spec;
   private final ConfigProto config;
   private final Server server;
