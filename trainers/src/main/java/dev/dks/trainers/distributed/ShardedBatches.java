@@ -41,6 +41,11 @@ public final class ShardedBatches implements BatchSource {
   }
 
   @Override
+  public Batch globalBatchAt(long step) {
+    return global.globalBatchAt(step);
+  }
+
+  @Override
   public Batch batchAt(long step) {
     Batch b = global.batchAt(step);
     checkDivisible(b.size(), replicas);
