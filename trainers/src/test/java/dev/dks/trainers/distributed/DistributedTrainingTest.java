@@ -2,6 +2,7 @@ package dev.dks.trainers.distributed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -83,8 +84,43 @@ class DistributedTrainingTest {
         worst = Math.max(worst, Math.abs(shardOnly[i] - want[i]) / Math.abs(want[i]));
       }
       assertTrue(worst > 1e-2, "the shard-only run should differ, max relative " + worst);
+      double lossDiff = 0;
+      double weightDiff = 0;
+      for (int i = 0; i < STEPS; i++) {
+        lossDiff = Math.max(lossDiff, Math.abs(got[i] - want[i]) / Math.abs(want[i]));
+      }
+      for (int i = 0; i < wRef.length; i++) {
+        weightDiff = Math.max(weightDiff, Math.abs(w0[i] - wRef[i]) / maxAbs);
+      }
+      System.out.printf("2 workers vs 1 process, %d steps: losses max relative %.2e, weights max "
+          + "%.2e of max |w|; chief's shard alone: %.2e%n", STEPS, lossDiff, weightDiff, worst);
     } finally {
       procs.forEach(Process::destroyForcibly);
+    }
+  }
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void aWorkerThatNeverStartsStopsTheOtherWithinItsTimeout() throws Exception {
+    int p0 = freePort();
+    int p1 = freePort(); // nobody will listen here
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
+        "java").toString(), "-cp", System.getProperty("java.class.path"),
+        ReplicaRun.class.getName(), "5", dir.resolve("lone").toString(), "5");
+    pb.environment().put("TF_CONFIG", "{\"cluster\": {\"worker\": [\"localhost:" + p0
+        + "\", \"localhost:" + p1 + "\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}");
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    pb.redirectErrorStream(true).redirectOutput(dir.resolve("lone.log").toFile());
+    Process p = pb.start();
+    try {
+      assertTrue(p.waitFor(90, TimeUnit.SECONDS), "the lone worker hung: " + Files.readString(
+          dir.resolve("lone.log")));
+      String log = Files.readString(dir.resolve("lone.log"));
+      assertEquals(1, p.exitValue(), log);
+      assertTrue(log.contains("replica failed") && log.contains("timed out"), log);
+      assertFalse(Files.exists(dir.resolve("lone")), "no results from a failed run");
+    } finally {
+      p.destroyForcibly();
     }
   }
 

@@ -81,7 +81,10 @@ public final class ReplicaRun {
     }
   }
 
-  /** {@code ReplicaRun STEPS OUT}: one replica of the TF_CONFIG cluster. */
+  /**
+   * {@code ReplicaRun STEPS OUT [TIMEOUT]}: one replica of the TF_CONFIG cluster; its collectives
+   * wait at most TIMEOUT seconds (default 30) for the peers; exit 1 with one line on failure.
+   */
   public static void main(String[] args) {
     int code = 0;
     try {
@@ -89,13 +92,14 @@ public final class ReplicaRun {
       Path out = Path.of(args[1]);
       ClusterSpec spec = ClusterSpec.fromEnvironment(System.getenv())
           .orElseThrow(() -> new IllegalStateException("no TF_CONFIG"));
-      ClusterServer server = ClusterServer.start(spec, null, 30);
+      float timeout = args.length > 2 ? Float.parseFloat(args[2]) : 30;
+      ClusterServer server = ClusterServer.start(spec, null, timeout);
       List<String> lines;
       try (TrainingGraph tg = TrainingGraph.build(model(), spec(), null, server)) {
         tg.syncFromRank0();
         lines = train(tg, new ShardedBatches(globalBatches(), spec.rank(), spec.size()), steps);
         // final barrier: nobody exits (taking its server down) before every peer is done
-        var done = server.barrier(Ops.create(tg.graph()), "finished", 30);
+        var done = server.barrier(Ops.create(tg.graph()), "finished", timeout);
         tg.session().runner().fetch(done).run().close();
       }
       Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
@@ -103,7 +107,7 @@ public final class ReplicaRun {
       Files.move(tmp, out);
       Thread.sleep(1000);
     } catch (RuntimeException | IOException | InterruptedException e) {
-      System.err.println("replica failed: " + e.toString().lines().findFirst().orElse(""));
+      System.err.println("replica failed: " + e.toString().replaceAll("\\s+", " "));
       code = 1;
     }
     System.out.flush();
