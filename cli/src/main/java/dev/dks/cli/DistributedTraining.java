@@ -36,14 +36,23 @@ final class DistributedTraining {
     this.stepTimeout = stepTimeout;
   }
 
-  /** Checks what only a cluster requires, then starts this task's server. */
-  static DistributedTraining start(ClusterSpec spec, ConfigProto config, int batch,
-      boolean kfac, ClusterFlags flags, PrintWriter err) {
+  /**
+   * Refuses, in one line, what a cluster cannot run: a global batch that does not split evenly,
+   * K-FAC (stage 2), this task's port in use. Cheap; the CLI calls it before loading anything.
+   */
+  static void check(ClusterSpec spec, int batch, boolean kfac) {
     ShardedBatches.checkDivisible(batch, spec.size());
     if (kfac) {
       throw new IllegalArgumentException("distributed training supports --optimizer sgd, "
           + "momentum and nesterov for now; K-FAC across workers is not implemented yet");
     }
+    spec.checkLocalPortFree();
+  }
+
+  /** Checks what only a cluster requires, then starts this task's server. */
+  static DistributedTraining start(ClusterSpec spec, ConfigProto config, int batch,
+      boolean kfac, ClusterFlags flags, PrintWriter err) {
+    check(spec, batch, kfac);
     ClusterServer server = ClusterServer.start(spec, config, flags.collectiveTimeout);
     err.println("distributed: task " + spec.taskType() + ":" + spec.taskIndex() + " (rank "
         + spec.rank() + " of " + spec.size() + (spec.isChief() ? ", chief" : "") + ") serving on "

@@ -240,6 +240,7 @@ public final class TrainCommand implements Callable<Integer> {
     validate();
     // distributed (issue 13): the cluster is checked before anything else starts
     Optional<dev.dks.trainers.distributed.ClusterSpec> cluster = clusterFlags.resolve();
+    cluster.ifPresent(c -> DistributedTraining.check(c, batch, isKfac()));
     boolean chief = cluster.map(c -> c.isChief()).orElse(true);
     Path dir = out.toAbsolutePath().normalize();
     Path ckpt = dir.resolve(CHECKPOINT);
