@@ -17,6 +17,7 @@ import dev.dks.trainers.data.DataSets;
 import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.device.DevicePlacement;
 import dev.dks.trainers.graph.TrainingGraph;
+import dev.dks.trainers.loop.BatchSource;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.loop.CheckpointListener;
 import dev.dks.trainers.loop.DivergenceGuard;
@@ -97,6 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Spec private CommandSpec spec;
   @picocli.CommandLine.Mixin private UntrustedFlags untrusted; // --allow-ops (issue 17)
+  @picocli.CommandLine.Mixin private ClusterFlags clusterFlags; // --cluster/--task (issue 13)
 
   @Parameters(index = "0", paramLabel = "MODEL", description = "The model to train.")
   private Path model;
@@ -236,13 +238,17 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     validate();
+    // distributed (issue 13): the cluster is checked before anything else starts
+    Optional<dev.dks.trainers.distributed.ClusterSpec> cluster = clusterFlags.resolve();
+    cluster.ifPresent(c -> DistributedTraining.check(c, batch, isKfac()));
+    boolean chief = cluster.map(c -> c.isChief()).orElse(true);
     Path dir = out.toAbsolutePath().normalize();
     Path ckpt = dir.resolve(CHECKPOINT);
     if (resume) {
       if (!Files.isRegularFile(ckpt)) {
         throw new IllegalArgumentException("--resume: no checkpoint " + ckpt);
       }
-    } else {
+    } else if (chief) {
       ServingOutput.requireWritable(dir);
     }
     DevicePlacement.Device requested = DevicePlacement.Device.parse(device);
@@ -264,7 +270,10 @@ public final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getErr().flush();
     });
     TrainingSpec ts = trainingSpec();
-    try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config)) {
+    DistributedTraining dist = cluster.isEmpty() ? null : DistributedTraining.start(cluster.get(),
+        config, batch, isKfac(), clusterFlags, spec.commandLine().getErr());
+    try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config,
+        dist == null ? null : dist.server())) {
       if (tg.classes() != d.train.classes()) {
         throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
             + d.train.name() + " has " + d.train.classes());
@@ -275,14 +284,22 @@ public final class TrainCommand implements Callable<Integer> {
         k.registration().log().forEach(line -> err.println("  " + line));
         err.flush();
       });
-      Trainer trainer = Trainer.builder(tg, it).schedule(schedule(total)).momentum(momentum)
-          .totalSteps(total).dataSeed(seed).validation(d.test)
-          .listener(new DivergenceGuard())
-          .listener(new CheckpointListener(ckpt, checkpointEvery))
-          .listener(new EvaluationListener(d.test, evalEvery, EVAL_BATCH))
-          .listener(new JsonLinesListener(dir.resolve(METRICS)))
-          .listener(new ProgressListener(System.err, "train"))
-          .build();
+      Trainer.Builder tb = Trainer.builder(tg, dist == null ? BatchSource.of(it)
+          : dist.shard(BatchSource.of(it))).schedule(schedule(total)).momentum(momentum)
+          .totalSteps(total).dataSeed(seed).validation(d.test);
+      if (dist != null) {
+        tb.listener(dist.startListener());
+      }
+      tb.listener(new DivergenceGuard());
+      if (chief) { // in a cluster only the chief writes
+        tb.listener(new CheckpointListener(ckpt, checkpointEvery));
+      }
+      // every task evaluates, so no task waits on the chief's evaluation (collective timeout)
+      tb.listener(new EvaluationListener(d.test, evalEvery, EVAL_BATCH));
+      if (chief) {
+        tb.listener(new JsonLinesListener(dir.resolve(METRICS)));
+      }
+      Trainer trainer = tb.listener(new ProgressListener(System.err, "train")).build();
       long t0 = System.nanoTime();
       TrainingOutcome outcome;
       try {
@@ -291,12 +308,23 @@ public final class TrainCommand implements Callable<Integer> {
         throw new UncheckedIOException("cannot read checkpoint " + ckpt + ": " + e.getMessage(), e);
       } catch (IllegalStateException e) {
         throw new IllegalArgumentException(e.getMessage(), e);
+      } catch (org.tensorflow.exceptions.TensorFlowException e) {
+        throw dist == null ? e : dist.peerFailure(e);
       }
       double seconds = (System.nanoTime() - t0) * 1e-9;
       if (outcome.status() == TrainingOutcome.Status.DIVERGED) {
         throw new IllegalArgumentException(outcome.divergenceReport()
             .map(DivergenceReport::message).orElse("training diverged (non-finite loss).")
             + kfacHint());
+      }
+      if (dist != null) {
+        dist.finish(tg);
+        if (!chief) {
+          spec.commandLine().getErr().println("distributed: done after "
+              + outcome.completedSteps() + " steps; the chief writes the results");
+          dist.linger();
+          return 0;
+        }
       }
       EvaluationResult eval = EvaluationListener.evaluate(tg, d.test, outcome.completedSteps(),
           EVAL_BATCH);

@@ -10,6 +10,8 @@ import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.trainers.data.Batch;
 import dev.dks.trainers.device.OneDnnIsaCheck;
+import dev.dks.trainers.distributed.ReplicaOps;
+import dev.dks.trainers.distributed.Replication;
 import dev.dks.trainers.kfac.DampingAdaptation;
 import dev.dks.trainers.kfac.KfacGraph;
 import dev.dks.trainers.kfac.KfacOptimizer;
@@ -96,6 +98,10 @@ public final class TrainingGraph implements AutoCloseable {
   private final KfacGraph kfac;
   private final Op initSlots;
   private final int classes;
+  // distributed hook: the step's fetched loss/accuracy (cross-replica means when replicated)
+  private final Operand<TFloat32> stepLoss;
+  private final Operand<TFloat32> stepAccuracy;
+  private final Op syncFromRank0;
   private long nextStep;
   private double[] kfacDiagnostics = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
 
@@ -119,6 +125,9 @@ public final class TrainingGraph implements AutoCloseable {
     this.kfac = b.kfac;
     this.initSlots = b.initSlots;
     this.classes = b.classes;
+    this.stepLoss = b.stepLoss != null ? b.stepLoss : b.loss;
+    this.stepAccuracy = b.stepAccuracy != null ? b.stepAccuracy : b.accuracy;
+    this.syncFromRank0 = b.syncFromRank0;
   }
 
   /** Builds with the default session configuration. */
@@ -131,14 +140,32 @@ public final class TrainingGraph implements AutoCloseable {
    * {@code config} unless null), assigns the variables and zeroes the optimizer slots.
    */
   public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config) {
+    return build(model, spec, config, null);
+  }
+
+  /**
+   * As {@link #build(Model, TrainingSpec, ConfigProto)}, as one replica of a synchronous
+   * data-parallel run when {@code replication} is not null: each step's gradients, loss and
+   * accuracy are averaged across replicas (one all-reduce) before the update, the session is the
+   * replication's (its {@code config} applies), and {@link #syncFromRank0()} copies rank 0's
+   * state. SGD family only for now (K-FAC: stage 2 of issue 13).
+   */
+  public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config,
+      Replication replication) {
     OneDnnIsaCheck.warnOnce();
     Graph g = new Graph();
     Session s = null;
     try {
       GraphImport.into(g, model.graph());
       Builder b = new Builder();
+      b.replication = replication;
       b.emit(g, model, spec);
-      s = config == null ? new Session(g) : new Session(g, config);
+      if (replication != null) {
+        s = replication.openSession(g);
+        s.initialize();
+      } else {
+        s = config == null ? new Session(g) : new Session(g, config);
+      }
       TrainingGraph tg = new TrainingGraph(g, s, b);
       tg.assign(model.variables());
       s.runner().addTarget(tg.initSlots).run().close();
@@ -185,7 +212,8 @@ public final class TrainingGraph implements AutoCloseable {
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
         TFloat32 mut = TFloat32.scalarOf((float) mu);
         Result r = session.runner().feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
-            .feed(momentum, mut).fetch(loss).fetch(accuracy).addTarget(update.apply()).run()) {
+            .feed(momentum, mut).fetch(stepLoss).fetch(stepAccuracy).addTarget(update.apply())
+            .run()) {
       return new double[] {scalar(r.get(0)), scalar(r.get(1))};
     }
   }
@@ -281,6 +309,17 @@ public final class TrainingGraph implements AutoCloseable {
         session.runner().feed(inputName, xt).feed(labels, yt).feed(kfac.rho(), one)
             .feed(kfac.seed(), seed).addTarget(kfac.statistics()).run().close();
       }
+    }
+  }
+
+  /**
+   * Distributed runs: makes every replica's variables and optimizer slots bit-equal to rank 0's
+   * (run by every replica together after building, and after a resume). Does nothing without a
+   * replication.
+   */
+  public void syncFromRank0() {
+    if (syncFromRank0 != null) {
+      session.runner().addTarget(syncFromRank0).run().close();
     }
   }
 
@@ -462,6 +501,10 @@ public final class TrainingGraph implements AutoCloseable {
     KfacGraph kfac;
     Op initSlots;
     int classes;
+    Replication replication;
+    Operand<TFloat32> stepLoss;
+    Operand<TFloat32> stepAccuracy;
+    Op syncFromRank0;
 
     void emit(Graph g, Model model, TrainingSpec spec) {
       // one view of the model for the batch-norm scan, the structure analysis and K-FAC
@@ -580,6 +623,18 @@ public final class TrainingGraph implements AutoCloseable {
             + unreached + " from the loss (e.g. a batch norm's moving statistics, or a variable "
             + "off the path to the logits): leave them out of the trainable list");
       }
+      if (replication != null) {
+        // distributed hook: average gradients, loss and accuracy over the replicas
+        if (spec.kfac() != null) {
+          throw new IllegalArgumentException("distributed training supports the SGD family "
+              + "(sgd, momentum, nesterov) for now; K-FAC across workers is not implemented yet");
+        }
+        ReplicaOps r = ReplicaOps.emit(replication, tf.withSubScope("replicas"), typed, loss,
+            accuracy);
+        typed = new ArrayList<>(r.gradients());
+        stepLoss = r.loss();
+        stepAccuracy = r.accuracy();
+      }
       if (spec.kfac() != null) {
         Registration reg = LayerMatcher.match(view, g, sites, trainable);
         kfac = KfacOptimizer.emit(g, tf.withSubScope("kfac"), spec.kfac(), reg, logits, labels,
@@ -605,6 +660,13 @@ public final class TrainingGraph implements AutoCloseable {
         Placeholder<TFloat32> ph = assign.placeholder(TFloat32.class);
         assignFeeds.put(name, ph);
         assignOps.put(name, assign.assign(var, ph));
+      }
+      if (replication != null) {
+        List<Output<TFloat32>> state = new ArrayList<>();
+        for (String name : all) {
+          state.add(g.operationOrThrow(name).output(0));
+        }
+        syncFromRank0 = ReplicaOps.syncFromRank0(replication, tf, state);
       }
     }
 

@@ -14,6 +14,15 @@ public interface BatchSource {
   /** The batch of global step {@code step} (0-based). */
   Batch batchAt(long step);
 
+  /**
+   * The whole batch of step {@code step} when this source is one replica's share of it
+   * (distributed training), else {@link #batchAt}: checkpoints fingerprint this one, so every
+   * replica recognises the chief's checkpoint.
+   */
+  default Batch globalBatchAt(long step) {
+    return batchAt(step);
+  }
+
   /** The batches of {@code iterator}. */
   static BatchSource of(BatchIterator iterator) {
     return iterator::batchAt;

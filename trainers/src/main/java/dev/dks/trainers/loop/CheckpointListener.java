@@ -96,7 +96,7 @@ public final class CheckpointListener implements TrainingListener {
       return;
     }
     Checkpoint c = new Checkpoint(step, context.dataSeed(),
-        Checkpoint.fingerprint(context.batches().batchAt(step)), vars, slots);
+        Checkpoint.fingerprint(context.batches().globalBatchAt(step)), vars, slots);
     try {
       Checkpoint.writeAtomically(path, out -> c.writeTo(streamFilter.apply(out)));
     } catch (IOException e) {

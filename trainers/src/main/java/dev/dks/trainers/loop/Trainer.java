@@ -170,7 +170,7 @@ public final class Trainer {
       throw new IllegalStateException(checkpoint + " was written with data seed "
           + c.dataSeed().getAsLong() + ", this trainer uses " + dataSeed.getAsLong());
     }
-    long fp = Checkpoint.fingerprint(batches.batchAt(c.step()));
+    long fp = Checkpoint.fingerprint(batches.globalBatchAt(c.step()));
     if (fp != c.dataFingerprint()) {
       throw new IllegalStateException(checkpoint + ": the batch of step " + c.step()
           + " differs from the one the checkpointed run would use (different data, seed or "
