@@ -33,8 +33,8 @@ import org.tensorflow.proto.NodeDef;
  * ({@code m / (m - 1)} for {@code m} values per channel), which is what Keras' fused BN and TF1's
  * {@code tf.layers.batch_normalization} fold into the moving variance.
  *
- * <p><b>Momentum</b>: {@code moving = moving * momentum + batch * (1 - momentum)}; the momentum of a
- * site is {@code 1 - exponential_avg_factor} when the node carries that attribute with a value
+ * <p><b>Momentum</b>: {@code moving = moving * momentum + batch * (1 - momentum)}; the momentum of
+ * a site is {@link TrainingSpec#batchNormMomentum()} when set, else {@code 1 - exponential_avg_factor} when the node carries that attribute with a value
  * other than 1 (TF2 Keras' fused form), otherwise {@link #DEFAULT_MOMENTUM} (Keras' default; TF1
  * called it {@code decay} and defaulted to 0.999).
  */
@@ -69,6 +69,13 @@ public final class BatchNormTraining {
   /** The sites of {@code model} (graph order). */
   public static List<Site> sites(Model model) {
     return sites(GraphView.of(model.graph()), floatVariables(model));
+  }
+
+  /** The sites of {@code model} with {@code momentum} for all of them (null: as found). */
+  public static List<Site> sites(Model model, Double momentum) {
+    List<Site> s = sites(model);
+    return momentum == null ? s : s.stream()
+        .map(x -> new Site(x.node(), x.meanVariable(), x.varianceVariable(), momentum)).toList();
   }
 
   /**

@@ -534,7 +534,7 @@ public final class TrainingGraph implements AutoCloseable {
           : serving.inputs().values().iterator().next().tensor();
       trainingForm = model.graph();
       if (spec.batchNorm() == BatchNormTraining.Mode.TRAIN) {
-        batchNorm = BatchNormTraining.sites(model);
+        batchNorm = BatchNormTraining.sites(model, spec.batchNormMomentum());
       }
       if (batchNorm.isEmpty()) {
         return trainingForm;
