@@ -106,7 +106,7 @@ public final class BatchNormTraining {
       }
       AttrValue f = n.getAttrMap().get("exponential_avg_factor");
       double momentum = f != null && f.getF() != 1f && f.getF() > 0 && f.getF() < 1
-          ? 1 - (double) f.getF() : DEFAULT_MOMENTUM;
+          ? 1 - Double.parseDouble(Float.toString(f.getF())) : DEFAULT_MOMENTUM;
       out.add(new Site(n.getName(), mean, var, momentum));
     }
     return out;

@@ -409,6 +409,32 @@ class BatchNormTrainingTest {
   }
 
   @Test
+  void theMomentumComesFromTheModelElseKerasDefault() {
+    Model m = model();
+    GraphDef.Builder g = m.graph().toBuilder();
+    String named = null;
+    for (NodeDef.Builder n : g.getNodeBuilderList()) {
+      if (n.getOp().equals("FusedBatchNormV3") && named == null) {
+        // TF2 Keras' fused form stores 1 - momentum (the Keras reader writes it too)
+        n.putAttr("exponential_avg_factor",
+            org.tensorflow.proto.AttrValue.newBuilder().setF(0.1f).build());
+        named = n.getName();
+      }
+    }
+    Model withAttr = m.with(g.build(), m.variables());
+    List<BatchNormTraining.Site> sites = BatchNormTraining.sites(withAttr);
+    assertEquals(17, sites.size());
+    for (BatchNormTraining.Site s : sites) {
+      assertEquals(s.node().equals(named) ? 0.9 : 0.99, s.momentum(), 1e-12, s.node());
+    }
+    BatchNormTraining.sites(withAttr, 0.5).forEach(s -> assertEquals(0.5, s.momentum(), 0));
+    // the training form resets the factor (outputs 1 and 2 are then the batch's own statistics)
+    GraphDef t = BatchNormTraining.trainingForm(withAttr.graph(), sites);
+    assertEquals(1f, firstBatchNorm(t).getAttrOrThrow("exponential_avg_factor").getF());
+    assertTrue(firstBatchNorm(t).getAttrOrThrow("is_training").getB());
+  }
+
+  @Test
   void frozenModeLeavesTheMovingStatisticsAlone() {
     Model m = model();
     TrainingSpec spec = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV)
