@@ -13,7 +13,6 @@ import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.DataSets;
 import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.device.DevicePlacement;
-import dev.dks.trainers.graph.BatchNormTraining;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.kfac.ConvApproximation;
@@ -331,10 +330,7 @@ public final class KfacConvergenceHarness {
         r.model = ModelBuilder.build(b.input(input).classes(train.classes()).seed(0).build());
         Model model = r.model.model();
         TrainingSpec ts = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV);
-        if (r.model.spec().batchNorm()) {
-          // batch statistics; the moving ones are left out of training by TrainingGraph
-          model = BatchNormTraining.trainingMode(model);
-        }
+        // a BN net trains with batch statistics and moving averages (TrainingSpec's default)
         if (r.opt.equals("kfac")) {
           ts = ts.withKfac(r.kfacOptions());
         }

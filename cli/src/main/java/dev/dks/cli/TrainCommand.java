@@ -16,6 +16,7 @@ import dev.dks.trainers.data.DataNotFoundException;
 import dev.dks.trainers.data.DataSets;
 import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.device.DevicePlacement;
+import dev.dks.trainers.graph.BatchNormTraining;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.loop.BatchSource;
 import dev.dks.trainers.graph.TrainingSpec;
@@ -203,6 +204,12 @@ public final class TrainCommand implements Callable<Integer> {
       description = "L2 coefficient on kernels (default 0).")
   private double l2;
 
+  @Option(names = "--bn-mode", paramLabel = "train|frozen", defaultValue = "train",
+      description = "Batch normalization (default train: batch statistics in training steps, "
+          + "moving averages updated with the model's momentum, else 0.99; evaluation and the "
+          + "exported model use the moving averages); frozen: BN stays a fixed affine map.")
+  private String bnMode;
+
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
       description = "Seed of the data order and of the validation split (default 0).")
   private long seed;
@@ -278,6 +285,14 @@ public final class TrainCommand implements Callable<Integer> {
         throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
             + d.train.name() + " has " + d.train.classes());
       }
+      if (!tg.batchNormSites().isEmpty()) {
+        var err = spec.commandLine().getErr();
+        err.printf(Locale.ROOT, "batch norm: %d layers train with batch statistics, moving "
+            + "averages with momentum %s%n", tg.batchNormSites().size(),
+            tg.batchNormSites().stream().map(b -> String.valueOf(b.momentum())).distinct()
+                .collect(java.util.stream.Collectors.joining(", ")));
+        err.flush();
+      }
       tg.kfac().ifPresent(k -> {
         var err = spec.commandLine().getErr();
         err.println("K-FAC curvature blocks:");
@@ -352,7 +367,8 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private TrainingSpec trainingSpec() {
-    TrainingSpec ts = TrainingSpec.defaults().withLabelSmoothing(labelSmoothing).withL2(l2);
+    TrainingSpec ts = TrainingSpec.defaults().withLabelSmoothing(labelSmoothing).withL2(l2)
+        .withBatchNorm(choice("--bn-mode", bnMode, BatchNormTraining.Mode.class));
     if (!isKfac()) {
       return ts.withOptimizer(sgdKind());
     }
@@ -404,6 +420,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (!isKfac()) {
       sgdKind();
     }
+    choice("--bn-mode", bnMode, BatchNormTraining.Mode.class);
     if ((steps == null) == (epochs == null)) {
       throw usage("give exactly one of --steps N and --epochs E");
     }

@@ -434,8 +434,16 @@ final class KerasGraphBuilder {
     boolean reshape = rank != 4;
     TensorName in = reshape ? reshape(scope + "/to_4d", x.t(), new long[] {-1, 1, 1, ch})
         : x.t();
-    TensorName y = add(LayerNodes.fusedBatchNorm(scope + "/FusedBatchNormV3", in, gamma, beta,
-        mean, var, (float) Math.max(eps, MIN_FUSED_EPSILON)));
+    // Keras' momentum kept as TF's exponential_avg_factor = 1 - momentum (ignored in inference
+    // form; the trainers' BatchNormTraining reads it back)
+    double momentum = c.path("momentum").asDouble(0.99);
+    NodeDef bn = LayerNodes.fusedBatchNorm(scope + "/FusedBatchNormV3", in, gamma, beta, mean,
+        var, (float) Math.max(eps, MIN_FUSED_EPSILON));
+    if (momentum > 0 && momentum < 1) {
+      bn = bn.toBuilder().putAttr("exponential_avg_factor", org.tensorflow.proto.AttrValue
+          .newBuilder().setF((float) (1 - momentum)).build()).build();
+    }
+    TensorName y = add(bn);
     if (reshape) {
       y = reshape(scope + "/to_nd", y, batchless(l, x.shape()));
     }

@@ -41,6 +41,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.types.TFloat32;
@@ -73,6 +74,14 @@ import org.tensorflow.types.TInt64;
  *       {@link KfacGraph#phases} (after a {@link #burnIn} before the first step).
  * </ul>
  *
+ * <p><b>Batch normalization</b> (unless {@link TrainingSpec#batchNorm()} freezes it) trains with
+ * Keras semantics through {@link BatchNormTraining}: the training steps (and K-FAC's statistics)
+ * normalize with the batch's statistics; each update also advances the moving mean and variance
+ * ({@link MovingStatistics}, in the same session call); {@link #evaluate} runs an inference-form
+ * twin of the network ({@link InferenceCopy}, under {@code inference/}) that reads the moving
+ * statistics, as the exported model does. The moving statistics are model variables, so
+ * {@link #variables()}, checkpoints and {@link #assign} carry them.
+ *
  * <p>The logits are the first output of the model's serving_default signature (the builder's
  * {@code logits}) unless {@link TrainingSpec#logitsTensor()} names another tensor; likewise the
  * input. Optimizer slots are zeroed once when this is built (see {@link SgdOptimizer} for why
@@ -87,6 +96,11 @@ public final class TrainingGraph implements AutoCloseable {
   private final Placeholder<TFloat32> momentum;
   private final Operand<TFloat32> loss;
   private final Operand<TFloat32> accuracy;
+  private final Operand<TFloat32> evalLoss;
+  private final Operand<TFloat32> evalAccuracy;
+  private final List<BatchNormTraining.Site> batchNorm;
+  /** The BN moving-average updates to run with each optimizer-update op (empty: none). */
+  private final Map<Op, Op> movingUpdates;
   private final List<String> trainable;
   private final List<Output<?>> gradients;
   private final List<String> kernels;
@@ -114,6 +128,10 @@ public final class TrainingGraph implements AutoCloseable {
     this.momentum = b.momentum;
     this.loss = b.loss;
     this.accuracy = b.accuracy;
+    this.evalLoss = b.evalLoss;
+    this.evalAccuracy = b.evalAccuracy;
+    this.batchNorm = List.copyOf(b.batchNorm);
+    this.movingUpdates = b.movingUpdates;
     this.trainable = List.copyOf(b.trainable);
     this.gradients = List.copyOf(b.gradients);
     this.kernels = List.copyOf(b.kernels);
@@ -156,9 +174,9 @@ public final class TrainingGraph implements AutoCloseable {
     Graph g = new Graph();
     Session s = null;
     try {
-      GraphImport.into(g, model.graph());
       Builder b = new Builder();
       b.replication = replication;
+      GraphImport.into(g, b.prepare(model, spec));
       b.emit(g, model, spec);
       if (replication != null) {
         s = replication.openSession(g);
@@ -211,11 +229,17 @@ public final class TrainingGraph implements AutoCloseable {
         TFloat32 yt = labelTensor(yOneHot);
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
         TFloat32 mut = TFloat32.scalarOf((float) mu);
-        Result r = session.runner().feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
-            .feed(momentum, mut).fetch(stepLoss).fetch(stepAccuracy).addTarget(update.apply())
-            .run()) {
+        Result r = withMovingUpdate(session.runner().feed(inputName, xt).feed(labels, yt)
+            .feed(lr, lrt).feed(momentum, mut).fetch(stepLoss).fetch(stepAccuracy)
+            .addTarget(update.apply()), update.apply()).run()) {
       return new double[] {scalar(r.get(0)), scalar(r.get(1))};
     }
+  }
+
+  /** Adds the BN moving-average updates (if any) to a run that applies {@code apply}. */
+  private Session.Runner withMovingUpdate(Session.Runner r, Op apply) {
+    Op u = movingUpdates.get(apply);
+    return u == null ? r : r.addTarget(u);
   }
 
   private double[] kfacStep(long globalStep, float[] x, long[] xShape, float[] yOneHot,
@@ -237,14 +261,14 @@ public final class TrainingGraph implements AutoCloseable {
           case INVERSES -> r.addTarget(kfac.inverses());
           case STATISTICS_AND_APPLY -> {
             fetched = kfac.statisticsAndApplyOutputs();
-            r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt).feed(momentum, mut)
-                .feed(kfac.rho(), rho).feed(kfac.seed(), seed)
-                .addTarget(kfac.statisticsAndApply());
+            withMovingUpdate(r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
+                .feed(momentum, mut).feed(kfac.rho(), rho).feed(kfac.seed(), seed)
+                .addTarget(kfac.statisticsAndApply()), kfac.statisticsAndApply());
           }
           case APPLY -> {
             fetched = kfac.applyOutputs();
-            r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt).feed(momentum, mut)
-                .addTarget(kfac.apply());
+            withMovingUpdate(r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
+                .feed(momentum, mut).addTarget(kfac.apply()), kfac.apply());
           }
           default -> throw new AssertionError(phase);
         }
@@ -264,8 +288,9 @@ public final class TrainingGraph implements AutoCloseable {
     }
     DampingAdaptation adapt = kfac.options().adaptation();
     if (adapt != null && (globalStep + 1) % adapt.interval() == 0) {
-      // reduction ratio of this update on its own batch (one extra forward pass)
-      double after = evaluate(x, xShape, yOneHot)[0];
+      // reduction ratio of this update on its own batch (one extra forward pass, in the
+      // training form the quadratic model describes)
+      double after = run(x, xShape, yOneHot, loss, accuracy)[0];
       double ratio = (after - out[0]) / modelChange;
       double lambda = adapt.next(kfacDiagnostics[2], ratio);
       try (TFloat32 nd = TFloat32.scalarOf((float) lambda)) {
@@ -344,14 +369,38 @@ public final class TrainingGraph implements AutoCloseable {
     return java.util.Optional.ofNullable(kfac);
   }
 
-  /** {loss, accuracy} on a batch, without updating anything. */
+  /**
+   * {loss, accuracy} on a batch in inference form (batch norm with its moving statistics, as the
+   * exported model computes), without updating anything.
+   */
   public double[] evaluate(float[] x, long[] xShape, float[] yOneHot) {
+    return run(x, xShape, yOneHot, evalLoss, evalAccuracy);
+  }
+
+  /**
+   * {loss, accuracy} on a batch as a training step computes them (batch norm with the batch's
+   * statistics), without updating anything: the loss {@link #step} would report.
+   */
+  public double[] trainingLoss(float[] x, long[] xShape, float[] yOneHot) {
+    return run(x, xShape, yOneHot, loss, accuracy);
+  }
+
+  private double[] run(float[] x, long[] xShape, float[] yOneHot, Operand<TFloat32> l,
+      Operand<TFloat32> a) {
     try (TFloat32 xt = tensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot);
-        Result r = session.runner().feed(inputName, xt).feed(labels, yt).fetch(loss)
-            .fetch(accuracy).run()) {
+        Result r = session.runner().feed(inputName, xt).feed(labels, yt).fetch(l).fetch(a)
+            .run()) {
       return new double[] {scalar(r.get(0)), scalar(r.get(1))};
     }
+  }
+
+  /**
+   * The batch-norm nodes that train with batch statistics and whose moving averages each update
+   * step advances (empty when the model has none or the spec froze them).
+   */
+  public List<BatchNormTraining.Site> batchNormSites() {
+    return batchNorm;
   }
 
   /**
@@ -490,6 +539,14 @@ public final class TrainingGraph implements AutoCloseable {
     Placeholder<TFloat32> momentum;
     Operand<TFloat32> loss;
     Operand<TFloat32> accuracy;
+    Operand<TFloat32> evalLoss;
+    Operand<TFloat32> evalAccuracy;
+    List<BatchNormTraining.Site> batchNorm = List.of();
+    Map<Op, Op> movingUpdates = Map.of();
+    TensorName logitsName;
+    TensorName inName;
+    GraphDef trainingForm;
+    String inferencePrefix;
     List<String> trainable = new ArrayList<>();
     List<Output<?>> gradients = new ArrayList<>();
     List<String> kernels = new ArrayList<>();
@@ -506,15 +563,34 @@ public final class TrainingGraph implements AutoCloseable {
     Operand<TFloat32> stepAccuracy;
     Op syncFromRank0;
 
-    void emit(Graph g, Model model, TrainingSpec spec) {
-      // one view of the model for the batch-norm scan, the structure analysis and K-FAC
-      GraphView view = GraphView.of(model.graph());
+    /**
+     * Resolves the input and logits and returns the GraphDef to import: the model with its
+     * trained BN sites in training form plus their inference twin ({@link InferenceCopy}).
+     */
+    GraphDef prepare(Model model, TrainingSpec spec) {
       Signature serving = spec.logitsTensor() == null || spec.inputTensor() == null
           ? model.signature(Signature.SERVING_DEFAULT) : null;
-      TensorName logitsName = spec.logitsTensor() != null ? TensorName.parse(spec.logitsTensor())
+      logitsName = spec.logitsTensor() != null ? TensorName.parse(spec.logitsTensor())
           : serving.outputs().values().iterator().next().tensor();
-      TensorName inName = spec.inputTensor() != null ? TensorName.parse(spec.inputTensor())
+      inName = spec.inputTensor() != null ? TensorName.parse(spec.inputTensor())
           : serving.inputs().values().iterator().next().tensor();
+      trainingForm = model.graph();
+      if (spec.batchNorm() == BatchNormTraining.Mode.TRAIN) {
+        batchNorm = BatchNormTraining.sites(model, spec.batchNormMomentum());
+      }
+      if (batchNorm.isEmpty()) {
+        return trainingForm;
+      }
+      trainingForm = BatchNormTraining.trainingForm(model.graph(), batchNorm);
+      inferencePrefix = InferenceCopy.freePrefix(model.graph(), "inference");
+      return InferenceCopy.with(trainingForm, model.graph(),
+          batchNorm.stream().map(BatchNormTraining.Site::node).toList(), logitsName.node(),
+          inferencePrefix);
+    }
+
+    void emit(Graph g, Model model, TrainingSpec spec) {
+      // one view of the training form for the batch-norm scan, the structure analysis and K-FAC
+      GraphView view = GraphView.of(trainingForm);
       inputName = inName.node() + ":" + inName.index();
       g.operationOrThrow(inName.node());
       Output<TFloat32> logits = g.operationOrThrow(logitsName.node()).output(logitsName.index());
@@ -564,15 +640,7 @@ public final class TrainingGraph implements AutoCloseable {
       momentum = tf.withName("momentum").placeholder(TFloat32.class,
           Placeholder.shape(Shape.scalar()));
 
-      Operand<TFloat32> targets = labels;
-      if (spec.labelSmoothing() > 0) {
-        double eps = spec.labelSmoothing();
-        targets = tf.withName("smoothed_labels").math.add(
-            tf.math.mul(labels, tf.constant((float) (1 - eps))),
-            tf.constant((float) (eps / classes)));
-      }
-      Operand<TFloat32> ce = tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
-      Operand<TFloat32> total = tf.withName("cross_entropy").math.mean(ce, tf.constant(0));
+      Operand<TFloat32> l2Term = null;
       if (spec.l2() > 0 && !kernels.isEmpty()) {
         Ops l2 = tf.withSubScope("l2");
         Operand<TFloat32> sum = null;
@@ -588,13 +656,55 @@ public final class TrainingGraph implements AutoCloseable {
           Operand<TFloat32> sq = l2.sum(l2.math.square(l2.identity(w)), l2.constant(axes));
           sum = sum == null ? sq : l2.math.add(sum, sq);
         }
-        total = tf.math.add(total, l2.math.mul(l2.constant((float) spec.l2()), sum));
+        l2Term = l2.math.mul(l2.constant((float) spec.l2()), sum);
       }
-      loss = tf.withName("loss").identity(total);
+      Operand<TFloat32>[] la = lossAndAccuracy(tf, logits, spec, l2Term);
+      loss = tf.withName("loss").identity(la[0]);
+      accuracy = tf.withName("accuracy").identity(la[1]);
+      GraphOperation twin = inferencePrefix == null ? null
+          : g.operation(inferencePrefix + "/" + logitsName.node());
+      if (twin == null) {
+        // no trained BN before the logits: training and inference forms agree
+        evalLoss = loss;
+        evalAccuracy = accuracy;
+      } else {
+        Ops inf = tf.withSubScope("inference");
+        Operand<TFloat32>[] e = lossAndAccuracy(inf, twin.<TFloat32>output(logitsName.index()),
+            spec, l2Term);
+        evalLoss = inf.withName("loss").identity(e[0]);
+        evalAccuracy = inf.withName("accuracy").identity(e[1]);
+      }
+      emitUpdate(g, model, spec, view, tf, logits, sites);
+      if (!batchNorm.isEmpty()) {
+        movingUpdates = MovingStatistics.emitAll(tf.withSubScope("batch_norm"), g, batchNorm,
+            kfac != null ? List.of(kfac.apply(), kfac.statisticsAndApply())
+                : List.of(update.apply()));
+      }
+    }
+
+    /** {mean cross-entropy (+ the L2 term), accuracy} of {@code logits} against the labels. */
+    @SuppressWarnings("unchecked")
+    private Operand<TFloat32>[] lossAndAccuracy(Ops tf, Operand<TFloat32> logits,
+        TrainingSpec spec, Operand<TFloat32> l2Term) {
+      Operand<TFloat32> targets = labels;
+      if (spec.labelSmoothing() > 0) {
+        double eps = spec.labelSmoothing();
+        targets = tf.withName("smoothed_labels").math.add(
+            tf.math.mul(labels, tf.constant((float) (1 - eps))),
+            tf.constant((float) (eps / classes)));
+      }
+      Operand<TFloat32> ce = tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
+      Operand<TFloat32> total = tf.withName("cross_entropy").math.mean(ce, tf.constant(0));
+      if (l2Term != null) {
+        total = tf.math.add(total, l2Term);
+      }
       Operand<TFloat32> hit = tf.dtypes.cast(tf.math.equal(tf.math.argMax(logits, tf.constant(1)),
           tf.math.argMax(labels, tf.constant(1))), TFloat32.class);
-      accuracy = tf.withName("accuracy").math.mean(hit, tf.constant(0));
+      return new Operand[] {total, tf.math.mean(hit, tf.constant(0))};
+    }
 
+    private void emitUpdate(Graph g, Model model, TrainingSpec spec, GraphView view, Ops tf,
+        Output<TFloat32> logits, List<LayerSite> sites) {
       List<Output<TFloat32>> vars = new ArrayList<>();
       for (String v : trainable) {
         vars.add(g.operationOrThrow(v).output(0));

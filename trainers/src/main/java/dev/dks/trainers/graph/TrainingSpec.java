@@ -21,6 +21,12 @@ import java.util.Objects;
  *     them)
  * @param kfac K-FAC's hyper-parameters when the update is K-FAC (which then replaces the SGD rule
  *     of {@code optimizer} and keeps its own momentum), or null for the SGD family
+ * @param batchNorm how batch normalization trains: {@link BatchNormTraining.Mode#TRAIN} (the
+ *     default; Keras semantics: batch statistics in training steps, moving averages updated,
+ *     moving statistics in evaluation and in the exported model) or
+ *     {@link BatchNormTraining.Mode#FROZEN} (BN stays an affine map with fixed statistics)
+ * @param batchNormMomentum the moving averages' momentum for every trained BN, in [0, 1), or null
+ *     for the model's own (see {@link BatchNormTraining}), else Keras' 0.99
  */
 public record TrainingSpec(
     SgdOptimizer.Kind optimizer,
@@ -29,11 +35,18 @@ public record TrainingSpec(
     String logitsTensor,
     String inputTensor,
     List<String> trainable,
-    KfacOptions kfac) {
+    KfacOptions kfac,
+    BatchNormTraining.Mode batchNorm,
+    Double batchNormMomentum) {
 
   /** Validates. */
   public TrainingSpec {
     Objects.requireNonNull(optimizer, "optimizer");
+    Objects.requireNonNull(batchNorm, "batchNorm");
+    if (batchNormMomentum != null && !(batchNormMomentum >= 0 && batchNormMomentum < 1)) {
+      throw new IllegalArgumentException("batch norm momentum must be in [0, 1), got "
+          + batchNormMomentum);
+    }
     if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
       throw new IllegalArgumentException("label smoothing must be in [0, 1), got "
           + labelSmoothing);
@@ -44,46 +57,69 @@ public record TrainingSpec(
     trainable = trainable == null ? null : List.copyOf(trainable);
   }
 
-  /** Plain SGD, no smoothing, no L2, tensors from serving_default, every float variable. */
+  /**
+   * Plain SGD, no smoothing, no L2, tensors from serving_default, every float variable, batch
+   * norm in training mode.
+   */
   public static TrainingSpec defaults() {
-    return new TrainingSpec(SgdOptimizer.Kind.SGD, 0, 0, null, null, null, null);
+    return new TrainingSpec(SgdOptimizer.Kind.SGD, 0, 0, null, null, null, null,
+        BatchNormTraining.Mode.TRAIN, null);
+  }
+
+  /** With batch normalization trained (Keras semantics) or frozen. */
+  public TrainingSpec withBatchNorm(BatchNormTraining.Mode mode) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
+        kfac, mode, batchNormMomentum);
+  }
+
+  /**
+   * With one momentum for every trained BN's moving averages (null: the model's own, else
+   * 0.99); e.g. 0.9 for runs too short for 0.99's averages to forget their start.
+   */
+  public TrainingSpec withBatchNormMomentum(Double momentum) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
+        kfac, batchNorm, momentum);
   }
 
   /** With K-FAC as the update rule (null: back to the SGD family). */
   public TrainingSpec withKfac(KfacOptions options) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
-        options);
+        options, batchNorm, batchNormMomentum);
   }
 
   /** With another optimizer of the SGD family (K-FAC off). */
   public TrainingSpec withOptimizer(SgdOptimizer.Kind kind) {
-    return new TrainingSpec(kind, labelSmoothing, l2, logitsTensor, inputTensor, trainable, null);
+    return new TrainingSpec(kind, labelSmoothing, l2, logitsTensor, inputTensor, trainable, null,
+        batchNorm, batchNormMomentum);
   }
 
   /** With label smoothing epsilon. */
   public TrainingSpec withLabelSmoothing(double eps) {
-    return new TrainingSpec(optimizer, eps, l2, logitsTensor, inputTensor, trainable, kfac);
+    return new TrainingSpec(optimizer, eps, l2, logitsTensor, inputTensor, trainable, kfac,
+        batchNorm, batchNormMomentum);
   }
 
   /** With an L2 coefficient on kernels. */
   public TrainingSpec withL2(double coefficient) {
     return new TrainingSpec(optimizer, labelSmoothing, coefficient, logitsTensor, inputTensor,
-        trainable, kfac);
+        trainable, kfac, batchNorm, batchNormMomentum);
   }
 
   /** With an explicit logits tensor. */
   public TrainingSpec withLogitsTensor(String tensor) {
-    return new TrainingSpec(optimizer, labelSmoothing, l2, tensor, inputTensor, trainable, kfac);
+    return new TrainingSpec(optimizer, labelSmoothing, l2, tensor, inputTensor, trainable, kfac,
+        batchNorm, batchNormMomentum);
   }
 
   /** With an explicit input tensor. */
   public TrainingSpec withInputTensor(String tensor) {
-    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, tensor, trainable, kfac);
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, tensor, trainable, kfac,
+        batchNorm, batchNormMomentum);
   }
 
   /** With an explicit list of trainable variables. */
   public TrainingSpec withTrainable(List<String> variables) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, variables,
-        kfac);
+        kfac, batchNorm, batchNormMomentum);
   }
 }
