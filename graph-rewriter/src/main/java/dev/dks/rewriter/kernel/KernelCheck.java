@@ -116,24 +116,107 @@ public final class KernelCheck {
       long memoryBudgetBytes) {
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, List.of(input.tensor().node()),
-        model.outputNodes());
+    List<String> inputs = List.of(input.tensor().node());
+    NetworkAnalysis a = StructureAnalyzer.analyze(g, inputs, model.outputNodes());
+    Plan plan = plan(model, g, a, solution, model.outputNodes().get(0));
     int draws = o.draws() > 0 ? o.draws() : autoDraws(model, g, a);
-    if (draws == 1) {
-      return runOnce(model, solution, o, memoryBudgetBytes, null).report();
+    int perDraw = draws == 1 ? o.pairs()
+        : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
+    // one graph and session for all draws: a draw loads its rotated kernels into the variables
+    List<PairSums> sums = new ArrayList<>();
+    try (PairStatistics st = new PairStatistics(model, plan.feedNode(), plan.feedShape(),
+        plan.measured())) {
+      long[] spatial = null;
+      for (int d = 0; d < draws; d++) {
+        if (d > 0) {
+          st.assign(WeightRotations.rotatedVariables(model, a.layers(), g, o.seed() + d));
+        }
+        // later draws run at the location count the first one validated (rotations keep zero
+        // taps)
+        PairSums s = PairSums.measure(st, new Options(o.inputCs(), perDraw, o.seed() + d,
+            o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
+        spatial = s.spatialUsed();
+        sums.add(s);
+      }
     }
-    int perDraw = Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
-    List<KernelReport> reports = new ArrayList<>();
-    long[] spatial = null;
-    for (int d = 0; d < draws; d++) {
-      Model m = d == 0 ? model : WeightRotations.rotated(model, a, g, o.seed() + d);
-      // later draws run at the location count the first one validated (rotations keep zero taps)
-      Once once = runOnce(m, solution, new Options(o.inputCs(), perDraw, o.seed() + d,
-          o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
-      spatial = once.spatial();
-      reports.add(once.report());
+    return report(plan, sums, o);
+  }
+
+  /**
+   * What one output's check measures and predicts with: its analysis, the measured tensors (the
+   * inputs of its layers, then the output), the local maps per layer, where the pairs are fed.
+   */
+  private record Plan(NetworkAnalysis analysis, List<String> measured,
+      Map<Integer, LocalMaps> layerMaps, boolean allShaped, String feedNode, long[] feedShape) {}
+
+  private static Plan plan(Model model, GraphView g, NetworkAnalysis a,
+      ShapingSolution solution, String output) {
+    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
+    Map<String, LocalMaps> maps = new HashMap<>();
+    boolean allShaped = true;
+    Map<Integer, LocalMaps> layerMaps = new HashMap<>();
+    for (Map.Entry<Integer, ActivationSite> e : a.layerActivations().entrySet()) {
+      ActivationSite s = e.getValue();
+      boolean shaped = solution != null && solution.activations().containsKey(s.kind());
+      allShaped &= shaped;
+      String key = s.kind() + "/" + s.parameter();
+      layerMaps.put(e.getKey(), maps.computeIfAbsent(key, k -> LocalMaps.of(shaped
+          ? solution.get(s.kind()).transformed() : raw(s))));
     }
-    return average(reports);
+    List<String> measured = measuredNodes(g, a, output);
+    // where the random pairs are fed: the model input, or, when it has a single channel (no
+    // correlation but +-1 exists between scalars), the first layer's input (e.g. the per-location
+    // normalization's output with its homogeneous coordinate), which predictions start from anyway
+    String feedNode = input.tensor().node();
+    long[] shape = input.shape().clone();
+    if (shape[shape.length - 1] < 2 && !measured.get(0).equals(feedNode)) {
+      feedNode = measured.get(0);
+      shape = staticShape(model, feedNode);
+    }
+    return new Plan(a, measured, layerMaps, allShaped, feedNode, shape);
+  }
+
+  /**
+   * The report of the draws' sums: measured q and c averaged over the draws, predictions started
+   * from the c the first draw measured where the first layer reads (whatever precedes it, e.g.
+   * per-location normalization with a homogeneous coordinate, is taken as given), the verdict on
+   * the features the last layer reads.
+   */
+  private static KernelReport report(Plan plan, List<PairSums> sums, Options o) {
+    NetworkAnalysis a = plan.analysis();
+    List<String> measured = plan.measured();
+    int[] depth = depths(a.dag());
+    List<KernelMeasurement> rows = new ArrayList<>();
+    int first = a.dagIndex().get(measured.get(0));
+    for (int ci = 0; ci < o.inputCs().length; ci++) {
+      double[] predicted = predict(a.dag(), plan.layerMaps(), o.inputCs()[ci], first,
+          sums.get(0).meanC(0, ci));
+      for (int ni = 0; ni < measured.size(); ni++) {
+        String node = measured.get(ni);
+        int idx = a.dagIndex().get(node);
+        double q = 0;
+        double c = 0;
+        for (PairSums s : sums) {
+          q += s.meanQ(ni, ci);
+          c += s.meanC(ni, ci);
+        }
+        rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
+            plan.allShaped() ? 1.0 : Double.NaN, q / sums.size(), predicted[idx],
+            c / sums.size()));
+      }
+    }
+    String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
+    long width = sums.get(0).width(measured.indexOf(last));
+    boolean pass = true;
+    for (KernelMeasurement r : rows) {
+      if (r.tensor().equals(last)) {
+        pass &= r.cError() <= o.cTolerance();
+        pass &= !plan.allShaped() || r.qError() <= o.qTolerance();
+      }
+    }
+    rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
+        .thenComparingDouble(KernelMeasurement::inputC));
+    return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass);
   }
 
   /**
@@ -166,108 +249,6 @@ public final class KernelCheck {
     long byCost = Math.max(1, PARAMETER_DRAW_BUDGET / Math.max(1, parameters));
     return (int) Math.max(1, Math.min(Math.min(MAX_AUTO_DRAWS, byCost),
         Math.ceil(sum / WIDTH_SUM_PER_DRAW)));
-  }
-
-  /**
-   * The reports of several weight draws as one: measured q and c averaged row by row (the rows
-   * of every draw are the same tensors and input c values in the same order), predictions of the
-   * first draw, the verdict taken again on the averages.
-   */
-  static KernelReport average(List<KernelReport> reports) {
-    KernelReport first = reports.get(0);
-    List<KernelMeasurement> rows = new ArrayList<>();
-    boolean pass = true;
-    for (int i = 0; i < first.rows().size(); i++) {
-      KernelMeasurement r = first.rows().get(i);
-      double q = 0;
-      double c = 0;
-      for (KernelReport rep : reports) {
-        q += rep.rows().get(i).measuredQ();
-        c += rep.rows().get(i).measuredC();
-      }
-      KernelMeasurement m = new KernelMeasurement(r.tensor(), r.depth(), r.inputC(),
-          r.predictedQ(), q / reports.size(), r.predictedC(), c / reports.size());
-      rows.add(m);
-      if (m.tensor().equals(first.judgedTensor())) {
-        pass &= m.cError() <= first.cTolerance();
-        pass &= Double.isNaN(m.predictedQ()) || m.qError() <= first.qTolerance();
-      }
-    }
-    return new KernelReport(rows, first.cTolerance(), first.qTolerance(), first.width(),
-        first.judgedTensor(), pass);
-  }
-
-  /** One draw's report and the spatial size its measurement ran at. */
-  private record Once(KernelReport report, long[] spatial) {}
-
-  /**
-   * One measurement of {@code model}'s own weights, at {@code knownSpatial} locations when not
-   * null (see {@link PairSums}).
-   */
-  private static Once runOnce(Model model, ShapingSolution solution, Options o,
-      long memoryBudgetBytes, long[] knownSpatial) {
-    GraphView g = GraphView.of(model.graph());
-    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
-    List<String> inputs = List.of(input.tensor().node());
-    List<String> outputs = model.outputNodes();
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, inputs, outputs);
-    Dag dag = a.dag();
-    Map<String, LocalMaps> maps = new HashMap<>();
-    boolean allShaped = true;
-    Map<Integer, LocalMaps> layerMaps = new HashMap<>();
-    for (Map.Entry<Integer, ActivationSite> e : a.layerActivations().entrySet()) {
-      ActivationSite s = e.getValue();
-      boolean shaped = solution != null && solution.activations().containsKey(s.kind());
-      allShaped &= shaped;
-      String key = s.kind() + "/" + s.parameter();
-      layerMaps.put(e.getKey(), maps.computeIfAbsent(key, k -> LocalMaps.of(shaped
-          ? solution.get(s.kind()).transformed() : raw(s))));
-    }
-    List<String> measured = measuredNodes(g, a, outputs.get(0));
-    int[] depth = depths(dag);
-
-    // where the random pairs are fed: the model input, or, when it has a single channel (no
-    // correlation but +-1 exists between scalars), the first layer's input (e.g. the per-location
-    // normalization's output with its homogeneous coordinate), which predictions start from anyway
-    String feedNode = input.tensor().node();
-    long[] shape = input.shape().clone();
-    if (shape[shape.length - 1] < 2 && !measured.get(0).equals(feedNode)) {
-      feedNode = measured.get(0);
-      shape = staticShape(model, feedNode);
-    }
-    int k = o.inputCs().length;
-    // per measured tensor and input c: sums over the pairs of their q and c (location 0)
-    PairSums sums = PairSums.measure(model, feedNode, shape, measured, o, memoryBudgetBytes,
-        knownSpatial);
-    List<KernelMeasurement> rows = new ArrayList<>();
-    // predictions start from the c measured where the first layer reads: whatever precedes it
-    // (e.g. per-location normalization with a homogeneous coordinate) is taken as given
-    String first = measured.get(0);
-    for (int ci = 0; ci < k; ci++) {
-      double startC = sums.meanC(0, ci);
-      double[] predicted = predict(dag, layerMaps, o.inputCs()[ci], a.dagIndex().get(first),
-          startC);
-      for (int ni = 0; ni < measured.size(); ni++) {
-        String node = measured.get(ni);
-        int idx = a.dagIndex().get(node);
-        rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            allShaped ? 1.0 : Double.NaN, sums.meanQ(ni, ci), predicted[idx],
-            sums.meanC(ni, ci)));
-      }
-    }
-    String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
-    long width = sums.width(measured.indexOf(last));
-    boolean pass = true;
-    for (KernelMeasurement r : rows) {
-      if (r.tensor().equals(last)) {
-        pass &= r.cError() <= o.cTolerance();
-        pass &= !allShaped || r.qError() <= o.qTolerance();
-      }
-    }
-    rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
-        .thenComparingDouble(KernelMeasurement::inputC));
-    return new Once(new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass),
-        sums.spatialUsed());
   }
 
   /** The static shape of {@code node}'s first output, batch dimension included (as -1). */
