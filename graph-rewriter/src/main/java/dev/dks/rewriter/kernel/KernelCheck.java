@@ -17,10 +17,12 @@ import dev.dks.solver.network.Dag;
 import dev.dks.solver.solve.ShapingSolution;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.DataType;
 
 /**
  * Checks a network's kernel at initialization: feeds pairs of inputs with q = 1 and chosen c
@@ -37,6 +39,11 @@ import org.tensorflow.ndarray.Shape;
  * pairs: the prediction is the kernel averaged over initializations, so the measurements are
  * averaged over several weight draws (see {@link Options#draws()}). The verdict looks at the
  * features the last layer reads (the network's output representation).
+ *
+ * <p>Every output: each model output is checked on its own path ({@link StructureAnalyzer} run
+ * from the input to that output alone: its layers, merges and depth), all outputs measured in the
+ * same forward passes; the verdict is over every checked output. An output that is not a float
+ * tensor or does not depend on the fed input is reported as not checked ({@link OutputCheck}).
  *
  * <p>Memory: the statistics are reduced inside the graph ({@link PairStatistics}: three float64
  * sums per pair per measured tensor), the inputs are built in the graph from one feature row per
@@ -117,19 +124,69 @@ public final class KernelCheck {
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
     List<String> inputs = List.of(input.tensor().node());
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, inputs, model.outputNodes());
-    Plan plan = plan(model, g, a, solution, model.outputNodes().get(0));
-    int draws = o.draws() > 0 ? o.draws() : autoDraws(model, g, a);
+    List<String> outputs = model.outputNodes();
+    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs);
+    // one plan per checkable output, each with the structure from the input to it alone
+    Map<String, Plan> plans = new LinkedHashMap<>();
+    Map<String, String> notChecked = new LinkedHashMap<>();
+    RuntimeException firstError = null;
+    try (Graph tg = new Graph()) {
+      GraphImport.into(tg, model.graph());
+      String feedNode = null;
+      for (String out : outputs) {
+        String why = notFloat(tg, out);
+        if (why != null) {
+          notChecked.put(out, why);
+          continue;
+        }
+        NetworkAnalysis a;
+        try {
+          a = outputs.size() == 1 ? all : StructureAnalyzer.analyze(g, inputs, List.of(out));
+        } catch (IllegalArgumentException e) {
+          notChecked.put(out, "the structure analysis refused it: " + e.getMessage());
+          firstError = firstError == null ? e : firstError;
+          continue;
+        }
+        if (!a.dagIndex().containsKey(out)) {
+          notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
+          continue;
+        }
+        Plan p = plan(model, g, a, solution, out);
+        if (feedNode != null && !p.feedNode().equals(feedNode)) {
+          notChecked.put(out, "its first layer reads '" + p.feedNode() + "', but the pairs are "
+              + "fed at '" + feedNode + "' (the first layer input of the first checked output)");
+          continue;
+        }
+        feedNode = p.feedNode();
+        plans.put(out, p);
+      }
+    }
+    if (plans.isEmpty()) {
+      if (firstError != null) {
+        throw firstError;
+      }
+      throw new IllegalArgumentException("no output of the model can be kernel-checked: "
+          + notChecked);
+    }
+    // the union of the measured tensors, in order of first appearance
+    List<String> measured = new ArrayList<>();
+    List<LayerSite> layers = new ArrayList<>(all.layers());
+    for (Plan p : plans.values()) {
+      p.measured().stream().filter(n -> !measured.contains(n)).forEach(measured::add);
+      p.analysis().layers().stream().filter(l -> !layers.contains(l)).forEach(layers::add);
+    }
+    Plan first = plans.values().iterator().next();
+    int draws = o.draws() > 0 ? o.draws() : autoDraws(model, plans.values());
     int perDraw = draws == 1 ? o.pairs()
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
     List<PairSums> sums = new ArrayList<>();
-    try (PairStatistics st = new PairStatistics(model, plan.feedNode(), plan.feedShape(),
-        plan.measured())) {
+    try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
+        measured)) {
       long[] spatial = null;
       for (int d = 0; d < draws; d++) {
         if (d > 0) {
-          st.assign(WeightRotations.rotatedVariables(model, a.layers(), g, o.seed() + d));
+          st.assign(WeightRotations.rotatedVariables(model, layers, g, o.seed() + d));
         }
         // later draws run at the location count the first one validated (rotations keep zero
         // taps)
@@ -139,7 +196,38 @@ public final class KernelCheck {
         sums.add(s);
       }
     }
-    return report(plan, sums, o);
+    if (outputs.size() == 1) {
+      return report(first, measured, sums, o);
+    }
+    List<OutputCheck> checks = new ArrayList<>();
+    KernelReport firstReport = null;
+    boolean pass = true;
+    for (String out : outputs) {
+      Plan p = plans.get(out);
+      if (p == null) {
+        checks.add(new OutputCheck(out, null, notChecked.get(out)));
+        continue;
+      }
+      KernelReport r = report(p, measured, sums, o);
+      firstReport = firstReport == null ? r : firstReport;
+      pass &= r.passed();
+      checks.add(new OutputCheck(out, r, null));
+    }
+    return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
+        firstReport.width(), firstReport.judgedTensor(), pass, checks);
+  }
+
+  /** Why {@code node}'s output 0 is not checked as a float tensor, or null when it is one. */
+  private static String notFloat(Graph tg, String node) {
+    org.tensorflow.GraphOperation op = tg.operation(node);
+    if (op == null || op.numOutputs() == 0) {
+      return "no tensor '" + node + ":0' in the graph";
+    }
+    DataType t = op.output(0).dataType();
+    return switch (t) {
+      case DT_FLOAT, DT_DOUBLE, DT_HALF, DT_BFLOAT16 -> null;
+      default -> "it is " + t + ", not a floating-point tensor (q and c are not defined)";
+    };
   }
 
   /**
@@ -182,7 +270,8 @@ public final class KernelCheck {
    * per-location normalization with a homogeneous coordinate, is taken as given), the verdict on
    * the features the last layer reads.
    */
-  private static KernelReport report(Plan plan, List<PairSums> sums, Options o) {
+  private static KernelReport report(Plan plan, List<String> union, List<PairSums> sums,
+      Options o) {
     NetworkAnalysis a = plan.analysis();
     List<String> measured = plan.measured();
     int[] depth = depths(a.dag());
@@ -190,15 +279,16 @@ public final class KernelCheck {
     int first = a.dagIndex().get(measured.get(0));
     for (int ci = 0; ci < o.inputCs().length; ci++) {
       double[] predicted = predict(a.dag(), plan.layerMaps(), o.inputCs()[ci], first,
-          sums.get(0).meanC(0, ci));
+          sums.get(0).meanC(union.indexOf(measured.get(0)), ci));
       for (int ni = 0; ni < measured.size(); ni++) {
         String node = measured.get(ni);
         int idx = a.dagIndex().get(node);
         double q = 0;
         double c = 0;
+        int ui = union.indexOf(node);
         for (PairSums s : sums) {
-          q += s.meanQ(ni, ci);
-          c += s.meanC(ni, ci);
+          q += s.meanQ(ui, ci);
+          c += s.meanC(ui, ci);
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
             plan.allShaped() ? 1.0 : Double.NaN, q / sums.size(), predicted[idx],
@@ -206,7 +296,7 @@ public final class KernelCheck {
       }
     }
     String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
-    long width = sums.get(0).width(measured.indexOf(last));
+    long width = sums.get(0).width(union.indexOf(last));
     boolean pass = true;
     for (KernelMeasurement r : rows) {
       if (r.tensor().equals(last)) {
@@ -225,17 +315,22 @@ public final class KernelCheck {
    * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}, and at most {@link
    * #PARAMETER_DRAW_BUDGET} / parameters.
    */
-  static int autoDraws(Model model, GraphView g, NetworkAnalysis a) {
-    List<String> measured = measuredNodes(g, a, model.outputNodes().get(0));
+  static int autoDraws(Model model, java.util.Collection<Plan> plans) {
+    // the largest sum over the checked outputs (each output's error grows along its own path)
     double sum = 0;
     try (Graph tg = new Graph()) {
       GraphImport.into(tg, model.graph());
-      for (String node : measured.subList(1, measured.size())) {
-        Shape sh = tg.operationOrThrow(node).output(0).shape();
-        long c = sh.isUnknown() || sh.numDimensions() < 1 ? -1 : sh.size(sh.numDimensions() - 1);
-        if (c > 0) {
-          sum += 1.0 / c;
+      for (Plan p : plans) {
+        double s = 0;
+        for (String node : p.measured().subList(1, p.measured().size())) {
+          Shape sh = tg.operationOrThrow(node).output(0).shape();
+          long c = sh.isUnknown() || sh.numDimensions() < 1 ? -1
+              : sh.size(sh.numDimensions() - 1);
+          if (c > 0) {
+            s += 1.0 / c;
+          }
         }
+        sum = Math.max(sum, s);
       }
     }
     long parameters = 0;
