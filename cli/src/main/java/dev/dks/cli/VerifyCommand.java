@@ -226,7 +226,7 @@ public final class VerifyCommand implements Callable<Integer> {
       if (m.cError() > r.cTolerance() && (worstC == null || m.cError() > worstC.cError())) {
         worstC = m;
       }
-      if (m.qError() > r.qTolerance() && (worstQ == null || m.qError() > worstQ.qError())) {
+      if (m.qError() > allowedQ(r, m) && (worstQ == null || m.qError() > worstQ.qError())) {
         worstQ = m;
       }
     }
@@ -238,12 +238,17 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     if (worstQ != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured q is "
-          + "%.4f but %.4f is predicted: error %.4f > q tolerance %.3f", worstQ.tensor(),
+          + "%.4f but %.4f is predicted: error %.4f > allowed q error %.3f", worstQ.tensor(),
           worstQ.depth(), worstQ.inputC(), worstQ.measuredQ(), worstQ.predictedQ(),
-          worstQ.qError(), r.qTolerance());
+          worstQ.qError(), allowedQ(r, worstQ));
     }
     String text = r.toText().strip();
     return text.substring(text.lastIndexOf('\n') + 1);
+  }
+
+  /** The q error allowed at row {@code m}: its own (widened by the draws' spread) or r's. */
+  private static double allowedQ(KernelReport r, KernelMeasurement m) {
+    return Double.isNaN(m.qAllowed()) ? r.qTolerance() : m.qAllowed();
   }
 
   private String text(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
@@ -339,6 +344,7 @@ public final class VerifyCommand implements Callable<Integer> {
       Json.put(o, "predicted_c", m.predictedC());
       Json.put(o, "measured_c", m.measuredC());
       Json.put(o, "c_error", m.cError());
+      Json.put(o, "q_allowed", m.qAllowed());
     }
   }
 }

@@ -96,6 +96,13 @@ public record KernelReport(
         judgedRows().stream().mapToDouble(KernelMeasurement::cError).max().orElse(0),
         judgedRows().stream().mapToDouble(KernelMeasurement::qError).max().orElse(0),
         maxCError()));
+    double widened = judgedRows().stream().mapToDouble(KernelMeasurement::qAllowed)
+        .filter(x -> x > qTolerance).max().orElse(Double.NaN);
+    if (!Double.isNaN(widened)) {
+      b.append(String.format("note: q at '%s' allows an error of %.3f, not %.3f: the weight "
+          + "draws' q spread that far (finite width), so their mean does not determine q "
+          + "closer%n", judgedTensor, widened, qTolerance));
+    }
     return b.toString();
   }
 
