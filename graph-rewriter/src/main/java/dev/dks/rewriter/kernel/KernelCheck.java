@@ -91,9 +91,9 @@ public final class KernelCheck {
   /** Most weight draws the automatic choice takes. */
   public static final int MAX_AUTO_DRAWS = 24;
   /**
-   * Parameters times draws the automatic choice allows: each draw rotates every kernel and loads
-   * the model into a new session, about 11 s per draw for a ResNet-50 (20.7M parameters) on 2
-   * cores, so wide networks, whose finite-width error is small anyway, get few draws (ResNet-50:
+   * Parameters times draws the automatic choice allows: each draw rotates every kernel in Java
+   * and assigns it to the shared session (set when each draw loaded a new session, about 11 s per
+   * draw for a ResNet-50, 20.7M parameters, on 2 cores; not re-tuned since), so wide networks, whose finite-width error is small anyway, get few draws (ResNet-50:
    * 2; MobileNetV2 0.35 and the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
    */
   static final long PARAMETER_DRAW_BUDGET = 50_000_000L;
