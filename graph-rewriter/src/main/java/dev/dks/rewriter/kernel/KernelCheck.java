@@ -93,8 +93,9 @@ public final class KernelCheck {
   /**
    * Parameters times draws the automatic choice allows: each draw rotates every kernel in Java
    * and assigns it to the shared session (set when each draw loaded a new session, about 11 s per
-   * draw for a ResNet-50, 20.7M parameters, on 2 cores; not re-tuned since), so wide networks, whose finite-width error is small anyway, get few draws (ResNet-50:
-   * 2; MobileNetV2 0.35 and the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
+   * draw for a ResNet-50, 20.7M parameters, on 2 cores; not re-tuned since), so wide networks,
+   * whose finite-width error is small anyway, get few draws (ResNet-50: 2; MobileNetV2 0.35 and
+   * the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
    */
   static final long PARAMETER_DRAW_BUDGET = 50_000_000L;
   /** Sum of 1/width over the measured tensors per automatic weight draw. */
