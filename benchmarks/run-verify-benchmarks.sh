@@ -12,6 +12,7 @@
 #   benchmarks/run-verify-benchmarks.sh --heap 512m           # a tighter heap
 #   benchmarks/run-verify-benchmarks.sh --models resnet50     # one model
 #   benchmarks/run-verify-benchmarks.sh --json FILE           # JSON elsewhere
+#   benchmarks/run-verify-benchmarks.sh --markdown FILE       # the table for BENCHMARKS.md
 #
 # JSON result: benchmarks/target/verify-benchmark.json ({"results": [one object per model]}).
 # The load average is recorded before and after each run: other work on the machine stretches the
@@ -24,11 +25,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 heap=1g
 models=mnv2,resnet50
 json=benchmarks/target/verify-benchmark.json
+markdown=benchmarks/target/verify-benchmark.md
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --heap) heap="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
     --json) json="$2"; shift 2 ;;
+    --markdown) markdown="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set /p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (--help lists them)" >&2; exit 2 ;;
   esac
@@ -98,7 +101,8 @@ for name in "${names[@]}"; do
     '{model: $m, path: $path, xmx: $heap, exit: $rc, wallSeconds: $wall, cpuSeconds: $cpu,
       maxRssMb: $rss, peakHeapMb: $peak, loadBefore: $l0, loadAfter: $l1,
       passed: $v[0].passed, maxCError: $v[0].max_c_error, reason: $v[0].reason,
-      structureDepth: $v[0].structure_depth}')"
+      structureDepth: $v[0].structure_depth, outputs: ($v[0].outputs // [] | length),
+      judgedCError: ([$v[0].outputs[]? | select(.checked) | .judged_c_error] | max)}')"
   if [[ $rc -gt 1 ]]; then
     row="$(jq --arg e "$(tail -3 "$work/$name-verify.err")" '. + {error: $e}' <<<"$row")"
   fi
@@ -110,3 +114,12 @@ done
 printf '%s\n' "${rows[@]}" | jq -s --argjson cores "$(nproc)" '{cores: $cores, results: .}' \
   >"$json.tmp" && mv "$json.tmp" "$json"
 echo "JSON: $json"
+# the Markdown table of BENCHMARKS.md's verify section
+{
+  echo "| model | depth | outputs | verdict | judged c error | wall s | CPU s | peak heap MB | max RSS MB | load before / after | under 60 s | heap under 1 GiB |"
+  echo "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | --- | --- | --- |"
+  jq -r '.results[] | if .skipped then "| \(.model) | - | - | skipped: \(.skipped) | | | | | | | | |" else
+    "| \(.model) | \(.structureDepth // "-") | \(.outputs) | \(if .exit == 0 then "pass" elif .exit == 1 then "fail" else "error" end) | \(.judgedCError // "-" | if type == "number" then (. * 10000 | round / 10000) else . end) | \(.wallSeconds) | \(.cpuSeconds) | \(.peakHeapMb // "-") (-Xmx\(.xmx)) | \(.maxRssMb) | \(.loadBefore) / \(.loadAfter) | \(if .wallSeconds < 60 then "yes" else "**no**" end) | \(if .exit <= 1 then "yes" else "**no**" end) |" end' "$json"
+} >"$markdown.tmp" && mv "$markdown.tmp" "$markdown"
+cat "$markdown"
+echo "Markdown: $markdown"

@@ -9,6 +9,7 @@ import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.kernel.KernelCheck;
 import dev.dks.rewriter.kernel.KernelMeasurement;
 import dev.dks.rewriter.kernel.KernelReport;
+import dev.dks.rewriter.kernel.OutputCheck;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.savedmodels.ModelReaders;
@@ -205,6 +206,13 @@ public final class VerifyCommand implements Callable<Integer> {
    * ({@link KernelReport#judgedTensor()}).
    */
   static String reason(KernelReport r) {
+    if (r.outputs().size() > 1) {
+      for (OutputCheck o : r.outputs()) {
+        if (o.checked() && !o.report().passed()) {
+          return "output '" + o.output() + "': " + reason(o.report());
+        }
+      }
+    }
     if (r.rows().isEmpty()) {
       return "nothing was measured";
     }
@@ -218,7 +226,7 @@ public final class VerifyCommand implements Callable<Integer> {
       if (m.cError() > r.cTolerance() && (worstC == null || m.cError() > worstC.cError())) {
         worstC = m;
       }
-      if (m.qError() > r.qTolerance() && (worstQ == null || m.qError() > worstQ.qError())) {
+      if (m.qError() > allowedQ(r, m) && (worstQ == null || m.qError() > worstQ.qError())) {
         worstQ = m;
       }
     }
@@ -230,12 +238,17 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     if (worstQ != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured q is "
-          + "%.4f but %.4f is predicted: error %.4f > q tolerance %.3f", worstQ.tensor(),
+          + "%.4f but %.4f is predicted: error %.4f > allowed q error %.3f", worstQ.tensor(),
           worstQ.depth(), worstQ.inputC(), worstQ.measuredQ(), worstQ.predictedQ(),
-          worstQ.qError(), r.qTolerance());
+          worstQ.qError(), allowedQ(r, worstQ));
     }
     String text = r.toText().strip();
     return text.substring(text.lastIndexOf('\n') + 1);
+  }
+
+  /** The q error allowed at row {@code m}: its own (widened by the draws' spread) or r's. */
+  private static double allowedQ(KernelReport r, KernelMeasurement m) {
+    return Double.isNaN(m.qAllowed()) ? r.qTolerance() : m.qAllowed();
   }
 
   private String text(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
@@ -287,7 +300,40 @@ public final class VerifyCommand implements Callable<Integer> {
       root.put("reason", reason);
     }
     Json.put(root, "max_c_error", r.maxCError());
-    ArrayNode rows = root.putArray("rows");
+    root.put("judged_tensor", r.judgedTensor());
+    rows(root.putArray("rows"), r);
+    // every output: its own verdict and rows, or why it was not checked
+    ArrayNode outs = root.putArray("outputs");
+    List<OutputCheck> checks = r.outputs().isEmpty()
+        ? List.of(new OutputCheck(loaded.model().outputNodes().get(0), r, null)) : r.outputs();
+    for (OutputCheck c : checks) {
+      ObjectNode o = outs.addObject();
+      o.put("output", c.output());
+      o.put("checked", c.checked());
+      if (!c.checked()) {
+        o.put("not_checked", c.notChecked());
+        continue;
+      }
+      KernelReport k = c.report();
+      o.put("judged_tensor", k.judgedTensor());
+      o.put("width", k.width());
+      o.put("passed", k.passed());
+      if (k.passed()) {
+        o.putNull("reason");
+      } else {
+        o.put("reason", reason(k));
+      }
+      Json.put(o, "max_c_error", k.maxCError());
+      Json.put(o, "judged_c_error", k.judgedRows().stream()
+          .mapToDouble(KernelMeasurement::cError).max().orElse(0));
+      Json.put(o, "judged_q_error", k.judgedRows().stream()
+          .mapToDouble(KernelMeasurement::qError).max().orElse(0));
+      rows(o.putArray("rows"), k);
+    }
+    return root;
+  }
+
+  private static void rows(ArrayNode rows, KernelReport r) {
     for (KernelMeasurement m : r.rows()) {
       ObjectNode o = rows.addObject();
       o.put("tensor", m.tensor());
@@ -298,7 +344,7 @@ public final class VerifyCommand implements Callable<Integer> {
       Json.put(o, "predicted_c", m.predictedC());
       Json.put(o, "measured_c", m.measuredC());
       Json.put(o, "c_error", m.cError());
+      Json.put(o, "q_allowed", m.qAllowed());
     }
-    return root;
   }
 }

@@ -91,8 +91,10 @@ class VerifyExportFlagsTest {
   @Test
   void toleranceFlagsMoveTheVerdictExactlyAtTheMeasuredErrors() throws IOException {
     // the tensor the verdict judges (the features the head reads) is the one a failing check
-    // names; its errors are recomputed here from the report's rows
-    JsonNode j = verify(VerifyCommand.CHECK_FAILED, "--pairs", "32", "--c-tolerance", "1e-9");
+    // names; its errors are recomputed here from the report's rows. One weight draw: with
+    // several, the q tolerance is a floor widened by the draws' own q spread (KernelCheck.qAllowed)
+    JsonNode j = verify(VerifyCommand.CHECK_FAILED, "--pairs", "32", "--draws", "1",
+        "--c-tolerance", "1e-9");
     String reason = j.get("reason").asText();
     String tensor = reason.substring(reason.indexOf("at '") + 4, reason.indexOf("' ("));
     double c = 0;
@@ -108,16 +110,17 @@ class VerifyExportFlagsTest {
     String qUp = Double.toString(q * 1.02);
     String qDown = Double.toString(q * 0.98);
 
-    JsonNode pass = verify(0, "--pairs", "32", "--c-tolerance", cUp, "--q-tolerance", qUp);
+    JsonNode pass = verify(0, "--pairs", "32", "--draws", "1", "--c-tolerance", cUp,
+        "--q-tolerance", qUp);
     assertTrue(pass.get("passed").asBoolean());
     assertEquals(c * 1.02, pass.get("c_tolerance").asDouble(), 1e-15);
     assertEquals(q * 1.02, pass.get("q_tolerance").asDouble(), 1e-15);
-    JsonNode cFails = verify(VerifyCommand.CHECK_FAILED, "--pairs", "32", "--c-tolerance", cDown,
-        "--q-tolerance", qUp);
+    JsonNode cFails = verify(VerifyCommand.CHECK_FAILED, "--pairs", "32", "--draws", "1",
+        "--c-tolerance", cDown, "--q-tolerance", qUp);
     assertFalse(cFails.get("passed").asBoolean());
     assertTrue(cFails.get("reason").asText().contains("c"), cFails.get("reason").asText());
-    JsonNode qFails = verify(VerifyCommand.CHECK_FAILED, "--pairs", "32", "--c-tolerance", cUp,
-        "--q-tolerance", qDown);
+    JsonNode qFails = verify(VerifyCommand.CHECK_FAILED, "--pairs", "32", "--draws", "1",
+        "--c-tolerance", cUp, "--q-tolerance", qDown);
     assertFalse(qFails.get("passed").asBoolean());
     assertTrue(qFails.get("reason").asText().contains("q"), qFails.get("reason").asText());
   }

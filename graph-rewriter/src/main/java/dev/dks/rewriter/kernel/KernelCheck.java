@@ -17,10 +17,12 @@ import dev.dks.solver.network.Dag;
 import dev.dks.solver.solve.ShapingSolution;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.DataType;
 
 /**
  * Checks a network's kernel at initialization: feeds pairs of inputs with q = 1 and chosen c
@@ -37,6 +39,11 @@ import org.tensorflow.ndarray.Shape;
  * pairs: the prediction is the kernel averaged over initializations, so the measurements are
  * averaged over several weight draws (see {@link Options#draws()}). The verdict looks at the
  * features the last layer reads (the network's output representation).
+ *
+ * <p>Every output: each model output is checked on its own path ({@link StructureAnalyzer} run
+ * from the input to that output alone: its layers, merges and depth), all outputs measured in the
+ * same forward passes; the verdict is over every checked output. An output that is not a float
+ * tensor or does not depend on the fed input is reported as not checked ({@link OutputCheck}).
  *
  * <p>Memory: the statistics are reduced inside the graph ({@link PairStatistics}: three float64
  * sums per pair per measured tensor), the inputs are built in the graph from one feature row per
@@ -84,10 +91,11 @@ public final class KernelCheck {
   /** Most weight draws the automatic choice takes. */
   public static final int MAX_AUTO_DRAWS = 24;
   /**
-   * Parameters times draws the automatic choice allows: each draw rotates every kernel and loads
-   * the model into a new session, about 11 s per draw for a ResNet-50 (20.7M parameters) on 2
-   * cores, so wide networks, whose finite-width error is small anyway, get few draws (ResNet-50:
-   * 2; MobileNetV2 0.35 and the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
+   * Parameters times draws the automatic choice allows: each draw rotates every kernel in Java
+   * and assigns it to the shared session (set when each draw loaded a new session, about 11 s per
+   * draw for a ResNet-50, 20.7M parameters, on 2 cores; not re-tuned since), so wide networks,
+   * whose finite-width error is small anyway, get few draws (ResNet-50: 2; MobileNetV2 0.35 and
+   * the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
    */
   static final long PARAMETER_DRAW_BUDGET = 50_000_000L;
   /** Sum of 1/width over the measured tensors per automatic weight draw. */
@@ -116,24 +124,236 @@ public final class KernelCheck {
       long memoryBudgetBytes) {
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, List.of(input.tensor().node()),
-        model.outputNodes());
-    int draws = o.draws() > 0 ? o.draws() : autoDraws(model, g, a);
-    if (draws == 1) {
-      return runOnce(model, solution, o, memoryBudgetBytes, null).report();
+    List<String> inputs = List.of(input.tensor().node());
+    List<String> outputs = model.outputNodes();
+    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs);
+    // one plan per checkable output, each with the structure from the input to it alone
+    Map<String, Plan> plans = new LinkedHashMap<>();
+    Map<String, String> notChecked = new LinkedHashMap<>();
+    RuntimeException firstError = null;
+    try (Graph tg = new Graph()) {
+      GraphImport.into(tg, model.graph());
+      String feedNode = null;
+      for (String out : outputs) {
+        String why = notFloat(tg, out);
+        if (why != null) {
+          notChecked.put(out, why);
+          continue;
+        }
+        NetworkAnalysis a;
+        try {
+          a = outputs.size() == 1 ? all : StructureAnalyzer.analyze(g, inputs, List.of(out));
+        } catch (IllegalArgumentException e) {
+          notChecked.put(out, "the structure analysis refused it: " + e.getMessage());
+          firstError = firstError == null ? e : firstError;
+          continue;
+        }
+        if (!a.dagIndex().containsKey(out)) {
+          notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
+          continue;
+        }
+        Plan p = plan(model, g, a, solution, out);
+        if (feedNode != null && !p.feedNode().equals(feedNode)) {
+          notChecked.put(out, "its first layer reads '" + p.feedNode() + "', but the pairs are "
+              + "fed at '" + feedNode + "' (the first layer input of the first checked output)");
+          continue;
+        }
+        feedNode = p.feedNode();
+        plans.put(out, p);
+      }
     }
-    int perDraw = Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
-    List<KernelReport> reports = new ArrayList<>();
-    long[] spatial = null;
-    for (int d = 0; d < draws; d++) {
-      Model m = d == 0 ? model : WeightRotations.rotated(model, a, g, o.seed() + d);
-      // later draws run at the location count the first one validated (rotations keep zero taps)
-      Once once = runOnce(m, solution, new Options(o.inputCs(), perDraw, o.seed() + d,
-          o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
-      spatial = once.spatial();
-      reports.add(once.report());
+    if (plans.isEmpty()) {
+      if (firstError != null) {
+        throw firstError;
+      }
+      throw new IllegalArgumentException("no output of the model can be kernel-checked: "
+          + notChecked);
     }
-    return average(reports);
+    // the union of the measured tensors, in order of first appearance
+    List<String> measured = new ArrayList<>();
+    List<LayerSite> layers = new ArrayList<>(all.layers());
+    for (Plan p : plans.values()) {
+      p.measured().stream().filter(n -> !measured.contains(n)).forEach(measured::add);
+      p.analysis().layers().stream().filter(l -> !layers.contains(l)).forEach(layers::add);
+    }
+    Plan first = plans.values().iterator().next();
+    int draws = o.draws() > 0 ? o.draws() : autoDraws(model, plans.values());
+    int perDraw = draws == 1 ? o.pairs()
+        : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
+    // one graph and session for all draws: a draw loads its rotated kernels into the variables
+    List<PairSums> sums = new ArrayList<>();
+    try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
+        measured)) {
+      long[] spatial = null;
+      for (int d = 0; d < draws; d++) {
+        if (d > 0) {
+          st.assign(WeightRotations.rotatedVariables(model, layers, g, o.seed() + d));
+        }
+        // later draws run at the location count the first one validated (rotations keep zero
+        // taps)
+        PairSums s = PairSums.measure(st, new Options(o.inputCs(), perDraw, o.seed() + d,
+            o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
+        spatial = s.spatialUsed();
+        sums.add(s);
+      }
+    }
+    if (outputs.size() == 1) {
+      return report(first, measured, sums, o);
+    }
+    List<OutputCheck> checks = new ArrayList<>();
+    KernelReport firstReport = null;
+    boolean pass = true;
+    for (String out : outputs) {
+      Plan p = plans.get(out);
+      if (p == null) {
+        checks.add(new OutputCheck(out, null, notChecked.get(out)));
+        continue;
+      }
+      KernelReport r = report(p, measured, sums, o);
+      firstReport = firstReport == null ? r : firstReport;
+      pass &= r.passed();
+      checks.add(new OutputCheck(out, r, null));
+    }
+    return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
+        firstReport.width(), firstReport.judgedTensor(), pass, checks);
+  }
+
+  /** Why {@code node}'s output 0 is not checked as a float tensor, or null when it is one. */
+  private static String notFloat(Graph tg, String node) {
+    org.tensorflow.GraphOperation op = tg.operation(node);
+    if (op == null || op.numOutputs() == 0) {
+      return "no tensor '" + node + ":0' in the graph";
+    }
+    DataType t = op.output(0).dataType();
+    return switch (t) {
+      case DT_FLOAT, DT_DOUBLE, DT_HALF, DT_BFLOAT16 -> null;
+      default -> "it is " + t + ", not a floating-point tensor (q and c are not defined)";
+    };
+  }
+
+  /**
+   * What one output's check measures and predicts with: its analysis, the measured tensors (the
+   * inputs of its layers, then the output), the local maps per layer, where the pairs are fed.
+   */
+  private record Plan(NetworkAnalysis analysis, List<String> measured,
+      Map<Integer, LocalMaps> layerMaps, boolean allShaped, String feedNode, long[] feedShape) {}
+
+  private static Plan plan(Model model, GraphView g, NetworkAnalysis a,
+      ShapingSolution solution, String output) {
+    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
+    Map<String, LocalMaps> maps = new HashMap<>();
+    boolean allShaped = true;
+    Map<Integer, LocalMaps> layerMaps = new HashMap<>();
+    for (Map.Entry<Integer, ActivationSite> e : a.layerActivations().entrySet()) {
+      ActivationSite s = e.getValue();
+      boolean shaped = solution != null && solution.activations().containsKey(s.kind());
+      allShaped &= shaped;
+      String key = s.kind() + "/" + s.parameter();
+      layerMaps.put(e.getKey(), maps.computeIfAbsent(key, k -> LocalMaps.of(shaped
+          ? solution.get(s.kind()).transformed() : raw(s))));
+    }
+    List<String> measured = measuredNodes(g, a, output);
+    // where the random pairs are fed: the model input, or, when it has a single channel (no
+    // correlation but +-1 exists between scalars), the first layer's input (e.g. the per-location
+    // normalization's output with its homogeneous coordinate), which predictions start from
+    // anyway; when the first layer reads the single-channel input itself, its output: a scalar
+    // per location has c = +-1 only, and a Delta-initialized first layer maps it per location to
+    // a rank-one image, so no other input c can be fed before it
+    String feedNode = input.tensor().node();
+    long[] shape = input.shape().clone();
+    if (shape[shape.length - 1] < 2) {
+      if (measured.get(0).equals(feedNode)) {
+        String inputNode = feedNode;
+        LayerSite firstLayer = a.layers().stream()
+            .filter(l -> TensorName.parse(g.get(l.node()).getInput(0)).node().equals(inputNode))
+            .findFirst().orElseThrow(() -> new IllegalArgumentException("the kernel check needs "
+                + "at least 2 input features, and no layer reads the single-channel input '"
+                + inputNode + "' directly"));
+        measured = new ArrayList<>(measured);
+        measured.set(0, firstLayer.node());
+      }
+      feedNode = measured.get(0);
+      shape = staticShape(model, feedNode);
+    }
+    return new Plan(a, measured, layerMaps, allShaped, feedNode, shape);
+  }
+
+  /**
+   * The report of the draws' sums: measured q and c averaged over the draws, predictions started
+   * from the c the first draw measured where the first layer reads (whatever precedes it, e.g.
+   * per-location normalization with a homogeneous coordinate, is taken as given), the verdict on
+   * the features the last layer reads.
+   */
+  private static KernelReport report(Plan plan, List<String> union, List<PairSums> sums,
+      Options o) {
+    NetworkAnalysis a = plan.analysis();
+    List<String> measured = plan.measured();
+    int[] depth = depths(a.dag());
+    List<KernelMeasurement> rows = new ArrayList<>();
+    int first = a.dagIndex().get(measured.get(0));
+    for (int ci = 0; ci < o.inputCs().length; ci++) {
+      double[] predicted = predict(a.dag(), plan.layerMaps(), o.inputCs()[ci], first,
+          sums.get(0).meanC(union.indexOf(measured.get(0)), ci));
+      for (int ni = 0; ni < measured.size(); ni++) {
+        String node = measured.get(ni);
+        int idx = a.dagIndex().get(node);
+        double q = 0;
+        double c = 0;
+        int ui = union.indexOf(node);
+        for (PairSums s : sums) {
+          q += s.meanQ(ui, ci);
+          c += s.meanC(ui, ci);
+        }
+        rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
+            plan.allShaped() ? 1.0 : Double.NaN, q / sums.size(), predicted[idx],
+            c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
+      }
+    }
+    String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
+    long width = sums.get(0).width(union.indexOf(last));
+    boolean pass = true;
+    for (KernelMeasurement r : rows) {
+      if (r.tensor().equals(last)) {
+        pass &= r.cError() <= o.cTolerance();
+        pass &= !plan.allShaped() || r.qError() <= r.qAllowed();
+      }
+    }
+    rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
+        .thenComparingDouble(KernelMeasurement::inputC));
+    return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass);
+  }
+
+  /**
+   * The q error allowed at one row: {@code max(qTolerance, 3 sqrt((exp(s^2) - 1) / D))}, where
+   * s is the standard deviation of log q over the D weight draws (each draw's mean q over its
+   * pairs). Why: at finite width the q of one draw is a product of one random factor per layer
+   * (about 1 + O(1/sqrt(width)) each), so across draws it is about log-normal with E[q] = 1 when
+   * the prediction holds; the mean of D draws then has the standard error sqrt((exp(s^2) - 1) /
+   * D), which s estimates from the draws themselves. A narrow deep net (the demo's width-4
+   * ResNet-18: per-draw q from 0.001 to 7 at the global pool, s about 2) leaves q undetermined
+   * and is not failed for it; a mis-scaled kernel shifts every draw alike (small s) and still
+   * fails. With one draw, or q not positive, the tolerance as given.
+   */
+  static double qAllowed(List<PairSums> sums, int node, int ci, double qTolerance) {
+    int d = sums.size();
+    if (d < 2) {
+      return qTolerance;
+    }
+    double mean = 0;
+    double[] logs = new double[d];
+    for (int i = 0; i < d; i++) {
+      double q = sums.get(i).meanQ(node, ci);
+      if (!(q > 0) || Double.isInfinite(q)) {
+        return qTolerance;
+      }
+      logs[i] = Math.log(q);
+      mean += logs[i] / d;
+    }
+    double var = 0;
+    for (double l : logs) {
+      var += (l - mean) * (l - mean) / (d - 1);
+    }
+    return Math.max(qTolerance, 3 * Math.sqrt(Math.expm1(var) / d));
   }
 
   /**
@@ -142,17 +362,22 @@ public final class KernelCheck {
    * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}, and at most {@link
    * #PARAMETER_DRAW_BUDGET} / parameters.
    */
-  static int autoDraws(Model model, GraphView g, NetworkAnalysis a) {
-    List<String> measured = measuredNodes(g, a, model.outputNodes().get(0));
+  static int autoDraws(Model model, java.util.Collection<Plan> plans) {
+    // the largest sum over the checked outputs (each output's error grows along its own path)
     double sum = 0;
     try (Graph tg = new Graph()) {
       GraphImport.into(tg, model.graph());
-      for (String node : measured.subList(1, measured.size())) {
-        Shape sh = tg.operationOrThrow(node).output(0).shape();
-        long c = sh.isUnknown() || sh.numDimensions() < 1 ? -1 : sh.size(sh.numDimensions() - 1);
-        if (c > 0) {
-          sum += 1.0 / c;
+      for (Plan p : plans) {
+        double s = 0;
+        for (String node : p.measured().subList(1, p.measured().size())) {
+          Shape sh = tg.operationOrThrow(node).output(0).shape();
+          long c = sh.isUnknown() || sh.numDimensions() < 1 ? -1
+              : sh.size(sh.numDimensions() - 1);
+          if (c > 0) {
+            s += 1.0 / c;
+          }
         }
+        sum = Math.max(sum, s);
       }
     }
     long parameters = 0;
@@ -166,108 +391,6 @@ public final class KernelCheck {
     long byCost = Math.max(1, PARAMETER_DRAW_BUDGET / Math.max(1, parameters));
     return (int) Math.max(1, Math.min(Math.min(MAX_AUTO_DRAWS, byCost),
         Math.ceil(sum / WIDTH_SUM_PER_DRAW)));
-  }
-
-  /**
-   * The reports of several weight draws as one: measured q and c averaged row by row (the rows
-   * of every draw are the same tensors and input c values in the same order), predictions of the
-   * first draw, the verdict taken again on the averages.
-   */
-  static KernelReport average(List<KernelReport> reports) {
-    KernelReport first = reports.get(0);
-    List<KernelMeasurement> rows = new ArrayList<>();
-    boolean pass = true;
-    for (int i = 0; i < first.rows().size(); i++) {
-      KernelMeasurement r = first.rows().get(i);
-      double q = 0;
-      double c = 0;
-      for (KernelReport rep : reports) {
-        q += rep.rows().get(i).measuredQ();
-        c += rep.rows().get(i).measuredC();
-      }
-      KernelMeasurement m = new KernelMeasurement(r.tensor(), r.depth(), r.inputC(),
-          r.predictedQ(), q / reports.size(), r.predictedC(), c / reports.size());
-      rows.add(m);
-      if (m.tensor().equals(first.judgedTensor())) {
-        pass &= m.cError() <= first.cTolerance();
-        pass &= Double.isNaN(m.predictedQ()) || m.qError() <= first.qTolerance();
-      }
-    }
-    return new KernelReport(rows, first.cTolerance(), first.qTolerance(), first.width(),
-        first.judgedTensor(), pass);
-  }
-
-  /** One draw's report and the spatial size its measurement ran at. */
-  private record Once(KernelReport report, long[] spatial) {}
-
-  /**
-   * One measurement of {@code model}'s own weights, at {@code knownSpatial} locations when not
-   * null (see {@link PairSums}).
-   */
-  private static Once runOnce(Model model, ShapingSolution solution, Options o,
-      long memoryBudgetBytes, long[] knownSpatial) {
-    GraphView g = GraphView.of(model.graph());
-    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
-    List<String> inputs = List.of(input.tensor().node());
-    List<String> outputs = model.outputNodes();
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, inputs, outputs);
-    Dag dag = a.dag();
-    Map<String, LocalMaps> maps = new HashMap<>();
-    boolean allShaped = true;
-    Map<Integer, LocalMaps> layerMaps = new HashMap<>();
-    for (Map.Entry<Integer, ActivationSite> e : a.layerActivations().entrySet()) {
-      ActivationSite s = e.getValue();
-      boolean shaped = solution != null && solution.activations().containsKey(s.kind());
-      allShaped &= shaped;
-      String key = s.kind() + "/" + s.parameter();
-      layerMaps.put(e.getKey(), maps.computeIfAbsent(key, k -> LocalMaps.of(shaped
-          ? solution.get(s.kind()).transformed() : raw(s))));
-    }
-    List<String> measured = measuredNodes(g, a, outputs.get(0));
-    int[] depth = depths(dag);
-
-    // where the random pairs are fed: the model input, or, when it has a single channel (no
-    // correlation but +-1 exists between scalars), the first layer's input (e.g. the per-location
-    // normalization's output with its homogeneous coordinate), which predictions start from anyway
-    String feedNode = input.tensor().node();
-    long[] shape = input.shape().clone();
-    if (shape[shape.length - 1] < 2 && !measured.get(0).equals(feedNode)) {
-      feedNode = measured.get(0);
-      shape = staticShape(model, feedNode);
-    }
-    int k = o.inputCs().length;
-    // per measured tensor and input c: sums over the pairs of their q and c (location 0)
-    PairSums sums = PairSums.measure(model, feedNode, shape, measured, o, memoryBudgetBytes,
-        knownSpatial);
-    List<KernelMeasurement> rows = new ArrayList<>();
-    // predictions start from the c measured where the first layer reads: whatever precedes it
-    // (e.g. per-location normalization with a homogeneous coordinate) is taken as given
-    String first = measured.get(0);
-    for (int ci = 0; ci < k; ci++) {
-      double startC = sums.meanC(0, ci);
-      double[] predicted = predict(dag, layerMaps, o.inputCs()[ci], a.dagIndex().get(first),
-          startC);
-      for (int ni = 0; ni < measured.size(); ni++) {
-        String node = measured.get(ni);
-        int idx = a.dagIndex().get(node);
-        rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            allShaped ? 1.0 : Double.NaN, sums.meanQ(ni, ci), predicted[idx],
-            sums.meanC(ni, ci)));
-      }
-    }
-    String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
-    long width = sums.width(measured.indexOf(last));
-    boolean pass = true;
-    for (KernelMeasurement r : rows) {
-      if (r.tensor().equals(last)) {
-        pass &= r.cError() <= o.cTolerance();
-        pass &= !allShaped || r.qError() <= o.qTolerance();
-      }
-    }
-    rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
-        .thenComparingDouble(KernelMeasurement::inputC));
-    return new Once(new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass),
-        sums.spatialUsed());
   }
 
   /** The static shape of {@code node}'s first output, batch dimension included (as -1). */

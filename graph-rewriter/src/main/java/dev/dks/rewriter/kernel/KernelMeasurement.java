@@ -10,6 +10,9 @@ package dev.dks.rewriter.kernel;
  * @param measuredQ the mean q value of the measured pairs
  * @param predictedC c propagated through the local C maps of the derived structure
  * @param measuredC the mean c value of the measured pairs
+ * @param qAllowed the q error allowed at this row when the check judges it: the q tolerance, or
+ *     more where the weight draws' own spread of q leaves the averaged q a larger standard error
+ *     (see {@link KernelCheck}); NaN when not set (the report's q tolerance applies)
  */
 public record KernelMeasurement(
     String tensor,
@@ -18,7 +21,14 @@ public record KernelMeasurement(
     double predictedQ,
     double measuredQ,
     double predictedC,
-    double measuredC) {
+    double measuredC,
+    double qAllowed) {
+
+  /** A measurement without its own allowed q error (the report's q tolerance applies). */
+  public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,
+      double measuredQ, double predictedC, double measuredC) {
+    this(tensor, depth, inputC, predictedQ, measuredQ, predictedC, measuredC, Double.NaN);
+  }
 
   /** |measured c - predicted c|. */
   public double cError() {

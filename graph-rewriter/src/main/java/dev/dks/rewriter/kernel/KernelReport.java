@@ -8,20 +8,41 @@ import java.util.List;
  * within the tolerances of the prediction for every input c, with the worst errors over all
  * layers for information.
  *
+ * <p>Several outputs: {@link #outputs()} holds one {@link OutputCheck} per model output (its own
+ * report, or why it was not checked); the rows, width and judged tensor here are those of the
+ * first checked output, and {@link #passed()} is the verdict over every checked output. A report
+ * of one output (and one built without outputs) has an empty {@link #outputs()}.
+ *
  * @param rows measurements in network order, for each input c
  * @param cTolerance allowed |measured - predicted| of c at the judged tensor
  * @param qTolerance allowed |measured - predicted| of q at the judged tensor
  * @param width the feature width of the judged tensor (finite-width error ~ 1/sqrt(width))
  * @param judgedTensor the tensor the verdict is about
- * @param passed whether the judged rows are within both tolerances
+ * @param passed whether the judged rows are within both tolerances (of every checked output)
+ * @param outputs per model output, its check (empty for a report of one output)
  */
 public record KernelReport(
     List<KernelMeasurement> rows, double cTolerance, double qTolerance, long width,
-    String judgedTensor, boolean passed) {
+    String judgedTensor, boolean passed, List<OutputCheck> outputs) {
 
-  /** Copies the rows. */
+  /** Copies the rows and outputs. */
   public KernelReport {
     rows = List.copyOf(rows);
+    outputs = List.copyOf(outputs);
+  }
+
+  /** The report of one output. */
+  public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
+      long width, String judgedTensor, boolean passed) {
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, List.of());
+  }
+
+  /** The reports of the checked outputs (this one alone when there is no per-output list). */
+  public List<KernelReport> checkedReports() {
+    if (outputs.isEmpty()) {
+      return List.of(this);
+    }
+    return outputs.stream().filter(OutputCheck::checked).map(OutputCheck::report).toList();
   }
 
   /** The largest c error over all rows. */
@@ -34,8 +55,33 @@ public record KernelReport(
     return rows.stream().filter(r -> r.tensor().equals(judgedTensor)).toList();
   }
 
-  /** A readable table with the tolerances and the verdict. */
+  /**
+   * A readable table with the tolerances and the verdict; with several outputs, one table per
+   * checked output and a line per output not checked, then the verdict over all.
+   */
   public String toText() {
+    if (outputs.size() <= 1) {
+      return table();
+    }
+    StringBuilder b = new StringBuilder();
+    int failed = 0;
+    int checked = 0;
+    for (OutputCheck o : outputs) {
+      if (!o.checked()) {
+        b.append(String.format("output '%s': not checked: %s%n", o.output(), o.notChecked()));
+        continue;
+      }
+      checked++;
+      failed += o.report().passed() ? 0 : 1;
+      b.append(String.format("output '%s':%n", o.output())).append(o.report().table());
+    }
+    b.append(passed ? "PASS" : "FAIL").append(String.format(": %d of %d checked outputs within "
+        + "the tolerances (%d not checked)%n", checked - failed, checked,
+        outputs.size() - checked));
+    return b.toString();
+  }
+
+  private String table() {
     StringBuilder b = new StringBuilder();
     b.append(String.format("kernel check: c tolerance %.3f, q tolerance %.3f at '%s' "
         + "(width %d)%n", cTolerance, qTolerance, judgedTensor, width));
@@ -50,6 +96,13 @@ public record KernelReport(
         judgedRows().stream().mapToDouble(KernelMeasurement::cError).max().orElse(0),
         judgedRows().stream().mapToDouble(KernelMeasurement::qError).max().orElse(0),
         maxCError()));
+    double widened = judgedRows().stream().mapToDouble(KernelMeasurement::qAllowed)
+        .filter(x -> x > qTolerance).max().orElse(Double.NaN);
+    if (!Double.isNaN(widened)) {
+      b.append(String.format("note: q at '%s' allows an error of %.3f, not %.3f: the weight "
+          + "draws' q spread that far (finite width), so their mean does not determine q "
+          + "closer%n", judgedTensor, widened, qTolerance));
+    }
     return b.toString();
   }
 

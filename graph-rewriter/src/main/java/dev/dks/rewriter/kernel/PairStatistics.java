@@ -16,8 +16,11 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.op.core.Unstack;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
@@ -33,6 +36,7 @@ import org.tensorflow.types.family.TType;
  * cast it to float64, and reduce it over channels to three numbers per pair: {@code sum a^2},
  * {@code sum b^2}, {@code sum a b}. Only those ({@code [pairs, 3]} float64) and F are fetched, so
  * a chunk costs TensorFlow's activations of one forward pass and Java a few numbers per layer.
+ * Weight draws reuse the graph and the session: {@link #assign} loads new variable values.
  *
  * <p>Not thread-safe; close it to free the session and the graph.
  */
@@ -47,6 +51,9 @@ final class PairStatistics implements AutoCloseable {
   private final List<String> measured;
   private final List<Output<TFloat64>> sums = new ArrayList<>();
   private final List<Output<TInt32>> widths = new ArrayList<>();
+  /** Per float32 variable: the placeholder and the Assign that load a new value. */
+  private final Map<String, Placeholder<TFloat32>> valueFeeds = new LinkedHashMap<>();
+  private final Map<String, Assign<TFloat32>> assigns = new LinkedHashMap<>();
 
   /**
    * Loads the model with the in-graph input and adds the statistics of {@code measured} (node
@@ -74,9 +81,46 @@ final class PairStatistics implements AutoCloseable {
         Output<? extends TType> t = g.operationOrThrow(src).output(0);
         addStatistics(tf, t);
       }
+      Ops assign = tf.withSubScope("assign");
+      for (Map.Entry<String, TensorProto> v : model.variables().entrySet()) {
+        if (v.getValue().getDtype() != DataType.DT_FLOAT) {
+          continue;
+        }
+        Placeholder<TFloat32> ph = assign.placeholder(TFloat32.class);
+        valueFeeds.put(v.getKey(), ph);
+        assigns.put(v.getKey(), assign.assign(g.operationOrThrow(v.getKey()).output(0), ph));
+      }
     } catch (RuntimeException e) {
       session.close();
       throw e;
+    }
+  }
+
+  /**
+   * Loads new values into some of the model's float32 variables (e.g. a weight draw, {@link
+   * WeightRotations}) in the same session: later {@link #run}s see them. The graph and the session
+   * stay; only the values travel.
+   */
+  void assign(Map<String, TensorProto> values) {
+    if (values.isEmpty()) {
+      return;
+    }
+    Session.Runner r = session.session().runner();
+    List<TFloat32> opened = new ArrayList<>();
+    try {
+      for (Map.Entry<String, TensorProto> e : values.entrySet()) {
+        Placeholder<TFloat32> ph = valueFeeds.get(e.getKey());
+        if (ph == null) {
+          throw new IllegalArgumentException("no float32 variable '" + e.getKey()
+              + "' in the model to assign");
+        }
+        TFloat32 t = TensorProtos.toTensor(e.getValue());
+        opened.add(t);
+        r.feed(ph, t).addTarget(assigns.get(e.getKey()));
+      }
+      r.run().close();
+    } finally {
+      opened.forEach(TFloat32::close);
     }
   }
 

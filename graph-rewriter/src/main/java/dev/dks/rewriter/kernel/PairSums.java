@@ -66,67 +66,77 @@ final class PairSums {
    */
   static PairSums measure(Model model, String feedNode, long[] shape, List<String> measured,
       KernelCheck.Options o, long budgetBytes, long[] knownSpatial) {
+    try (PairStatistics st = new PairStatistics(model, feedNode, shape, measured)) {
+      return measure(st, o, budgetBytes, knownSpatial);
+    }
+  }
+
+  /**
+   * As {@link #measure(Model, String, long[], List, KernelCheck.Options, long, long[])}, with the
+   * statistics of an already loaded model (whose variables hold the weights to measure): the
+   * weight draws of one check share one graph and session.
+   */
+  static PairSums measure(PairStatistics st, KernelCheck.Options o, long budgetBytes,
+      long[] knownSpatial) {
     int k = o.inputCs().length;
     int total = k * o.pairs();
-    PairSums out = new PairSums(measured.size(), k, o.pairs());
-    try (PairStatistics st = new PairStatistics(model, feedNode, shape, measured)) {
-      long largest = st.largestActivation();
-      int chunk = PairChunks.pairsPerChunk(budgetBytes, largest, total);
-      int f = st.features();
-      long[] full = st.spatial();
-      List<long[]> candidates = new java.util.ArrayList<>();
-      for (int size : REDUCED_SIZES) {
-        long[] c = reduced(full, size);
-        if (!java.util.Arrays.equals(c, full)
-            && candidates.stream().noneMatch(x -> java.util.Arrays.equals(x, c))) {
-          candidates.add(c);
+    PairSums out = new PairSums(st.measured().size(), k, o.pairs());
+    long largest = st.largestActivation();
+    int chunk = PairChunks.pairsPerChunk(budgetBytes, largest, total);
+    int f = st.features();
+    long[] full = st.spatial();
+    List<long[]> candidates = new java.util.ArrayList<>();
+    for (int size : REDUCED_SIZES) {
+      long[] c = reduced(full, size);
+      if (!java.util.Arrays.equals(c, full)
+          && candidates.stream().noneMatch(x -> java.util.Arrays.equals(x, c))) {
+        candidates.add(c);
+      }
+    }
+    out.spatialUsed = full;
+    SplittableRandom rng = new SplittableRandom(o.seed());
+    boolean mayReduce = !candidates.isEmpty();
+    if (knownSpatial != null) {
+      mayReduce = false;
+    }
+    if (knownSpatial != null && !java.util.Arrays.equals(knownSpatial, full)) {
+      out.spatialUsed = knownSpatial.clone();
+      long smaller = Math.max(1, largest * count(knownSpatial) / count(full));
+      chunk = PairChunks.pairsPerChunk(budgetBytes, smaller, total);
+    }
+    for (int start = 0; start < total; ) {
+      // the comparison of the two sizes needs only a few generic pairs at the full size
+      int n = Math.min(start == 0 && mayReduce ? Math.min(chunk, VALIDATION_PAIRS) : chunk,
+          total - start);
+      float[] rows = new float[2 * n * f];
+      for (int p = 0; p < n; p++) {
+        int ci = (start + p) / o.pairs();
+        double[][] pair = InputPairs.withCorrelation(f, o.inputCs()[ci], rng);
+        for (int e = 0; e < 2; e++) {
+          for (int j = 0; j < f; j++) {
+            rows[(2 * p + e) * f + j] = (float) pair[e][j];
+          }
         }
       }
-      out.spatialUsed = full;
-      SplittableRandom rng = new SplittableRandom(o.seed());
-      boolean mayReduce = !candidates.isEmpty();
-      if (knownSpatial != null) {
-        mayReduce = false;
+      double[][] s = st.run(rows, n, start == 0 ? out.widths : null, out.spatialUsed);
+      if (start == 0 && n < total && mayReduce) {
+        for (long[] c : candidates) {
+          if (sameAt(st, rows, n, c, s)) {
+            out.spatialUsed = c;
+            // activations shrink about with the locations
+            long smaller = Math.max(1, largest * count(c) / count(full));
+            chunk = Math.max(n, PairChunks.pairsPerChunk(budgetBytes, smaller, total));
+            break;
+          }
+        }
       }
-      if (knownSpatial != null && !java.util.Arrays.equals(knownSpatial, full)) {
-        out.spatialUsed = knownSpatial.clone();
-        long smaller = Math.max(1, largest * count(knownSpatial) / count(full));
-        chunk = PairChunks.pairsPerChunk(budgetBytes, smaller, total);
-      }
-      for (int start = 0; start < total; ) {
-        // the comparison of the two sizes needs only a few generic pairs at the full size
-        int n = Math.min(start == 0 && mayReduce ? Math.min(chunk, VALIDATION_PAIRS) : chunk,
-            total - start);
-        float[] rows = new float[2 * n * f];
+      for (int ni = 0; ni < s.length; ni++) {
         for (int p = 0; p < n; p++) {
           int ci = (start + p) / o.pairs();
-          double[][] pair = InputPairs.withCorrelation(f, o.inputCs()[ci], rng);
-          for (int e = 0; e < 2; e++) {
-            for (int j = 0; j < f; j++) {
-              rows[(2 * p + e) * f + j] = (float) pair[e][j];
-            }
-          }
+          out.add(ni, ci, s[ni][3 * p], s[ni][3 * p + 1], s[ni][3 * p + 2]);
         }
-        double[][] s = st.run(rows, n, start == 0 ? out.widths : null, out.spatialUsed);
-        if (start == 0 && n < total && mayReduce) {
-          for (long[] c : candidates) {
-            if (sameAt(st, rows, n, c, s)) {
-              out.spatialUsed = c;
-              // activations shrink about with the locations
-              long smaller = Math.max(1, largest * count(c) / count(full));
-              chunk = Math.max(n, PairChunks.pairsPerChunk(budgetBytes, smaller, total));
-              break;
-            }
-          }
-        }
-        for (int ni = 0; ni < s.length; ni++) {
-          for (int p = 0; p < n; p++) {
-            int ci = (start + p) / o.pairs();
-            out.add(ni, ci, s[ni][3 * p], s[ni][3 * p + 1], s[ni][3 * p + 2]);
-          }
-        }
-        start += n;
       }
+      start += n;
     }
     return out;
   }

@@ -8,6 +8,7 @@ import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.solver.init.HaarOrthogonal;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.proto.DataType;
@@ -36,9 +37,26 @@ final class WeightRotations {
   /** {@code model} with every rotatable layer kernel rotated by draws from {@code seed}. */
   static Model rotated(Model model, NetworkAnalysis a, GraphView g, long seed) {
     Map<String, TensorProto> vars = new HashMap<>(model.variables());
+    vars.putAll(rotatedVariables(model, a.layers(), g, seed));
+    return model.with(model.graph(), vars);
+  }
+
+  /**
+   * The variables a draw from {@code seed} changes (rotated kernels and their biases), rotated
+   * from {@code model}'s own values: what a session holding the model must load to hold the
+   * draw. Each layer's kernel is rotated once, in the order of {@code layers}.
+   */
+  static Map<String, TensorProto> rotatedVariables(Model model, List<LayerSite> layers,
+      GraphView g, long seed) {
+    Map<String, TensorProto> vars = new HashMap<>(model.variables());
+    Map<String, TensorProto> changed = new LinkedHashMap<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
     long s = seed * 1_000_003L;
-    for (LayerSite l : a.layers()) {
+    for (LayerSite l : layers) {
       s++;
+      if (!seen.add(l.kernelVariable())) {
+        continue;
+      }
       TensorProto k = vars.get(l.kernelVariable());
       if (k == null || k.getDtype() != DataType.DT_FLOAT) {
         continue;
@@ -64,12 +82,12 @@ final class WeightRotations {
           && TensorProtos.floats(b).length == out ? TensorProtos.floats(b) : null;
       Rotated r = transposed ? rotateTransposed(w, in, out, bias, s)
           : rotate(w, in, out, bias, s);
-      vars.put(l.kernelVariable(), TensorProtos.ofFloats(shape, r.kernel()));
-      if (bias != null) {
-        vars.put(l.biasVariable(), TensorProtos.ofFloats(TensorProtos.shape(b), r.bias()));
+      changed.put(l.kernelVariable(), TensorProtos.ofFloats(shape, r.kernel()));
+      if (bias != null && r.bias() != bias) {
+        changed.put(l.biasVariable(), TensorProtos.ofFloats(TensorProtos.shape(b), r.bias()));
       }
     }
-    return model.with(model.graph(), vars);
+    return changed;
   }
 
   /** A rotated kernel and its bias (the bias as given when it is not rotated). */

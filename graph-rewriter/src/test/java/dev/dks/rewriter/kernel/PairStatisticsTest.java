@@ -309,6 +309,46 @@ class PairStatisticsTest {
     }
   }
 
+  /**
+   * A weight draw loaded into the shared session ({@link PairStatistics#assign}) measures what a
+   * fresh session on the rotated model measures (the check's draws before they shared a
+   * session); control: without the assignment the sums are those of the unrotated weights.
+   */
+  @Test
+  void assignedDrawEqualsAFreshSessionOnTheRotatedModel() {
+    Model m = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 3)
+        .width(8).input("6x5x3").build()).model();
+    List<String> nodes = nodes(m);
+    GraphView g = GraphView.of(m.graph());
+    var a = dev.dks.rewriter.analysis.StructureAnalyzer.analyze(g, List.of("input"),
+        m.outputNodes());
+    Map<String, TensorProto> draw = WeightRotations.rotatedVariables(m, a.layers(), g, 3);
+    assertTrue(draw.size() >= 3, draw.keySet().toString());
+    Model rotated = m.with(m.graph(), new LinkedHashMap<>(m.variables()) {
+      {
+        putAll(draw);
+      }
+    });
+    int pairs = 4;
+    float[] x = rows(pairs, 3, 13);
+    long[] spatial = {6, 5};
+    double[][] fresh;
+    try (PairStatistics st = new PairStatistics(rotated, "input", SHAPE, nodes)) {
+      fresh = st.run(x, pairs, null, spatial);
+    }
+    try (PairStatistics st = new PairStatistics(m, "input", SHAPE, nodes)) {
+      double[][] before = st.run(x, pairs, null, spatial);
+      st.assign(draw);
+      double[][] shared = st.run(x, pairs, null, spatial);
+      double control = 0;
+      for (int i = 1; i < nodes.size(); i++) {
+        assertTrue(maxRelativeDifference(fresh[i], shared[i]) <= SAME_SUMS, nodes.get(i));
+        control = Math.max(control, maxRelativeDifference(fresh[i], before[i]));
+      }
+      assertTrue(control > 1e-3, "the rotation changes the sums: " + control);
+    }
+  }
+
   @Test
   void chunkSizeFollowsTheBudget() {
     // ResNet-50 at 224x224: 112 x 112 x 64 floats per example, 4 live, 2 per pair
