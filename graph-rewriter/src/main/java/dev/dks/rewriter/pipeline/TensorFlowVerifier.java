@@ -17,8 +17,9 @@ import org.tensorflow.proto.NodeDef;
 /**
  * Checks that TensorFlow itself accepts the graph: it imports into a fresh {@link Graph} (valid
  * ops, attributes and edges, shape inference runs), every output shape that was fully known at the
- * previous stage is still the same (for nodes that kept their op), and the float variables that feed the outputs get gradients
- * ({@code Graph.addGradients}, i.e. every op on the way has a registered C++ gradient).
+ * previous stage is still the same (for nodes that kept their op), and the float variables that feed the
+ * outputs' bodies get gradients ({@code Graph.addGradients} of the body tensors each head reads,
+ * i.e. every op on the way has a registered C++ gradient).
  */
 public final class TensorFlowVerifier implements GraphVerifier {
   private final boolean checkGradients;
@@ -100,8 +101,11 @@ public final class TensorFlowVerifier implements GraphVerifier {
 
   private static void checkGradients(Graph g, RewriteContext context, String stage) {
     GraphView view = context.graph();
+    java.util.Map<String, List<dev.dks.rewriter.graph.TensorName>> bodyOutputs = bodyOutputs(context);
     for (String out : context.outputs()) {
-      for (dev.dks.rewriter.graph.TensorName y : differentiable(view, out)) {
+      List<dev.dks.rewriter.graph.TensorName> ys = bodyOutputs.containsKey(out)
+          && !bodyOutputs.get(out).isEmpty() ? bodyOutputs.get(out) : differentiable(view, out);
+      for (dev.dks.rewriter.graph.TensorName y : ys) {
         List<Operand<?>> vars = new ArrayList<>();
         for (String v : view.ancestors(List.of(y.node()))) {
           NodeDef n = view.get(v);
@@ -121,6 +125,25 @@ public final class TensorFlowVerifier implements GraphVerifier {
               + "' do not all get gradients: " + e.getMessage(), e);
         }
       }
+    }
+  }
+
+  /**
+   * Per output, the body tensors its head reads ({@link
+   * dev.dks.rewriter.analysis.NetworkAnalysis#bodyOutputs()}): the trainable part ends there and
+   * the head (decoding, loops, ops TF has no gradient for) is not differentiated. Empty when the
+   * graph has no known inputs or the analysis refuses it (the outputs are differentiated then).
+   */
+  private static java.util.Map<String, List<dev.dks.rewriter.graph.TensorName>> bodyOutputs(
+      RewriteContext context) {
+    if (context.inputs().isEmpty()) {
+      return java.util.Map.of();
+    }
+    try {
+      return dev.dks.rewriter.analysis.StructureAnalyzer.analyze(context.graph(),
+          context.inputs(), context.outputs()).bodyOutputs();
+    } catch (RuntimeException e) {
+      return java.util.Map.of();
     }
   }
 
