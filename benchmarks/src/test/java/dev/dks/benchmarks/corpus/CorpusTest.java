@@ -37,16 +37,17 @@ class CorpusTest {
       "blazeface-back", "blazeface-front", "blazepose-detector", "blazepose-full",
       "blazepose-heavy", "blazepose-lite", "efficientpose", "facemesh-attention",
       "facemesh-detection-full", "facemesh-detection-short", "faceres-deep", "handdetect",
-      "handlandmark-full", "handlandmark-sparse", "mobileface", "mobilefacenet",
-      "movenet-thunder", "posenet");
+      "handlandmark-full", "handlandmark-sparse", "handskeleton", "mobileface", "mobilefacenet",
+      "movenet-multipose", "movenet-thunder", "posenet");
 
   /** Models {@code --method DKS --activation softplus} takes today. */
   static final Set<String> DKS_PASSING = Set.of(
       "age", "blazeface-back", "blazeface-front", "blazepose-detector", "blazepose-full",
-      "blazepose-heavy", "blazepose-lite", "efficientpose", "facemesh-attention",
+      "blazepose-heavy", "blazepose-lite", "efficientpose", "faceboxes", "facemesh-attention",
       "facemesh-detection-full", "facemesh-detection-short", "faceres-deep", "gear",
       "gender-ssrnet-imdb", "gender", "handdetect", "handlandmark-full", "handlandmark-sparse",
-      "mobileface", "mobilefacenet", "movenet-thunder", "posenet");
+      "handskeleton", "meet", "mobileface", "mobilefacenet", "movenet-multipose",
+      "movenet-thunder", "posenet", "selfie");
 
   @Test
   @Timeout(value = 40, unit = TimeUnit.MINUTES)

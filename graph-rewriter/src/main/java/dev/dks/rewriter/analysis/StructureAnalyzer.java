@@ -28,8 +28,8 @@ import org.tensorflow.proto.NodeDef;
  * the identity (affine layers, bias adds, normalization, pooling, reshapes).
  *
  * <p><b>Body and head.</b> The body is every node on a path from the inputs that is a trainable
- * linear layer (Conv2D, DepthwiseConv2dNative, MatMul) or has one after it on some path to an
- * output; the rest (what follows the last layer on every path: output link functions, reshapes
+ * linear layer (Conv2D, DepthwiseConv2dNative, MatMul) with its bias add, or has one after it on
+ * some path to an output; the rest (what follows the last layer on every path: output link functions, reshapes
  * and concats of head outputs, decoding, non-max suppression and control-flow loops) is an
  * output's head. Activation sites, merges and layers are body only: the head is left exactly as
  * it is, and, for the kernel, each of its ops is the identity (several paths: their average).
@@ -90,6 +90,12 @@ public final class StructureAnalyzer {
       if (onPath.contains(name) && !inputs.contains(name)
           && (LAYER_OPS.contains(g.get(name).getOp()) || beforeLayer.contains(name))) {
         body.add(name);
+      }
+    }
+    for (String name : List.copyOf(body)) {
+      String[] bias = LAYER_OPS.contains(g.get(name).getOp()) ? biasAfter(g, name) : null;
+      if (bias != null && onPath.contains(bias[0])) {
+        body.add(bias[0]); // the last layer's bias add belongs to it
       }
     }
     Map<String, long[]>[] shapeCache = newShapeCache();
@@ -180,7 +186,7 @@ public final class StructureAnalyzer {
           warnings.add("residual merge '" + name + "' is not a normalized sum (weights "
               + m.weights() + "): analysed as if normalized");
         }
-        index.put(name, b.normalizedSum(normalizedWeights(p, m.operands()),
+        index.put(name, b.normalizedSum(normalized(m.weights()),
             operandIndices(m.operands(), index)));
       } else if ((n.getOp().equals("ConcatV2") || n.getOp().equals("Concat"))) {
         Map<String, long[]> shapes = shapes(g, shapeCache);
@@ -386,10 +392,15 @@ public final class StructureAnalyzer {
 
   /** The operands' weights (Mul-by-constant factors), scaled so that their squares sum to 1. */
   private static double[] normalizedWeights(OpPatterns p, List<TensorName> operands) {
-    double[] w = new double[operands.size()];
+    return normalized(operands.stream().map(t -> weightOf(p, t)).toList());
+  }
+
+  /** The weights scaled so that their squares sum to 1 (equal weights when all are 0). */
+  private static double[] normalized(List<Double> weights) {
+    double[] w = new double[weights.size()];
     double s = 0;
     for (int i = 0; i < w.length; i++) {
-      w[i] = weightOf(p, operands.get(i));
+      w[i] = weights.get(i);
       s += w[i] * w[i];
     }
     double norm = Math.sqrt(s);
@@ -487,8 +498,14 @@ public final class StructureAnalyzer {
 
 
   /** The merge of {@code operands}, the deepest first (the first of equally deep ones). */
-  private static MergeSite residualMerge(OpPatterns p, NodeDef add, List<TensorName> operands,
+  private static MergeSite residualMerge(OpPatterns p, NodeDef add, List<TensorName> leaves,
       Map<String, Integer> depth) {
+    // a tensor added several times (x + f(x) + x) is one operand with the summed weight
+    Map<TensorName, Double> summed = new LinkedHashMap<>();
+    for (TensorName t : leaves) {
+      summed.merge(t, weightOf(p, t), Double::sum);
+    }
+    List<TensorName> operands = new ArrayList<>(summed.keySet());
     int k = operands.size();
     int[] d = new int[k];
     int deepest = 0;
@@ -502,12 +519,12 @@ public final class StructureAnalyzer {
     List<TensorName> ordered = new ArrayList<>();
     List<Double> weights = new ArrayList<>();
     ordered.add(operands.get(deepest));
-    weights.add(weightOf(p, operands.get(deepest)));
+    weights.add(summed.get(operands.get(deepest)));
     int next = 0;
     for (int i = 0; i < k; i++) {
       if (i != deepest) {
         ordered.add(operands.get(i));
-        weights.add(weightOf(p, operands.get(i)));
+        weights.add(summed.get(operands.get(i)));
         next = Math.max(next, d[i]);
       }
     }

@@ -58,15 +58,23 @@ public final class SkipConnectionPass implements RewritePass {
     List<String> notes = new ArrayList<>();
     int changed = 0;
     boolean chains = false;
+    java.util.Map<TensorName, TensorName> replaced = new java.util.HashMap<>();
     for (MergeSite m : a.residualMerges()) {
       NodeDef add = g.get(m.node());
       DataType t = add.containsAttr("T") ? add.getAttrOrThrow("T").getType()
           : DataType.DT_FLOAT;
       int k = m.operands().size();
-      chains |= k > add.getInputList().stream().filter(s -> !s.startsWith("^")).count();
+      chains |= !add.getInputList().stream().filter(s -> !s.startsWith("^"))
+          .map(TensorName::parse).toList().containsAll(m.operands());
       if (shortcutWeight == 0) {
-        g.put(withControls(Nodes.op("Identity", m.node()).input(m.residual()).type("T", t), add));
+        // an operand may be an earlier merge this pass removed: read what replaced it
+        TensorName keep = m.residual();
+        while (replaced.containsKey(keep)) {
+          keep = replaced.get(keep);
+        }
+        g.put(withControls(Nodes.op("Identity", m.node()).input(keep).type("T", t), add));
         g.bypass(m.node(), 0);
+        replaced.put(TensorName.of(m.node()), keep);
         notes.add("removed the skip connection at '" + m.node() + "'"
             + (k > 2 ? " (a sum of " + k + " operands; kept '" + m.residual() + "')" : ""));
       } else {

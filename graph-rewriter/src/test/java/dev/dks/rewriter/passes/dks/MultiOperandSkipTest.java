@@ -11,6 +11,7 @@ import dev.dks.rewriter.analysis.MultiOperandMergeTest.Form;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.StructuralVerifier;
@@ -98,5 +99,42 @@ class MultiOperandSkipTest {
       assertArrayEquals(new double[] {0.64, 0.18, 0.18}, after.dag().nodes()
           .get(after.dagIndex().get(m.node())).fractions(), 1e-6);
     }
+  }
+
+  /**
+   * Two merges in series where the second one's residual is the first merge (read elsewhere too,
+   * so no chain): removing both leaves dense4(r1) (nanodet failed so: the second removal read the
+   * removed first merge). And (r1 + h) + h as a chain is one merge of r1 and h with weights 1 and
+   * 2, whose kernel fractions are 1/5 and 4/5.
+   */
+  @Test
+  void mergesInSeriesAndARepeatedOperand() {
+    DenseNets n = new DenseNets();
+    TensorName h = n.dense(TensorName.of("input"));
+    TensorName r1 = n.act("relu", n.dense(n.act("relu", n.dense(h))));
+    TensorName m1 = n.add("m1", r1, h);
+    n.g.add(dev.dks.rewriter.graph.Nodes.op("Identity", "probe").input(m1)
+        .type("T", org.tensorflow.proto.DataType.DT_FLOAT).build());
+    TensorName m2 = n.add("m2", m1, h);
+    TensorName out = n.dense(m2);
+    n.randomBiases(0.1, 5);
+    Model in = n.model(out);
+    TensorProto x = DenseNets.gaussianInput(5, W, 13);
+    HandForward f = new HandForward(n.vars, W);
+    double[] hv = f.dense(1, HandForward.of(x));
+    double[] r1v = HandForward.relu(f.dense(3, HandForward.relu(f.dense(2, hv))));
+    assertTrue(HandForward.maxAbsDiff(f.dense(4, r1v), run(rewrite(in, 0), x)) < 1e-4);
+
+    DenseNets c = new DenseNets();
+    TensorName ch = c.dense(TensorName.of("input"));
+    TensorName cr = c.act("relu", c.dense(c.act("relu", c.dense(ch))));
+    TensorName sum = c.add("outer", c.add("inner", cr, ch), ch);
+    c.model(c.dense(sum));
+    NetworkAnalysis a = StructureAnalyzer.analyze(c.g, List.of("input"), List.of("output"));
+    assertEquals(1, a.residualMerges().size(), a.merges().toString());
+    MergeSite m = a.residualMerges().get(0);
+    assertEquals(List.of(1.0, 2.0), m.weights());
+    assertArrayEquals(new double[] {0.2, 0.8}, a.dag().nodes().get(a.dagIndex().get("outer"))
+        .fractions(), 1e-12);
   }
 }
