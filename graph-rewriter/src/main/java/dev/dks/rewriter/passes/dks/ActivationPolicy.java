@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Which activation each activation kind found in a graph becomes before it is shaped. Defaults:
- * under TAT the ReLU family (relu, relu6, leaky_relu) becomes leaky_relu (a TReLU) and selu
+ * under TAT the ReLU family (relu, relu6, leaky_relu, prelu: its learned per-channel slopes give
+ * way to the solved one) becomes leaky_relu (a TReLU) and selu
  * becomes elu (TAT needs a finite C''(1)); under DKS the ReLU family becomes softplus (the
  * reference example's activation); under both, hard_swish becomes swish; every other kind keeps
  * its own activation. {@link #withOverride} replaces one kind, {@link #all} every kind. Under TAT
@@ -60,7 +61,7 @@ public final class ActivationPolicy {
       return this;
     }
     Map<String, String> m = new HashMap<>(overrides);
-    for (String k : List.of("relu", "relu6", "leaky_relu")) {
+    for (String k : List.of("relu", "relu6", "leaky_relu", "prelu")) {
       if (!overrides.containsKey(k)) {
         m.put(k, "softplus");
       }
@@ -76,7 +77,8 @@ public final class ActivationPolicy {
     if (all != null) {
       return all;
     }
-    boolean reluFamily = kind.equals("relu") || kind.equals("relu6") || kind.equals("leaky_relu");
+    boolean reluFamily = kind.equals("relu") || kind.equals("relu6") || kind.equals("leaky_relu")
+        || kind.equals("prelu");
     if (reluFamily) {
       return method == Method.TAT ? "leaky_relu" : "softplus";
     }
