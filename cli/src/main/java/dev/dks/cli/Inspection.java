@@ -524,9 +524,14 @@ final class Inspection {
       GraphView g = GraphView.of(preparedGraph);
       line(b, "body: %d nodes (%s); head: %d nodes after the last layer, left as they are",
           analysis.body().size(), join(opCounts(g, analysis.body())), headNodes().size());
-      analysis.head().forEach((out, nodes) -> line(b, "  head of %-28s %d nodes%s, reads %s",
-          "'" + out + "':", nodes.size(), nodes.isEmpty() ? "" : " (" + join(opCounts(g, nodes))
-          + ")", analysis.bodyOutputs().getOrDefault(out, List.of())));
+      analysis.head().forEach((out, nodes) -> {
+        List<String> reads = analysis.bodyOutputs().getOrDefault(out, List.of()).stream()
+            .map(Object::toString).toList();
+        line(b, "  head of %-28s %d nodes%s, reads %s", "'" + out + "':", nodes.size(),
+            nodes.isEmpty() ? "" : " (" + first(join(opCounts(g, nodes)), 8) + ")",
+            reads.size() <= 3 ? reads : reads.subList(0, 3) + " (+" + (reads.size() - 3)
+                + " more)");
+      });
     }
     line(b, "max-pools: %d", maxPools);
     line(b, "structure depth: %s (nonlinear layers in series)",
@@ -549,6 +554,13 @@ final class Inspection {
     specs.forEach((k, t) -> parts.add(k + "=" + t.tensor().node() + ":" + t.tensor().index() + " "
         + t.dtype().name().replace("DT_", "").toLowerCase(Locale.ROOT) + Json.shape(t.shape())));
     return String.join(", ", parts);
+  }
+
+  /** The first {@code n} comma-separated parts of {@code list}, then ", ...". */
+  private static String first(String list, int n) {
+    String[] parts = list.split(", ");
+    return parts.length <= n ? list
+        : String.join(", ", java.util.Arrays.copyOf(parts, n)) + ", ...";
   }
 
   private static String join(Map<String, Integer> counts) {
