@@ -76,6 +76,7 @@ final class Inspection {
   private final List<PassOutcome> preparation = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
   private NetworkAnalysis analysis;
+  private org.tensorflow.proto.GraphDef preparedGraph;
   private final List<Layer> layers = new ArrayList<>();
   private final List<NormalizationMatch> norms = new ArrayList<>();
   private int maxPools;
@@ -115,6 +116,7 @@ final class Inspection {
           + e.getMessage());
     }
     GraphView g = GraphView.of(prepared.graph());
+    preparedGraph = prepared.graph();
     NormalizationMatcher.Result nr = NormalizationMatcher.scan(g);
     norms.addAll(nr.matches());
     nr.notes().forEach(n -> warnings.add("normalization: " + n));
@@ -234,6 +236,7 @@ final class Inspection {
     if (options.activation() != null) {
       policy = policy.all(options.activation());
     }
+    policy = policy.forBody(activationKinds().keySet());
     List<String> parts = new ArrayList<>();
     for (Map.Entry<String, Integer> e : activationKinds().entrySet()) {
       parts.add(e.getValue() + " " + e.getKey() + " -> " + options.method() + "-shaped "
@@ -320,6 +323,13 @@ final class Inspection {
     } else {
       root.put("structure_depth", analysis.dag().depth());
     }
+    if (analysis != null) {
+      counts.put("body_nodes", analysis.body().size());
+      counts.put("head_nodes", headNodes().size());
+      bodyHeadJson(root.putObject("body_head"));
+    } else {
+      root.putNull("body_head");
+    }
     ObjectNode opsNode = root.putObject("ops");
     ops.forEach(opsNode::put);
     ArrayNode ls = root.putArray("layers");
@@ -364,6 +374,8 @@ final class Inspection {
           o.put("shortcut", m.shortcut().toString());
           o.put("branch_depth", m.branchDepth());
           o.put("normalized", m.isNormalized());
+          ArrayNode operands = o.putArray("operands");
+          m.operands().forEach(t -> operands.add(t.toString()));
         }
       }
     }
@@ -389,6 +401,49 @@ final class Inspection {
       o.put("detail", c.detail());
     }
     return root;
+  }
+
+  /**
+   * The body/head split as JSON: {@code body_nodes}, {@code body_ops} (op counts), and per output
+   * node {@code outputs.NAME}: {@code head_nodes}, {@code head_ops}, {@code body_outputs} (the
+   * body tensors its head reads).
+   */
+  private void bodyHeadJson(ObjectNode o) {
+    GraphView g = GraphView.of(preparedGraph);
+    o.put("body_nodes", analysis.body().size());
+    ObjectNode bodyOps = o.putObject("body_ops");
+    opCounts(g, analysis.body()).forEach(bodyOps::put);
+    ObjectNode outs = o.putObject("outputs");
+    analysis.head().forEach((out, nodes) -> {
+      ObjectNode h = outs.putObject(out);
+      h.put("head_nodes", nodes.size());
+      ObjectNode hops = h.putObject("head_ops");
+      opCounts(g, nodes).forEach(hops::put);
+      ArrayNode bo = h.putArray("body_outputs");
+      analysis.bodyOutputs().getOrDefault(out, List.of()).forEach(t -> bo.add(t.toString()));
+    });
+  }
+
+  /** Every head node (of any output), once. */
+  private Set<String> headNodes() {
+    Set<String> all = new LinkedHashSet<>();
+    analysis.head().values().forEach(all::addAll);
+    return all;
+  }
+
+  /** Op histogram of {@code names}, most frequent first. */
+  private static Map<String, Integer> opCounts(GraphView g, java.util.Collection<String> names) {
+    Map<String, Integer> c = new LinkedHashMap<>();
+    for (String n : names) {
+      if (g.contains(n)) {
+        c.merge(g.get(n).getOp(), 1, Integer::sum);
+      }
+    }
+    Map<String, Integer> sorted = new LinkedHashMap<>();
+    c.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()
+        .thenComparing(Map.Entry.comparingByKey())).forEach(e -> sorted.put(e.getKey(),
+        e.getValue()));
+    return sorted;
   }
 
   private static void putOrNull(ObjectNode o, String key, String value) {
@@ -456,11 +511,27 @@ final class Inspection {
     line(b, "merges: %d residual, %d concat", residual, merges.size() - residual);
     for (MergeSite x : merges) {
       if (x.kind().equals("residual")) {
-        line(b, "  %-36s residual %s + shortcut %s (branch depth %d%s)", x.node(), x.residual(),
-            x.shortcut(), x.branchDepth(), x.isNormalized() ? ", normalized" : "");
+        line(b, "  %-36s residual %s + %s %s (branch depth %d%s)", x.node(), x.residual(),
+            x.operands().size() == 2 ? "shortcut" : "shortcuts",
+            x.operands().size() == 2 ? x.shortcut().toString()
+                : x.operands().subList(1, x.operands().size()).toString(), x.branchDepth(),
+            x.isNormalized() ? ", normalized" : "");
       } else {
         line(b, "  %-36s concat", x.node());
       }
+    }
+    if (analysis != null) {
+      GraphView g = GraphView.of(preparedGraph);
+      line(b, "body: %d nodes (%s); head: %d nodes after the last layer, left as they are",
+          analysis.body().size(), join(opCounts(g, analysis.body())), headNodes().size());
+      analysis.head().forEach((out, nodes) -> {
+        List<String> reads = analysis.bodyOutputs().getOrDefault(out, List.of()).stream()
+            .map(Object::toString).toList();
+        line(b, "  head of %-28s %d nodes%s, reads %s", "'" + out + "':", nodes.size(),
+            nodes.isEmpty() ? "" : " (" + first(join(opCounts(g, nodes)), 8) + ")",
+            reads.size() <= 3 ? reads : reads.subList(0, 3) + " (+" + (reads.size() - 3)
+                + " more)");
+      });
     }
     line(b, "max-pools: %d", maxPools);
     line(b, "structure depth: %s (nonlinear layers in series)",
@@ -483,6 +554,13 @@ final class Inspection {
     specs.forEach((k, t) -> parts.add(k + "=" + t.tensor().node() + ":" + t.tensor().index() + " "
         + t.dtype().name().replace("DT_", "").toLowerCase(Locale.ROOT) + Json.shape(t.shape())));
     return String.join(", ", parts);
+  }
+
+  /** The first {@code n} comma-separated parts of {@code list}, then ", ...". */
+  private static String first(String list, int n) {
+    String[] parts = list.split(", ");
+    return parts.length <= n ? list
+        : String.join(", ", java.util.Arrays.copyOf(parts, n)) + ", ...";
   }
 
   private static String join(Map<String, Integer> counts) {

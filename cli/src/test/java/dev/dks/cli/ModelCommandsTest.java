@@ -92,6 +92,22 @@ class ModelCommandsTest {
     assertTrue(text.out().contains("normalizations: 17 (17 batch norm (fused op))"), text.out());
     assertTrue(text.out().contains("merges: 8 residual, 0 concat"), text.out());
     assertTrue(text.out().contains("17 relu -> TAT-shaped leaky_relu"), text.out());
+
+    // body and head: the builder's only op after the dense layer's bias add is the output
+    // Identity; the body holds the 21 layers
+    JsonNode bh = j.get("body_head");
+    String out = sig.get("outputs").fields().next().getValue().get("tensor").asText()
+        .split(":")[0];
+    JsonNode head = bh.get("outputs").get(out);
+    assertEquals(1, head.get("head_nodes").asInt(), bh.toString());
+    assertEquals("{\"Identity\":1}", head.get("head_ops").toString());
+    assertEquals(1, head.get("body_outputs").size(), bh.toString());
+    assertEquals(20, bh.get("body_ops").get("Conv2D").asInt(), bh.toString());
+    assertEquals(1, bh.get("body_ops").get("MatMul").asInt(), bh.toString());
+    assertEquals(bh.get("body_nodes").asInt(), c.get("body_nodes").asInt());
+    assertEquals(1, c.get("head_nodes").asInt());
+    assertTrue(text.out().contains("head of '" + out + "':"), text.out());
+    assertTrue(j.get("warnings").toString().indexOf("follows") < 0, j.get("warnings").toString());
   }
 
   @Test

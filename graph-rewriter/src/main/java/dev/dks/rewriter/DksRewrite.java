@@ -3,6 +3,7 @@ package dev.dks.rewriter;
 import dev.dks.rewriter.passes.defaults.FillDefaultAttrsPass;
 import dev.dks.rewriter.passes.dks.ActivationPolicy;
 import dev.dks.rewriter.passes.dks.DksInitPass;
+import dev.dks.rewriter.passes.dks.GatherBoundsPass;
 import dev.dks.rewriter.passes.dks.InputNormalizationPass;
 import dev.dks.rewriter.passes.dks.MaxPoolPolicyPass;
 import dev.dks.rewriter.passes.dks.ShapeActivationsPass;
@@ -19,7 +20,7 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 /**
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
  * resource-to-ref-vars, split-fused, constants-to-variables, strip-norm (remove), skips,
- * max-pool, shape-activations, pln (per-location input normalization, optional), dks-init.
+ * max-pool, gather-bounds, shape-activations, pln (per-location input normalization, optional), dks-init.
  * Between passes the structural and TensorFlow verifiers run; after the last pass the
  * gradient check proves the rewritten model trainable (not before: TF has no gradient for
  * FusedBatchNorm v1/v2 and fused ops, which the passes remove).
@@ -45,6 +46,7 @@ public final class DksRewrite {
         .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))
         .add(new SkipConnectionPass(o.shortcutWeight()))
         .add(new MaxPoolPolicyPass(o.keepMaxPool()))
+        .add(new GatherBoundsPass())
         .add(new ShapeActivationsPass(o.method(), policy, o.dks(), o.tat()));
     if (o.inputNormalization() != null) {
       b.add(new InputNormalizationPass(o.inputNormalization(), 1.0));

@@ -34,19 +34,22 @@ import org.tensorflow.proto.TensorProto;
 class CorpusTest {
   /** Models the default rewrite (TAT, leaky_relu) takes today. */
   static final Set<String> TAT_PASSING = Set.of(
-      "blazeface-back", "blazeface-front", "blazepose-detector", "blazepose-full",
-      "blazepose-heavy", "blazepose-lite", "efficientpose", "facemesh-attention",
-      "facemesh-detection-full", "facemesh-detection-short", "faceres-deep", "handdetect",
-      "handlandmark-full", "handlandmark-sparse", "mobileface", "mobilefacenet",
-      "movenet-thunder", "posenet");
+      "age", "blazeface-back", "blazeface-front", "blazepose-detector", "blazepose-full",
+      "blazepose-heavy", "blazepose-lite", "efficientpose", "facemesh-attention-pinto",
+      "facemesh-attention", "facemesh-detection-full", "facemesh-detection-short",
+      "faceres-deep", "gender-ssrnet-imdb", "handdetect", "handlandmark-full",
+      "handlandmark-sparse", "handskeleton", "meet", "mobileface", "mobilefacenet",
+      "movenet-multipose", "movenet-thunder", "posenet", "selfie");
 
   /** Models {@code --method DKS --activation softplus} takes today. */
   static final Set<String> DKS_PASSING = Set.of(
       "age", "blazeface-back", "blazeface-front", "blazepose-detector", "blazepose-full",
-      "blazepose-heavy", "blazepose-lite", "efficientpose", "facemesh-attention",
+      "blazepose-heavy", "blazepose-lite", "efficientpose", "faceboxes",
+      "facemesh-attention-pinto", "facemesh-attention",
       "facemesh-detection-full", "facemesh-detection-short", "faceres-deep", "gear",
       "gender-ssrnet-imdb", "gender", "handdetect", "handlandmark-full", "handlandmark-sparse",
-      "mobileface", "mobilefacenet", "movenet-thunder", "posenet");
+      "handskeleton", "meet", "mobileface", "mobilefacenet", "movenet-multipose",
+      "movenet-thunder", "posenet", "selfie");
 
   @Test
   @Timeout(value = 40, unit = TimeUnit.MINUTES)

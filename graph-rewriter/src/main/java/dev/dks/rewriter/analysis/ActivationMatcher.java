@@ -15,7 +15,8 @@ import org.tensorflow.proto.NodeDef;
  * Tanh, Softsign) and composite forms: swish {@code x * sigmoid(x)}, hard-swish {@code x *
  * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side), GELU from Erf
  * {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
- * (x + 0.044715 x^3)))}, operands in any order. Composite matches take precedence over the single
+ * (x + 0.044715 x^3)))}, PReLU {@code relu(x) - alpha * relu(-x)} (TF.js's Prelu as the reader
+ * splits it), operands in any order. Composite matches take precedence over the single
  * ops they contain (the Sigmoid of a swish is not a separate activation).
  */
 public final class ActivationMatcher {
@@ -41,7 +42,7 @@ public final class ActivationMatcher {
     Set<String> covered = new HashSet<>();
     for (NodeDef n : g.nodes()) {
       Optional<ActivationSite> m = matchGeluErf(n).or(() -> matchGeluTanh(n))
-          .or(() -> matchHardSwish(n)).or(() -> matchSwish(n));
+          .or(() -> matchHardSwish(n)).or(() -> matchSwish(n)).or(() -> matchPrelu(n));
       if (m.isPresent() && m.get().nodes().stream().noneMatch(covered::contains)) {
         composites.add(m.get());
         covered.addAll(m.get().nodes());
@@ -59,6 +60,32 @@ public final class ActivationMatcher {
     }
     out.addAll(composites);
     return out;
+  }
+
+  /**
+   * PReLU as the TF.js reader writes it: {@code Sub(Relu(x), Mul(alpha, Relu(Neg(x))))}, the Mul
+   * in either order, alpha per channel (a value, not read by the site).
+   */
+  private Optional<ActivationSite> matchPrelu(NodeDef sub) {
+    if (!sub.getOp().equals("Sub") || sub.getInputCount() < 2) {
+      return Optional.empty();
+    }
+    Optional<NodeDef> pos = p.producer(p.in(sub, 0), "Relu");
+    Optional<NodeDef> mul = p.producer(p.in(sub, 1)).filter(p::isMul);
+    if (pos.isEmpty() || mul.isEmpty()) {
+      return Optional.empty();
+    }
+    TensorName x = p.in(pos.get(), 0);
+    for (int i = 0; i < 2; i++) {
+      Optional<NodeDef> negRelu = p.producer(p.in(mul.get(), i), "Relu");
+      Optional<NodeDef> neg = negRelu.flatMap(r -> p.producer(p.in(r, 0), "Neg"));
+      if (neg.isPresent() && p.in(neg.get(), 0).equals(x)) {
+        return Optional.of(new ActivationSite("prelu", Double.NaN, x, sub.getName(),
+            List.of(sub.getName(), pos.get().getName(), mul.get().getName(),
+                negRelu.get().getName(), neg.get().getName())));
+      }
+    }
+    return Optional.empty();
   }
 
   /** swish: Mul(x, Sigmoid(x)) in either order. */

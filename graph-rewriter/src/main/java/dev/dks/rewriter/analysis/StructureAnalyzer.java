@@ -5,11 +5,11 @@ import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.solver.network.Dag;
 import dev.dks.solver.network.Structure;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,50 +17,88 @@ import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 
 /**
  * Derives a network's kernel structure from its graph: walks the nodes between the inputs and
- * the outputs in topological order; an activation site becomes a nonlinear layer, an Add/AddV2 of
- * two paths a normalized sum (weights read from Mul-by-constant operands, else equal), a ConcatV2
- * a width-weighted average (widths from TensorFlow's shape inference), anything else on one path
- * the identity (affine layers, bias adds, normalization, pooling, reshapes). An Add of two paths
- * whose operands have different static shapes (one broadcast) is no residual merge: it is
- * reported in the warnings and analysed as an equal-weight average. A Sigmoid or Tanh with no
- * Conv2D/DepthwiseConv2dNative/MatMul layer after it on any path to an output (on a head's
- * logits: scores, heat maps, landmarks) is an output link function: not an activation site of
- * the network (it is left exactly as it is), the identity for the kernel, and reported in the
- * warnings. The result feeds
- * dks-solver's maximal slope / curvature / C(0) functions.
+ * the outputs in topological order; an activation site becomes a nonlinear layer, a residual
+ * merge a normalized sum (weights read from Mul-by-constant operands, else equal), a ConcatV2 a
+ * width-weighted average (widths from TensorFlow's shape inference), anything else on one path
+ * the identity (affine layers, bias adds, normalization, pooling, reshapes).
+ *
+ * <p><b>Body and head.</b> The body is every node on a path from the inputs that is a trainable
+ * linear layer (Conv2D, DepthwiseConv2dNative, MatMul) with its bias add, or has one after it on
+ * some path to an output; the rest (what follows the last layer on every path: output link functions, reshapes
+ * and concats of head outputs, decoding, non-max suppression and control-flow loops) is an
+ * output's head. Activation sites, merges and layers are body only: the head is left exactly as
+ * it is, and, for the kernel, each of its ops is the identity (several paths: their average).
+ * A control-flow loop is allowed in the head only; one before a layer is refused.
+ *
+ * <p><b>Residual merges</b> are adds of body tensors of the same static shape: an Add/AddV2 of
+ * two, an AddN of k, or a chain of such adds whose inner adds only feed the chain (grappler's
+ * ArithmeticOptimizer writes a sum of several operands so). An add whose operands have different
+ * static shapes (one broadcast) is no residual merge: it is reported in the warnings and analysed
+ * as an equal-weight average.
+ *
+ * <p><b>Every output.</b> The structure given to dks-solver is the maximum over the outputs' DAGs
+ * (each output's DAG ends at that output), so the maximal slope / curvature / C(0) functions
+ * cover every output path.
  */
 public final class StructureAnalyzer {
   private static final Set<String> LAYER_OPS = Set.of("Conv2D", "DepthwiseConv2dNative", "MatMul");
   private static final Set<String> READ_OPS = Set.of("Identity", "ReadVariableOp");
   private static final Set<String> VALUE_OPS = Set.of("VariableV2", "Const", "VarHandleOp");
+  private static final Set<String> ADD_OPS = Set.of("Add", "AddV2", "AddN");
 
   private StructureAnalyzer() {}
 
   /**
-   * Analyzes the path from {@code inputs} (node names, usually Placeholders) to {@code outputs}.
+   * Analyzes the paths from {@code inputs} (node names, usually Placeholders) to {@code outputs}.
+   *
+   * @throws IllegalArgumentException when no output depends on the inputs, or a control-flow loop
+   *     comes before a layer (in the body)
    */
   public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs) {
     if (outputs.isEmpty()) {
       throw new IllegalArgumentException("the analysis needs at least one output node");
     }
     List<String> warnings = new ArrayList<>();
-    if (outputs.size() > 1) {
-      warnings.add("several outputs " + outputs + ": the kernel structure follows '"
-          + outputs.get(0) + "'");
-    }
     List<ActivationSite> allSites = ActivationMatcher.find(g);
     Map<String, ActivationSite> siteByOutput = new HashMap<>();
     for (ActivationSite s : allSites) {
       siteByOutput.put(s.output(), s);
     }
-    List<String> order = topologicalOrder(g, outputs);
+    GraphOrder go = GraphOrder.of(g, outputs);
+    for (String n : go.inOrAfterLoops()) {
+      if (LAYER_OPS.contains(g.get(n).getOp())) {
+        throw new IllegalArgumentException("layer '" + n + "' (" + g.get(n).getOp() + ") comes "
+            + "in or after a control-flow loop (" + loopNode(g, go) + "): the body of the network"
+            + " (inputs to the last layer) must be loop-free for the kernel analysis; a loop is "
+            + "accepted only in a head, after the last layer");
+      }
+    }
+    if (!go.inOrAfterLoops().isEmpty()) {
+      warnings.add("head: " + go.inOrAfterLoops().size() + " nodes in or after a control-flow "
+          + "loop (" + loopNode(g, go) + ") follow the last layer: left as they are");
+    }
+    List<String> order = go.order();
     Set<String> onPath = onPath(g, order, inputs);
     Set<String> beforeLayer = beforeALayer(g, order);
-    Map<String, long[]> shapes = null; // TF shape inference, only when a merge needs shapes
+    Set<String> body = new LinkedHashSet<>();
+    for (String name : order) {
+      if (onPath.contains(name) && !inputs.contains(name)
+          && (LAYER_OPS.contains(g.get(name).getOp()) || beforeLayer.contains(name))) {
+        body.add(name);
+      }
+    }
+    for (String name : List.copyOf(body)) {
+      String[] bias = LAYER_OPS.contains(g.get(name).getOp()) ? biasAfter(g, name) : null;
+      if (bias != null && onPath.contains(bias[0])) {
+        body.add(bias[0]); // the last layer's bias add belongs to it
+      }
+    }
+    Map<String, long[]>[] shapeCache = newShapeCache();
     OpPatterns p = new OpPatterns(g);
 
     Dag.Builder b = Dag.builder();
@@ -71,7 +109,9 @@ public final class StructureAnalyzer {
     List<LayerSite> layers = new ArrayList<>();
     Map<Integer, ActivationSite> layerActivations = new HashMap<>();
     Map<String, Integer> root = new HashMap<>();
+    Set<String> interior = new HashSet<>();
     int maxBranch = 0;
+    int headActivations = 0;
     for (String name : order) {
       if (!onPath.contains(name)) {
         continue;
@@ -84,12 +124,15 @@ public final class StructureAnalyzer {
         continue;
       }
       ActivationSite site = siteByOutput.get(name);
-      if (site != null && LINK_KINDS.contains(site.kind())
-          && index.containsKey(site.input().node()) && !beforeLayer.contains(name)) {
-        // no layer follows on any path to an output: an output link function (head), left as
-        // it is and, for the kernel, the identity
-        warnings.add("activation '" + name + "' (" + site.kind() + ") has no " + LAYER_OPS
-            + " layer after it on any path to an output: " + LINK_FUNCTION);
+      if (site != null && index.containsKey(site.input().node()) && !body.contains(name)) {
+        // no layer follows on any path to an output: head, left as it is and, for the kernel,
+        // the identity
+        if (LINK_KINDS.contains(site.kind())) {
+          warnings.add("activation '" + name + "' (" + site.kind() + ") has no " + LAYER_OPS
+              + " layer after it on any path to an output: " + LINK_FUNCTION);
+        } else {
+          headActivations++;
+        }
         site = null;
       }
       if (site != null && index.containsKey(site.input().node())) {
@@ -127,74 +170,284 @@ public final class StructureAnalyzer {
         root.put(name, r);
         continue;
       }
-      String broadcast = null;
-      if (p.isAdd(n) && pathInputs.size() == 2) {
-        if (shapes == null) {
-          shapes = shapes(g);
-        }
-        broadcast = broadcastReason(shapes, n);
-      }
-      if (p.isAdd(n) && pathInputs.size() == 2 && broadcast == null) {
-        MergeSite m = residualMerge(p, n, depth);
+      String notMerge = ADD_OPS.contains(n.getOp())
+          ? notAMerge(g, p, n, onPath, body, shapes(g, shapeCache)) : "";
+      if (ADD_OPS.contains(n.getOp()) && notMerge == null
+          && isInnerAdd(g, p, n, onPath, body, shapes(g, shapeCache))) {
+        // read only by the next add of a chain: the chain is one merge, analysed there
+        interior.add(name);
+        index.put(name, b.normalizedSum(normalizedWeights(p, dataInputs(n)), operandIndices(
+            dataInputs(n), index)));
+      } else if (ADD_OPS.contains(n.getOp()) && notMerge == null) {
+        MergeSite m = residualMerge(p, n, leaves(g, n, interior), depth);
         merges.add(m);
         maxBranch = Math.max(maxBranch, m.branchDepth());
-        double w0 = weightOf(p, TensorName.parse(n.getInput(0)));
-        double w1 = weightOf(p, TensorName.parse(n.getInput(1)));
-        double norm = Math.hypot(w0, w1);
-        double[] w = {w0 / norm, w1 / norm};
         if (!m.isNormalized()) {
           warnings.add("residual merge '" + name + "' is not a normalized sum (weights "
-              + m.residualWeight() + ", " + m.shortcutWeight() + "): analysed as if normalized");
+              + m.weights() + "): analysed as if normalized");
         }
-        index.put(name, b.normalizedSum(w, from));
-      } else if (n.getOp().equals("ConcatV2") || n.getOp().equals("Concat")) {
-        if (shapes == null) {
-          shapes = shapes(g);
-        }
+        index.put(name, b.normalizedSum(normalized(m.weights()),
+            operandIndices(m.operands(), index)));
+      } else if ((n.getOp().equals("ConcatV2") || n.getOp().equals("Concat"))) {
+        Map<String, long[]> shapes = shapes(g, shapeCache);
         long[] widths = new long[pathInputs.size()];
         for (int i = 0; i < widths.length; i++) {
           long[] s = shapes.get(pathInputs.get(i));
           widths[i] = s == null || s.length == 0 || s[s.length - 1] <= 0 ? 1 : s[s.length - 1];
         }
-        merges.add(new MergeSite(name, "concat", TensorName.of(pathInputs.get(0)),
-            TensorName.of(pathInputs.get(1)), 1, 1, 0));
+        if (body.contains(name)) {
+          merges.add(new MergeSite(name, "concat", TensorName.of(pathInputs.get(0)),
+              TensorName.of(pathInputs.get(1)), 1, 1, 0));
+        }
         index.put(name, b.concat(widths, from));
       } else {
-        warnings.add(broadcast != null ? broadcast
-            : "node '" + name + "' (" + n.getOp() + ") combines " + pathInputs.size()
-            + " paths from the input: analysed as their equal-weight average");
+        if (notMerge != null && !notMerge.isEmpty()) {
+          warnings.add(notMerge);
+        } else if (body.contains(name)) {
+          warnings.add("node '" + name + "' (" + n.getOp() + ") combines " + pathInputs.size()
+              + " paths from the input: analysed as their equal-weight average");
+        }
         double[] w = new double[from.length];
         java.util.Arrays.fill(w, Math.sqrt(1.0 / from.length));
         index.put(name, b.normalizedSum(w, from));
       }
       root.put(name, index.get(name));
     }
-    String out = outputs.get(0);
-    if (!index.containsKey(out)) {
-      throw new IllegalArgumentException("output node '" + out + "' does not depend on the inputs "
-          + inputs + ": name the input placeholders that feed it");
+    if (headActivations > 0) {
+      warnings.add("head: " + headActivations + " activations after the last layer on every path"
+          + " to an output are left as they are");
     }
-    b.affine(index.get(out));
-    Dag dag = b.build();
-    Structure structure = maxBranch > 0 ? Structure.max(dag, Structure.chain(maxBranch)) : dag;
+    Dag prefix = b.build();
+    Map<String, Dag> outputDags = new LinkedHashMap<>();
+    Map<String, List<String>> head = new LinkedHashMap<>();
+    Map<String, List<TensorName>> bodyOutputs = new LinkedHashMap<>();
+    List<Dag.Node> nodes = new ArrayList<>(prefix.nodes());
+    for (String out : outputs) {
+      Set<String> anc = g.ancestors(List.of(out));
+      List<String> h = new ArrayList<>();
+      for (String name : order) {
+        if (anc.contains(name) && onPath.contains(name) && !body.contains(name)
+            && !inputs.contains(name)) {
+          h.add(name);
+        }
+      }
+      go.inOrAfterLoops().stream().filter(anc::contains).forEach(h::add);
+      head.put(out, h);
+      List<TensorName> bo = boundary(g, out, body, new HashSet<>(h));
+      bodyOutputs.put(out, bo);
+      Integer end = index.get(out);
+      if (end == null) {
+        int[] ends = bo.stream().filter(t -> index.containsKey(t.node()))
+            .mapToInt(t -> index.get(t.node())).distinct().toArray();
+        if (ends.length == 1) {
+          end = ends[0];
+        } else if (ends.length > 1) {
+          double[] f = new double[ends.length];
+          java.util.Arrays.fill(f, 1.0 / ends.length);
+          nodes.add(new Dag.Node(Dag.Kind.AVERAGE, ends, f));
+          end = nodes.size() - 1;
+        }
+      }
+      if (end == null) {
+        if (outputs.size() == 1) {
+          throw new IllegalArgumentException("output node '" + out + "' does not depend on the "
+              + "inputs " + inputs + ": name the input placeholders that feed it");
+        }
+        warnings.add("output '" + out + "' does not depend on the inputs " + inputs
+            + ": not in the kernel structure");
+        continue;
+      }
+      List<Dag.Node> own = new ArrayList<>(nodes);
+      own.add(new Dag.Node(Dag.Kind.AFFINE, new int[] {end}, new double[0]));
+      outputDags.put(out, new Dag(own));
+    }
+    if (outputDags.isEmpty()) {
+      throw new IllegalArgumentException("no output of " + outputs + " depends on the inputs "
+          + inputs + ": name the input placeholders that feed them");
+    }
+    Dag dag = outputDags.values().iterator().next();
+    List<Structure> candidates = new ArrayList<>(outputDags.values());
+    if (maxBranch > 0) {
+      candidates.add(Structure.chain(maxBranch));
+    }
+    Structure structure = candidates.size() == 1 ? dag
+        : Structure.max(candidates.toArray(new Structure[0]));
     return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
-        layerActivations);
+        layerActivations, body, head, bodyOutputs, outputDags);
+  }
+
+  /** The first node of a loop (a Merge or NextIteration, else the first one), for messages. */
+  private static String loopNode(GraphView g, GraphOrder go) {
+    for (String n : go.inOrAfterLoops()) {
+      String op = g.get(n).getOp();
+      if (op.equals("Merge") || op.equals("NextIteration") || op.equals("Enter")) {
+        return "'" + n + "' (" + op + ")";
+      }
+    }
+    String n = go.inOrAfterLoops().iterator().next();
+    return "'" + n + "' (" + g.get(n).getOp() + ")";
   }
 
   /**
-   * Why the two-path add {@code add} is not a residual merge: its operands' static shapes (from
-   * TensorFlow's shape inference) differ, so one is broadcast against the other (e.g. [64,64,17]
-   * + [64,64,1] in a keypoint-decoding head); null when both shapes are the same (an unknown
-   * dimension matches only an unknown one) or either is not known.
+   * The body tensors the head of {@code out} reads: data inputs of its head nodes produced by body
+   * nodes, in graph order; {@code out:0} itself when it is a body node.
+   */
+  private static List<TensorName> boundary(GraphView g, String out, Set<String> body,
+      Set<String> head) {
+    if (body.contains(out)) {
+      return List.of(TensorName.of(out));
+    }
+    Set<TensorName> found = new LinkedHashSet<>();
+    for (String h : head) {
+      for (String in : g.get(h).getInputList()) {
+        TensorName t = TensorName.parse(in);
+        if (!t.isControl() && body.contains(t.node())) {
+          found.add(t);
+        }
+      }
+    }
+    return List.copyOf(found);
+  }
+
+  /** The data inputs of a node, in order. */
+  private static List<TensorName> dataInputs(NodeDef n) {
+    List<TensorName> out = new ArrayList<>();
+    for (String in : n.getInputList()) {
+      TensorName t = TensorName.parse(in);
+      if (!t.isControl()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Why an add of several paths is no residual merge, or null when it is one: it is in a head,
+   * its dtype is not floating point, an operand is not on a path from the inputs, or its
+   * operands' static shapes differ (one broadcast).
+   */
+  private static String notAMerge(GraphView g, OpPatterns p, NodeDef n, Set<String> onPath,
+      Set<String> body, Map<String, long[]> shapes) {
+    String broadcast = broadcastReason(shapes, n);
+    if (broadcast != null) {
+      return broadcast;
+    }
+    if (!body.contains(n.getName())) {
+      return "";
+    }
+    DataType t = n.containsAttr("T") ? n.getAttrOrThrow("T").getType() : DataType.DT_FLOAT;
+    if (t != DataType.DT_FLOAT && t != DataType.DT_DOUBLE && t != DataType.DT_HALF
+        && t != DataType.DT_BFLOAT16) {
+      return "node '" + n.getName() + "' (" + n.getOp() + ") adds " + t + " tensors: not a "
+          + "residual merge, analysed as the equal-weight average of its paths";
+    }
+    for (TensorName in : dataInputs(n)) {
+      if (!onPath.contains(in.node())) {
+        return "node '" + n.getName() + "' (" + n.getOp() + ") adds '" + in + "', which does "
+            + "not depend on the inputs, to paths from the input: not a residual merge, "
+            + "analysed as the equal-weight average of its paths";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * True when the add {@code n} (a merge candidate) is read only by one add of the body that
+   * is itself a merge candidate: it is then an inner add of a chain.
+   */
+  private static boolean isInnerAdd(GraphView g, OpPatterns p, NodeDef n, Set<String> onPath,
+      Set<String> body, Map<String, long[]> shapes) {
+    List<String> consumers = g.consumers(n.getName());
+    if (consumers.size() != 1) {
+      return false;
+    }
+    NodeDef c = g.get(consumers.get(0));
+    if (!ADD_OPS.contains(c.getOp()) || !body.contains(c.getName())) {
+      return false;
+    }
+    int uses = 0;
+    for (TensorName t : dataInputs(c)) {
+      if (t.node().equals(n.getName())) {
+        if (t.index() != 0) {
+          return false;
+        }
+        uses++;
+      }
+    }
+    return uses == 1 && notAMerge(g, p, c, onPath, body, shapes) == null;
+  }
+
+  /** The leaves of the chain of adds ending at {@code add}: inner adds are expanded. */
+  private static List<TensorName> leaves(GraphView g, NodeDef add, Set<String> interior) {
+    List<TensorName> out = new ArrayList<>();
+    for (TensorName t : dataInputs(add)) {
+      if (interior.contains(t.node()) && t.index() == 0) {
+        out.addAll(leaves(g, g.get(t.node()), interior));
+      } else {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** The operands' weights (Mul-by-constant factors), scaled so that their squares sum to 1. */
+  private static double[] normalizedWeights(OpPatterns p, List<TensorName> operands) {
+    return normalized(operands.stream().map(t -> weightOf(p, t)).toList());
+  }
+
+  /** The weights scaled so that their squares sum to 1 (equal weights when all are 0). */
+  private static double[] normalized(List<Double> weights) {
+    double[] w = new double[weights.size()];
+    double s = 0;
+    for (int i = 0; i < w.length; i++) {
+      w[i] = weights.get(i);
+      s += w[i] * w[i];
+    }
+    double norm = Math.sqrt(s);
+    for (int i = 0; i < w.length; i++) {
+      w[i] = norm > 0 ? w[i] / norm : Math.sqrt(1.0 / w.length);
+    }
+    return w;
+  }
+
+  private static int[] operandIndices(List<TensorName> operands, Map<String, Integer> index) {
+    return operands.stream().mapToInt(t -> index.get(t.node())).toArray();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, long[]>[] newShapeCache() {
+    return new Map[1];
+  }
+
+  /** TF shape inference, computed once per analysis and only when an op needs shapes. */
+  private static Map<String, long[]> shapes(GraphView g, Map<String, long[]>[] cache) {
+    if (cache[0] == null) {
+      cache[0] = shapes(g);
+    }
+    return cache[0];
+  }
+
+  /**
+   * Why the add {@code add} is not a residual merge: its operands' static shapes (from
+   * TensorFlow's shape inference) differ, so one is broadcast against another (e.g. [64,64,17]
+   * + [64,64,1] in a keypoint-decoding head); null when all shapes are the same (an unknown
+   * dimension matches only an unknown one) or one is not known.
    */
   private static String broadcastReason(Map<String, long[]> shapes, NodeDef add) {
-    long[] a = shapeOf(shapes, add.getInput(0));
-    long[] c = shapeOf(shapes, add.getInput(1));
-    if (a == null || c == null || java.util.Arrays.equals(a, c)) {
+    List<long[]> all = new ArrayList<>();
+    for (TensorName t : dataInputs(add)) {
+      long[] s = t.index() == 0 ? shapes.get(t.node()) : null;
+      if (s == null) {
+        return null;
+      }
+      all.add(s);
+    }
+    boolean same = all.stream().allMatch(s -> java.util.Arrays.equals(s, all.get(0)));
+    if (same) {
       return null;
     }
     return "node '" + add.getName() + "' (" + add.getOp() + ") adds "
-        + java.util.Arrays.toString(a) + " and " + java.util.Arrays.toString(c)
+        + String.join(" and ", all.stream().map(java.util.Arrays::toString).toList())
         + ": " + NOT_A_SKIP + " (one operand is broadcast), left alone; analysed as the "
         + "equal-weight average of its paths";
   }
@@ -242,23 +495,41 @@ public final class StructureAnalyzer {
   /** The marker of {@link #broadcastReason}'s warnings, for the passes' reports. */
   public static final String NOT_A_SKIP = "a broadcasting add is not a residual merge";
 
-  /** The static shape of an input tensor (output 0 only is known), or null. */
-  private static long[] shapeOf(Map<String, long[]> shapes, String input) {
-    TensorName t = TensorName.parse(input);
-    return t.index() == 0 ? shapes.get(t.node()) : null;
-  }
 
-  private static MergeSite residualMerge(OpPatterns p, NodeDef add, Map<String, Integer> depth) {
-    TensorName a = TensorName.parse(add.getInput(0));
-    TensorName c = TensorName.parse(add.getInput(1));
-    double wa = weightOf(p, a);
-    double wc = weightOf(p, c);
-    int da = depth.getOrDefault(sourceNode(p, a), depth.getOrDefault(a.node(), 0));
-    int dc = depth.getOrDefault(sourceNode(p, c), depth.getOrDefault(c.node(), 0));
-    boolean aIsResidual = da >= dc;
-    return aIsResidual
-        ? new MergeSite(add.getName(), "residual", a, c, wa, wc, da - dc)
-        : new MergeSite(add.getName(), "residual", c, a, wc, wa, dc - da);
+
+  /** The merge of {@code operands}, the deepest first (the first of equally deep ones). */
+  private static MergeSite residualMerge(OpPatterns p, NodeDef add, List<TensorName> leaves,
+      Map<String, Integer> depth) {
+    // a tensor added several times (x + f(x) + x) is one operand with the summed weight
+    Map<TensorName, Double> summed = new LinkedHashMap<>();
+    for (TensorName t : leaves) {
+      summed.merge(t, weightOf(p, t), Double::sum);
+    }
+    List<TensorName> operands = new ArrayList<>(summed.keySet());
+    int k = operands.size();
+    int[] d = new int[k];
+    int deepest = 0;
+    for (int i = 0; i < k; i++) {
+      TensorName t = operands.get(i);
+      d[i] = depth.getOrDefault(sourceNode(p, t), depth.getOrDefault(t.node(), 0));
+      if (d[i] > d[deepest]) {
+        deepest = i;
+      }
+    }
+    List<TensorName> ordered = new ArrayList<>();
+    List<Double> weights = new ArrayList<>();
+    ordered.add(operands.get(deepest));
+    weights.add(summed.get(operands.get(deepest)));
+    int next = 0;
+    for (int i = 0; i < k; i++) {
+      if (i != deepest) {
+        ordered.add(operands.get(i));
+        weights.add(summed.get(operands.get(i)));
+        next = Math.max(next, d[i]);
+      }
+    }
+    return new MergeSite(add.getName(), "residual", ordered.get(0), ordered.get(1),
+        weights.get(0), weights.get(1), d[deepest] - next, ordered, weights);
   }
 
   /** The constant factor of {@code t = Mul(const, x)}, else 1. */
@@ -288,27 +559,45 @@ public final class StructureAnalyzer {
     return t.node();
   }
 
+  /**
+   * The layer {@code n} with its kernel and bias. The bias is the value added right after it
+   * (BiasAdd/Add/AddV2 of a variable or constant), or, when the layer is an operand of a sum
+   * (a residual merge written by grappler as AddN/Add of several tensors) that is read only by
+   * such a bias add, the value added to that sum: it becomes the layer's own bias once the skips
+   * pass removes the merge.
+   */
   private static LayerSite layerSite(GraphView g, NodeDef n) {
     String kernel = valueSource(g, TensorName.parse(n.getInput(1)));
-    String biasNode = "";
-    String biasVar = "";
-    List<String> consumers = g.consumers(n.getName());
-    if (consumers.size() == 1) {
-      NodeDef c = g.get(consumers.get(0));
-      if (c.getOp().equals("BiasAdd") || c.getOp().equals("Add") || c.getOp().equals("AddV2")) {
-        for (String in : c.getInputList()) {
-          TensorName t = TensorName.parse(in);
-          if (!t.node().equals(n.getName())) {
-            String v = valueSource(g, t);
-            if (!v.isEmpty()) {
-              biasNode = c.getName();
-              biasVar = v;
-            }
+    String[] bias = biasAfter(g, n.getName());
+    if (bias == null) {
+      List<String> consumers = g.consumers(n.getName());
+      if (consumers.size() == 1 && ADD_OPS.contains(g.get(consumers.get(0)).getOp())) {
+        bias = biasAfter(g, consumers.get(0));
+      }
+    }
+    return new LayerSite(n.getName(), n.getOp(), kernel, bias == null ? "" : bias[0],
+        bias == null ? "" : bias[1]);
+  }
+
+  /** {bias add node, value node} when the only consumer of {@code node} adds a value, or null. */
+  private static String[] biasAfter(GraphView g, String node) {
+    List<String> consumers = g.consumers(node);
+    if (consumers.size() != 1) {
+      return null;
+    }
+    NodeDef c = g.get(consumers.get(0));
+    if (c.getOp().equals("BiasAdd") || c.getOp().equals("Add") || c.getOp().equals("AddV2")) {
+      for (String in : c.getInputList()) {
+        TensorName t = TensorName.parse(in);
+        if (!t.node().equals(node)) {
+          String v = valueSource(g, t);
+          if (!v.isEmpty()) {
+            return new String[] {c.getName(), v};
           }
         }
       }
     }
-    return new LayerSite(n.getName(), n.getOp(), kernel, biasNode, biasVar);
+    return null;
   }
 
   /** The VariableV2/Const/VarHandleOp behind t (through Identity/ReadVariableOp), or "". */
@@ -324,45 +613,6 @@ public final class StructureAnalyzer {
       n = g.find(TensorName.parse(n.get().getInput(0)).node());
     }
     return "";
-  }
-
-  /** Ancestors of the outputs in topological order (data and control edges). */
-  static List<String> topologicalOrder(GraphView g, List<String> outputs) {
-    Set<String> live = g.ancestors(outputs);
-    Map<String, Integer> pending = new LinkedHashMap<>();
-    Map<String, List<String>> users = new HashMap<>();
-    for (String name : live) {
-      NodeDef n = g.get(name);
-      Set<String> ins = new HashSet<>();
-      for (String in : n.getInputList()) {
-        String src = TensorName.parse(in).node();
-        if (live.contains(src) && ins.add(src)) {
-          users.computeIfAbsent(src, k -> new ArrayList<>()).add(name);
-        }
-      }
-      pending.put(name, ins.size());
-    }
-    ArrayDeque<String> ready = new ArrayDeque<>();
-    for (NodeDef n : g.nodes()) {
-      if (pending.getOrDefault(n.getName(), -1) == 0) {
-        ready.add(n.getName());
-      }
-    }
-    List<String> order = new ArrayList<>();
-    while (!ready.isEmpty()) {
-      String n = ready.poll();
-      order.add(n);
-      for (String u : users.getOrDefault(n, List.of())) {
-        if (pending.merge(u, -1, Integer::sum) == 0) {
-          ready.add(u);
-        }
-      }
-    }
-    if (order.size() != live.size()) {
-      throw new IllegalArgumentException("the graph has a cycle among the ancestors of " + outputs
-          + " (control flow loops are not supported by the kernel analysis)");
-    }
-    return order;
   }
 
   private static Set<String> onPath(GraphView g, List<String> order, List<String> inputs) {

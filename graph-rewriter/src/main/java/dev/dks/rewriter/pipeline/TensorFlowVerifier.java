@@ -18,8 +18,9 @@ import org.tensorflow.proto.NodeDef;
  * Checks that TensorFlow itself accepts the graph: it imports into a fresh {@link Graph} (valid
  * ops, attributes and edges, shape inference runs; large weight constants are imported as
  * same-shape stand-ins, see {@link CheckingGraphs}), every output shape that was fully known at the
- * previous stage is still the same (for nodes that kept their op), and the float variables that feed the outputs get gradients
- * ({@code Graph.addGradients}, i.e. every op on the way has a registered C++ gradient).
+ * previous stage is still the same (for nodes that kept their op), and the float variables that
+ * feed the outputs' bodies get gradients ({@code Graph.addGradients} of the body tensors each head
+ * reads, i.e. every op on the way has a registered C++ gradient).
  */
 public final class TensorFlowVerifier implements GraphVerifier {
   private final boolean checkGradients;
@@ -109,11 +110,12 @@ public final class TensorFlowVerifier implements GraphVerifier {
    */
   private static void checkGradients(Graph g, RewriteContext context, String stage) {
     GraphView view = context.graph();
+    java.util.Map<String, List<dev.dks.rewriter.graph.TensorName>> bodyOutputs = bodyOutputs(context);
     List<Output<?>> ys = new ArrayList<>();
     java.util.LinkedHashSet<String> allVars = new java.util.LinkedHashSet<>();
     boolean jointIsExact = true;
     for (String out : context.outputs()) {
-      for (dev.dks.rewriter.graph.TensorName y : differentiable(view, out)) {
+      for (dev.dks.rewriter.graph.TensorName y : targets(view, bodyOutputs, out)) {
         List<String> vars = floatVariables(view, view.ancestors(List.of(y.node())));
         Output<?> t = g.operation(y.node()).output(y.index());
         if (vars.isEmpty() || t.dataType() != DataType.DT_FLOAT) {
@@ -139,13 +141,21 @@ public final class TensorFlowVerifier implements GraphVerifier {
         // checked output by output below, for the error naming the output
       }
     }
-    checkGradientsOneByOne(g, context, stage);
+    checkGradientsOneByOne(g, context, stage, bodyOutputs);
   }
 
-  private static void checkGradientsOneByOne(Graph g, RewriteContext context, String stage) {
+  /** The tensors differentiated for {@code out}: the body tensors its head reads, else its own. */
+  private static List<dev.dks.rewriter.graph.TensorName> targets(GraphView view,
+      java.util.Map<String, List<dev.dks.rewriter.graph.TensorName>> bodyOutputs, String out) {
+    List<dev.dks.rewriter.graph.TensorName> body = bodyOutputs.get(out);
+    return body != null && !body.isEmpty() ? body : differentiable(view, out);
+  }
+
+  private static void checkGradientsOneByOne(Graph g, RewriteContext context, String stage,
+      java.util.Map<String, List<dev.dks.rewriter.graph.TensorName>> bodyOutputs) {
     GraphView view = context.graph();
     for (String out : context.outputs()) {
-      for (dev.dks.rewriter.graph.TensorName y : differentiable(view, out)) {
+      for (dev.dks.rewriter.graph.TensorName y : targets(view, bodyOutputs, out)) {
         List<Operand<?>> vars = new ArrayList<>();
         for (String v : floatVariables(view, view.ancestors(List.of(y.node())))) {
           vars.add(g.operation(v).output(0));
@@ -193,6 +203,25 @@ public final class TensorFlowVerifier implements GraphVerifier {
       }
     }
     return seen;
+  }
+
+  /**
+   * Per output, the body tensors its head reads ({@link
+   * dev.dks.rewriter.analysis.NetworkAnalysis#bodyOutputs()}): the trainable part ends there and
+   * the head (decoding, loops, ops TF has no gradient for) is not differentiated. Empty when the
+   * graph has no known inputs or the analysis refuses it (the outputs are differentiated then).
+   */
+  private static java.util.Map<String, List<dev.dks.rewriter.graph.TensorName>> bodyOutputs(
+      RewriteContext context) {
+    if (context.inputs().isEmpty()) {
+      return java.util.Map.of();
+    }
+    try {
+      return dev.dks.rewriter.analysis.StructureAnalyzer.analyze(context.graph(),
+          context.inputs(), context.outputs()).bodyOutputs();
+    } catch (RuntimeException e) {
+      return java.util.Map.of();
+    }
   }
 
   /**

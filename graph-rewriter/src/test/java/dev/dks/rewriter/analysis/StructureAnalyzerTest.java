@@ -38,7 +38,8 @@ class StructureAnalyzerTest {
    * Two residual blocks h -> AddV2(h, relu(dense(relu(dense(h))))) after a dense stem: with
    * unnormalized adds read as weights 1/sqrt(2), a block maps slope s to s/2 + x^2 s/2, and the
    * maximal subnetwork also includes the 2-layer residual branch alone: mu(x) = max(((1 +
-   * x^2)/2)^2, x^2).
+   * x^2)/2)^2, x^2). A dense layer follows the blocks (without it the last block would be the
+   * head: nothing trainable after it).
    */
   @Test
   void residualBlocksGiveTheClosedFormSlope() {
@@ -48,7 +49,7 @@ class StructureAnalyzerTest {
       TensorName r = n.act("relu", n.dense(n.act("relu", n.dense(h))));
       h = n.add("block" + b + "/add", r, h);
     }
-    n.model(h);
+    n.model(n.dense(h));
     NetworkAnalysis a = StructureAnalyzer.analyze(n.g, List.of("input"), List.of("output"));
     assertEquals(2, a.residualMerges().size());
     for (MergeSite m : a.residualMerges()) {

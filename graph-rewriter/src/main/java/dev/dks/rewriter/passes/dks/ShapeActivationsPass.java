@@ -69,6 +69,13 @@ public final class ShapeActivationsPass implements RewritePass {
       return PassOutcome.unchanged(name(), "no activation on the path from the inputs to the "
           + "outputs");
     }
+    Set<String> kinds = new LinkedHashSet<>();
+    a.activations().forEach(s -> kinds.add(s.kind()));
+    ActivationPolicy policy = this.policy.forBody(kinds);
+    List<String> notes = new ArrayList<>();
+    if (policy != this.policy) {
+      notes.add(mixedNote(a, kinds));
+    }
     Set<String> targets = new LinkedHashSet<>();
     for (ActivationSite s : a.activations()) {
       targets.add(policy.target(s.kind()));
@@ -77,7 +84,6 @@ public final class ShapeActivationsPass implements RewritePass {
     ShapingSolution solution = ShapingSolver.solve(method, acts, NetworkMaps.of(a.structure()),
         dks, tat);
     ctx.putFact(ShapingSolution.class, solution);
-    List<String> notes = new ArrayList<>();
     notes.addAll(a.warnings());
     notes.add(method + " per-layer target " + solution.localTarget() + " for "
         + a.dag().depth() + " nonlinear layers in series");
@@ -99,6 +105,24 @@ public final class ShapeActivationsPass implements RewritePass {
     }
     notes.add(changed + " activation sites shaped");
     return new PassOutcome(name(), changed, notes);
+  }
+
+  /** The note for a TAT body mixing the ReLU family with smooth activations, with examples. */
+  private String mixedNote(NetworkAnalysis a, Set<String> kinds) {
+    String relu = null;
+    String smooth = null;
+    for (ActivationSite s : a.activations()) {
+      boolean r = policy.target(s.kind()).equals("leaky_relu");
+      if (r && relu == null) {
+        relu = "'" + s.output() + "' (" + s.kind() + ")";
+      } else if (!r && smooth == null) {
+        smooth = "'" + s.output() + "' (" + s.kind() + ")";
+      }
+    }
+    return "TAT: the body mixes the ReLU family (e.g. " + relu + ") with smooth activations (e.g. "
+        + smooth + "); TReLU's C(0) target cannot be shared with them, so the ReLU family becomes"
+        + " softplus and every activation takes TAT's smooth form (target tau); --activation "
+        + "NAME chooses another";
   }
 
   /** Removes the site's old nodes that nothing outside the site reads any more. */

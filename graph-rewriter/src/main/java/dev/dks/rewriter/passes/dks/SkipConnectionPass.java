@@ -15,11 +15,14 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 
 /**
- * "skips": rewrites every residual merge found by the structure analysis. With shortcut weight w
- * = 0 the merge is removed (its consumers read the residual branch, and the shortcut branch, if
- * nothing else reads it, is pruned with its variables). With 0 &lt; w &lt;= 1 the merge becomes
- * the normalized sum {@code sqrt(1 - w^2) * residual + w * shortcut} (two Mul by constants
- * feeding the original Add, whose name is kept). A broadcasting add (operands of different
+ * "skips": rewrites every residual merge found by the structure analysis (an add of two body
+ * tensors of the same static shape, an AddN of k, or a chain of adds; the residual operand is the
+ * deepest one). With shortcut weight w = 0 the merge is removed (its consumers read the residual
+ * operand, and the other branches, if nothing else reads them, are pruned with their variables).
+ * With 0 &lt; w &lt;= 1 the merge becomes the normalized sum {@code sqrt(1 - w^2) * residual +
+ * w * shortcut}, for k operands {@code sqrt(1 - w^2) * residual + (w / sqrt(k - 1)) * (each
+ * other operand)}: squared weights summing to 1 (Mul by constants feeding an AddV2, or an AddN
+ * for k &gt; 2, that keeps the merge's name; the inner adds of a chain are pruned). A broadcasting add (operands of different
  * static shapes) is not a residual merge: it is left alone, and the outcome's notes say so.
  */
 public final class SkipConnectionPass implements RewritePass {
@@ -54,34 +57,50 @@ public final class SkipConnectionPass implements RewritePass {
     NetworkAnalysis a = StructureAnalyzer.analyze(g, ctx.inputs(), ctx.outputs());
     List<String> notes = new ArrayList<>();
     int changed = 0;
+    boolean chains = false;
+    java.util.Map<TensorName, TensorName> replaced = new java.util.HashMap<>();
     for (MergeSite m : a.residualMerges()) {
       NodeDef add = g.get(m.node());
+      DataType t = add.containsAttr("T") ? add.getAttrOrThrow("T").getType()
+          : DataType.DT_FLOAT;
+      int k = m.operands().size();
+      chains |= !add.getInputList().stream().filter(s -> !s.startsWith("^"))
+          .map(TensorName::parse).toList().containsAll(m.operands());
       if (shortcutWeight == 0) {
-        int keep = TensorName.parse(add.getInput(0)).equals(m.residual()) ? 0 : 1;
-        g.bypass(m.node(), keep);
-        notes.add("removed the skip connection at '" + m.node() + "'");
-      } else {
-        DataType t = add.containsAttr("T") ? add.getAttrOrThrow("T").getType()
-            : DataType.DT_FLOAT;
-        TensorName r = scaled(g, m.node() + "/dks_residual", m.residual(),
-            Math.sqrt(1 - shortcutWeight * shortcutWeight), t);
-        TensorName s = scaled(g, m.node() + "/dks_shortcut", m.shortcut(), shortcutWeight, t);
-        NodeDef.Builder b = add.toBuilder().setOp("AddV2").clearInput().addInput(r.toString())
-            .addInput(s.toString());
-        for (String in : add.getInputList()) {
-          if (in.startsWith("^")) {
-            b.addInput(in);
-          }
+        // an operand may be an earlier merge this pass removed: read what replaced it
+        TensorName keep = m.residual();
+        while (replaced.containsKey(keep)) {
+          keep = replaced.get(keep);
         }
-        g.put(b.build());
-        notes.add("'" + m.node() + "' is now " + Math.sqrt(1 - shortcutWeight * shortcutWeight)
-            + " * residual + " + shortcutWeight + " * shortcut");
+        g.put(withControls(Nodes.op("Identity", m.node()).input(keep).type("T", t), add));
+        g.bypass(m.node(), 0);
+        replaced.put(TensorName.of(m.node()), keep);
+        notes.add("removed the skip connection at '" + m.node() + "'"
+            + (k > 2 ? " (a sum of " + k + " operands; kept '" + m.residual() + "')" : ""));
+      } else {
+        double rw = Math.sqrt(1 - shortcutWeight * shortcutWeight);
+        double sw = shortcutWeight / Math.sqrt(k - 1);
+        Nodes.Builder sum = Nodes.op(k == 2 ? "AddV2" : "AddN", m.node());
+        sum.input(scaled(g, m.node() + "/dks_residual", m.residual(), rw, t));
+        for (int i = 1; i < k; i++) {
+          sum.input(scaled(g, m.node() + "/dks_shortcut", m.operands().get(i), sw, t));
+        }
+        sum.type("T", t);
+        if (k > 2) {
+          sum.attr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(k).build());
+        }
+        g.put(withControls(sum, add));
+        notes.add("'" + m.node() + "' is now " + rw + " * residual + "
+            + (k == 2 ? shortcutWeight + " * shortcut"
+                : sw + " * each of its " + (k - 1) + " other operands"));
       }
       changed++;
     }
-    if (changed > 0 && shortcutWeight == 0) {
+    if (changed > 0 && (shortcutWeight == 0 || chains)) {
       int pruned = PruneSupport.pruneToOutputs(ctx);
-      notes.add("pruned " + pruned + " nodes of removed shortcut branches");
+      {
+        notes.add("pruned " + pruned + " nodes of removed shortcut branches and inner adds");
+      }
     }
     for (String w : a.warnings()) {
       if (w.contains(StructureAnalyzer.NOT_A_SKIP)) {
@@ -92,6 +111,21 @@ public final class SkipConnectionPass implements RewritePass {
       notes.add("no residual merge found");
     }
     return new PassOutcome(name(), changed, notes);
+  }
+
+  /** The node built with the control inputs of {@code old}. */
+  private static NodeDef withControls(Nodes.Builder b, NodeDef old) {
+    NodeDef n = b.build();
+    NodeDef.Builder out = n.toBuilder();
+    for (String in : old.getInputList()) {
+      if (in.startsWith("^")) {
+        out.addInput(in);
+      }
+    }
+    if (!old.getDevice().isEmpty()) {
+      out.setDevice(old.getDevice());
+    }
+    return out.build();
   }
 
   private static TensorName scaled(GraphView g, String base, TensorName x, double w, DataType t) {
