@@ -27,24 +27,16 @@ import dev.dks.trainers.loop.JsonLinesListener;
 import dev.dks.trainers.loop.ProgressListener;
 import dev.dks.trainers.loop.Trainer;
 import dev.dks.trainers.kfac.ConvApproximation;
-import dev.dks.trainers.kfac.DampingAdaptation;
-import dev.dks.trainers.kfac.FisherEstimation;
-import dev.dks.trainers.kfac.InverseMethod;
 import dev.dks.trainers.kfac.KfacGraph;
-import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.kfac.Registration;
 import dev.dks.trainers.loop.TrainingOutcome;
-import dev.dks.trainers.optim.LearningRateSchedule;
-import dev.dks.trainers.optim.SgdOptimizer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -82,11 +74,11 @@ import picocli.CommandLine.Spec;
     sortSynopsis = false,
     description = "Train a model on a data set with SGD or K-FAC through the TF runtime.",
     footer = {"", "Examples:",
-        "  dks train cnn --data fashion-mnist --optimizer nesterov --lr 0.1 --schedule cosine "
-            + "--warmup-steps 200 --epochs 5 --out run1",
+        "  dks train cnn --data fashion-mnist --epochs 5 --out run1",
         "  dks train cnn --data fashion-mnist --epochs 10 --out run1 --resume",
-        "  dks train plain --data fashion-mnist --optimizer kfac --lr 3e-4 --schedule cosine "
-            + "--warmup-steps 100 --steps 2000 --out run2"})
+        "  dks train cnn --data fashion-mnist --optimizer kfac --steps 2000 --out run2",
+        "  dks train cnn --data fashion-mnist --optimizer kfac --kfac-recipe tat --damping 1e-2 "
+            + "--steps 2000 --out run3"})
 public final class TrainCommand implements Callable<Integer> {
   /** The checkpoint file inside the output folder. */
   static final String CHECKPOINT = "checkpoint.ckpt";
@@ -105,49 +97,57 @@ public final class TrainCommand implements Callable<Integer> {
       description = "fashion-mnist, mnist, digits, synthetic[:HxWxC[:classes[:n]]] or a folder.")
   private String data;
 
-  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov|kfac", defaultValue = "sgd",
-      description = "Update rule (default sgd); kfac: K-FAC with the TAT recipe's defaults below.")
+  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov|kfac",
+      defaultValue = "nesterov",
+      description = "Update rule (default nesterov: Nesterov momentum 0.9). Every optimizer flag "
+          + "left out (or given as auto) takes the optimizer's default, printed with the results.")
   private String optimizer;
 
-  @Option(names = "--damping", paramLabel = "LAMBDA", defaultValue = "1e-3",
-      description = "K-FAC Tikhonov damping (default 1e-3; --l2 is added to it).")
-  private double damping;
+  @Option(names = "--kfac-recipe", paramLabel = "default|tat",
+      description = "K-FAC base settings (default: K-FAC-reduce convs, damping 1e-2, inverses "
+          + "every 10, peak lr 1e-3, stable on global-average-pooled CNNs at batch 128); tat: the "
+          + "TAT paper's ImageNet recipe (KFC-expand, damping 1e-3, inverses every 50, peak lr "
+          + "3e-4; diverges on those CNNs at batch 128). The flags below override either.")
+  private String kfacRecipe;
 
-  @Option(names = "--inverse-every", paramLabel = "N", defaultValue = "50",
-      description = "K-FAC: steps between inverse refreshes (default 50).")
-  private int inverseEvery;
+  @Option(names = "--damping", paramLabel = "LAMBDA|auto",
+      description = "K-FAC Tikhonov damping (default 1e-2; tat recipe 1e-3; --l2 is added).")
+  private String damping;
 
-  @Option(names = "--curvature-every", paramLabel = "N", defaultValue = "1",
+  @Option(names = "--inverse-every", paramLabel = "N",
+      description = "K-FAC: steps between inverse refreshes (default 10; tat recipe 50).")
+  private Integer inverseEvery;
+
+  @Option(names = "--curvature-every", paramLabel = "N",
       description = "K-FAC: steps between curvature statistics updates (default 1).")
-  private int curvatureEvery;
+  private Integer curvatureEvery;
 
-  @Option(names = "--curvature-ema", paramLabel = "RHO", defaultValue = "0.99",
+  @Option(names = "--curvature-ema", paramLabel = "RHO",
       description = "K-FAC: moving-average decay of the curvature (default 0.99).")
-  private double curvatureEma;
+  private Double curvatureEma;
 
-  @Option(names = "--norm-constraint", paramLabel = "C", defaultValue = "1e-3",
+  @Option(names = "--norm-constraint", paramLabel = "C",
       description = "K-FAC: norm constraint (KL clipping) C_max, 0 = off (default 1e-3).")
-  private double normConstraint;
+  private Double normConstraint;
 
-  @Option(names = "--burn-in", paramLabel = "N", defaultValue = "5",
+  @Option(names = "--burn-in", paramLabel = "N",
       description = "K-FAC: batches of curvature statistics before the first update (default 5).")
-  private int burnIn;
+  private Integer burnIn;
 
   @Option(names = "--estimation", paramLabel = "sampled|curvature-prop|empirical|exact",
-      defaultValue = "sampled",
       description = "K-FAC: how the curvature is estimated (default sampled: true Fisher, one "
           + "sampled target per example).")
   private String estimation;
 
-  @Option(names = "--inverse", paramLabel = "cholesky|lu|eigen", defaultValue = "cholesky",
+  @Option(names = "--inverse", paramLabel = "cholesky|lu|eigen",
       description = "K-FAC: factored damping with Cholesky or LU inverses, or exact damping from "
           + "eigendecompositions (default cholesky).")
   private String inverse;
 
-  @Option(names = "--conv-approximation", paramLabel = "expand|reduce", defaultValue = "expand",
-      description = "K-FAC conv blocks: expand (KFC, locations as examples; default) or reduce "
-          + "(per-example mean patches and summed output gradients; T times cheaper, better in "
-          + "front of a global average pool).")
+  @Option(names = "--conv-approximation", paramLabel = "expand|reduce|auto",
+      description = "K-FAC conv blocks: reduce (per-example mean patches and summed output "
+          + "gradients; exact in front of a global average pool, T times cheaper; default) or "
+          + "expand (KFC, locations as examples; the tat recipe's).")
   private String convApproximation;
 
   @Option(names = "--adaptive-damping",
@@ -155,33 +155,35 @@ public final class TrainCommand implements Callable<Integer> {
           + "(one extra forward pass each time); default: fixed --damping.")
   private boolean adaptiveDamping;
 
-  @Option(names = "--stats-examples", paramLabel = "N", defaultValue = "0",
+  @Option(names = "--stats-examples", paramLabel = "N",
       description = "K-FAC: examples per batch used for curvature statistics (default 0: all).")
-  private int statsExamples;
+  private Integer statsExamples;
 
-  @Option(names = "--patch-rows-per-dim", paramLabel = "K", defaultValue = "3",
+  @Option(names = "--patch-rows-per-dim", paramLabel = "K",
       description = "K-FAC, KFC-expand convs: estimate each conv's input factor from K x d_A "
           + "patch rows sampled from the batch (unbiased; tensorflow/kfac's cap) instead of all "
           + "B x H x W rows: 3.2x cheaper statistics on 28x28 maps at the same loss "
           + "(default 3; 0: every row, the TAT paper's exact batch statistics).")
-  private double patchRowsPerDim;
+  private Double patchRowsPerDim;
 
-  @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01",
-      description = "Base learning rate (default 0.01).")
-  private double lr;
+  @Option(names = "--lr", paramLabel = "LR|auto",
+      description = "Peak learning rate (default: the optimizer's: 0.02 for nesterov and "
+          + "momentum, 0.2 for sgd, 1e-3 for kfac, 3e-4 for the tat recipe).")
+  private String lr;
 
-  @Option(names = "--schedule", paramLabel = "constant|cosine|step", defaultValue = "constant",
-      description = "Learning rate schedule (default constant); step: x0.1 at 50%% and x0.01 "
-          + "at 75%% of the steps.")
+  @Option(names = "--schedule", paramLabel = "constant|cosine|step|auto",
+      description = "Learning rate schedule (default cosine, to 0 at the last step); step: x0.1 "
+          + "at 50%% and x0.01 at 75%% of the steps.")
   private String schedule;
 
-  @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "0",
-      description = "Linear warm-up steps (default 0).")
-  private long warmup;
+  @Option(names = "--warmup-steps", paramLabel = "N|auto",
+      description = "Linear warm-up steps, fewer than the run's (default: 10%% of the run's "
+          + "steps).")
+  private String warmup;
 
-  @Option(names = "--momentum", paramLabel = "MU", defaultValue = "0.9",
-      description = "Momentum for momentum/nesterov (default 0.9).")
-  private double momentum;
+  @Option(names = "--momentum", paramLabel = "MU",
+      description = "Momentum for momentum, nesterov and kfac (default 0.9).")
+  private Double momentum;
 
   @Option(names = "--steps", paramLabel = "N", description = "Total optimizer steps.")
   private Long steps;
@@ -263,19 +265,24 @@ public final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(n);
       spec.commandLine().getErr().flush();
     });
-    TrainingSpec ts = trainingSpec();
+    TrainSettings settings = settings(total);
+    TrainingSpec ts = trainingSpec(settings);
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config)) {
       if (tg.classes() != d.train.classes()) {
         throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
             + d.train.name() + " has " + d.train.classes());
       }
+      var err0 = spec.commandLine().getErr();
+      err0.println("settings: " + settings.line());
+      err0.flush();
       tg.kfac().ifPresent(k -> {
         var err = spec.commandLine().getErr();
         err.println("K-FAC curvature blocks:");
         k.registration().log().forEach(line -> err.println("  " + line));
         err.flush();
       });
-      Trainer trainer = Trainer.builder(tg, it).schedule(schedule(total)).momentum(momentum)
+      Trainer trainer = Trainer.builder(tg, it).schedule(settings.learningRateSchedule())
+          .momentum(settings.momentum())
           .totalSteps(total).dataSeed(seed).validation(d.test)
           .listener(new DivergenceGuard())
           .listener(new CheckpointListener(ckpt, checkpointEvery))
@@ -296,7 +303,7 @@ public final class TrainCommand implements Callable<Integer> {
       if (outcome.status() == TrainingOutcome.Status.DIVERGED) {
         throw new IllegalArgumentException(outcome.divergenceReport()
             .map(DivergenceReport::message).orElse("training diverged (non-finite loss).")
-            + kfacHint());
+            + kfacHint(settings));
       }
       EvaluationResult eval = EvaluationListener.evaluate(tg, d.test, outcome.completedSteps(),
           EVAL_BATCH);
@@ -312,7 +319,7 @@ public final class TrainCommand implements Callable<Integer> {
       ServingExporter.export(trained, serving, ShapingMetadataFiles.assetsExtra(after));
       long ran = outcome.completedSteps() - outcome.startStep();
       Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d,
-          optimizer.toLowerCase(Locale.ROOT), tg.kfac().map(KfacGraph::registration).orElse(null),
+          settings, tg.kfac().map(KfacGraph::registration).orElse(null),
           after);
       PrintWriter w = spec.commandLine().getOut();
       w.print(json ? s.json() : s.text());
@@ -323,59 +330,39 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private TrainingSpec trainingSpec() {
+  private TrainingSpec trainingSpec(TrainSettings settings) {
     TrainingSpec ts = TrainingSpec.defaults().withLabelSmoothing(labelSmoothing).withL2(l2);
-    if (!isKfac()) {
-      return ts.withOptimizer(sgdKind());
+    return settings.isKfac() ? ts.withKfac(settings.kfac())
+        : ts.withOptimizer(settings.sgdKind());
+  }
+
+  private TrainSettings.Flags flags() {
+    return new TrainSettings.Flags(optimizer, kfacRecipe, lr, schedule, warmup, momentum,
+        damping, convApproximation, inverseEvery, curvatureEvery, curvatureEma, normConstraint,
+        burnIn, estimation, inverse, statsExamples, patchRowsPerDim, adaptiveDamping, seed);
+  }
+
+  /** The effective settings of a run of {@code total} steps; a bad flag is a usage error. */
+  private TrainSettings settings(long total) {
+    try {
+      return TrainSettings.resolve(flags(), total);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
-    return ts.withKfac(new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn,
-        damping, normConstraint, choice("--estimation", estimation, FisherEstimation.class),
-        choice("--inverse", inverse, InverseMethod.class), statsExamples, seed,
-        choice("--conv-approximation", convApproximation, ConvApproximation.class),
-        patchRowsPerDim, adaptiveDamping ? DampingAdaptation.standard() : null));
   }
 
   /** What to change after a K-FAC divergence (empty for SGD). */
-  private String kfacHint() {
-    if (!isKfac()) {
-      return "";
+  private static String kfacHint(TrainSettings settings) {
+    if (!settings.isKfac()) {
+      return " Try a lower --lr (this run's peak was " + settings.lr() + ").";
     }
-    boolean expand = choice("--conv-approximation", convApproximation, ConvApproximation.class)
-        == ConvApproximation.EXPAND;
+    boolean expand = settings.kfac().conv() == ConvApproximation.EXPAND;
     return " For K-FAC try a lower --lr" + (expand ? ", " : " or ") + "a larger --damping (1e-2 "
-        + "trains the builder's CNNs at batch 128, where the recipe's 1e-3 diverges)"
+        + "trains the builder's CNNs at batch 128, where the TAT recipe's 1e-3 diverges)"
         + (expand ? " or --conv-approximation reduce." : ".");
   }
 
-  private boolean isKfac() {
-    return optimizer.equalsIgnoreCase("kfac");
-  }
-
-  private SgdOptimizer.Kind sgdKind() {
-    return choice("--optimizer", optimizer, SgdOptimizer.Kind.class);
-  }
-
-  private <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
-    for (E e : type.getEnumConstants()) {
-      if (e.name().replace('_', '-').equalsIgnoreCase(value)) {
-        return e;
-      }
-    }
-    List<String> names = new ArrayList<>();
-    for (E e : type.getEnumConstants()) {
-      names.add(e.name().replace('_', '-').toLowerCase(Locale.ROOT));
-    }
-    if (option.equals("--optimizer")) {
-      names.add("kfac");
-    }
-    throw usage(option + ": unknown value '" + value + "', expected one of "
-        + String.join(", ", names));
-  }
-
   private void validate() {
-    if (!isKfac()) {
-      sgdKind();
-    }
     if ((steps == null) == (epochs == null)) {
       throw usage("give exactly one of --steps N and --epochs E");
     }
@@ -388,47 +375,18 @@ public final class TrainCommand implements Callable<Integer> {
     if (batch <= 0) {
       throw usage("--batch must be positive, got " + batch);
     }
-    if (!(lr > 0 && Double.isFinite(lr))) {
-      throw usage("--lr must be positive, got " + lr);
-    }
-    if (warmup < 0) {
-      throw usage("--warmup-steps must be >= 0, got " + warmup);
-    }
+    settings(Long.MAX_VALUE); // flag values checked before the data loads
     if (threads < 0) {
       throw usage("--threads must be >= 0, got " + threads);
     }
     if (checkpointEvery <= 0 || evalEvery <= 0) {
       throw usage("--checkpoint-every and --eval-every must be positive");
     }
-    if (!Arrays.asList("constant", "cosine", "step").contains(schedule.toLowerCase(Locale.ROOT))) {
-      throw usage("unknown --schedule '" + schedule + "': use constant, cosine or step");
-    }
     try {
       DevicePlacement.Device.parse(device);
     } catch (IllegalArgumentException e) {
       throw usage("--device: " + e.getMessage());
     }
-  }
-
-  private LearningRateSchedule schedule(long total) {
-    String s = schedule.toLowerCase(Locale.ROOT);
-    if (s.equals("cosine")) {
-      return LearningRateSchedule.cosineWithWarmup(lr, warmup, total);
-    }
-    LearningRateSchedule base = s.equals("step")
-        ? LearningRateSchedule.stepDecay(lr, boundaries(total), new double[] {0.1, 0.01})
-        : LearningRateSchedule.constant(lr);
-    if (warmup == 0) {
-      return base;
-    }
-    long w = warmup;
-    return LearningRateSchedule.of(step -> step < w ? lr * (step + 1) / w : base.at(step));
-  }
-
-  private static long[] boundaries(long total) {
-    long a = Math.max(1, total / 2);
-    long b = Math.max(a + 1, total * 3 / 4);
-    return new long[] {a, b};
   }
 
   /** The training part and the part evaluated. */
@@ -499,7 +457,7 @@ public final class TrainCommand implements Callable<Integer> {
   /** What a run did, as text or JSON. */
   private record Summary(TrainingOutcome outcome, long ran, double seconds, EvaluationResult eval,
       DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data,
-      String optimizer, Registration registration, ShapingMetadata shaping) {
+      TrainSettings settings, Registration registration, ShapingMetadata shaping) {
     double stepsPerSecond() {
       return seconds > 0 ? ran / seconds : 0;
     }
@@ -508,12 +466,13 @@ public final class TrainCommand implements Callable<Integer> {
       var last = outcome.lastStep();
       return String.format(Locale.ROOT, "trained %d steps (%d this run, from step %d) in %.1f s: "
           + "%.2f steps/s on %s with %s%n"
+          + "settings: %s%n"
           + "last train loss %.4f, accuracy %.4f%n"
           + "%s (%s, %d examples): loss %.4f, accuracy %.4f%n"
           + "ops per device: %s%n"
           + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n%s",
           outcome.completedSteps(), ran, outcome.startStep(), seconds, stepsPerSecond(),
-          placement.label(), optimizerLabel(), last == null ? Double.NaN : last.loss(),
+          placement.label(), optimizerLabel(), settings.line(), last == null ? Double.NaN : last.loss(),
           last == null ? Double.NaN : last.accuracy(), data.test.name(), data.testName,
           eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir,
           shaping == null ? "" : "shaping from the model, carried to training/ and serving/: "
@@ -521,7 +480,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     String optimizerLabel() {
-      return registration == null ? optimizer : String.format(Locale.ROOT,
+      return registration == null ? settings.optimizer() : String.format(Locale.ROOT,
           "kfac (%d Kronecker-factored layers, %d diagonal blocks)", registration.layers().size(),
           registration.diagonal().size());
     }
@@ -529,7 +488,8 @@ public final class TrainCommand implements Callable<Integer> {
     String json() {
       ObjectNode o = Json.object();
       o.put("status", outcome.status().name().toLowerCase(Locale.ROOT));
-      o.put("optimizer", optimizer);
+      o.put("optimizer", settings.optimizer());
+      settings.json(o.putObject("settings"));
       if (registration != null) {
         ObjectNode k = o.putObject("kfac");
         k.put("kronecker_layers", registration.layers().size());
