@@ -5,6 +5,7 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.savedmodels.assets.SharedAssets;
+import dev.dks.solver.solve.Method;
 import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.savedmodels.export.TrainingExporter;
 import dev.dks.savedmodels.shaping.ShapingMetadata;
@@ -97,9 +98,9 @@ public final class TrainCommand implements Callable<Integer> {
       description = "fashion-mnist, mnist, digits, synthetic[:HxWxC[:classes[:n]]] or a folder.")
   private String data;
 
-  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov|kfac",
-      defaultValue = "nesterov",
-      description = "Update rule (default nesterov: Nesterov momentum 0.9). Every optimizer flag "
+  @Option(names = "--optimizer", paramLabel = "auto|sgd|momentum|nesterov|kfac",
+      description = "Update rule (default auto: kfac for a DKS/TAT-shaped model, whose "
+          + "shaping record says so, else nesterov, Nesterov momentum 0.9). Every optimizer flag "
           + "left out (or given as auto) takes the optimizer's default, printed with the results.")
   private String optimizer;
 
@@ -265,7 +266,8 @@ public final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(n);
       spec.commandLine().getErr().flush();
     });
-    TrainSettings settings = settings(total);
+    TrainSettings settings = settings(total, shaping.map(TrainCommand::shapedForKfac)
+        .orElse(false));
     TrainingSpec ts = trainingSpec(settings);
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config)) {
       if (tg.classes() != d.train.classes()) {
@@ -342,16 +344,24 @@ public final class TrainCommand implements Callable<Integer> {
         burnIn, estimation, inverse, statsExamples, patchRowsPerDim, adaptiveDamping, seed);
   }
 
-  /** The effective settings of a run of {@code total} steps; a bad flag is a usage error. */
-  private TrainSettings settings(long total) {
+  /**
+   * The effective settings of a run of {@code total} steps of a model shaped by DKS/TAT or not;
+   * a bad flag is a usage error.
+   */
+  private TrainSettings settings(long total, boolean shaped) {
     try {
-      return TrainSettings.resolve(flags(), total);
+      return TrainSettings.resolve(flags(), total, shaped);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
   }
 
-  /** What to change after a K-FAC divergence (empty for SGD). */
+  /** Whether a shaping record makes {@code --optimizer auto} choose K-FAC: DKS or TAT. */
+  static boolean shapedForKfac(ShapingMetadata m) {
+    return m.method() == Method.DKS || m.method() == Method.TAT;
+  }
+
+  /** What to change after a divergence. */
   private static String kfacHint(TrainSettings settings) {
     if (!settings.isKfac()) {
       return " Try a lower --lr (this run's peak was " + settings.lr() + ").";
@@ -375,7 +385,8 @@ public final class TrainCommand implements Callable<Integer> {
     if (batch <= 0) {
       throw usage("--batch must be positive, got " + batch);
     }
-    settings(Long.MAX_VALUE); // flag values checked before the data loads
+    settings(Long.MAX_VALUE, false); // flag values checked before the data loads
+    settings(Long.MAX_VALUE, true);
     if (threads < 0) {
       throw usage("--threads must be >= 0, got " + threads);
     }

@@ -29,8 +29,8 @@ class TrainSettingsTest {
   }
 
   @Test
-  void noFlagIsNesterovWithCosineAndATenthWarmup() {
-    TrainSettings s = TrainSettings.resolve(TrainSettings.Flags.of(null), 300);
+  void noFlagIsNesterovWithCosineAndATenthWarmupOnAnUnshapedModel() {
+    TrainSettings s = TrainSettings.resolve(TrainSettings.Flags.of(null), 300, false);
     assertEquals("nesterov", s.optimizer());
     assertEquals(SgdOptimizer.Kind.NESTEROV, s.sgdKind());
     assertFalse(s.isKfac());
@@ -39,7 +39,8 @@ class TrainSettingsTest {
     assertEquals(30, s.warmupSteps());
     assertEquals(0.9, s.momentum());
     assertTrue(s.lr() > 0);
-    assertEquals(List.of("lr", "schedule", "warmup-steps", "momentum"), s.defaulted());
+    assertEquals(List.of("optimizer", "lr", "schedule", "warmup-steps", "momentum"),
+        s.defaulted());
     // the schedule is the cosine with that warm-up: 0 at step 0, the peak at step 30, 0 at 300
     assertEquals(0.0, s.learningRateSchedule().at(0));
     assertEquals(s.lr(), s.learningRateSchedule().at(30), 1e-15);
@@ -47,9 +48,24 @@ class TrainSettingsTest {
   }
 
   @Test
+  void noFlagIsKfacWithItsDefaultsOnAShapedModel() {
+    TrainSettings auto = TrainSettings.resolve(TrainSettings.Flags.of(null), 300, true);
+    TrainSettings kfac = TrainSettings.resolve(TrainSettings.Flags.of("kfac"), 300, false);
+    assertEquals("kfac", auto.optimizer());
+    assertEquals(kfac.kfac(), auto.kfac());
+    assertEquals(kfac.lr(), auto.lr());
+    assertEquals("optimizer", auto.defaulted().get(0));
+    // an explicit optimizer wins over the shaping record; a K-FAC recipe asks for K-FAC
+    assertEquals("nesterov", TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300,
+        true).optimizer());
+    assertEquals("kfac", TrainSettings.resolve(flags("auto", "tat", null, null, null, null,
+        null), 300, false).optimizer());
+  }
+
+  @Test
   void givenFlagsWinAndAutoMeansTheDefault() {
     TrainSettings s = TrainSettings.resolve(flags("momentum", null, "0.3", "step", "12", null,
-        null), 100);
+        null), 100, false);
     assertEquals(0.3, s.lr());
     assertEquals(ScheduleKind.STEP, s.schedule());
     assertEquals(12, s.warmupSteps());
@@ -58,21 +74,21 @@ class TrainSettingsTest {
     assertEquals(0.03, s.learningRateSchedule().at(50), 1e-15); // x0.1 from 50%
 
     TrainSettings auto = TrainSettings.resolve(flags("nesterov", null, "auto", "AUTO", "auto",
-        null, null), 300);
-    TrainSettings none = TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300);
+        null, null), 300, false);
+    TrainSettings none = TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300, false);
     assertEquals(none, auto);
   }
 
   @Test
   void plainSgdTakesTheSameEffectiveStepAsMomentum() {
-    double nesterov = TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300).lr();
-    double sgd = TrainSettings.resolve(TrainSettings.Flags.of("sgd"), 300).lr();
+    double nesterov = TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300, false).lr();
+    double sgd = TrainSettings.resolve(TrainSettings.Flags.of("sgd"), 300, false).lr();
     assertEquals(nesterov / (1 - 0.9), sgd, 1e-12);
   }
 
   @Test
   void kfacDefaultsAreStableOnPooledCnnsAndTheTatRecipeIsOneFlagAway() {
-    TrainSettings k = TrainSettings.resolve(TrainSettings.Flags.of("kfac"), 300);
+    TrainSettings k = TrainSettings.resolve(TrainSettings.Flags.of("kfac"), 300, false);
     assertTrue(k.isKfac());
     assertEquals("default", k.kfacRecipe());
     assertEquals(1e-2, k.kfac().damping());
@@ -86,7 +102,7 @@ class TrainSettingsTest {
         "inverse-every")));
 
     TrainSettings tat = TrainSettings.resolve(flags("kfac", "tat", null, null, null, null, null),
-        300);
+        300, false);
     assertEquals(1e-3, tat.kfac().damping());
     assertEquals(ConvApproximation.EXPAND, tat.kfac().conv());
     assertEquals(50, tat.kfac().inverseEvery());
@@ -95,7 +111,7 @@ class TrainSettingsTest {
     assertEquals(7, tat.kfac().seed());
 
     TrainSettings mixed = TrainSettings.resolve(flags("kfac", "tat", "1e-3", null, "5", "1e-2",
-        "reduce"), 300);
+        "reduce"), 300, false);
     assertEquals(1e-2, mixed.kfac().damping());
     assertEquals(ConvApproximation.REDUCE, mixed.kfac().conv());
     assertEquals(1e-3, mixed.lr());
@@ -122,7 +138,7 @@ class TrainSettingsTest {
   @Test
   void settingsLineAndJsonNameTheEffectiveValues() {
     TrainSettings k = TrainSettings.resolve(flags("kfac", null, null, null, null, "3e-2", null),
-        200);
+        200, false);
     String line = k.line();
     assertTrue(line.contains("damping 0.03"), line);
     assertTrue(line.contains("warm-up 20 of 200 steps"), line);
@@ -137,7 +153,7 @@ class TrainSettingsTest {
 
   private static void assertMessage(TrainSettings.Flags f, String... parts) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TrainSettings.resolve(f, 300));
+        () -> TrainSettings.resolve(f, 300, false));
     for (String p : parts) {
       assertTrue(e.getMessage().contains(p), e.getMessage() + " lacks " + p);
     }
