@@ -63,7 +63,9 @@ import picocli.CommandLine.Spec;
  * training SavedModel ({@code DIR/training}, {@link TrainingExporter}) and a serving SavedModel
  * ({@code DIR/serving}, {@link ServingExporter}), both carrying the input's shaping record
  * ({@code assets.extra/dks-shaping.json}, see {@link ModelShaping}) with the steps trained
- * added. {@code --resume} continues exactly from the
+ * added. Optimizer settings left out take the optimizer's defaults ({@link TrainSettings}:
+ * K-FAC for a DKS/TAT-shaped model, else Nesterov; printed with the results). {@code --resume}
+ * continues exactly from the
  * checkpoint. Prints a summary (steps, loss, accuracy, steps/s, device), or one JSON object with
  * {@code --json}.
  */

@@ -82,7 +82,10 @@ class ReadmeCommandsTest {
   private static final Pattern SHELL = Pattern.compile("[\"'|;&<>$`]");
   private static final Set<String> PATH_OPTIONS = Set.of("--out", "--dump-dir");
   private static final Set<String> CACHED_DATA = Set.of("fashion-mnist", "mnist", "digits");
-  /** Steps of a README training line in the test: K-FAC leaves ln 10 after about 20. */
+  /**
+   * Steps of a README training line in the test. Measured for the no-flag K-FAC line on {@code
+   * cnn} at 80 steps: test loss 1.39 (46% accuracy); Nesterov on {@code bn18} at 60 steps: 1.13.
+   */
   static final int LEARN_STEPS = 80;
   /** Steps a {@code --resume} line continues to. */
   static final int RESUME_STEPS = 100;
