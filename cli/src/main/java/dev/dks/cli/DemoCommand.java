@@ -23,7 +23,6 @@ import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.device.DevicePlacement;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
-import dev.dks.trainers.kfac.ConvApproximation;
 import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.loop.ComparisonPlot;
 import dev.dks.trainers.loop.CurveRecorder;
@@ -35,6 +34,7 @@ import dev.dks.trainers.loop.ProgressListener;
 import dev.dks.trainers.loop.Trainer;
 import dev.dks.trainers.loop.TrainingOutcome;
 import dev.dks.trainers.optim.LearningRateSchedule;
+import dev.dks.trainers.optim.OptimizerDefaults;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -232,19 +232,19 @@ public final class DemoCommand implements Callable<Integer> {
   /** Base width at which the kernel check is repeated when the demo's narrow network fails it. */
   static final int TWIN_WIDTH = 64;
 
-  /** Peak learning rate of K-FAC (cosine schedule, 10% warm-up). */
-  static final double KFAC_LR = 3e-4;
+  /** Peak learning rate of K-FAC (cosine schedule, 10% warm-up): {@code dks train}'s default. */
+  static final double KFAC_LR = OptimizerDefaults.KFAC_LR;
   /** Peak learning rate of SGD (Nesterov 0.9, cosine schedule, 10% warm-up). */
   static final double SGD_LR = 0.05;
 
   /**
-   * The TAT recipe with the changes a GAP-headed plain CNN at a small batch needs: K-FAC-reduce
-   * conv blocks and damping 1e-2 (see the README's K-FAC notes), inverses every 10 steps (every
-   * 5 for short runs), a burn-in of 5 batches.
+   * {@code dks train}'s K-FAC defaults ({@link KfacOptions#defaults()}: the TAT recipe with the
+   * changes a GAP-headed plain CNN at a small batch needs, K-FAC-reduce conv blocks, damping
+   * 1e-2, inverses every 10 steps), with inverses every 5 steps for short runs.
    */
   static KfacOptions kfacOptions(int steps) {
-    return KfacOptions.tatRecipe().withConv(ConvApproximation.REDUCE).withDamping(1e-2)
-        .withPeriods(1, steps < 100 ? 5 : 10);
+    KfacOptions k = KfacOptions.defaults();
+    return steps < 100 ? k.withPeriods(1, 5) : k;
   }
 
   private static Run train(TrainingGraph tg, DemoData data, int n, int batch, double lr,

@@ -44,7 +44,8 @@ final class DistributedTraining {
     ShardedBatches.checkDivisible(batch, spec.size());
     if (kfac) {
       throw new IllegalArgumentException("distributed training supports --optimizer sgd, "
-          + "momentum and nesterov for now; K-FAC across workers is not implemented yet");
+          + "momentum and nesterov for now; K-FAC across workers is not implemented yet (for a "
+          + "DKS/TAT-shaped model --optimizer auto means K-FAC: give --optimizer nesterov)");
     }
     spec.checkLocalPortFree();
   }

@@ -5,6 +5,7 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.savedmodels.assets.SharedAssets;
+import dev.dks.solver.solve.Method;
 import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.savedmodels.export.TrainingExporter;
 import dev.dks.savedmodels.shaping.ShapingMetadata;
@@ -29,24 +30,16 @@ import dev.dks.trainers.loop.JsonLinesListener;
 import dev.dks.trainers.loop.ProgressListener;
 import dev.dks.trainers.loop.Trainer;
 import dev.dks.trainers.kfac.ConvApproximation;
-import dev.dks.trainers.kfac.DampingAdaptation;
-import dev.dks.trainers.kfac.FisherEstimation;
-import dev.dks.trainers.kfac.InverseMethod;
 import dev.dks.trainers.kfac.KfacGraph;
-import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.kfac.Registration;
 import dev.dks.trainers.loop.TrainingOutcome;
-import dev.dks.trainers.optim.LearningRateSchedule;
-import dev.dks.trainers.optim.SgdOptimizer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -72,7 +65,9 @@ import picocli.CommandLine.Spec;
  * training SavedModel ({@code DIR/training}, {@link TrainingExporter}) and a serving SavedModel
  * ({@code DIR/serving}, {@link ServingExporter}), both carrying the input's shaping record
  * ({@code assets.extra/dks-shaping.json}, see {@link ModelShaping}) with the steps trained
- * added. {@code --resume} continues exactly from the
+ * added. Optimizer settings left out take the optimizer's defaults ({@link TrainSettings}:
+ * K-FAC for a DKS/TAT-shaped model, else Nesterov; printed with the results). {@code --resume}
+ * continues exactly from the
  * checkpoint. Prints a summary (steps, loss, accuracy, steps/s, device), or one JSON object with
  * {@code --json}.
  */
@@ -84,11 +79,11 @@ import picocli.CommandLine.Spec;
     sortSynopsis = false,
     description = "Train a model on a data set with SGD or K-FAC through the TF runtime.",
     footer = {"", "Examples:",
-        "  dks train cnn --data fashion-mnist --optimizer nesterov --lr 0.1 --schedule cosine "
-            + "--warmup-steps 200 --epochs 5 --out run1",
+        "  dks train cnn --data fashion-mnist --epochs 5 --out run1",
         "  dks train cnn --data fashion-mnist --epochs 10 --out run1 --resume",
-        "  dks train plain --data fashion-mnist --optimizer kfac --lr 3e-4 --schedule cosine "
-            + "--warmup-steps 100 --steps 2000 --out run2"})
+        "  dks train cnn --data fashion-mnist --optimizer kfac --steps 2000 --out run2",
+        "  dks train cnn --data fashion-mnist --optimizer kfac --kfac-recipe tat --damping 1e-2 "
+            + "--steps 2000 --out run3"})
 public final class TrainCommand implements Callable<Integer> {
   /** The checkpoint file inside the output folder. */
   static final String CHECKPOINT = "checkpoint.ckpt";
@@ -108,49 +103,57 @@ public final class TrainCommand implements Callable<Integer> {
       description = "fashion-mnist, mnist, digits, synthetic[:HxWxC[:classes[:n]]] or a folder.")
   private String data;
 
-  @Option(names = "--optimizer", paramLabel = "sgd|momentum|nesterov|kfac", defaultValue = "sgd",
-      description = "Update rule (default sgd); kfac: K-FAC with the TAT recipe's defaults below.")
+  @Option(names = "--optimizer", paramLabel = "auto|sgd|momentum|nesterov|kfac",
+      description = "Update rule (default auto: kfac for a DKS/TAT-shaped model, whose "
+          + "shaping record says so, else nesterov, Nesterov momentum 0.9). Every optimizer flag "
+          + "left out (or given as auto) takes the optimizer's default, printed with the results.")
   private String optimizer;
 
-  @Option(names = "--damping", paramLabel = "LAMBDA", defaultValue = "1e-3",
-      description = "K-FAC Tikhonov damping (default 1e-3; --l2 is added to it).")
-  private double damping;
+  @Option(names = "--kfac-recipe", paramLabel = "default|tat",
+      description = "K-FAC base settings (default: K-FAC-reduce convs, damping 1e-2, inverses "
+          + "every 10, peak lr 1e-3, stable on global-average-pooled CNNs at batch 128); tat: the "
+          + "TAT paper's ImageNet recipe (KFC-expand, damping 1e-3, inverses every 50, peak lr "
+          + "3e-4; diverges on those CNNs at batch 128). The flags below override either.")
+  private String kfacRecipe;
 
-  @Option(names = "--inverse-every", paramLabel = "N", defaultValue = "50",
-      description = "K-FAC: steps between inverse refreshes (default 50).")
-  private int inverseEvery;
+  @Option(names = "--damping", paramLabel = "LAMBDA|auto",
+      description = "K-FAC Tikhonov damping (default 1e-2; tat recipe 1e-3; --l2 is added).")
+  private String damping;
 
-  @Option(names = "--curvature-every", paramLabel = "N", defaultValue = "1",
+  @Option(names = "--inverse-every", paramLabel = "N",
+      description = "K-FAC: steps between inverse refreshes (default 10; tat recipe 50).")
+  private Integer inverseEvery;
+
+  @Option(names = "--curvature-every", paramLabel = "N",
       description = "K-FAC: steps between curvature statistics updates (default 1).")
-  private int curvatureEvery;
+  private Integer curvatureEvery;
 
-  @Option(names = "--curvature-ema", paramLabel = "RHO", defaultValue = "0.99",
+  @Option(names = "--curvature-ema", paramLabel = "RHO",
       description = "K-FAC: moving-average decay of the curvature (default 0.99).")
-  private double curvatureEma;
+  private Double curvatureEma;
 
-  @Option(names = "--norm-constraint", paramLabel = "C", defaultValue = "1e-3",
+  @Option(names = "--norm-constraint", paramLabel = "C",
       description = "K-FAC: norm constraint (KL clipping) C_max, 0 = off (default 1e-3).")
-  private double normConstraint;
+  private Double normConstraint;
 
-  @Option(names = "--burn-in", paramLabel = "N", defaultValue = "5",
+  @Option(names = "--burn-in", paramLabel = "N",
       description = "K-FAC: batches of curvature statistics before the first update (default 5).")
-  private int burnIn;
+  private Integer burnIn;
 
   @Option(names = "--estimation", paramLabel = "sampled|curvature-prop|empirical|exact",
-      defaultValue = "sampled",
       description = "K-FAC: how the curvature is estimated (default sampled: true Fisher, one "
           + "sampled target per example).")
   private String estimation;
 
-  @Option(names = "--inverse", paramLabel = "cholesky|lu|eigen", defaultValue = "cholesky",
+  @Option(names = "--inverse", paramLabel = "cholesky|lu|eigen",
       description = "K-FAC: factored damping with Cholesky or LU inverses, or exact damping from "
           + "eigendecompositions (default cholesky).")
   private String inverse;
 
-  @Option(names = "--conv-approximation", paramLabel = "expand|reduce", defaultValue = "expand",
-      description = "K-FAC conv blocks: expand (KFC, locations as examples; default) or reduce "
-          + "(per-example mean patches and summed output gradients; T times cheaper, better in "
-          + "front of a global average pool).")
+  @Option(names = "--conv-approximation", paramLabel = "expand|reduce|auto",
+      description = "K-FAC conv blocks: reduce (per-example mean patches and summed output "
+          + "gradients; exact in front of a global average pool, T times cheaper; default) or "
+          + "expand (KFC, locations as examples; the tat recipe's).")
   private String convApproximation;
 
   @Option(names = "--adaptive-damping",
@@ -158,33 +161,35 @@ public final class TrainCommand implements Callable<Integer> {
           + "(one extra forward pass each time); default: fixed --damping.")
   private boolean adaptiveDamping;
 
-  @Option(names = "--stats-examples", paramLabel = "N", defaultValue = "0",
+  @Option(names = "--stats-examples", paramLabel = "N",
       description = "K-FAC: examples per batch used for curvature statistics (default 0: all).")
-  private int statsExamples;
+  private Integer statsExamples;
 
-  @Option(names = "--patch-rows-per-dim", paramLabel = "K", defaultValue = "3",
+  @Option(names = "--patch-rows-per-dim", paramLabel = "K",
       description = "K-FAC, KFC-expand convs: estimate each conv's input factor from K x d_A "
           + "patch rows sampled from the batch (unbiased; tensorflow/kfac's cap) instead of all "
           + "B x H x W rows: 3.2x cheaper statistics on 28x28 maps at the same loss "
           + "(default 3; 0: every row, the TAT paper's exact batch statistics).")
-  private double patchRowsPerDim;
+  private Double patchRowsPerDim;
 
-  @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01",
-      description = "Base learning rate (default 0.01).")
-  private double lr;
+  @Option(names = "--lr", paramLabel = "LR|auto",
+      description = "Peak learning rate (default: the optimizer's: 0.02 for nesterov and "
+          + "momentum, 0.2 for sgd, 1e-3 for kfac, 3e-4 for the tat recipe).")
+  private String lr;
 
-  @Option(names = "--schedule", paramLabel = "constant|cosine|step", defaultValue = "constant",
-      description = "Learning rate schedule (default constant); step: x0.1 at 50%% and x0.01 "
-          + "at 75%% of the steps.")
+  @Option(names = "--schedule", paramLabel = "constant|cosine|step|auto",
+      description = "Learning rate schedule (default cosine, to 0 at the last step); step: x0.1 "
+          + "at 50%% and x0.01 at 75%% of the steps.")
   private String schedule;
 
-  @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "0",
-      description = "Linear warm-up steps (default 0).")
-  private long warmup;
+  @Option(names = "--warmup-steps", paramLabel = "N|auto",
+      description = "Linear warm-up steps, fewer than the run's (default: 10%% of the run's "
+          + "steps).")
+  private String warmup;
 
-  @Option(names = "--momentum", paramLabel = "MU", defaultValue = "0.9",
-      description = "Momentum for momentum/nesterov (default 0.9).")
-  private double momentum;
+  @Option(names = "--momentum", paramLabel = "MU",
+      description = "Momentum for momentum, nesterov and kfac (default 0.9).")
+  private Double momentum;
 
   @Option(names = "--steps", paramLabel = "N", description = "Total optimizer steps.")
   private Long steps;
@@ -247,7 +252,9 @@ public final class TrainCommand implements Callable<Integer> {
     validate();
     // distributed (issue 13): the cluster is checked before anything else starts
     Optional<dev.dks.trainers.distributed.ClusterSpec> cluster = clusterFlags.resolve();
-    cluster.ifPresent(c -> DistributedTraining.check(c, batch, isKfac()));
+    // (--optimizer auto resolves once the shaping record is read; DistributedTraining.start
+    // refuses K-FAC again then)
+    cluster.ifPresent(c -> DistributedTraining.check(c, batch, "kfac".equalsIgnoreCase(optimizer)));
     boolean chief = cluster.map(c -> c.isChief()).orElse(true);
     Path dir = out.toAbsolutePath().normalize();
     Path ckpt = dir.resolve(CHECKPOINT);
@@ -276,23 +283,26 @@ public final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(n);
       spec.commandLine().getErr().flush();
     });
-    TrainingSpec ts = trainingSpec();
+    TrainSettings settings = settings(total, shaping.map(TrainCommand::shapedForKfac)
+        .orElse(false));
+    TrainingSpec ts = trainingSpec(settings);
     DistributedTraining dist = cluster.isEmpty() ? null : DistributedTraining.start(cluster.get(),
-        config, batch, isKfac(), clusterFlags, spec.commandLine().getErr());
+        config, batch, settings.isKfac(), clusterFlags, spec.commandLine().getErr());
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config,
         dist == null ? null : dist.server())) {
       if (tg.classes() != d.train.classes()) {
         throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
             + d.train.name() + " has " + d.train.classes());
       }
+      var err0 = spec.commandLine().getErr();
+      err0.println("settings: " + settings.line());
       if (!tg.batchNormSites().isEmpty()) {
-        var err = spec.commandLine().getErr();
-        err.printf(Locale.ROOT, "batch norm: %d layers train with batch statistics, moving "
+        err0.printf(Locale.ROOT, "batch norm: %d layers train with batch statistics, moving "
             + "averages with momentum %s%n", tg.batchNormSites().size(),
             tg.batchNormSites().stream().map(b -> String.valueOf(b.momentum())).distinct()
                 .collect(java.util.stream.Collectors.joining(", ")));
-        err.flush();
       }
+      err0.flush();
       tg.kfac().ifPresent(k -> {
         var err = spec.commandLine().getErr();
         err.println("K-FAC curvature blocks:");
@@ -300,8 +310,8 @@ public final class TrainCommand implements Callable<Integer> {
         err.flush();
       });
       Trainer.Builder tb = Trainer.builder(tg, dist == null ? BatchSource.of(it)
-          : dist.shard(BatchSource.of(it))).schedule(schedule(total)).momentum(momentum)
-          .totalSteps(total).dataSeed(seed).validation(d.test);
+          : dist.shard(BatchSource.of(it))).schedule(settings.learningRateSchedule())
+          .momentum(settings.momentum()).totalSteps(total).dataSeed(seed).validation(d.test);
       if (dist != null) {
         tb.listener(dist.startListener());
       }
@@ -330,7 +340,7 @@ public final class TrainCommand implements Callable<Integer> {
       if (outcome.status() == TrainingOutcome.Status.DIVERGED) {
         throw new IllegalArgumentException(outcome.divergenceReport()
             .map(DivergenceReport::message).orElse("training diverged (non-finite loss).")
-            + kfacHint());
+            + kfacHint(settings));
       }
       if (dist != null) {
         dist.finish(tg);
@@ -355,7 +365,7 @@ public final class TrainCommand implements Callable<Integer> {
       ServingExporter.export(trained, serving, ShapingMetadataFiles.assetsExtra(after));
       long ran = outcome.completedSteps() - outcome.startStep();
       Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d,
-          optimizer.toLowerCase(Locale.ROOT), tg.kfac().map(KfacGraph::registration).orElse(null),
+          settings, tg.kfac().map(KfacGraph::registration).orElse(null),
           after);
       PrintWriter w = spec.commandLine().getOut();
       w.print(json ? s.json() : s.text());
@@ -366,61 +376,58 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private TrainingSpec trainingSpec() {
+  private TrainingSpec trainingSpec(TrainSettings settings) {
     TrainingSpec ts = TrainingSpec.defaults().withLabelSmoothing(labelSmoothing).withL2(l2)
-        .withBatchNorm(choice("--bn-mode", bnMode, BatchNormTraining.Mode.class));
-    if (!isKfac()) {
-      return ts.withOptimizer(sgdKind());
-    }
-    return ts.withKfac(new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn,
-        damping, normConstraint, choice("--estimation", estimation, FisherEstimation.class),
-        choice("--inverse", inverse, InverseMethod.class), statsExamples, seed,
-        choice("--conv-approximation", convApproximation, ConvApproximation.class),
-        patchRowsPerDim, adaptiveDamping ? DampingAdaptation.standard() : null));
+        .withBatchNorm(bnMode());
+    return settings.isKfac() ? ts.withKfac(settings.kfac())
+        : ts.withOptimizer(settings.sgdKind());
   }
 
-  /** What to change after a K-FAC divergence (empty for SGD). */
-  private String kfacHint() {
-    if (!isKfac()) {
-      return "";
+  /** {@code --bn-mode}; a bad value is a usage error. */
+  private BatchNormTraining.Mode bnMode() {
+    try {
+      return TrainSettings.choice("--bn-mode", bnMode, BatchNormTraining.Mode.class);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
-    boolean expand = choice("--conv-approximation", convApproximation, ConvApproximation.class)
-        == ConvApproximation.EXPAND;
+  }
+
+  private TrainSettings.Flags flags() {
+    return new TrainSettings.Flags(optimizer, kfacRecipe, lr, schedule, warmup, momentum,
+        damping, convApproximation, inverseEvery, curvatureEvery, curvatureEma, normConstraint,
+        burnIn, estimation, inverse, statsExamples, patchRowsPerDim, adaptiveDamping, seed);
+  }
+
+  /**
+   * The effective settings of a run of {@code total} steps of a model shaped by DKS/TAT or not;
+   * a bad flag is a usage error.
+   */
+  private TrainSettings settings(long total, boolean shaped) {
+    try {
+      return TrainSettings.resolve(flags(), total, shaped);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  /** Whether a shaping record makes {@code --optimizer auto} choose K-FAC: DKS or TAT. */
+  static boolean shapedForKfac(ShapingMetadata m) {
+    return m.method() == Method.DKS || m.method() == Method.TAT;
+  }
+
+  /** What to change after a divergence. */
+  private static String kfacHint(TrainSettings settings) {
+    if (!settings.isKfac()) {
+      return " Try a lower --lr (this run's peak was " + settings.lr() + ").";
+    }
+    boolean expand = settings.kfac().conv() == ConvApproximation.EXPAND;
     return " For K-FAC try a lower --lr" + (expand ? ", " : " or ") + "a larger --damping (1e-2 "
-        + "trains the builder's CNNs at batch 128, where the recipe's 1e-3 diverges)"
+        + "trains the builder's CNNs at batch 128, where the TAT recipe's 1e-3 diverges)"
         + (expand ? " or --conv-approximation reduce." : ".");
   }
 
-  private boolean isKfac() {
-    return optimizer.equalsIgnoreCase("kfac");
-  }
-
-  private SgdOptimizer.Kind sgdKind() {
-    return choice("--optimizer", optimizer, SgdOptimizer.Kind.class);
-  }
-
-  private <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
-    for (E e : type.getEnumConstants()) {
-      if (e.name().replace('_', '-').equalsIgnoreCase(value)) {
-        return e;
-      }
-    }
-    List<String> names = new ArrayList<>();
-    for (E e : type.getEnumConstants()) {
-      names.add(e.name().replace('_', '-').toLowerCase(Locale.ROOT));
-    }
-    if (option.equals("--optimizer")) {
-      names.add("kfac");
-    }
-    throw usage(option + ": unknown value '" + value + "', expected one of "
-        + String.join(", ", names));
-  }
-
   private void validate() {
-    if (!isKfac()) {
-      sgdKind();
-    }
-    choice("--bn-mode", bnMode, BatchNormTraining.Mode.class);
+    bnMode();
     if ((steps == null) == (epochs == null)) {
       throw usage("give exactly one of --steps N and --epochs E");
     }
@@ -433,47 +440,19 @@ public final class TrainCommand implements Callable<Integer> {
     if (batch <= 0) {
       throw usage("--batch must be positive, got " + batch);
     }
-    if (!(lr > 0 && Double.isFinite(lr))) {
-      throw usage("--lr must be positive, got " + lr);
-    }
-    if (warmup < 0) {
-      throw usage("--warmup-steps must be >= 0, got " + warmup);
-    }
+    settings(Long.MAX_VALUE, false); // flag values checked before the data loads
+    settings(Long.MAX_VALUE, true);
     if (threads < 0) {
       throw usage("--threads must be >= 0, got " + threads);
     }
     if (checkpointEvery <= 0 || evalEvery <= 0) {
       throw usage("--checkpoint-every and --eval-every must be positive");
     }
-    if (!Arrays.asList("constant", "cosine", "step").contains(schedule.toLowerCase(Locale.ROOT))) {
-      throw usage("unknown --schedule '" + schedule + "': use constant, cosine or step");
-    }
     try {
       DevicePlacement.Device.parse(device);
     } catch (IllegalArgumentException e) {
       throw usage("--device: " + e.getMessage());
     }
-  }
-
-  private LearningRateSchedule schedule(long total) {
-    String s = schedule.toLowerCase(Locale.ROOT);
-    if (s.equals("cosine")) {
-      return LearningRateSchedule.cosineWithWarmup(lr, warmup, total);
-    }
-    LearningRateSchedule base = s.equals("step")
-        ? LearningRateSchedule.stepDecay(lr, boundaries(total), new double[] {0.1, 0.01})
-        : LearningRateSchedule.constant(lr);
-    if (warmup == 0) {
-      return base;
-    }
-    long w = warmup;
-    return LearningRateSchedule.of(step -> step < w ? lr * (step + 1) / w : base.at(step));
-  }
-
-  private static long[] boundaries(long total) {
-    long a = Math.max(1, total / 2);
-    long b = Math.max(a + 1, total * 3 / 4);
-    return new long[] {a, b};
   }
 
   /** The training part and the part evaluated. */
@@ -544,7 +523,7 @@ public final class TrainCommand implements Callable<Integer> {
   /** What a run did, as text or JSON. */
   private record Summary(TrainingOutcome outcome, long ran, double seconds, EvaluationResult eval,
       DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data,
-      String optimizer, Registration registration, ShapingMetadata shaping) {
+      TrainSettings settings, Registration registration, ShapingMetadata shaping) {
     double stepsPerSecond() {
       return seconds > 0 ? ran / seconds : 0;
     }
@@ -553,12 +532,13 @@ public final class TrainCommand implements Callable<Integer> {
       var last = outcome.lastStep();
       return String.format(Locale.ROOT, "trained %d steps (%d this run, from step %d) in %.1f s: "
           + "%.2f steps/s on %s with %s%n"
+          + "settings: %s%n"
           + "last train loss %.4f, accuracy %.4f%n"
           + "%s (%s, %d examples): loss %.4f, accuracy %.4f%n"
           + "ops per device: %s%n"
           + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n%s",
           outcome.completedSteps(), ran, outcome.startStep(), seconds, stepsPerSecond(),
-          placement.label(), optimizerLabel(), last == null ? Double.NaN : last.loss(),
+          placement.label(), optimizerLabel(), settings.line(), last == null ? Double.NaN : last.loss(),
           last == null ? Double.NaN : last.accuracy(), data.test.name(), data.testName,
           eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir,
           shaping == null ? "" : "shaping from the model, carried to training/ and serving/: "
@@ -566,7 +546,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     String optimizerLabel() {
-      return registration == null ? optimizer : String.format(Locale.ROOT,
+      return registration == null ? settings.optimizer() : String.format(Locale.ROOT,
           "kfac (%d Kronecker-factored layers, %d diagonal blocks)", registration.layers().size(),
           registration.diagonal().size());
     }
@@ -574,7 +554,8 @@ public final class TrainCommand implements Callable<Integer> {
     String json() {
       ObjectNode o = Json.object();
       o.put("status", outcome.status().name().toLowerCase(Locale.ROOT));
-      o.put("optimizer", optimizer);
+      o.put("optimizer", settings.optimizer());
+      settings.json(o.putObject("settings"));
       if (registration != null) {
         ObjectNode k = o.putObject("kfac");
         k.put("kronecker_layers", registration.layers().size());

@@ -207,7 +207,8 @@ class ShapingRecordCommandsTest {
   void trainCarriesTheRecordAndCountsItsSteps() {
     Path run = tmp.resolve("run");
     JsonNode t = Cli.json("train", tat.toString(), "--data", "synthetic:1x1x16:10:256",
-        "--steps", "3", "--batch", "32", "--lr", "1e-4", "--out", run.toString());
+        "--steps", "3", "--batch", "32", "--optimizer", "sgd", "--lr", "1e-4", "--out",
+        run.toString());
     assertEquals(3, t.get("shaping").get("trained_steps").asLong());
     ShapingMetadata before = record(tat);
     for (String part : List.of("training", "serving")) {

@@ -78,8 +78,9 @@ class TrainCommandTest {
     requireDigits();
     Path full = tmp.resolve("full");
     Path split = tmp.resolve("split");
+    // a schedule that does not depend on the run's total steps (the default cosine does)
     String[] common = {"--data", "digits", "--optimizer", "momentum", "--lr", "0.05",
-        "--batch", "32", "--seed", "7", "--checkpoint-every", "20", "--eval-every", "1000"};
+        "--schedule", "constant", "--warmup-steps", "0", "--batch", "32", "--seed", "7", "--checkpoint-every", "20", "--eval-every", "1000"};
     run(concat(new String[] {"train", model.toString(), "--steps", "100", "--out",
         full.toString()}, common));
     run(concat(new String[] {"train", model.toString(), "--steps", "50", "--out",
@@ -102,10 +103,13 @@ class TrainCommandTest {
     requireDigits();
     Path out = tmp.resolve("kfac");
     JsonNode j = Cli.json("train", model.toString(), "--data", "digits", "--optimizer", "kfac",
-        "--lr", "0.003", "--schedule", "cosine", "--warmup-steps", "10", "--steps", "150",
+        "--kfac-recipe", "tat", "--lr", "0.003", "--schedule", "cosine", "--warmup-steps", "10",
+        "--steps", "150",
         "--batch", "32", "--inverse-every", "10", "--eval-every", "1000", "--out",
         out.toString());
     assertEquals("kfac", j.get("optimizer").asText());
+    assertEquals("tat", j.get("settings").get("kfac").get("recipe").asText(), j.toString());
+    assertEquals(0.003, j.get("settings").get("lr").asDouble(), j.toString());
     // the built MLP: 2 hidden dense layers and the dense head, each kernel + bias
     assertEquals(3, j.get("kfac").get("kronecker_layers").asInt(), j.toString());
     assertEquals(0, j.get("kfac").get("diagonal_blocks").asInt(), j.toString());
@@ -132,7 +136,8 @@ class TrainCommandTest {
     requireDigits();
     // no norm constraint and a huge learning rate: the first updates overflow
     Cli r = Cli.run("train", model.toString(), "--data", "digits", "--optimizer", "kfac",
-        "--lr", "1e30", "--norm-constraint", "0", "--steps", "20", "--batch", "32",
+        "--kfac-recipe", "tat", "--lr", "1e30", "--schedule", "constant", "--warmup-steps", "0",
+        "--norm-constraint", "0", "--steps", "20", "--batch", "32",
         "--inverse-every", "10", "--eval-every", "1000", "--out", tmp.resolve("kd").toString());
     // training ran, so stderr also has the registration log and the progress bar
     assertEquals(2, r.code(), r.err());
@@ -164,8 +169,8 @@ class TrainCommandTest {
     Path split = tmp.resolve("ksplit");
     // resume at 45: between inverse refreshes (every 10), so the cached inverses, the factor
     // averages and the velocities must all come back from the checkpoint
-    String[] common = {"--data", "digits", "--optimizer", "kfac", "--lr", "0.003", "--batch",
-        "32", "--seed", "7", "--inverse-every", "10", "--checkpoint-every", "15",
+    String[] common = {"--data", "digits", "--optimizer", "kfac", "--lr", "0.003", "--schedule",
+        "constant", "--warmup-steps", "0", "--batch", "32", "--seed", "7", "--inverse-every", "10", "--checkpoint-every", "15",
         "--eval-every", "1000"};
     run(concat(new String[] {"train", model.toString(), "--steps", "60", "--out",
         full.toString()}, common));

@@ -190,12 +190,12 @@ class TrainFlagsTest {
    * --curvature-ema}, {@code --burn-in}, {@code --stats-examples} or {@code --estimation} changes
    * the trained weights; {@code --adaptive-damping} moves the logged damping by the
    * Levenberg-Marquardt factor omega = 0.9^5 (up or down), which stays at the fixed 1e-3 without
-   * it.
+   * it (the TAT recipe's damping, {@code --kfac-recipe tat}).
    */
   @Test
   void kfacFlagsReachTheOptimizer() throws IOException {
-    String[] common = {"--optimizer", "kfac", "--batch", "16", "--lr", "0.003",
-        "--inverse-every", "2"};
+    String[] common = {"--optimizer", "kfac", "--kfac-recipe", "tat", "--batch", "16", "--lr",
+        "0.003", "--inverse-every", "2"};
     String[] tenSteps = concat(common, "--steps", "10");
     Path base = train(tenSteps);
     Map<String, TensorProto> w0 = trained(base);

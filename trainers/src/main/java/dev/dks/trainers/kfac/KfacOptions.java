@@ -3,8 +3,11 @@ package dev.dks.trainers.kfac;
 import java.util.Objects;
 
 /**
- * Hyper-parameters of {@link KfacOptimizer}. {@link #tatRecipe()} gives the values of the TAT
- * paper's K-FAC runs (kfac.md section 5.2); change them with the withers. The learning rate and
+ * Hyper-parameters of {@link KfacOptimizer}. {@link #defaults()} gives values that train the
+ * plain (skip-free, normalization-free) CNNs dks builds and rewrites, which end in a global
+ * average pool, at small batches; {@link #tatRecipe()} gives the values of the TAT paper's K-FAC
+ * runs (kfac.md section 5.2), which diverge on those networks at batch 128. Change either with
+ * the withers. The learning rate and
  * the momentum are not here: like SGD's, they are fed every step by the trainer (so the cosine
  * schedule with warm-up of the recipe works unchanged).
  *
@@ -82,6 +85,20 @@ public record KfacOptions(
       throw new IllegalArgumentException("statistics examples must be >= 0 (0 = whole batch), "
           + "got " + statisticsExamples);
     }
+  }
+
+  /**
+   * The defaults ({@code dks train --optimizer kfac} with no other flag): the TAT recipe with
+   * K-FAC-reduce conv blocks (exact in front of a global average pool, where KFC-expand
+   * underestimates the curvature by up to the number of locations), damping 1e-2 instead of 1e-3
+   * (which diverges on such networks at batch 128) and inverses every 10 steps instead of 50
+   * (short runs of a few hundred steps). Everything else is the recipe's: EMA 0.99, statistics
+   * every step, burn-in 5, norm constraint 1e-3, sampled targets, Cholesky, whole batch, seed 0,
+   * fixed damping. Use with a peak learning rate of 1e-3
+   * ({@code OptimizerDefaults.kfac()}).
+   */
+  public static KfacOptions defaults() {
+    return tatRecipe().withConv(ConvApproximation.REDUCE).withDamping(1e-2).withPeriods(1, 10);
   }
 
   /**
