@@ -61,8 +61,9 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--bn", description = "Batch normalization (FusedBatchNormV3, inference form).")
   private boolean bn;
 
-  @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu",
-      description = "Activation (default relu; see 'dks activations').")
+  @Option(names = "--activation", paramLabel = "NAME",
+      description = "Activation (default relu; with --shaped --method TAT leaky_relu, the "
+          + "activation TAT shapes; see 'dks activations').")
   private String activation;
 
   @Option(names = "--input", paramLabel = "HxWxC", defaultValue = "28x28x1",
@@ -141,7 +142,7 @@ public final class BuildCommand implements Callable<Integer> {
       throw usage("--pool-every needs --pooling stride|avg|max");
     }
     ArchitectureSpec.Builder b = ArchitectureSpec.builder(arch, depth).batchNorm(bn)
-        .activation(activation).input(input).classes(classes).resnetV2(!v1).stem(stem)
+        .activation(activationOrDefault()).input(input).classes(classes).resnetV2(!v1).stem(stem)
         .seed(seed);
     if (width != null) {
       b.width(width);
@@ -156,6 +157,17 @@ public final class BuildCommand implements Callable<Integer> {
       b.pooling(Pooling.every(pooling, poolEvery == null ? 2 : poolEvery));
     }
     return b.build();
+  }
+
+  /**
+   * {@code --activation}, else the default: leaky_relu for a TAT-shaped build (TAT shapes the
+   * ReLU family as leaky ReLU; plain relu has no slope to solve for), relu otherwise.
+   */
+  String activationOrDefault() {
+    if (activation != null) {
+      return activation;
+    }
+    return shaped && method == Method.TAT ? "leaky_relu" : "relu";
   }
 
   private ParameterException usage(String message) {

@@ -110,6 +110,24 @@ class BuildCommandTest {
   }
 
   @Test
+  void tatBuildWithoutActivationShapesLeakyRelu() {
+    // TAT shapes the ReLU family as leaky ReLU; plain relu (the unshaped default) has no slope
+    // to solve for, so a TAT build with no --activation must take leaky_relu, not be refused
+    JsonNode j = Cli.json("build", "--arch", "plain-cnn", "--depth", "20", "--width", "4",
+        "--shaped", "--method", "TAT", "--out", tmp.resolve("tat").toString());
+    ShapingParams p = ShapingSolver.solve(Method.TAT, List.of(Activations.byName("leaky_relu")),
+        NetworkMaps.of(Architectures.plainChain(20)), DksTargets.defaults(),
+        TatTargets.defaults()).get("leaky_relu").params();
+    assertEquals("TAT", j.get("method").asText());
+    assertEquals(p.outputScale(), j.get("params").get("output_scale").asDouble(), 1e-12);
+    // control: the unshaped build keeps relu, whose record has no solved parameters
+    JsonNode raw = Cli.json("build", "--arch", "plain-cnn", "--depth", "20", "--width", "4",
+        "--out", tmp.resolve("raw").toString());
+    assertTrue(raw.get("params") == null || raw.get("params").isNull()
+        || raw.get("params").isEmpty(), raw.toString());
+  }
+
+  @Test
   void shapedBuildWithJson() throws IOException {
     Path out = tmp.resolve("cnn");
     Files.createDirectories(out); // an existing empty folder is fine
@@ -231,7 +249,8 @@ class BuildCommandTest {
     "--arch resnet --depth 18 --shortcut-weight 1.5|[0, 1]",
     "--arch mlp --depth 2 --input 28x28|HxWxC",
     "--arch mlp --depth 2 --activation nope|unknown activation 'nope'",
-    "--arch plain-cnn --depth 4 --shaped --method TAT|relu",
+    "--arch plain-cnn --depth 20 --shaped --method TAT --activation relu|relu",
+    "--arch plain-cnn --depth 4 --shaped --method TAT|too shallow",
     "--arch plain-cnn --depth 4 --pool-every 2|--pool-every needs --pooling",
     "--arch mlp --depth 2 --pooling avg|plain CNNs only",
     "--arch mlp --depth 2|--out"

@@ -148,11 +148,12 @@ public final class KernelCheck {
           firstError = firstError == null ? e : firstError;
           continue;
         }
-        if (!a.dagIndex().containsKey(out)) {
+        String target = measuredEnd(a, out);
+        if (target == null) {
           notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
           continue;
         }
-        Plan p = plan(model, g, a, solution, out);
+        Plan p = plan(model, g, a, solution, target);
         if (feedNode != null && !p.feedNode().equals(feedNode)) {
           notChecked.put(out, "its first layer reads '" + p.feedNode() + "', but the pairs are "
               + "fed at '" + feedNode + "' (the first layer input of the first checked output)");
@@ -418,6 +419,24 @@ public final class KernelCheck {
       return new LeakyRelu(s.parameter());
     }
     return Activations.byName(s.kind());
+  }
+
+  /**
+   * The node whose tensor ends the measured path of {@code out}: the output itself when it is on
+   * the kernel DAG, else the body tensor its head reads (an output after a control-flow loop or
+   * other head ops the DAG does not model), or null when neither depends on the input.
+   */
+  static String measuredEnd(NetworkAnalysis a, String out) {
+    if (a.dagIndex().containsKey(out)) {
+      return out;
+    }
+    List<TensorName> body = a.bodyOutputs().getOrDefault(out, List.of());
+    for (TensorName t : body) {
+      if (a.dagIndex().containsKey(t.node())) {
+        return t.node();
+      }
+    }
+    return null;
   }
 
   /** Inputs of every layer on the path, then the output, in DAG order, without repeats. */
