@@ -71,7 +71,8 @@ final class ModelShaping {
     }
     if (s != null) {
       for (var a : s.activations().values()) {
-        if (a.params().negativeSlope().isPresent() && Double.isFinite(a.network().c0())) {
+        if (a.params().negativeSlope().isPresent() && Double.isFinite(a.network().c0())
+            && a.network().c0() < tat.eta() - 1e-6) { // lowered by the auto rule
           return new TatTargets(a.network().c0(), tat.tau());
         }
       }

@@ -33,9 +33,10 @@ final class ShapingFlags {
   Double zeta;
 
   @Option(names = "--eta", paramLabel = "E|auto", converter = EtaConverter.class,
-      description = "TAT: the network's C(0) target for leaky_relu, in [0, 1] (default 0.9); "
-          + "'auto': 0.9, or the largest C(0) the network reaches when that is less (a shallow "
-          + "network: ReLU, TReLU slope 0), said in the output.")
+      description = "TAT: the network's C(0) target for leaky_relu, in [0, 1], or 'auto' (the "
+          + "default): 0.9, or the largest C(0) the network reaches when that is less (a "
+          + "shallow network: ReLU, TReLU slope 0), said in the output. A number is exact: a "
+          + "network that cannot reach it is refused.")
   Double eta;
 
   /** {@code --eta auto} (held as NaN in {@link #eta}). */
@@ -110,10 +111,10 @@ final class ShapingFlags {
   /** The TAT targets (defaults where not given). */
   TatTargets tat() {
     double t = tau == null ? TatTargets.DEFAULT_TAU : tau;
-    if (etaAuto()) {
+    if (eta == null || etaAuto()) {
       return TatTargets.autoEta(t);
     }
-    return new TatTargets(eta == null ? TatTargets.DEFAULT_ETA : eta, t);
+    return new TatTargets(eta, t);
   }
 
   /** Which activation each found kind becomes. */

@@ -29,9 +29,15 @@ public record RewriteOptions(
     long seed,
     HomogeneousMode inputNormalization) {
 
-  /** TAT with the defaults, skips removed, max-pools replaced, seed 0, PLN with a one. */
+  /**
+   * TAT with the defaults, skips removed, max-pools replaced, seed 0, PLN with a one. The TAT
+   * target is eta 0.9 under the auto rule ({@link TatTargets#autoEta}): a network too shallow to
+   * reach C(0) = 0.9 (a few nonlinear layers) gets the largest C(0) it reaches (ReLU, TReLU slope
+   * 0) with a warning, instead of a refusal; deeper networks get exactly 0.9.
+   */
   public static RewriteOptions defaults() {
-    return new RewriteOptions(Method.TAT, DksTargets.defaults(), TatTargets.defaults(), null, 0.0,
+    return new RewriteOptions(Method.TAT, DksTargets.defaults(),
+        TatTargets.autoEta(TatTargets.DEFAULT_TAU), null, 0.0,
         false, 0L, HomogeneousMode.ONE);
   }
 
