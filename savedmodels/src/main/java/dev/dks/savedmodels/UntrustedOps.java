@@ -21,10 +21,16 @@ import org.tensorflow.proto.SavedModel;
 public final class UntrustedOps {
   private UntrustedOps() {}
 
-  /** The findings of the SavedModel folder {@code dir}, every meta graph. */
+  /**
+   * The findings of the SavedModel folder {@code dir}, every meta graph, after checking that the
+   * files its loader would read (assets, variables) lie inside {@code dir} ({@link
+   * SavedModelFiles}).
+   */
   public static List<Finding> scanSavedModel(Path dir) {
     List<Finding> out = new ArrayList<>();
-    for (MetaGraphDef mg : SavedModelReader.parseSavedModel(dir).getMetaGraphsList()) {
+    SavedModel sm = SavedModelReader.parseSavedModel(dir);
+    SavedModelFiles.requireInside(dir, sm);
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
       out.addAll(OpScanner.scan(mg));
     }
     return out;
@@ -33,6 +39,7 @@ public final class UntrustedOps {
   /**
    * The findings of {@code dir}, or none when its saved_model.pb(txt) cannot be parsed: TensorFlow
    * cannot load it either (so runs nothing), and the command reports that failure its own way.
+   * The files the loader would read must lie inside {@code dir} ({@link SavedModelFiles}).
    */
   private static List<Finding> scanIfParsable(Path dir) {
     SavedModel sm;
@@ -41,6 +48,7 @@ public final class UntrustedOps {
     } catch (ModelFormatException e) {
       return List.of();
     }
+    SavedModelFiles.requireInside(dir, sm);
     List<Finding> out = new ArrayList<>();
     for (MetaGraphDef mg : sm.getMetaGraphsList()) {
       out.addAll(OpScanner.scan(mg));
