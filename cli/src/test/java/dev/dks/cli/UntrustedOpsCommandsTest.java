@@ -156,6 +156,66 @@ class UntrustedOpsCommandsTest {
     assertEquals(List.of(), holding);
   }
 
+  /**
+   * A TF2 saver whose restore function reads a second argument, fed from a string constant that
+   * names a checkpoint elsewhere, beside the loader's filename (issue 17d): every command refuses
+   * it; the same model restoring from the filename argument scans clean.
+   */
+  @Test
+  void aTf2RestoreReadingAPathOfItsOwnIsRefused() throws IOException {
+    Path elsewhere = tmp.resolve("other-model/variables/variables");
+    Path hostile = tf2Restore(tmp.resolve("tf2-hostile"), elsewhere, true);
+    everyCommandRefuses(hostile, "traced_restore/RestoreV2_1 (RestoreV2, restore)",
+        "RestoreV2", null);
+    Cli.assertOneErrorLine(Cli.run("inspect", hostile.toString()), "RestoreV2_1");
+    JsonNode f = scanJson(hostile, ScanCommand.FOUND).get("findings");
+    assertEquals(2, f.size());
+    Path clean = tf2Restore(tmp.resolve("tf2-clean"), elsewhere, false);
+    assertEquals(0, scanJson(clean, 0).get("refused").asInt());
+  }
+
+  /** y = Identity(x) with a TF2-style saver; {@code hostile}: RestoreV2_1 reads {@code path}. */
+  private static Path tf2Restore(Path dir, Path path, boolean hostile) throws IOException {
+    HostileSavedModels.write(dir, Place.NONE, null);
+    Path pb = dir.resolve("saved_model.pb");
+    org.tensorflow.proto.SavedModel.Builder sm = org.tensorflow.proto.SavedModel.parseFrom(
+        Files.readAllBytes(pb)).toBuilder();
+    var mg = sm.getMetaGraphsBuilder(0);
+    var g = mg.getGraphDefBuilder();
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("saver_filename")
+        .setOp("Placeholder").putAttr("dtype", dtype(org.tensorflow.proto.DataType.DT_STRING)));
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("elsewhere").setOp("Const")
+        .putAttr("dtype", dtype(org.tensorflow.proto.DataType.DT_STRING))
+        .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(
+            org.tensorflow.proto.TensorProto.newBuilder()
+                .setDtype(org.tensorflow.proto.DataType.DT_STRING)
+                .addStringVal(com.google.protobuf.ByteString.copyFromUtf8(path.toString())))
+            .build()));
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("StatefulPartitionedCall_2")
+        .setOp("StatefulPartitionedCall").addInput("saver_filename").addInput("elsewhere")
+        .putAttr("f", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
+            org.tensorflow.proto.NameAttrList.newBuilder().setName("traced_restore")).build()));
+    org.tensorflow.proto.FunctionDef.Builder f = org.tensorflow.proto.FunctionDef.newBuilder();
+    f.getSignatureBuilder().setName("traced_restore").setIsStateful(true)
+        .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("file_prefix")
+            .setType(org.tensorflow.proto.DataType.DT_STRING))
+        .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("other")
+            .setType(org.tensorflow.proto.DataType.DT_STRING));
+    f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("RestoreV2").setOp("RestoreV2")
+        .addInput("file_prefix"));
+    f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("RestoreV2_1")
+        .setOp("RestoreV2").addInput(hostile ? "other" : "file_prefix"));
+    g.getLibraryBuilder().addFunction(f);
+    mg.setSaverDef(org.tensorflow.proto.SaverDef.newBuilder()
+        .setFilenameTensorName("saver_filename:0").setRestoreOpName("StatefulPartitionedCall_2"));
+    Files.write(pb, sm.build().toByteArray());
+    return dir;
+  }
+
+  private static org.tensorflow.proto.AttrValue dtype(org.tensorflow.proto.DataType t) {
+    return org.tensorflow.proto.AttrValue.newBuilder().setType(t).build();
+  }
+
   @Test
   void theSharedSavedModelsScanCleanOrWithTheSaversRestoreOnly() throws IOException {
     Path root = Assets.sharedModel("tfserving_half_plus_two_cpu").getParent();
