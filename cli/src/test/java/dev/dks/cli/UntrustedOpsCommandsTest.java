@@ -85,6 +85,14 @@ class UntrustedOpsCommandsTest {
     assertEquals(0, inspect.code(), inspect.err());
     assertTrue(inspect.out().contains("unsafe op: leak_write (WriteFile, serving)"),
         inspect.out());
+    JsonNode ij = Cli.json("inspect", model.toString());
+    assertEquals(1, ij.get("unsafe_ops").size(), ij.toString());
+    JsonNode u = ij.get("unsafe_ops").get(0);
+    assertEquals("leak_write", u.get("node").asText());
+    assertEquals("WriteFile", u.get("op").asText());
+    assertEquals("serving", u.get("where").asText());
+    assertTrue(u.get("refused").asBoolean());
+    assertTrue(ij.has("warnings") && ij.has("counts"), "the older keys stay");
     JsonNode scan = scanJson(model, ScanCommand.FOUND);
     assertEquals(1, scan.get("refused").asInt());
     assertEquals("serving", scan.get("findings").get(0).get("region").asText());
@@ -214,6 +222,47 @@ class UntrustedOpsCommandsTest {
 
   private static org.tensorflow.proto.AttrValue dtype(org.tensorflow.proto.DataType t) {
     return org.tensorflow.proto.AttrValue.newBuilder().setType(t).build();
+  }
+
+  /**
+   * inspect --json's unsafe_ops on a real TF2 model: exactly its checkpoint ops, counted here from
+   * saved_model.pb's function library; the RestoreV2 nodes are the saver's (restore, not refused),
+   * the rest unused; a frozen graph without such ops has an empty list.
+   */
+  @Test
+  void inspectJsonListsTheSaversOpsOfARealTf2Model() throws IOException {
+    Path dir = Assets.sharedModel("tfserving_half_plus_two_tf2_cpu");
+    var sm = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        dir.resolve("saved_model.pb")));
+    int restores = 0;
+    int others = 0;
+    for (var f : sm.getMetaGraphs(0).getGraphDef().getLibrary().getFunctionList()) {
+      for (var n : f.getNodeDefList()) {
+        if (n.getOp().equals("RestoreV2")) {
+          restores++;
+        } else if (List.of("SaveV2", "MergeV2Checkpoints").contains(n.getOp())) {
+          others++;
+        }
+      }
+    }
+    assertTrue(restores > 0 && others > 0, "the fixture has a TF2 saver");
+    JsonNode u = Cli.json("inspect", dir.toString()).get("unsafe_ops");
+    assertEquals(restores + others, u.size(), u.toString());
+    int saver = 0;
+    for (JsonNode f : u) {
+      assertFalse(f.get("refused").asBoolean(), f.toString());
+      if (f.get("op").asText().equals("RestoreV2")) {
+        assertEquals("restore", f.get("where").asText());
+        assertTrue(f.get("saver_restore").asBoolean());
+        saver++;
+      } else {
+        assertEquals("unused", f.get("where").asText(), f.toString());
+      }
+    }
+    assertEquals(restores, saver);
+    JsonNode frozen = Cli.json("inspect", Assets.sharedModel("frozen_mlnet_cifar_model/frozen_model.pb")
+        .toString()).get("unsafe_ops");
+    assertEquals(0, frozen.size(), frozen.toString());
   }
 
   @Test

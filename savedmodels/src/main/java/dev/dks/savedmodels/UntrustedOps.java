@@ -104,11 +104,19 @@ public final class UntrustedOps {
    * node (Op, region)}): for a SavedModel from its meta graphs, else from {@code m}'s serving path.
    */
   public static List<String> warnings(Path path, Model m) {
-    Path dir = savedModelDir(path);
-    List<Finding> fs = dir != null ? scanIfParsable(dir) : scan(m);
+    List<Finding> fs = findings(path, m);
     return OpScanner.refused(fs, Set.of()).stream().map(d -> "unsafe op: " + d
         + ": an effect outside the tensors (file or stream I/O); dks refuses to write or run it "
         + "without --allow-ops").toList();
+  }
+
+  /**
+   * Every finding of the model at {@code path}: for a SavedModel from its meta graphs (serving,
+   * init, restore, unused), else from {@code m}'s serving path (read from {@code path}).
+   */
+  public static List<Finding> findings(Path path, Model m) {
+    Path dir = savedModelDir(path);
+    return dir != null ? scanIfParsable(dir) : scan(m);
   }
 
   /** Refuses a model read from {@code path} whose serving path holds an op of the policy. */
