@@ -264,8 +264,9 @@ public final class SavedModelReader {
   }
 
   /**
-   * The asset and variable files of {@code dir} must lie inside it ({@link SavedModelFiles});
-   * a saved_model.pb that does not parse is left to the loader's own error.
+   * The asset and variable files of {@code dir} must lie inside it and its tensors be within
+   * bounds ({@link UntrustedOps#requireSafeContents}); a saved_model.pb that does not parse is
+   * left to the loader's own error.
    */
   private static void requireFilesInside(Path dir) {
     SavedModel sm;
@@ -274,7 +275,7 @@ public final class SavedModelReader {
     } catch (ModelFormatException e) {
       return;
     }
-    SavedModelFiles.requireInside(dir, sm);
+    UntrustedOps.requireSafeContents(dir, sm);
   }
 
   static SavedModel parseSavedModel(Path dir) {

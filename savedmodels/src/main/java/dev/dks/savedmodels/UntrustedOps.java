@@ -3,6 +3,7 @@ package dev.dks.savedmodels;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.safety.OpScanner;
 import dev.dks.rewriter.safety.OpScanner.Finding;
+import dev.dks.rewriter.safety.TensorBounds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class UntrustedOps {
   public static List<Finding> scanSavedModel(Path dir) {
     List<Finding> out = new ArrayList<>();
     SavedModel sm = SavedModelReader.parseSavedModel(dir);
-    SavedModelFiles.requireInside(dir, sm);
+    requireSafeContents(dir, sm);
     for (MetaGraphDef mg : sm.getMetaGraphsList()) {
       out.addAll(OpScanner.scan(mg));
     }
@@ -48,12 +49,30 @@ public final class UntrustedOps {
     } catch (ModelFormatException e) {
       return List.of();
     }
-    SavedModelFiles.requireInside(dir, sm);
+    requireSafeContents(dir, sm);
     List<Finding> out = new ArrayList<>();
     for (MetaGraphDef mg : sm.getMetaGraphsList()) {
       out.addAll(OpScanner.scan(mg));
     }
     return out;
+  }
+
+  /**
+   * What must hold before TensorFlow loads the SavedModel {@code dir} (parsed as {@code sm}),
+   * besides the op policy: the files its loader reads lie inside the folder ({@link
+   * SavedModelFiles}) and the tensors its graphs hold are within bounds ({@link TensorBounds}).
+   *
+   * @throws ModelFormatException naming the folder and the asset, file or node
+   */
+  public static void requireSafeContents(Path dir, SavedModel sm) {
+    SavedModelFiles.requireInside(dir, sm);
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
+      try {
+        TensorBounds.requireWithin(mg.getGraphDef());
+      } catch (TensorBounds.TensorBoundsException e) {
+        throw new ModelFormatException(dir + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   /** The findings of a model already read (its serving path only). */
