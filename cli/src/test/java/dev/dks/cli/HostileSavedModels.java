@@ -33,10 +33,11 @@ final class HostileSavedModels {
   private HostileSavedModels() {}
 
   /** Where the hostile op is wired. */
-  enum Place { SERVING_CONTROL, SERVING_OUTPUT, INIT, FUNCTION }
+  enum Place { SERVING_CONTROL, SERVING_OUTPUT, INIT, FUNCTION, NONE }
 
   /**
-   * Writes {@code dir/saved_model.pb}; {@code hostile} builds the op in the graph and returns it.
+   * Writes {@code dir/saved_model.pb}; {@code hostile} builds the op in the graph and returns it
+   * (unused, may be null, for {@link Place#NONE}: y = Identity(x) only).
    */
   static Path write(Path dir, Place place, BiFunction<Ops, Graph, GraphOperation> hostile)
       throws IOException {

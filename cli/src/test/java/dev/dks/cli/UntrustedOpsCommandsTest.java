@@ -85,6 +85,14 @@ class UntrustedOpsCommandsTest {
     assertEquals(0, inspect.code(), inspect.err());
     assertTrue(inspect.out().contains("unsafe op: leak_write (WriteFile, serving)"),
         inspect.out());
+    JsonNode ij = Cli.json("inspect", model.toString());
+    assertEquals(1, ij.get("unsafe_ops").size(), ij.toString());
+    JsonNode u = ij.get("unsafe_ops").get(0);
+    assertEquals("leak_write", u.get("node").asText());
+    assertEquals("WriteFile", u.get("op").asText());
+    assertEquals("serving", u.get("where").asText());
+    assertTrue(u.get("refused").asBoolean());
+    assertTrue(ij.has("warnings") && ij.has("counts"), "the older keys stay");
     JsonNode scan = scanJson(model, ScanCommand.FOUND);
     assertEquals(1, scan.get("refused").asInt());
     assertEquals("serving", scan.get("findings").get(0).get("region").asText());
@@ -154,6 +162,107 @@ class UntrustedOpsCommandsTest {
       }
     }
     assertEquals(List.of(), holding);
+  }
+
+  /**
+   * A TF2 saver whose restore function reads a second argument, fed from a string constant that
+   * names a checkpoint elsewhere, beside the loader's filename (issue 17d): every command refuses
+   * it; the same model restoring from the filename argument scans clean.
+   */
+  @Test
+  void aTf2RestoreReadingAPathOfItsOwnIsRefused() throws IOException {
+    Path elsewhere = tmp.resolve("other-model/variables/variables");
+    Path hostile = tf2Restore(tmp.resolve("tf2-hostile"), elsewhere, true);
+    everyCommandRefuses(hostile, "traced_restore/RestoreV2_1 (RestoreV2, restore)",
+        "RestoreV2", null);
+    Cli.assertOneErrorLine(Cli.run("inspect", hostile.toString()), "RestoreV2_1");
+    JsonNode f = scanJson(hostile, ScanCommand.FOUND).get("findings");
+    assertEquals(2, f.size());
+    Path clean = tf2Restore(tmp.resolve("tf2-clean"), elsewhere, false);
+    assertEquals(0, scanJson(clean, 0).get("refused").asInt());
+  }
+
+  /** y = Identity(x) with a TF2-style saver; {@code hostile}: RestoreV2_1 reads {@code path}. */
+  private static Path tf2Restore(Path dir, Path path, boolean hostile) throws IOException {
+    HostileSavedModels.write(dir, Place.NONE, null);
+    Path pb = dir.resolve("saved_model.pb");
+    org.tensorflow.proto.SavedModel.Builder sm = org.tensorflow.proto.SavedModel.parseFrom(
+        Files.readAllBytes(pb)).toBuilder();
+    var mg = sm.getMetaGraphsBuilder(0);
+    var g = mg.getGraphDefBuilder();
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("saver_filename")
+        .setOp("Placeholder").putAttr("dtype", dtype(org.tensorflow.proto.DataType.DT_STRING)));
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("elsewhere").setOp("Const")
+        .putAttr("dtype", dtype(org.tensorflow.proto.DataType.DT_STRING))
+        .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(
+            org.tensorflow.proto.TensorProto.newBuilder()
+                .setDtype(org.tensorflow.proto.DataType.DT_STRING)
+                .addStringVal(com.google.protobuf.ByteString.copyFromUtf8(path.toString())))
+            .build()));
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("StatefulPartitionedCall_2")
+        .setOp("StatefulPartitionedCall").addInput("saver_filename").addInput("elsewhere")
+        .putAttr("f", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
+            org.tensorflow.proto.NameAttrList.newBuilder().setName("traced_restore")).build()));
+    org.tensorflow.proto.FunctionDef.Builder f = org.tensorflow.proto.FunctionDef.newBuilder();
+    f.getSignatureBuilder().setName("traced_restore").setIsStateful(true)
+        .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("file_prefix")
+            .setType(org.tensorflow.proto.DataType.DT_STRING))
+        .addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("other")
+            .setType(org.tensorflow.proto.DataType.DT_STRING));
+    f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("RestoreV2").setOp("RestoreV2")
+        .addInput("file_prefix"));
+    f.addNodeDef(org.tensorflow.proto.NodeDef.newBuilder().setName("RestoreV2_1")
+        .setOp("RestoreV2").addInput(hostile ? "other" : "file_prefix"));
+    g.getLibraryBuilder().addFunction(f);
+    mg.setSaverDef(org.tensorflow.proto.SaverDef.newBuilder()
+        .setFilenameTensorName("saver_filename:0").setRestoreOpName("StatefulPartitionedCall_2"));
+    Files.write(pb, sm.build().toByteArray());
+    return dir;
+  }
+
+  private static org.tensorflow.proto.AttrValue dtype(org.tensorflow.proto.DataType t) {
+    return org.tensorflow.proto.AttrValue.newBuilder().setType(t).build();
+  }
+
+  /**
+   * inspect --json's unsafe_ops on a real TF2 model: exactly its checkpoint ops, counted here from
+   * saved_model.pb's function library; the RestoreV2 nodes are the saver's (restore, not refused),
+   * the rest unused; a frozen graph without such ops has an empty list.
+   */
+  @Test
+  void inspectJsonListsTheSaversOpsOfARealTf2Model() throws IOException {
+    Path dir = Assets.sharedModel("tfserving_half_plus_two_tf2_cpu");
+    var sm = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(
+        dir.resolve("saved_model.pb")));
+    int restores = 0;
+    int others = 0;
+    for (var f : sm.getMetaGraphs(0).getGraphDef().getLibrary().getFunctionList()) {
+      for (var n : f.getNodeDefList()) {
+        if (n.getOp().equals("RestoreV2")) {
+          restores++;
+        } else if (List.of("SaveV2", "MergeV2Checkpoints").contains(n.getOp())) {
+          others++;
+        }
+      }
+    }
+    assertTrue(restores > 0 && others > 0, "the fixture has a TF2 saver");
+    JsonNode u = Cli.json("inspect", dir.toString()).get("unsafe_ops");
+    assertEquals(restores + others, u.size(), u.toString());
+    int saver = 0;
+    for (JsonNode f : u) {
+      assertFalse(f.get("refused").asBoolean(), f.toString());
+      if (f.get("op").asText().equals("RestoreV2")) {
+        assertEquals("restore", f.get("where").asText());
+        assertTrue(f.get("saver_restore").asBoolean());
+        saver++;
+      } else {
+        assertEquals("unused", f.get("where").asText(), f.toString());
+      }
+    }
+    assertEquals(restores, saver);
+    JsonNode frozen = Cli.json("inspect", Assets.sharedModel("frozen_mlnet_cifar_model/frozen_model.pb")
+        .toString()).get("unsafe_ops");
+    assertEquals(0, frozen.size(), frozen.toString());
   }
 
   @Test

@@ -5,6 +5,7 @@ import static dev.dks.savedmodels.ReaderMessages.firstLine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.safety.TensorBounds;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
@@ -119,6 +120,11 @@ public final class FrozenGraphReader {
     if (def.getNodeCount() == 0) {
       throw new ModelFormatException(source + " is not a frozen GraphDef (.pb): it holds no "
           + "graph nodes");
+    }
+    try {
+      TensorBounds.requireWithin(def);
+    } catch (TensorBounds.TensorBoundsException e) {
+      throw new ModelFormatException(source + ": " + e.getMessage(), e);
     }
     GraphView view;
     try {

@@ -134,6 +134,7 @@ public final class SavedModelReader {
       throw new ModelFormatException(abs + " is not a SavedModel folder: it has no saved_model.pb"
           + " or saved_model.pbtxt");
     }
+    requireFilesInside(abs);
     List<String> warnings = new ArrayList<>();
     String[] useTags = tags.length > 0 ? tags.clone() : discoverTags(abs);
     Model raw;
@@ -260,6 +261,21 @@ public final class SavedModelReader {
     throw new ModelFormatException(dir + " has " + sm.getMetaGraphsCount() + " meta graphs and"
         + " none is tagged 'serve'; pass the tags: " + sm.getMetaGraphsList().stream()
         .map(m -> m.getMetaInfoDef().getTagsList()).toList());
+  }
+
+  /**
+   * The asset and variable files of {@code dir} must lie inside it and its tensors be within
+   * bounds ({@link UntrustedOps#requireSafeContents}); a saved_model.pb that does not parse is
+   * left to the loader's own error.
+   */
+  private static void requireFilesInside(Path dir) {
+    SavedModel sm;
+    try {
+      sm = parseSavedModel(dir);
+    } catch (ModelFormatException e) {
+      return;
+    }
+    UntrustedOps.requireSafeContents(dir, sm);
   }
 
   static SavedModel parseSavedModel(Path dir) {

@@ -2,6 +2,7 @@ package dev.dks.savedmodels;
 
 import com.google.protobuf.ByteString;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.safety.TensorBounds;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -72,7 +73,8 @@ public final class TensorValues {
   /**
    * A new tensor holding the proto's values (the caller closes it). Reads {@code tensor_content}
    * and the typed value fields ({@code float_val}, {@code int_val}, ..., with the one-value
-   * broadcast TensorFlow allows).
+   * broadcast TensorFlow allows), after {@link TensorBounds#check} (a shape its content does
+   * not fill, or a broadcast over the budget, is refused before allocating).
    */
   public static Tensor toTensor(TensorProto p) {
     DataType dtype = baseType(p.getDtype());
@@ -80,6 +82,7 @@ public final class TensorValues {
     if (type == null) {
       throw new IllegalArgumentException("TF Java 1.1.0 has no tensor class for " + dtype);
     }
+    TensorBounds.check(p, "a " + dtype + " tensor", TensorBounds.defaultBudget());
     long[] dims = p.getTensorShape().getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize)
         .toArray();
     Shape shape = Shape.of(dims);

@@ -3,6 +3,7 @@ package dev.dks.savedmodels;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.safety.OpScanner;
 import dev.dks.rewriter.safety.OpScanner.Finding;
+import dev.dks.rewriter.safety.TensorBounds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,10 +22,16 @@ import org.tensorflow.proto.SavedModel;
 public final class UntrustedOps {
   private UntrustedOps() {}
 
-  /** The findings of the SavedModel folder {@code dir}, every meta graph. */
+  /**
+   * The findings of the SavedModel folder {@code dir}, every meta graph, after checking that the
+   * files its loader would read (assets, variables) lie inside {@code dir} ({@link
+   * SavedModelFiles}).
+   */
   public static List<Finding> scanSavedModel(Path dir) {
     List<Finding> out = new ArrayList<>();
-    for (MetaGraphDef mg : SavedModelReader.parseSavedModel(dir).getMetaGraphsList()) {
+    SavedModel sm = SavedModelReader.parseSavedModel(dir);
+    requireSafeContents(dir, sm);
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
       out.addAll(OpScanner.scan(mg));
     }
     return out;
@@ -33,6 +40,7 @@ public final class UntrustedOps {
   /**
    * The findings of {@code dir}, or none when its saved_model.pb(txt) cannot be parsed: TensorFlow
    * cannot load it either (so runs nothing), and the command reports that failure its own way.
+   * The files the loader would read must lie inside {@code dir} ({@link SavedModelFiles}).
    */
   private static List<Finding> scanIfParsable(Path dir) {
     SavedModel sm;
@@ -41,11 +49,30 @@ public final class UntrustedOps {
     } catch (ModelFormatException e) {
       return List.of();
     }
+    requireSafeContents(dir, sm);
     List<Finding> out = new ArrayList<>();
     for (MetaGraphDef mg : sm.getMetaGraphsList()) {
       out.addAll(OpScanner.scan(mg));
     }
     return out;
+  }
+
+  /**
+   * What must hold before TensorFlow loads the SavedModel {@code dir} (parsed as {@code sm}),
+   * besides the op policy: the files its loader reads lie inside the folder ({@link
+   * SavedModelFiles}) and the tensors its graphs hold are within bounds ({@link TensorBounds}).
+   *
+   * @throws ModelFormatException naming the folder and the asset, file or node
+   */
+  public static void requireSafeContents(Path dir, SavedModel sm) {
+    SavedModelFiles.requireInside(dir, sm);
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
+      try {
+        TensorBounds.requireWithin(mg.getGraphDef());
+      } catch (TensorBounds.TensorBoundsException e) {
+        throw new ModelFormatException(dir + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   /** The findings of a model already read (its serving path only). */
@@ -96,11 +123,19 @@ public final class UntrustedOps {
    * node (Op, region)}): for a SavedModel from its meta graphs, else from {@code m}'s serving path.
    */
   public static List<String> warnings(Path path, Model m) {
-    Path dir = savedModelDir(path);
-    List<Finding> fs = dir != null ? scanIfParsable(dir) : scan(m);
+    List<Finding> fs = findings(path, m);
     return OpScanner.refused(fs, Set.of()).stream().map(d -> "unsafe op: " + d
         + ": an effect outside the tensors (file or stream I/O); dks refuses to write or run it "
         + "without --allow-ops").toList();
+  }
+
+  /**
+   * Every finding of the model at {@code path}: for a SavedModel from its meta graphs (serving,
+   * init, restore, unused), else from {@code m}'s serving path (read from {@code path}).
+   */
+  public static List<Finding> findings(Path path, Model m) {
+    Path dir = savedModelDir(path);
+    return dir != null ? scanIfParsable(dir) : scan(m);
   }
 
   /** Refuses a model read from {@code path} whose serving path holds an op of the policy. */

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import dev.dks.rewriter.safety.TensorBounds;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -16,7 +17,8 @@ import org.tensorflow.types.TFloat32;
  * Conversions between float32 {@link TensorProto}s (the rewriter's storage for variable values)
  * and Java arrays or TF Java tensors. Values are row-major (C order), shapes as {@code long[]}.
  * Reads both the packed {@code tensor_content} form and the {@code float_val} form (including its
- * one-value broadcast).
+ * one-value broadcast); a proto whose shape its content does not fill, or whose broadcast would
+ * exceed {@link TensorBounds}' budget, is refused before allocating.
  */
 public final class TensorProtos {
   private TensorProtos() {}
@@ -39,6 +41,7 @@ public final class TensorProtos {
     if (t.getDtype() != DataType.DT_FLOAT) {
       throw new IllegalArgumentException("expected a DT_FLOAT tensor, got " + t.getDtype());
     }
+    TensorBounds.check(t, "a float tensor", TensorBounds.defaultBudget());
     long n = elementCount(shape(t));
     float[] out = new float[Math.toIntExact(n)];
     if (!t.getTensorContent().isEmpty()) {

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +37,11 @@ import org.tensorflow.proto.TensorInfo;
  *
  * A node in two regions gets the first of serving, init, restore. A restore op ({@code
  * RestoreV2}, ...) in the restore region is the saver's own when its prefix input comes (through
- * {@code Identity} nodes) from the saver's filename tensor or, inside a function, from one of the
- * function's arguments (the call passes the loader's filename); such a finding is marked {@code
- * saver}, and {@link Finding#refused} is false for it.
+ * {@code Identity} nodes) from the saver's filename tensor or, inside a function, from an argument
+ * that every call of the function passes the saver's filename tensor (TF2's {@code
+ * __inference__traced_restore} called by the saver's {@code restore_op_name}; {@link SaverPath});
+ * such a finding is marked {@code saver}, and {@link Finding#refused} is false for it. A restore
+ * op whose prefix comes from any other argument, a constant or a computation is refused.
  */
 public final class OpScanner {
   private OpScanner() {}
@@ -136,13 +137,13 @@ public final class OpScanner {
         out.add(new Finding(n.getName(), n.getOp(), null, r, saver));
       }
     }
+    Map<String, Set<String>> pinned = SaverPath.pinnedArgs(nodes, lib, filenameNode);
     for (FunctionDef f : g.getLibrary().getFunctionList()) {
       String fn = f.getSignature().getName();
       Region r = fnRegion.getOrDefault(fn, Region.UNUSED);
       Map<String, NodeDef> body = new HashMap<>();
       f.getNodeDefList().forEach(n -> body.put(n.getName(), n));
-      Set<String> args = new HashSet<>();
-      f.getSignature().getInputArgList().forEach(a -> args.add(a.getName()));
+      Set<String> args = pinned.getOrDefault(fn, Set.of());
       for (NodeDef n : f.getNodeDefList()) {
         if (OpPolicy.isUnsafe(n.getOp())) {
           boolean saver = r == Region.RESTORE && OpPolicy.isRestore(n.getOp())
@@ -196,7 +197,7 @@ public final class OpScanner {
     }
   }
 
-  private static String throughIdentity(Map<String, NodeDef> nodes, String name) {
+  static String throughIdentity(Map<String, NodeDef> nodes, String name) {
     for (int hops = 0; hops < 64; hops++) {
       NodeDef n = nodes.get(name);
       if (n == null || !n.getOp().equals("Identity") || n.getInputCount() == 0) {

@@ -9,10 +9,10 @@ import java.util.function.Function;
 /**
  * Locates the real models and data that the tests (and benchmarks) use but the repository does
  * not hold: the shared models folder {@code ../shared/models} beside the checkout (or the system
- * property {@code dks.shared.models}) and the data cache that {@code scripts/fetch-assets.sh}
- * fills ({@code data-cache/} of the checkout, or the environment variable {@code
- * DKS_DATA_CACHE}). Both are searched from the working folder upwards, so a module folder and the
- * reactor folder find the same ones.
+ * property {@code dks.shared.models}), searched from the working folder upwards, and the data
+ * cache that {@code scripts/fetch-assets.sh} fills ({@link #dataCacheDir()}: {@code
+ * DKS_DATA_CACHE}, {@code -Ddks.data.cache}, the checkout's {@code data-cache/}, the per-user
+ * {@code ~/.cache/dks/data-cache}), found the same way by {@code ./dks} and the Java API.
  *
  * <p>The rule for a missing file, applied by {@link #sharedModelOrSkip} and {@link
  * #dataCacheOrSkip}: skip (the caller's exception, e.g. JUnit's {@code TestAbortedException}) with
@@ -53,23 +53,102 @@ public final class SharedAssets {
     return Paths.get("..", "..", "shared", "models").toAbsolutePath().normalize();
   }
 
+  /** The environment variable naming the data cache (first in the search). */
+  public static final String DATA_CACHE_ENV = "DKS_DATA_CACHE";
+  /** The system property naming the data cache (second in the search). */
+  public static final String DATA_CACHE_PROPERTY = "dks.data.cache";
+
   /**
-   * The data cache: {@code $DKS_DATA_CACHE} when set and not empty, else the {@code data-cache}
-   * folder of the first checkout found upwards from the working folder (the folder holding {@code
-   * scripts/fetch-assets.sh}), else {@code ../data-cache} (which may not exist).
+   * The data cache, found the same way from {@code ./dks} and from the Java API:
+   *
+   * <ol>
+   *   <li>{@code $DKS_DATA_CACHE} when set and not empty;
+   *   <li>else the system property {@code dks.data.cache} when set and not empty;
+   *   <li>else the {@code data-cache} folder of the checkout the working folder lies in (the
+   *       first folder upwards holding {@code scripts/fetch-assets.sh}), when it exists;
+   *   <li>else the per-user cache {@link #userDataCache()} ({@code ~/.cache/dks/data-cache},
+   *       which {@code scripts/fetch-assets.sh} links to the folder it fills), when it exists;
+   *   <li>else the checkout's {@code data-cache} when inside one, else the per-user cache (both
+   *       missing: {@link #dataCacheSearch()} says where it looked).
+   * </ol>
    */
   public static Path dataCacheDir() {
-    String env = System.getenv("DKS_DATA_CACHE");
+    return dataCacheDir(System.getenv(DATA_CACHE_ENV), System.getProperty(DATA_CACHE_PROPERTY),
+        Paths.get("").toAbsolutePath(), userDataCache());
+  }
+
+  /** {@link #dataCacheDir()} from its inputs (for tests). */
+  static Path dataCacheDir(String env, String prop, Path workingFolder, Path user) {
     if (env != null && !env.isEmpty()) {
       return Paths.get(env).toAbsolutePath();
     }
-    Path p = Paths.get("").toAbsolutePath();
+    if (prop != null && !prop.isEmpty()) {
+      return Paths.get(prop).toAbsolutePath();
+    }
+    Path checkout = checkoutDataCache(workingFolder);
+    if (checkout != null && Files.isDirectory(checkout)) {
+      return checkout;
+    }
+    if (Files.isDirectory(user) || checkout == null) {
+      return user;
+    }
+    return checkout;
+  }
+
+  /**
+   * The per-user data cache: {@code $XDG_CACHE_HOME/dks/data-cache} when {@code XDG_CACHE_HOME}
+   * is set, else {@code ~/.cache/dks/data-cache}. {@code scripts/fetch-assets.sh} makes it a link
+   * to the folder it fills, so programs run outside the checkout find the data.
+   */
+  public static Path userDataCache() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isEmpty() ? Paths.get(xdg)
+        : Paths.get(System.getProperty("user.home"), ".cache");
+    return base.resolve("dks").resolve("data-cache").toAbsolutePath();
+  }
+
+  /** The {@code data-cache} of the checkout the working folder lies in, or null outside one. */
+  private static Path checkoutDataCache(Path workingFolder) {
+    Path p = workingFolder;
     for (int i = 0; i < LEVELS && p != null; i++, p = p.getParent()) {
       if (Files.isRegularFile(p.resolve("scripts").resolve("fetch-assets.sh"))) {
         return p.resolve("data-cache");
       }
     }
-    return Paths.get("..", "data-cache").toAbsolutePath().normalize();
+    return null;
+  }
+
+  /**
+   * Where the data cache was looked for, in order, with what was found, for error messages: e.g.
+   * {@code $DKS_DATA_CACHE: unset; -Ddks.data.cache: unset; checkout: not inside one; per-user:
+   * /home/u/.cache/dks/data-cache (missing)}.
+   */
+  public static String dataCacheSearch() {
+    String env = System.getenv(DATA_CACHE_ENV);
+    String prop = System.getProperty(DATA_CACHE_PROPERTY);
+    Path checkout = checkoutDataCache(Paths.get("").toAbsolutePath());
+    Path user = userDataCache();
+    return "$" + DATA_CACHE_ENV + ": " + (env == null || env.isEmpty() ? "unset" : state(
+        Paths.get(env).toAbsolutePath())) + "; -D" + DATA_CACHE_PROPERTY + ": "
+        + (prop == null || prop.isEmpty() ? "unset" : state(Paths.get(prop).toAbsolutePath()))
+        + "; checkout: " + (checkout == null ? "not inside one (working folder "
+            + Paths.get("").toAbsolutePath() + ")" : state(checkout))
+        + "; per-user: " + state(user);
+  }
+
+  private static String state(Path p) {
+    return p + (Files.isDirectory(p) ? "" : " (missing)");
+  }
+
+  /**
+   * What to do when a data set is missing from the data cache {@link #dataCacheDir()} (for error
+   * messages): where the cache was looked for, and how to fill or name it.
+   */
+  public static String dataCacheHint() {
+    return "data cache " + dataCacheDir() + ", looked for as " + dataCacheSearch()
+        + ". Fetch the data with scripts/fetch-assets.sh from a dks checkout (it fills the "
+        + "checkout's data-cache/ and links " + userDataCache() + " to it), or set "
+        + DATA_CACHE_ENV + " (or -D" + DATA_CACHE_PROPERTY + ") to a folder that holds it";
   }
 
   /** The file or folder {@code relative} under the shared models folder, if it exists. */
@@ -104,8 +183,7 @@ public final class SharedAssets {
    */
   public static <X extends Throwable> Path dataCacheOrSkip(String relative,
       Function<String, X> skip) throws X {
-    return orSkip(dataCacheDir().resolve(relative), "run scripts/fetch-assets.sh to fetch it",
-        skip);
+    return orSkip(dataCacheDir().resolve(relative), dataCacheHint(), skip);
   }
 
   private static Optional<Path> existing(Path p) {

@@ -4,6 +4,7 @@ import static dev.dks.savedmodels.ReaderMessages.abbreviate;
 import static dev.dks.savedmodels.ReaderMessages.firstLine;
 
 import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.safety.TensorBounds;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.OpRegistry;
 import dev.dks.rewriter.graph.TensorName;
@@ -153,6 +154,11 @@ public final class TfjsGraphModelReader {
 
     Map<String, TensorProto> weights = TfjsWeights.read(abs, json.get("weightsManifest"));
     setWeights(abs, view, weights, warnings);
+    try {
+      TensorBounds.requireWithin(view.toGraphDef());
+    } catch (TensorBounds.TensorBoundsException e) {
+      throw bad(abs, e.getMessage());
+    }
     checkOps(abs, view);
 
     SignatureJson sig = signatureJson(abs, json);

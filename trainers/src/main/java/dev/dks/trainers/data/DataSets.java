@@ -1,5 +1,6 @@
 package dev.dks.trainers.data;
 
+import dev.dks.savedmodels.assets.SharedAssets;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,8 +13,9 @@ import java.util.stream.Stream;
  * Loads data sets by name or path, scaled to [0, 1] (except {@code synthetic}, whose values are
  * Gaussian).
  *
- * <p>Names, resolved in the data cache that {@code scripts/fetch-assets.sh} fills ({@code
- * data-cache/} of the checkout; see {@code dev.dks.savedmodels.assets.SharedAssets#dataCacheDir}):
+ * <p>Names, resolved in the data cache that {@code scripts/fetch-assets.sh} fills (pass {@link
+ * SharedAssets#dataCacheDir()}: {@code $DKS_DATA_CACHE}, {@code -Ddks.data.cache}, the
+ * checkout's {@code data-cache/}, then {@code ~/.cache/dks/data-cache}):
  * <ul>
  *   <li>{@code fashion-mnist}: {@code fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz},
  *       28x28x1, 10 classes, 60,000 train + 10,000 test;
@@ -181,8 +183,13 @@ public final class DataSets {
 
   private static void requireCached(Path file, String name) {
     if (!Files.isRegularFile(file)) {
+      Path cache = file.getParent() == null ? null : file.getParent().getParent();
+      boolean found = cache != null && cache.toAbsolutePath().normalize().equals(
+          SharedAssets.dataCacheDir().toAbsolutePath().normalize());
       throw new DataNotFoundException(file + " is missing: the " + name + " data set is not in "
-          + "the data cache; run scripts/fetch-assets.sh (from the checkout) to fetch it");
+          + (found ? "the " + SharedAssets.dataCacheHint() : "the data cache " + cache
+              + " given. Fetch it with scripts/fetch-assets.sh from a dks checkout, which fills "
+              + "the checkout's data-cache/ (see SharedAssets.dataCacheDir for where dks looks)"));
     }
   }
 }

@@ -144,8 +144,39 @@ class DatasetTest {
       DataNotFoundException e = assertThrows(DataNotFoundException.class,
           () -> DataSets.load(name, dir.resolve("empty-cache")));
       assertTrue(e.getMessage().contains("scripts/fetch-assets.sh"), e.getMessage());
+      assertTrue(e.getMessage().contains("the data cache " + dir.resolve("empty-cache")),
+          e.getMessage());
     }
     assertThrows(DataNotFoundException.class,
         () -> DataSets.load(dir.resolve("nope").toString(), dir));
+  }
+
+  /**
+   * Issue 16: a data set missing from the data cache dks found says where it looked (the
+   * property given here, the per-user cache), not only "run fetch-assets".
+   */
+  @Test
+  void missingFromTheFoundCacheSaysWhereItLooked() {
+    if (System.getenv(dev.dks.savedmodels.assets.SharedAssets.DATA_CACHE_ENV) != null) {
+      System.out.println("skipped: DKS_DATA_CACHE is set and wins over the property");
+      return;
+    }
+    Path cache = dir.resolve("prop-cache");
+    String key = dev.dks.savedmodels.assets.SharedAssets.DATA_CACHE_PROPERTY;
+    String before = System.getProperty(key);
+    try {
+      System.setProperty(key, cache.toString());
+      DataNotFoundException e = assertThrows(DataNotFoundException.class,
+          () -> DataSets.load("mnist", dev.dks.savedmodels.assets.SharedAssets.dataCacheDir()));
+      assertTrue(e.getMessage().contains("-Ddks.data.cache: " + cache + " (missing)"),
+          e.getMessage());
+      assertTrue(e.getMessage().contains("per-user: "), e.getMessage());
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+    }
   }
 }
