@@ -1,5 +1,6 @@
 package dev.dks.rewriter.analysis;
 
+import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.CheckingGraphs;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
@@ -473,7 +474,7 @@ public final class StructureAnalyzer {
       String name = order.get(i);
       for (String c : g.consumers(name)) {
         if (live.contains(c) && (before.contains(c) || LAYER_OPS.contains(g.get(c).getOp()))
-            && readsData(g.get(c), name)) {
+            && Nodes.readsData(g.get(c), name)) {
           before.add(name);
           break;
         }
@@ -482,15 +483,6 @@ public final class StructureAnalyzer {
     return before;
   }
 
-  private static boolean readsData(NodeDef consumer, String producer) {
-    for (String in : consumer.getInputList()) {
-      TensorName t = TensorName.parse(in);
-      if (!t.isControl() && t.node().equals(producer)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   /** The marker of {@link #broadcastReason}'s warnings, for the passes' reports. */
   public static final String NOT_A_SKIP = "a broadcasting add is not a residual merge";

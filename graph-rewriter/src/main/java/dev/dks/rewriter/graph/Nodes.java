@@ -16,6 +16,17 @@ public final class Nodes {
   private Nodes() {}
 
   /** Starts a node of type {@code op} named {@code name}. */
+  /** Whether {@code consumer} reads an output of {@code producer} through a data (not control) input. */
+  public static boolean readsData(NodeDef consumer, String producer) {
+    for (String in : consumer.getInputList()) {
+      TensorName t = TensorName.parse(in);
+      if (!t.isControl() && t.node().equals(producer)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public static Builder op(String op, String name) {
     return new Builder(op, name);
   }

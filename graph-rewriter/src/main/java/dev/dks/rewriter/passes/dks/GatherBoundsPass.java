@@ -137,7 +137,7 @@ public final class GatherBoundsPass implements RewritePass {
     while (!frontier.isEmpty()) {
       String cur = frontier.remove(frontier.size() - 1);
       for (String c : g.consumers(cur)) {
-        if (live.contains(c) && !on.contains(c) && readsData(g.get(c), cur)) {
+        if (live.contains(c) && !on.contains(c) && Nodes.readsData(g.get(c), cur)) {
           on.add(c);
           frontier.add(c);
         }
@@ -146,13 +146,4 @@ public final class GatherBoundsPass implements RewritePass {
     return on;
   }
 
-  private static boolean readsData(NodeDef consumer, String producer) {
-    for (String in : consumer.getInputList()) {
-      TensorName t = TensorName.parse(in);
-      if (!t.isControl() && t.node().equals(producer)) {
-        return true;
-      }
-    }
-    return false;
-  }
 }

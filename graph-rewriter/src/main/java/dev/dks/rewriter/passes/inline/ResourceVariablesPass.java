@@ -1,5 +1,6 @@
 package dev.dks.rewriter.passes.inline;
 
+import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.OpRegistry;
 import dev.dks.rewriter.graph.TensorName;
@@ -152,7 +153,7 @@ public final class ResourceVariablesPass implements RewritePass {
       String h = todo.pop();
       for (String c : g.consumers(h)) {
         NodeDef cn = g.get(c);
-        if (!readsData(cn, h)) {
+        if (!Nodes.readsData(cn, h)) {
           continue; // control edges only
         }
         if (cn.getOp().equals("Identity") && cn.getAttrOrThrow("T").getType()
@@ -327,15 +328,6 @@ public final class ResourceVariablesPass implements RewritePass {
     g.put(b.build());
   }
 
-  private static boolean readsData(NodeDef n, String src) {
-    for (String in : n.getInputList()) {
-      TensorName t = TensorName.parse(in);
-      if (!t.isControl() && t.node().equals(src)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private static void replaceControl(GraphView g, String node, String from, String to) {
     NodeDef n = g.get(node);

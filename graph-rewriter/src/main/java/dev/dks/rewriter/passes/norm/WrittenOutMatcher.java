@@ -1,5 +1,6 @@
 package dev.dks.rewriter.passes.norm;
 
+import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.passes.norm.MomentsFinder.Moments;
@@ -138,7 +139,7 @@ final class WrittenOutMatcher {
       }
       for (String u : g.consumers(cur)) {
         NodeDef un = g.get(u);
-        if (!readsData(un, cur)) {
+        if (!Nodes.readsData(un, cur)) {
           continue;
         }
         if (coef.test(u)) {
@@ -395,15 +396,6 @@ final class WrittenOutMatcher {
     return f != null && f.size() == 1 ? f.values[0] : null;
   }
 
-  private static boolean readsData(NodeDef n, String from) {
-    for (String in : n.getInputList()) {
-      TensorName t = TensorName.parse(in);
-      if (!t.isControl() && t.node().equals(from)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private static boolean isFloat(NodeDef n) {
     return !n.containsAttr("T") || n.getAttrOrThrow("T").getType() == DataType.DT_FLOAT
