@@ -74,7 +74,7 @@ public final class CheckServingCommand implements Callable<Integer> {
   public Integer call() {
     Path abs = folder(dir);
     UntrustedFlags.requireSafeSavedModel(abs, untrusted);
-    ServingCheck.Result r = ServingCheck.check(abs, shapes(inputShapes));
+    ServingCheck.Result r = ServingCheck.check(abs, shapes(inputShapes), untrusted.allowed());
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? Json.write(json(abs, r)) : text(abs, r));
     w.flush();

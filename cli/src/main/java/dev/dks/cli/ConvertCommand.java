@@ -107,7 +107,7 @@ public final class ConvertCommand implements Callable<Integer> {
     ModelShaping.read(loaded.path()).ifPresentOrElse(
         s -> report.step("shaping record carried over: " + s.summary()),
         () -> report.extra().putNull("shaping_record"));
-    report.written(ServingOutput.export(m, out, shaping));
+    report.written(ServingOutput.export(m, out, shaping, untrusted));
     if (!shaping.isEmpty()) {
       report.extra().put("shaping_record", ShapingMetadataFiles.find(out).orElseThrow()
           .toString());

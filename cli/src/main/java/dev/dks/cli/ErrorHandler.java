@@ -1,6 +1,7 @@
 package dev.dks.cli;
 
 import dev.dks.rewriter.pipeline.GraphVerificationException;
+import dev.dks.rewriter.safety.UnsafeOpsException;
 import dev.dks.savedmodels.ModelFormatException;
 import dev.dks.savedmodels.export.ExportException;
 import dev.dks.solver.solve.ShapingException;
@@ -20,7 +21,8 @@ import picocli.CommandLine.ParseResult;
  * rewrite cannot handle: {@link GraphVerificationException}; graphs TensorFlow rejects: {@link
  * TensorFlowException}; models the serving writer refuses, e.g. a non-standard op or a variable
  * without a value: {@link ExportException}; unreadable or unwritable paths: {@link
- * UncheckedIOException}) exit with
+ * UncheckedIOException}; models holding file or stream I/O ops: {@link UnsafeOpsException}) exit
+ * with
  * {@value #USAGE_ERROR}; anything else is a bug and exits with {@value #INTERNAL_ERROR}.
  */
 public final class ErrorHandler implements IParameterExceptionHandler, IExecutionExceptionHandler {
@@ -43,7 +45,7 @@ public final class ErrorHandler implements IParameterExceptionHandler, IExecutio
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
     if (ex instanceof ShapingException || ex instanceof IllegalArgumentException
         || ex instanceof ModelFormatException || ex instanceof ExportException
-        || ex instanceof UncheckedIOException) {
+        || ex instanceof UncheckedIOException || ex instanceof UnsafeOpsException) {
       report(cmd.getErr(), ex.getMessage());
       return USAGE_ERROR;
     }

@@ -127,7 +127,7 @@ public final class ExportCommand implements Callable<Integer> {
     ModelShaping.read(dir).ifPresentOrElse(
         s -> report.step("shaping record carried over: " + s.summary()),
         () -> x.putNull("shaping_record"));
-    report.written(ServingOutput.export(pruned, out, shaping));
+    report.written(ServingOutput.export(pruned, out, shaping, untrusted));
     if (!shaping.isEmpty()) {
       x.put("shaping_record", ShapingMetadataFiles.find(out).orElseThrow().toString());
     }

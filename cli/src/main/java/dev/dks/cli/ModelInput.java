@@ -41,8 +41,8 @@ final class ModelInput {
   static ModelReaders.Loaded load(Path path, UntrustedFlags flags) {
     READERS.setLevel(Level.OFF);
     UntrustedFlags.requireSafeSavedModel(path, flags);
-    ModelReaders.Loaded loaded = ModelReaders.readDetailed(path);
-    UntrustedOps.requireSafe(path, loaded.model(), flags == null ? Set.of() : flags.allowed());
+    ModelReaders.Loaded loaded = ModelReaders.readDetailed(path, UntrustedFlags.allowed(flags));
+    UntrustedOps.requireSafe(path, loaded.model(), UntrustedFlags.allowed(flags));
     return loaded;
   }
 
@@ -67,6 +67,7 @@ final class ModelInput {
           + " use 'dks convert' for it");
     }
     UntrustedFlags.requireSafeSavedModel(abs, flags);
-    return SavedModelReader.readDetailed(Files.isDirectory(abs) ? abs : abs.getParent(), tags);
+    return SavedModelReader.readDetailed(Files.isDirectory(abs) ? abs : abs.getParent(),
+        UntrustedFlags.allowed(flags), tags);
   }
 }

@@ -137,7 +137,8 @@ public final class RewriteCommand implements Callable<Integer> {
     Path written = null;
     if (!dryRun) {
       written = ServingOutput.export(result.model(), target,
-          ShapingMetadataFiles.assetsExtra(ModelShaping.ofRewrite(result, options))).dir();
+          ShapingMetadataFiles.assetsExtra(ModelShaping.ofRewrite(result, options)), untrusted)
+          .dir();
     }
     RewriteReport report = new RewriteReport(loaded, options, pipeline.passes(), result,
         written, dryRun);

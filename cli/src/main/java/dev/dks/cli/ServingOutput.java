@@ -82,9 +82,18 @@ final class ServingOutput {
    * see {@link ModelShaping}), written inside the same atomic folder write.
    */
   static Written export(Model model, Path dir, Map<String, byte[]> assetsExtra) {
+    return export(model, dir, assetsExtra, null);
+  }
+
+  /**
+   * {@link #export(Model, Path, Map)} accepting the ops {@code --allow-ops} names ({@code flags},
+   * null: none) on the serving path.
+   */
+  static Written export(Model model, Path dir, Map<String, byte[]> assetsExtra,
+      UntrustedFlags flags) {
     Path target = dir.toAbsolutePath().normalize();
     requireWritable(target);
-    ServingExporter.export(model, target, assetsExtra);
+    ServingExporter.export(model, target, assetsExtra, UntrustedFlags.allowed(flags));
     return describe(target);
   }
 

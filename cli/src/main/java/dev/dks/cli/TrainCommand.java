@@ -289,7 +289,7 @@ public final class TrainCommand implements Callable<Integer> {
     DistributedTraining dist = cluster.isEmpty() ? null : DistributedTraining.start(cluster.get(),
         config, batch, settings.isKfac(), clusterFlags, spec.commandLine().getErr());
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config,
-        dist == null ? null : dist.server())) {
+        dist == null ? null : dist.server(), untrusted.allowed())) {
       if (tg.classes() != d.train.classes()) {
         throw new IllegalArgumentException("the model has " + tg.classes() + " classes, "
             + d.train.name() + " has " + d.train.classes());
@@ -361,8 +361,10 @@ public final class TrainCommand implements Callable<Integer> {
       deleteTree(serving);
       ShapingMetadata after = shaping.map(m -> m.withTrainedSteps(m.trainedSteps()
           + outcome.completedSteps())).orElse(null);
-      TrainingExporter.export(trained, training, ShapingMetadataFiles.assetsExtra(after));
-      ServingExporter.export(trained, serving, ShapingMetadataFiles.assetsExtra(after));
+      TrainingExporter.export(trained, training, ShapingMetadataFiles.assetsExtra(after),
+          untrusted.allowed());
+      ServingExporter.export(trained, serving, ShapingMetadataFiles.assetsExtra(after),
+          untrusted.allowed());
       long ran = outcome.completedSteps() - outcome.startStep();
       Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d,
           settings, tg.kfac().map(KfacGraph::registration).orElse(null),

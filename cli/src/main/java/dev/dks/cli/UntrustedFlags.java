@@ -26,8 +26,13 @@ final class UntrustedFlags {
     return new LinkedHashSet<>(allowOps);
   }
 
+  /** The op types {@code flags} allows (null: none). */
+  static Set<String> allowed(UntrustedFlags flags) {
+    return flags == null ? Set.of() : flags.allowed();
+  }
+
   /** Refuses a SavedModel at {@code path} holding a policy op not allowed (before loading it). */
   static void requireSafeSavedModel(Path path, UntrustedFlags flags) {
-    UntrustedOps.requireSafeSavedModel(path, flags == null ? Set.of() : flags.allowed());
+    UntrustedOps.requireSafeSavedModel(path, allowed(flags));
   }
 }

@@ -126,7 +126,7 @@ public final class VerifyCommand implements Callable<Integer> {
     List<String> recordNotes = how.compare(solution);
     KernelCheck.Options o = new KernelCheck.Options(KernelCheck.Options.defaults().inputCs(),
         pairs, seed, cTolerance, qTolerance, draws);
-    KernelReport r = KernelCheck.run(m, solution, o);
+    KernelReport r = KernelCheck.run(m, solution, o, untrusted.allowed());
     String reason = r.passed() ? null : reason(r);
     PrintWriter w = spec.commandLine().getOut();
     w.print(json ? Json.write(json(loaded, a, solution, r, reason, how, recordNotes))

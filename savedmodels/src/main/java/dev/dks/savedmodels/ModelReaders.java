@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Reads a model in any supported format, chosen from the path:
@@ -84,13 +85,24 @@ public final class ModelReaders {
    *
    * @throws ModelFormatException naming the path when it is missing, of an unsupported format, or
    *     unreadable
+   * @throws dev.dks.rewriter.safety.UnsafeOpsException when a SavedModel's init or restore op,
+   *     which TensorFlow's loader runs, holds an op with effects outside the tensors
    */
   public static Loaded readDetailed(Path path) {
+    return readDetailed(path, Set.of());
+  }
+
+  /**
+   * As {@link #readDetailed(Path)}, letting TensorFlow's loader run the policy ops in {@code
+   * allowedOps} in a SavedModel's init or restore op (see {@link
+   * SavedModelReader#readDetailed(Path, Set, String...)}); the other formats run nothing.
+   */
+  public static Loaded readDetailed(Path path, Set<String> allowedOps) {
     Path abs = path.toAbsolutePath().normalize();
     Format f = formatOf(abs);
     if (f == Format.SAVED_MODEL) {
       Path dir = Files.isDirectory(abs) ? abs : abs.getParent();
-      SavedModelReader.Result r = SavedModelReader.readDetailed(dir);
+      SavedModelReader.Result r = SavedModelReader.readDetailed(dir, allowedOps);
       return new Loaded(r.model(), f, dir, r.warnings());
     }
     return switch (f) {

@@ -17,6 +17,7 @@ import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.StructuralVerifier;
 import dev.dks.rewriter.pipeline.TensorFlowVerifier;
+import dev.dks.rewriter.safety.UnsafeOpsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -115,7 +116,12 @@ public final class SavedModelReader {
     }
   }
 
-  /** Reads the SavedModel in {@code dir} (tags as in {@link #readDetailed}); logs warnings. */
+  /**
+   * Reads the SavedModel in {@code dir} (tags as in {@link #readDetailed}); logs warnings.
+   *
+   * @throws UnsafeOpsException when the init or restore op, or an input of a variable node, holds
+   *     an op with effects outside the tensors
+   */
   public static Model read(Path dir, String... tags) {
     return readDetailed(dir, tags).model();
   }
@@ -126,8 +132,24 @@ public final class SavedModelReader {
    * @param tags the meta graph's tag set; none: the one tagged {@code serve}, else the only one
    * @throws ModelFormatException when the folder is not a loadable SavedModel or has no usable
    *     signature
+   * @throws UnsafeOpsException when the init or restore op, which TensorFlow's loader runs, or an
+   *     input of a variable node, which the reader fetches, holds an op with effects outside the
+   *     tensors (nothing is loaded then)
    */
   public static Result readDetailed(Path dir, String... tags) {
+    return readDetailed(dir, Set.of(), tags);
+  }
+
+  /**
+   * As {@link #readDetailed(Path, String...)}, letting the loader run the policy ops in {@code
+   * allowedOps} (op types, for a model the caller trusts). The rest of the serving path is not
+   * run by the reader, so it is not checked here: the entry points that run or write the model
+   * check it ({@link UntrustedOps#requireReadableSavedModel}).
+   *
+   * @throws UnsafeOpsException when the init or restore op, or an input of a variable node, holds
+   *     another op with effects outside the tensors (nothing is loaded then)
+   */
+  public static Result readDetailed(Path dir, Set<String> allowedOps, String... tags) {
     Path abs = dir.toAbsolutePath().normalize();
     if (!Files.isRegularFile(abs.resolve("saved_model.pb"))
         && !Files.isRegularFile(abs.resolve("saved_model.pbtxt"))) {
@@ -135,6 +157,7 @@ public final class SavedModelReader {
           + " or saved_model.pbtxt");
     }
     requireFilesInside(abs);
+    UntrustedOps.requireReadableSavedModel(abs, allowedOps);
     List<String> warnings = new ArrayList<>();
     String[] useTags = tags.length > 0 ? tags.clone() : discoverTags(abs);
     Model raw;

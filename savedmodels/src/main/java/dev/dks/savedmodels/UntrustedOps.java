@@ -1,6 +1,7 @@
 package dev.dks.savedmodels;
 
 import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.safety.OpGate;
 import dev.dks.rewriter.safety.OpScanner;
 import dev.dks.rewriter.safety.OpScanner.Finding;
 import dev.dks.rewriter.safety.TensorBounds;
@@ -75,6 +76,40 @@ public final class UntrustedOps {
     }
   }
 
+  /** The variable ops whose nodes {@link SavedModelReader} fetches (or reads) by name. */
+  private static final Set<String> VARIABLE_OPS = Set.of("VariableV2", "Variable",
+      "VarHandleOp");
+
+  /**
+   * Refuses a SavedModel whose reading by {@link SavedModelReader} would run an op of the policy
+   * not in {@code allowed}: TensorFlow's loader runs the init and restore ops, and the reader then
+   * fetches every variable node by name, which runs its inputs and control inputs too (so a
+   * {@code WriteFile} wired as a control input of a variable is found here, as {@code serving}).
+   *
+   * @throws dev.dks.rewriter.safety.UnsafeOpsException naming the folder and the nodes
+   */
+  public static void requireReadableSavedModel(Path path, Set<String> allowed) {
+    Path dir = savedModelDir(path);
+    if (dir == null) {
+      return;
+    }
+    SavedModel sm;
+    try {
+      sm = SavedModelReader.parseSavedModel(dir);
+    } catch (ModelFormatException e) {
+      return; // TensorFlow cannot load it either; the reader reports it
+    }
+    List<Finding> fs = new ArrayList<>();
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
+      OpScanner.scan(mg).stream().filter(f -> f.region() != OpScanner.Region.SERVING)
+          .forEach(fs::add);
+      List<String> variables = mg.getGraphDef().getNodeList().stream()
+          .filter(n -> VARIABLE_OPS.contains(n.getOp())).map(n -> n.getName()).toList();
+      fs.addAll(OpScanner.scan(mg.getGraphDef(), variables));
+    }
+    refuse(dir, OpScanner.refused(fs, allowed));
+  }
+
   /** The findings of a model already read (its serving path only). */
   public static List<Finding> scan(Model m) {
     return OpScanner.scan(m.graph(), m.outputNodes());
@@ -97,7 +132,8 @@ public final class UntrustedOps {
    * Refuses a SavedModel whose serving path, init or restore holds an op of the policy not in
    * {@code allowed} (the saver's own restore passes); does nothing for other formats.
    *
-   * @throws ModelFormatException naming the folder and the nodes
+   * @throws dev.dks.rewriter.safety.UnsafeOpsException naming the folder and the nodes
+   * @throws ModelFormatException when a file the loader would read lies outside the folder
    */
   public static void requireSafeSavedModel(Path path, Set<String> allowed) {
     Path dir = savedModelDir(path);
@@ -109,6 +145,8 @@ public final class UntrustedOps {
   /**
    * Refuses a SavedModel whose init or restore (which TensorFlow's loader runs when it loads the
    * folder) holds an op of the policy not in {@code allowed}; the serving path is not checked.
+   *
+   * @throws dev.dks.rewriter.safety.UnsafeOpsException naming the folder and the nodes
    */
   public static void requireLoadableSavedModel(Path path, Set<String> allowed) {
     Path dir = savedModelDir(path);
@@ -138,18 +176,16 @@ public final class UntrustedOps {
     return dir != null ? scanIfParsable(dir) : scan(m);
   }
 
-  /** Refuses a model read from {@code path} whose serving path holds an op of the policy. */
+  /**
+   * Refuses a model read from {@code path} whose serving path holds an op of the policy.
+   *
+   * @throws dev.dks.rewriter.safety.UnsafeOpsException naming the path and the nodes
+   */
   public static void requireSafe(Path path, Model m, Set<String> allowed) {
     refuse(path.toAbsolutePath().normalize(), OpScanner.refused(scan(m), allowed));
   }
 
   private static void refuse(Path where, List<String> nodes) {
-    if (!nodes.isEmpty()) {
-      throw new ModelFormatException(where + " holds ops with effects outside the tensors "
-          + "(file or stream I/O), which dks neither writes nor runs: " + String.join(", ", nodes)
-          + ". Run 'dks scan' for details; if you trust this model, pass --allow-ops "
-          + String.join(",", nodes.stream().map(d -> d.substring(d.indexOf('(') + 1,
-              d.indexOf(','))).distinct().toList()));
-    }
+    OpGate.refuse(where.toString(), nodes);
   }
 }

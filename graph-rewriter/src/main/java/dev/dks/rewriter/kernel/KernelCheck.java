@@ -9,6 +9,8 @@ import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorSpec;
+import dev.dks.rewriter.safety.OpGate;
+import dev.dks.rewriter.safety.UnsafeOpsException;
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.Activations;
 import dev.dks.solver.activation.LeakyRelu;
@@ -20,6 +22,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.DataType;
@@ -52,6 +55,10 @@ import org.tensorflow.proto.DataType;
  * locations x pairs. Time: when the first chunk shows that the activations are spatially
  * constant (Delta-initialized convolutions), the other chunks run on far fewer locations, down to
  * 1x1 ({@link PairSums}).
+ *
+ * <p>Untrusted models (issue 17): the check runs the model's graph, so a graph holding an op of
+ * {@link dev.dks.rewriter.safety.OpPolicy} (file or stream I/O) is refused before anything runs
+ * ({@link UnsafeOpsException}) unless the caller allows its op type.
  */
 public final class KernelCheck {
   /**
@@ -110,9 +117,23 @@ public final class KernelCheck {
    * activations by id; activation kinds it lacks are taken raw (q is then not predicted). The
    * measured q and c are averaged over {@link Options#draws()} weight draws (the model's own
    * weights and Haar-rotated copies, {@link WeightRotations}), each with its share of the pairs.
+   *
+   * @throws UnsafeOpsException when the graph holds an op with effects outside the tensors
    */
   public static KernelReport run(Model model, ShapingSolution solution, Options o) {
     return run(model, solution, o, PairChunks.DEFAULT_BUDGET_BYTES);
+  }
+
+  /**
+   * As {@link #run(Model, ShapingSolution, Options)}, accepting the ops of {@link
+   * dev.dks.rewriter.safety.OpPolicy} in {@code allowedOps} (op types, for a model the caller
+   * trusts; the other entry points allow none).
+   *
+   * @throws UnsafeOpsException when the graph holds another op with effects outside the tensors
+   */
+  public static KernelReport run(Model model, ShapingSolution solution, Options o,
+      Set<String> allowedOps) {
+    return run(model, solution, o, PairChunks.DEFAULT_BUDGET_BYTES, allowedOps);
   }
 
   /**
@@ -122,6 +143,18 @@ public final class KernelCheck {
    */
   public static KernelReport run(Model model, ShapingSolution solution, Options o,
       long memoryBudgetBytes) {
+    return run(model, solution, o, memoryBudgetBytes, Set.of());
+  }
+
+  /**
+   * As {@link #run(Model, ShapingSolution, Options, long)}, accepting the policy ops in {@code
+   * allowedOps}.
+   *
+   * @throws UnsafeOpsException when the graph holds another op with effects outside the tensors
+   */
+  public static KernelReport run(Model model, ShapingSolution solution, Options o,
+      long memoryBudgetBytes, Set<String> allowedOps) {
+    OpGate.requireGraphSafe(model.graph(), allowedOps, "the model given to the kernel check");
     GraphView g = GraphView.of(model.graph());
     TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
     List<String> inputs = List.of(input.tensor().node());
@@ -184,7 +217,7 @@ public final class KernelCheck {
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
     List<PairSums> sums = new ArrayList<>();
     try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
-        measured)) {
+        measured, allowedOps)) {
       long[] spatial = null;
       for (int d = 0; d < draws; d++) {
         if (d > 0) {

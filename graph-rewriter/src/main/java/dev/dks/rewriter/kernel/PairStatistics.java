@@ -60,6 +60,12 @@ final class PairStatistics implements AutoCloseable {
    * names, output 0; {@code feedNode} among them stands for the built input).
    */
   PairStatistics(Model model, String feedNode, long[] feedShape, List<String> measured) {
+    this(model, feedNode, feedShape, measured, java.util.Set.of());
+  }
+
+  /** As above, accepting the policy ops in {@code allowedOps} ({@link ModelSession}). */
+  PairStatistics(Model model, String feedNode, long[] feedShape, List<String> measured,
+      java.util.Set<String> allowedOps) {
     this.feed = PairFeed.of(model.graph(), feedNode, feedShape);
     this.features = Math.toIntExact(feedShape[feedShape.length - 1]);
     this.measured = List.copyOf(measured);
@@ -68,7 +74,7 @@ final class PairStatistics implements AutoCloseable {
       GraphImport.into(original, model.graph());
       this.largest = PairChunks.largestActivation(original);
     }
-    this.session = new ModelSession(model.with(feed.graph(), model.variables()));
+    this.session = new ModelSession(model.with(feed.graph(), model.variables()), allowedOps);
     try {
       Graph g = session.graph();
       String scope = SCOPE;

@@ -1,10 +1,13 @@
 package dev.dks.rewriter.model;
 
 import dev.dks.rewriter.graph.GraphImport;
+import dev.dks.rewriter.safety.OpGate;
+import dev.dks.rewriter.safety.UnsafeOpsException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -22,13 +25,32 @@ import org.tensorflow.types.TFloat32;
  * {@code Assign} (so the values never become graph constants). Close it to free native memory.
  *
  * <p>Only float32 variables are supported for now.
+ *
+ * <p>Untrusted models (issue 17): a session can run any node, so a graph holding an op of {@link
+ * dev.dks.rewriter.safety.OpPolicy} (file or stream I/O) anywhere is refused before it is imported
+ * ({@link OpGate#requireGraphSafe}), unless its op type is allowed.
  */
 public final class ModelSession implements AutoCloseable {
   private final Graph graph;
   private final Session session;
 
-  /** Loads {@code model}; variable values are assigned before this returns. */
+  /**
+   * Loads {@code model}; variable values are assigned before this returns.
+   *
+   * @throws UnsafeOpsException when the graph holds an op with effects outside the tensors
+   */
   public ModelSession(Model model) {
+    this(model, Set.of());
+  }
+
+  /**
+   * Loads {@code model}, accepting the policy ops in {@code allowedOps} (op types, e.g. {@code
+   * WriteFile}, for a model the caller trusts); variable values are assigned before this returns.
+   *
+   * @throws UnsafeOpsException when the graph holds another op with effects outside the tensors
+   */
+  public ModelSession(Model model, Set<String> allowedOps) {
+    OpGate.requireGraphSafe(model.graph(), allowedOps, "the model given to ModelSession");
     Graph g = new Graph();
     Session s = null;
     try {

@@ -1,12 +1,16 @@
 package dev.dks.savedmodels.export;
 
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.safety.UnsafeOpsException;
+import dev.dks.savedmodels.ModelFormatException;
 import dev.dks.savedmodels.TensorValues;
+import dev.dks.savedmodels.UntrustedOps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -31,6 +35,14 @@ import org.tensorflow.proto.TensorShapeProto;
  * says to give one). A model without variables has no checkpoint to restore and passes; a
  * failure of a model that has variables but no {@code variables/variables.index} says the
  * checkpoint is gone.
+ *
+ * <p>Untrusted models (issue 17): TensorFlow's loader runs the folder's init and restore ops and
+ * the check runs {@code serving_default}, so before anything is loaded the folder's meta graphs
+ * are scanned ({@link UntrustedOps#requireSafeSavedModel}): an op of {@link
+ * dev.dks.rewriter.safety.OpPolicy} (file or stream I/O) on a serving path, in the init op or in
+ * a restore other than the saver's own ends the check with {@link UnsafeOpsException} unless the
+ * caller allows its op type, and files the loader would read outside the folder (assets, links)
+ * with {@link ModelFormatException}. These are refusals, not verdicts: nothing ran.
  */
 public final class ServingCheck {
   /** Batch size fed for an unknown leading dimension. */
@@ -79,7 +91,13 @@ public final class ServingCheck {
     }
   }
 
-  /** Checks the folder; never throws for a broken model, it says why in the result. */
+  /**
+   * Checks the folder; never throws for a broken model, it says why in the result.
+   *
+   * @throws UnsafeOpsException when the folder holds an op with effects outside the tensors that
+   *     loading or serving would run (nothing is loaded then)
+   * @throws ModelFormatException when a file the loader would read lies outside the folder
+   */
   public static Result check(Path dir) {
     return check(dir, Map.of());
   }
@@ -91,14 +109,29 @@ public final class ServingCheck {
    * @throws IllegalArgumentException when a given shape names no input of {@code
    *     serving_default} or contradicts the input's declared shape (a request TF Serving would
    *     refuse)
+   * @throws UnsafeOpsException when the folder holds an op with effects outside the tensors that
+   *     loading or serving would run (nothing is loaded then)
+   * @throws ModelFormatException when a file the loader would read lies outside the folder
    */
   public static Result check(Path dir, Map<String, long[]> inputShapes) {
+    return check(dir, inputShapes, Set.of());
+  }
+
+  /**
+   * As {@link #check(Path, Map)}, accepting the policy ops in {@code allowedOps} (op types, e.g.
+   * {@code PrintV2}, for a model the caller trusts; TensorFlow then runs them).
+   *
+   * @throws UnsafeOpsException when the folder holds another op with effects outside the tensors
+   *     that loading or serving would run (nothing is loaded then)
+   */
+  public static Result check(Path dir, Map<String, long[]> inputShapes, Set<String> allowedOps) {
     if (!Files.isDirectory(dir)) {
       return Result.fail(dir + " is not a folder");
     }
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
       return Result.fail(dir + " has no saved_model.pb");
     }
+    UntrustedOps.requireSafeSavedModel(dir, allowedOps);
     SavedModelBundle bundle;
     try {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(ServingExporter.SERVE_TAG).load();

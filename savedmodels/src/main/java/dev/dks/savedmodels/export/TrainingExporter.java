@@ -5,6 +5,8 @@ import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorSpec;
+import dev.dks.rewriter.safety.OpGate;
+import dev.dks.rewriter.safety.UnsafeOpsException;
 import dev.dks.savedmodels.TensorValues;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,6 +53,11 @@ import org.tensorflow.proto.TensorShapeProto;
  * see tensorflow-java.md R5) is replaced by a fresh one covering every variable. The folder is
  * written next to the target and renamed into place atomically; an existing non-empty target is
  * refused; on any error nothing is left behind.
+ *
+ * <p>Untrusted models (issue 17): the training meta graph keeps every node, and a later process
+ * may run any of them, so a graph holding an op of {@link dev.dks.rewriter.safety.OpPolicy} (file
+ * or stream I/O) anywhere (besides the stale saver replaced here) is refused before anything is
+ * written ({@link UnsafeOpsException}), unless the caller allows its op type.
  */
 public final class TrainingExporter {
   /** The tag of the training meta graph, together with {@code serve}. */
@@ -70,6 +77,7 @@ public final class TrainingExporter {
    *
    * @throws ExportException naming the node, variable, signature or folder at fault; nothing is
    *     written then
+   * @throws UnsafeOpsException when the graph holds an op with effects outside the tensors
    */
   public static void export(Model model, Path dir) {
     export(model, dir, Map.of());
@@ -81,14 +89,30 @@ public final class TrainingExporter {
    *
    * @throws ExportException naming the node, variable, signature or folder at fault; nothing is
    *     written then
+   * @throws UnsafeOpsException when the graph holds an op with effects outside the tensors
    */
   public static void export(Model model, Path dir, Map<String, byte[]> assetsExtra) {
+    export(model, dir, assetsExtra, Set.of());
+  }
+
+  /**
+   * As {@link #export(Model, Path, Map)}, accepting the policy ops in {@code allowedOps} (op
+   * types, for a model the caller trusts).
+   *
+   * @throws ExportException naming the node, variable, signature or folder at fault
+   * @throws UnsafeOpsException when the graph holds another op with effects outside the tensors;
+   *     nothing is written then
+   */
+  public static void export(Model model, Path dir, Map<String, byte[]> assetsExtra,
+      Set<String> allowedOps) {
     ExportSupport.checkAssetsExtra(assetsExtra);
     Path target = dir.toAbsolutePath().normalize();
     ExportSupport.refuseNonEmpty(target);
     Map<String, Signature> signatures = trainingSignatures(model);
     GraphView g = GraphView.of(model.graph());
     dropStaleSaver(g);
+    OpGate.requireGraphSafe(g.toGraphDef(), allowedOps, "the model exported to " + target);
+    OpGate.requireServingSafe(model, allowedOps, "the model exported to " + target);
     checkOps(g);
     checkSignatures(g, signatures);
     List<String> vars = new ArrayList<>();

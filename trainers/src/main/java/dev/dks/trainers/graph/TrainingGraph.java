@@ -8,6 +8,8 @@ import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.safety.OpGate;
+import dev.dks.rewriter.safety.UnsafeOpsException;
 import dev.dks.trainers.data.Batch;
 import dev.dks.trainers.device.OneDnnIsaCheck;
 import dev.dks.trainers.distributed.ReplicaOps;
@@ -148,7 +150,11 @@ public final class TrainingGraph implements AutoCloseable {
     this.syncFromRank0 = b.syncFromRank0;
   }
 
-  /** Builds with the default session configuration. */
+  /**
+   * Builds with the default session configuration.
+   *
+   * @throws UnsafeOpsException when the graph holds an op with effects outside the tensors
+   */
   public static TrainingGraph build(Model model, TrainingSpec spec) {
     return build(model, spec, null);
   }
@@ -156,6 +162,8 @@ public final class TrainingGraph implements AutoCloseable {
   /**
    * Imports {@code model}, adds the training graph of {@code spec}, opens a session (with
    * {@code config} unless null), assigns the variables and zeroes the optimizer slots.
+   *
+   * @throws UnsafeOpsException when the graph holds an op with effects outside the tensors
    */
   public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config) {
     return build(model, spec, config, null);
@@ -170,6 +178,21 @@ public final class TrainingGraph implements AutoCloseable {
    */
   public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config,
       Replication replication) {
+    return build(model, spec, config, replication, Set.of());
+  }
+
+  /**
+   * As {@link #build(Model, TrainingSpec, ConfigProto, Replication)}, accepting the ops of {@link
+   * dev.dks.rewriter.safety.OpPolicy} in {@code allowedOps} (op types, for a model the caller
+   * trusts); the other overloads allow none. Training runs the model's graph, so a graph
+   * holding an op with effects outside the tensors (file or stream I/O) is refused before it is
+   * imported.
+   *
+   * @throws UnsafeOpsException naming the nodes of such ops not allowed
+   */
+  public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config,
+      Replication replication, Set<String> allowedOps) {
+    OpGate.requireGraphSafe(model.graph(), allowedOps, "the model given to the trainer");
     OneDnnIsaCheck.warnOnce();
     Graph g = new Graph();
     Session s = null;
