@@ -101,7 +101,7 @@ public final class FrozenGraphReader {
     }
     GraphDef def;
     try {
-      def = GraphDef.parseFrom(Files.readAllBytes(abs));
+      def = GraphDef.parseFrom(BoundedFiles.readAllBytes(abs));
     } catch (InvalidProtocolBufferException e) {
       throw new ModelFormatException(abs + " is not a frozen GraphDef (.pb): the bytes do not "
           + "parse as a GraphDef protocol buffer (" + e.getMessage() + ")", e);

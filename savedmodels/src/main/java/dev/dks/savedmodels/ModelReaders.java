@@ -129,6 +129,7 @@ public final class ModelReaders {
   private static Format jsonFormat(Path json) {
     JsonNode root;
     try {
+      BoundedFiles.requireWithinBudget(json);
       root = new ObjectMapper().readTree(json.toFile());
     } catch (IOException e) {
       throw new ModelFormatException(json + " is not readable JSON: " + e.getMessage(), e);

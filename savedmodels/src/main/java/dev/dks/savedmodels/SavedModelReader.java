@@ -20,7 +20,6 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 import dev.dks.rewriter.safety.UnsafeOpsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -292,6 +291,7 @@ public final class SavedModelReader {
    * left to the loader's own error.
    */
   private static void requireFilesInside(Path dir) {
+    requireWithinBudget(dir);
     SavedModel sm;
     try {
       sm = parseSavedModel(dir);
@@ -301,15 +301,31 @@ public final class SavedModelReader {
     UntrustedOps.requireSafeContents(dir, sm);
   }
 
+  /**
+   * Fails when the folder's saved_model.pb(txt) is larger than {@link BoundedFiles#budget()}: the
+   * readers' pre-scans treat an unparsable file as TensorFlow's to report, but one too large to
+   * read must not reach TensorFlow's loader either.
+   */
+  static void requireWithinBudget(Path dir) {
+    Path pb = dir.resolve("saved_model.pb");
+    Path file = Files.isRegularFile(pb) ? pb : dir.resolve("saved_model.pbtxt");
+    try {
+      if (Files.isRegularFile(file)) {
+        BoundedFiles.requireWithinBudget(file);
+      }
+    } catch (IOException e) {
+      throw new ModelFormatException(dir + ": cannot read " + file.getFileName() + ": " + e, e);
+    }
+  }
+
   static SavedModel parseSavedModel(Path dir) {
     try {
       Path pb = dir.resolve("saved_model.pb");
       if (Files.isRegularFile(pb)) {
-        return SavedModel.parseFrom(Files.readAllBytes(pb));
+        return SavedModel.parseFrom(BoundedFiles.readAllBytes(pb));
       }
       SavedModel.Builder b = SavedModel.newBuilder();
-      TextFormat.merge(Files.readString(dir.resolve("saved_model.pbtxt"),
-          StandardCharsets.UTF_8), b);
+      TextFormat.merge(BoundedFiles.readString(dir.resolve("saved_model.pbtxt")), b);
       return b.build();
     } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
       throw new ModelFormatException(dir + ": saved_model.pb(txt) is not a SavedModel: "

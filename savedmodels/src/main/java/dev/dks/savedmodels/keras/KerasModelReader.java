@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dks.rewriter.model.Model;
+import dev.dks.savedmodels.BoundedFiles;
 import dev.dks.savedmodels.ModelFormatException;
 import io.jhdf.HdfFile;
 import io.jhdf.Superblock;
@@ -89,7 +90,7 @@ public final class KerasModelReader {
     Path abs = modelJson.toAbsolutePath().normalize();
     requireFile(abs);
     try {
-      JsonNode root = parse(Files.readString(abs));
+      JsonNode root = parse(BoundedFiles.readString(abs));
       if (!root.isObject()) {
         throw new ModelFormatException("model.json is not a JSON object");
       }

@@ -1,5 +1,6 @@
 package dev.dks.savedmodels.shaping;
 
+import dev.dks.savedmodels.BoundedFiles;
 import dev.dks.savedmodels.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,7 +60,7 @@ public final class ShapingMetadataFiles {
       return Optional.empty();
     }
     try {
-      byte[] b = Files.readAllBytes(f.get());
+      byte[] b = BoundedFiles.readAllBytes(f.get());
       ShapingMetadataJson.parse(b, f.get().toString());
       return Optional.of(b);
     } catch (IOException e) {

@@ -17,6 +17,7 @@ import dev.dks.rewriter.pipeline.GraphVerificationException;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.StructuralVerifier;
+import dev.dks.savedmodels.BoundedFiles;
 import dev.dks.savedmodels.ModelFormatException;
 import dev.dks.savedmodels.TensorValues;
 import java.io.IOException;
@@ -191,7 +192,7 @@ public final class TfjsGraphModelReader {
   static Object parseJsonFile(Path abs) {
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(abs);
+      bytes = BoundedFiles.readAllBytes(abs);
     } catch (NoSuchFileException e) {
       throw new ModelFormatException(abs + " does not exist");
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.dks.savedmodels.tfjs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.savedmodels.BoundedFiles;
 import dev.dks.savedmodels.ModelFormatException;
 import dev.dks.savedmodels.ModelPaths;
 import java.io.IOException;
@@ -142,7 +143,7 @@ public final class TfjsWeights {
       Path file = files.get(i);
       byte[] bytes;
       try {
-        bytes = Files.readAllBytes(file);
+        bytes = BoundedFiles.readAllBytes(file);
       } catch (NoSuchFileException e) {
         throw bad(modelJson, "the weight shard '" + path + "' (" + file + ") is missing");
       } catch (IOException e) {
