@@ -155,6 +155,7 @@ public final class SavedModelReader {
       throw new ModelFormatException(abs + " is not a SavedModel folder: it has no saved_model.pb"
           + " or saved_model.pbtxt");
     }
+    requireWithinLimits(abs);
     requireFilesInside(abs);
     UntrustedOps.requireReadableSavedModel(abs, allowedOps);
     List<String> warnings = new ArrayList<>();
@@ -291,7 +292,7 @@ public final class SavedModelReader {
    * left to the loader's own error.
    */
   private static void requireFilesInside(Path dir) {
-    requireWithinBudget(dir);
+    requireWithinLimits(dir);
     SavedModel sm;
     try {
       sm = parseSavedModel(dir);
@@ -302,16 +303,21 @@ public final class SavedModelReader {
   }
 
   /**
-   * Fails when the folder's saved_model.pb(txt) is larger than {@link BoundedFiles#budget()}: the
-   * readers' pre-scans treat an unparsable file as TensorFlow's to report, but one too large to
-   * read must not reach TensorFlow's loader either.
+   * Fails when the folder's saved_model.pb(txt) is larger than {@link BoundedFiles#budget()}, or
+   * its text nests deeper than {@link TextProtoDepth#LIMIT}: the readers' pre-scans treat an
+   * unparsable file as TensorFlow's to report, but such a file must not reach TensorFlow's loader
+   * either (its C++ text parser has no recursion limit: a deeply nested saved_model.pbtxt
+   * overflows the native stack and kills the JVM).
    */
-  static void requireWithinBudget(Path dir) {
+  static void requireWithinLimits(Path dir) {
     Path pb = dir.resolve("saved_model.pb");
     Path file = Files.isRegularFile(pb) ? pb : dir.resolve("saved_model.pbtxt");
     try {
       if (Files.isRegularFile(file)) {
         BoundedFiles.requireWithinBudget(file);
+        if (file.getFileName().toString().endsWith(".pbtxt")) {
+          TextProtoDepth.requireWithinLimit(Files.readString(file), file.toString());
+        }
       }
     } catch (IOException e) {
       throw new ModelFormatException(dir + ": cannot read " + file.getFileName() + ": " + e, e);
@@ -325,7 +331,9 @@ public final class SavedModelReader {
         return SavedModel.parseFrom(BoundedFiles.readAllBytes(pb));
       }
       SavedModel.Builder b = SavedModel.newBuilder();
-      TextFormat.merge(BoundedFiles.readString(dir.resolve("saved_model.pbtxt")), b);
+      String text = BoundedFiles.readString(dir.resolve("saved_model.pbtxt"));
+      TextProtoDepth.requireWithinLimit(text, dir.resolve("saved_model.pbtxt").toString());
+      TextFormat.merge(text, b);
       return b.build();
     } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
       throw new ModelFormatException(dir + ": saved_model.pb(txt) is not a SavedModel: "

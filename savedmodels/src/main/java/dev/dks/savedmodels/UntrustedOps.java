@@ -44,7 +44,7 @@ public final class UntrustedOps {
    * The files the loader would read must lie inside {@code dir} ({@link SavedModelFiles}).
    */
   private static List<Finding> scanIfParsable(Path dir) {
-    SavedModelReader.requireWithinBudget(dir);
+    SavedModelReader.requireWithinLimits(dir);
     SavedModel sm;
     try {
       sm = SavedModelReader.parseSavedModel(dir);
@@ -94,7 +94,7 @@ public final class UntrustedOps {
     if (dir == null) {
       return;
     }
-    SavedModelReader.requireWithinBudget(dir);
+    SavedModelReader.requireWithinLimits(dir);
     SavedModel sm;
     try {
       sm = SavedModelReader.parseSavedModel(dir);
