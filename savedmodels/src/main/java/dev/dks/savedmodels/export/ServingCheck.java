@@ -41,8 +41,9 @@ import org.tensorflow.proto.TensorShapeProto;
  * are scanned ({@link UntrustedOps#requireSafeSavedModel}): an op of {@link
  * dev.dks.rewriter.safety.OpPolicy} (file or stream I/O) on a serving path, in the init op or in
  * a restore other than the saver's own ends the check with {@link UnsafeOpsException} unless the
- * caller allows its op type, and files the loader would read outside the folder (assets, links)
- * with {@link ModelFormatException}. These are refusals, not verdicts: nothing ran.
+ * caller allows its op type, and files the loader would read outside the folder (assets, links),
+ * an oversized saved_model.pb or an out-of-bounds tensor with {@link ModelFormatException}. These
+ * are refusals, not verdicts: nothing ran.
  */
 public final class ServingCheck {
   /** Batch size fed for an unknown leading dimension. */
@@ -96,7 +97,8 @@ public final class ServingCheck {
    *
    * @throws UnsafeOpsException when the folder holds an op with effects outside the tensors that
    *     loading or serving would run (nothing is loaded then)
-   * @throws ModelFormatException when a file the loader would read lies outside the folder
+   * @throws ModelFormatException when a file the loader would read lies outside the folder, or
+   *     saved_model.pb or a tensor it holds exceeds its bounds
    */
   public static Result check(Path dir) {
     return check(dir, Map.of());
@@ -111,7 +113,8 @@ public final class ServingCheck {
    *     refuse)
    * @throws UnsafeOpsException when the folder holds an op with effects outside the tensors that
    *     loading or serving would run (nothing is loaded then)
-   * @throws ModelFormatException when a file the loader would read lies outside the folder
+   * @throws ModelFormatException when a file the loader would read lies outside the folder, or
+   *     saved_model.pb or a tensor it holds exceeds its bounds
    */
   public static Result check(Path dir, Map<String, long[]> inputShapes) {
     return check(dir, inputShapes, Set.of());
