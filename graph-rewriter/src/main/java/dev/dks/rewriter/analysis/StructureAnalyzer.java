@@ -58,7 +58,7 @@ public final class StructureAnalyzer {
    * Analyzes the paths from {@code inputs} (node names, usually Placeholders) to {@code outputs}.
    *
    * @throws IllegalArgumentException when no output depends on the inputs, or a control-flow loop
-   *     comes before a layer (in the body)
+   *     comes before a layer (in the body: {@link UnsupportedConstructException})
    */
   public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs) {
     if (outputs.isEmpty()) {
@@ -73,7 +73,8 @@ public final class StructureAnalyzer {
     GraphOrder go = GraphOrder.of(g, outputs);
     for (String n : go.inOrAfterLoops()) {
       if (LAYER_OPS.contains(g.get(n).getOp())) {
-        throw new IllegalArgumentException("layer '" + n + "' (" + g.get(n).getOp() + ") comes "
+        throw new UnsupportedConstructException("control-flow loop in the body", List.of(n),
+            "layer '" + n + "' (" + g.get(n).getOp() + ") comes "
             + "in or after a control-flow loop (" + loopNode(g, go) + "): the body of the network"
             + " (inputs to the last layer) must be loop-free for the kernel analysis; a loop is "
             + "accepted only in a head, after the last layer");
@@ -98,6 +99,11 @@ public final class StructureAnalyzer {
       if (bias != null && onPath.contains(bias[0])) {
         body.add(bias[0]); // the last layer's bias add belongs to it
       }
+    }
+    List<String> conds = BodyConditionals.find(g, body);
+    if (!conds.isEmpty()) {
+      warnings.add("body: " + conds.size() + " Switch/Merge nodes of a tf.cond come before the "
+          + "last layer (e.g. '" + conds.get(0) + "'): the rewrite refuses them (no gradient)");
     }
     Map<String, long[]>[] shapeCache = newShapeCache();
     OpPatterns p = new OpPatterns(g);
