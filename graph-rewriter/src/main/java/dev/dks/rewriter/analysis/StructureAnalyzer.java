@@ -67,8 +67,10 @@ public final class StructureAnalyzer {
     List<String> warnings = new ArrayList<>();
     List<ActivationSite> allSites = ActivationMatcher.find(g);
     Map<String, ActivationSite> siteByOutput = new HashMap<>();
+    Set<String> siteNodes = new HashSet<>();
     for (ActivationSite s : allSites) {
       siteByOutput.put(s.output(), s);
+      siteNodes.addAll(s.nodes());
     }
     GraphOrder go = GraphOrder.of(g, outputs);
     for (String n : go.inOrAfterLoops()) {
@@ -161,6 +163,9 @@ public final class StructureAnalyzer {
         layers.add(layerSite(g, n));
       }
       if (pathInputs.size() == 1) {
+        if (body.contains(name) && !siteNodes.contains(name)) {
+          clampWarning(p, n).ifPresent(warnings::add);
+        }
         index.put(name, b.affine(index.get(pathInputs.get(0))));
         root.put(name, root.get(pathInputs.get(0)));
         depth.put(name, depth.get(pathInputs.get(0)));
@@ -281,6 +286,26 @@ public final class StructureAnalyzer {
         : Structure.max(candidates.toArray(new Structure[0]));
     return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
         layerActivations, body, head, bodyOutputs, outputDags);
+  }
+
+  /**
+   * The warning for a body node that clamps a tensor to a constant (Minimum/Maximum with a scalar
+   * Const) without being part of an activation site (relu6 written as clamps is one): left as it
+   * is and, for the kernel, the identity.
+   */
+  private static Optional<String> clampWarning(OpPatterns p, NodeDef n) {
+    if (!n.getOp().equals("Minimum") && !n.getOp().equals("Maximum") || n.getInputCount() < 2) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < 2; i++) {
+      Optional<Double> v = p.constValue(p.in(n, i));
+      if (v.isPresent()) {
+        return Optional.of("node '" + n.getName() + "' (" + n.getOp() + ") clamps a body tensor "
+            + "to " + v.get() + ": not an activation the rewrite knows (clamps to [0, 6] are "
+            + "relu6), left as it is and analysed as the identity");
+      }
+    }
+    return Optional.empty();
   }
 
   /** The first node of a loop (a Merge or NextIteration, else the first one), for messages. */
