@@ -33,6 +33,13 @@ import org.tensorflow.proto.TensorShapeProto;
  * value, and so does the max-pool (note).
  */
 public final class MaxPoolPolicyPass implements RewritePass {
+  /** Below this a pad value is taken for the max's "never picked" padding. */
+  private static final double LOWEST = -1e30;
+
+  /** Ops that move values without computing, between a PadV2 and its max-pool. */
+  private static final Set<String> MOVES = Set.of("Identity", "Transpose", "Reshape",
+      "ExpandDims", "Squeeze");
+
   private final boolean keep;
 
   /** {@code keep = true} leaves max-pools as they are (the reference example keeps its stem's). */
@@ -98,12 +105,6 @@ public final class MaxPoolPolicyPass implements RewritePass {
     notes.add(changed + " max-pools replaced by average pools");
     return new PassOutcome(name(), changed, notes);
   }
-
-  /** Below this a pad value is taken for the max's "never picked" padding. */
-  private static final double LOWEST = -1e30;
-
-  private static final Set<String> MOVES = Set.of("Identity", "Transpose", "Reshape",
-      "ExpandDims", "Squeeze");
 
   /**
    * A PadV2 whose pad value only a max ignores.
