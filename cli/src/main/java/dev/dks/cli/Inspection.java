@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.DksRewrite;
 import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.analysis.ActivationSite;
+import dev.dks.rewriter.analysis.BodyConditionals;
 import dev.dks.rewriter.analysis.LayerSite;
 import dev.dks.rewriter.analysis.MergeSite;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
@@ -16,6 +17,7 @@ import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.rewriter.passes.defaults.FillDefaultAttrsPass;
 import dev.dks.rewriter.passes.dks.ActivationPolicy;
+import dev.dks.rewriter.passes.dks.BodyCheckPass;
 import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
@@ -81,6 +83,7 @@ final class Inspection {
   private final List<NormalizationMatch> norms = new ArrayList<>();
   private int maxPools;
   private int layerConstants;
+  private List<String> bodyConditionals = List.of();
   private final List<Change> changes = new ArrayList<>();
 
   private Inspection(ModelReaders.Loaded loaded, RewriteOptions options) {
@@ -132,6 +135,7 @@ final class Inspection {
       try {
         analysis = StructureAnalyzer.analyze(g, prepared.inputNodes(), prepared.outputNodes());
         analysis.warnings().forEach(w -> warnings.add("analysis: " + w));
+        bodyConditionals = BodyConditionals.find(g, analysis.body());
       } catch (RuntimeException e) {
         warnings.add("the structure analysis failed: " + e.getMessage());
       }
@@ -164,6 +168,10 @@ final class Inspection {
     }
     boolean analysed = analysis != null;
     return switch (p.name()) {
+      case BodyCheckPass.NAME -> new Change(p.name(), p.description(),
+          analysed ? 0 : null, bodyConditionals.isEmpty() ? "no tf.cond in the body"
+              : "refuses: " + bodyConditionals.size() + " Switch/Merge nodes of a tf.cond in the "
+              + "body (e.g. '" + bodyConditionals.get(0) + "')");
       case "constants-to-variables" -> new Change(p.name(), p.description(),
           analysed ? layerConstants : null, layerConstants + " layer kernel/bias constants "
               + "become variables");

@@ -2,6 +2,7 @@ package dev.dks.rewriter;
 
 import dev.dks.rewriter.passes.defaults.FillDefaultAttrsPass;
 import dev.dks.rewriter.passes.dks.ActivationPolicy;
+import dev.dks.rewriter.passes.dks.BodyCheckPass;
 import dev.dks.rewriter.passes.dks.DksInitPass;
 import dev.dks.rewriter.passes.dks.GatherBoundsPass;
 import dev.dks.rewriter.passes.dks.InputNormalizationPass;
@@ -19,7 +20,7 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 
 /**
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
- * resource-to-ref-vars, split-fused, constants-to-variables, strip-norm (remove), skips,
+ * resource-to-ref-vars, split-fused, body-check (refuses a tf.cond in the body), constants-to-variables, strip-norm (remove), skips,
  * max-pool, gather-bounds, shape-activations, pln (per-location input normalization, optional), dks-init.
  * Between passes the structural and TensorFlow verifiers run; after the last pass the
  * gradient check proves the rewritten model trainable (not before: TF has no gradient for
@@ -42,6 +43,7 @@ public final class DksRewrite {
         .add(new InlineFunctionsPass())
         .add(new ResourceVariablesPass())
         .add(new SplitFusedOpsPass())
+        .add(new BodyCheckPass())
         .add(new ConstantsToVariablesPass())
         .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))
         .add(new SkipConnectionPass(o.shortcutWeight()))

@@ -16,7 +16,8 @@ import org.tensorflow.proto.NodeDef;
  * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side), GELU from Erf
  * {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
  * (x + 0.044715 x^3)))}, PReLU {@code relu(x) - alpha * relu(-x)} (TF.js's Prelu as the reader
- * splits it), operands in any order. Composite matches take precedence over the single
+ * splits it), ReLU6 written as clamps ({@link ClipMatcher}: Minimum(Maximum(x, 0), 6), Relu then
+ * Minimum(., 6), ...), operands in any order. Composite matches take precedence over the single
  * ops they contain (the Sigmoid of a swish is not a separate activation).
  */
 public final class ActivationMatcher {
@@ -26,10 +27,12 @@ public final class ActivationMatcher {
 
   private final GraphView g;
   private final OpPatterns p;
+  private final ClipMatcher clips;
 
   private ActivationMatcher(GraphView g) {
     this.g = g;
     this.p = new OpPatterns(g);
+    this.clips = new ClipMatcher(g, p);
   }
 
   /** Every activation site of the graph, composites first, in graph order. */
@@ -42,7 +45,8 @@ public final class ActivationMatcher {
     Set<String> covered = new HashSet<>();
     for (NodeDef n : g.nodes()) {
       Optional<ActivationSite> m = matchGeluErf(n).or(() -> matchGeluTanh(n))
-          .or(() -> matchHardSwish(n)).or(() -> matchSwish(n)).or(() -> matchPrelu(n));
+          .or(() -> matchHardSwish(n)).or(() -> matchSwish(n)).or(() -> matchPrelu(n))
+          .or(() -> clips.match(n));
       if (m.isPresent() && m.get().nodes().stream().noneMatch(covered::contains)) {
         composites.add(m.get());
         covered.addAll(m.get().nodes());

@@ -58,7 +58,7 @@ public final class StructureAnalyzer {
    * Analyzes the paths from {@code inputs} (node names, usually Placeholders) to {@code outputs}.
    *
    * @throws IllegalArgumentException when no output depends on the inputs, or a control-flow loop
-   *     comes before a layer (in the body)
+   *     comes before a layer (in the body: {@link UnsupportedConstructException})
    */
   public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs) {
     if (outputs.isEmpty()) {
@@ -67,13 +67,16 @@ public final class StructureAnalyzer {
     List<String> warnings = new ArrayList<>();
     List<ActivationSite> allSites = ActivationMatcher.find(g);
     Map<String, ActivationSite> siteByOutput = new HashMap<>();
+    Set<String> siteNodes = new HashSet<>();
     for (ActivationSite s : allSites) {
       siteByOutput.put(s.output(), s);
+      siteNodes.addAll(s.nodes());
     }
     GraphOrder go = GraphOrder.of(g, outputs);
     for (String n : go.inOrAfterLoops()) {
       if (LAYER_OPS.contains(g.get(n).getOp())) {
-        throw new IllegalArgumentException("layer '" + n + "' (" + g.get(n).getOp() + ") comes "
+        throw new UnsupportedConstructException("control-flow loop in the body", List.of(n),
+            "layer '" + n + "' (" + g.get(n).getOp() + ") comes "
             + "in or after a control-flow loop (" + loopNode(g, go) + "): the body of the network"
             + " (inputs to the last layer) must be loop-free for the kernel analysis; a loop is "
             + "accepted only in a head, after the last layer");
@@ -98,6 +101,11 @@ public final class StructureAnalyzer {
       if (bias != null && onPath.contains(bias[0])) {
         body.add(bias[0]); // the last layer's bias add belongs to it
       }
+    }
+    List<String> conds = BodyConditionals.find(g, body);
+    if (!conds.isEmpty()) {
+      warnings.add("body: " + conds.size() + " Switch/Merge nodes of a tf.cond come before the "
+          + "last layer (e.g. '" + conds.get(0) + "'): the rewrite refuses them (no gradient)");
     }
     Map<String, long[]>[] shapeCache = newShapeCache();
     OpPatterns p = new OpPatterns(g);
@@ -155,6 +163,9 @@ public final class StructureAnalyzer {
         layers.add(layerSite(g, n));
       }
       if (pathInputs.size() == 1) {
+        if (body.contains(name) && !siteNodes.contains(name)) {
+          clampWarning(p, n).ifPresent(warnings::add);
+        }
         index.put(name, b.affine(index.get(pathInputs.get(0))));
         root.put(name, root.get(pathInputs.get(0)));
         depth.put(name, depth.get(pathInputs.get(0)));
@@ -275,6 +286,26 @@ public final class StructureAnalyzer {
         : Structure.max(candidates.toArray(new Structure[0]));
     return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
         layerActivations, body, head, bodyOutputs, outputDags);
+  }
+
+  /**
+   * The warning for a body node that clamps a tensor to a constant (Minimum/Maximum with a scalar
+   * Const) without being part of an activation site (relu6 written as clamps is one): left as it
+   * is and, for the kernel, the identity.
+   */
+  private static Optional<String> clampWarning(OpPatterns p, NodeDef n) {
+    if (!n.getOp().equals("Minimum") && !n.getOp().equals("Maximum") || n.getInputCount() < 2) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < 2; i++) {
+      Optional<Double> v = p.constValue(p.in(n, i));
+      if (v.isPresent()) {
+        return Optional.of("node '" + n.getName() + "' (" + n.getOp() + ") clamps a body tensor "
+            + "to " + v.get() + ": not an activation the rewrite knows (clamps to [0, 6] are "
+            + "relu6), left as it is and analysed as the identity");
+      }
+    }
+    return Optional.empty();
   }
 
   /** The first node of a loop (a Merge or NextIteration, else the first one), for messages. */

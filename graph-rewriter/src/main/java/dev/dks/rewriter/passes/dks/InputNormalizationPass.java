@@ -26,6 +26,10 @@ import org.tensorflow.proto.TensorProto;
  * against). A homogeneous coordinate adds an input channel, so every layer reading the input
  * directly (Conv2D or MatMul with a float32 variable or Const kernel) gets one more input row of
  * zeros; when some consumer is not such a layer the pass falls back to {@code OFF} with a note.
+ *
+ * <p>An int32 or uint8 input (an image) whose only reader is a Cast to float32 is normalized
+ * after the Cast, where the float body starts; the signature keeps the integer input. Other
+ * non-float inputs are left alone with a note.
  */
 public final class InputNormalizationPass implements RewritePass {
   private static final Set<String> WIDENABLE = Set.of("Conv2D", "MatMul");
@@ -55,12 +59,19 @@ public final class InputNormalizationPass implements RewritePass {
     GraphView g = ctx.graph();
     List<String> notes = new ArrayList<>();
     int changed = 0;
-    for (String in : ctx.inputs()) {
-      NodeDef p = g.get(in);
+    for (String input : ctx.inputs()) {
+      NodeDef p = g.get(input);
       DataType t = p.containsAttr("dtype") ? p.getAttrOrThrow("dtype").getType() : null;
+      String in = input;
       if (t != DataType.DT_FLOAT) {
-        notes.add("input '" + in + "' is " + t + ", not float32: not normalized");
-        continue;
+        String cast = floatCast(g, input);
+        if (cast == null) {
+          notes.add("input '" + input + "' is " + t + ", not float32: not normalized");
+          continue;
+        }
+        in = cast;
+        notes.add("input '" + input + "' is " + t + ", cast to float32 by '" + cast + "': "
+            + "normalized after the Cast (the signature keeps the " + t + " input)");
       }
       List<String> consumers = g.dataConsumers(TensorName.of(in));
       HomogeneousMode m = mode;
@@ -83,11 +94,27 @@ public final class InputNormalizationPass implements RewritePass {
           widen(ctx, c);
         }
       }
-      notes.add("input '" + in + "' normalized per location (homogeneous coordinate "
+      notes.add("input '" + input + "' normalized per location (homogeneous coordinate "
           + m.referenceName() + ")");
       changed++;
     }
     return new PassOutcome(name(), changed, notes);
+  }
+
+  /**
+   * The Cast to float32 that is the only data reader of the non-float input {@code in} (an int32
+   * or uint8 image: movenet, faceboxes), or null: the body starts after it, so the normalization
+   * goes there.
+   */
+  private static String floatCast(GraphView g, String in) {
+    List<String> readers = g.dataConsumers(TensorName.of(in));
+    if (readers.size() != 1) {
+      return null;
+    }
+    NodeDef c = g.get(readers.get(0));
+    boolean toFloat = c.getOp().equals("Cast") && c.containsAttr("DstT")
+        && c.getAttrOrThrow("DstT").getType() == DataType.DT_FLOAT;
+    return toFloat ? c.getName() : null;
   }
 
   /** The names of this pass's nodes for input {@code in}. */
