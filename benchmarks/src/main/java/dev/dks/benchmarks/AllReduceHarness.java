@@ -35,7 +35,8 @@ import org.tensorflow.types.TFloat32;
  * <p>It also prints the bytes a training step exchanges for the reference network (plain CNN
  * depth 50, width 64, 28x28x1, 10 classes: the trainable parameters + loss and accuracy, 4 bytes
  * each) and for ResNet-50 (25,557,032 parameters, the published count of the Keras/torchvision
- * model), per task in a ring of N: {@code 2 (N-1)/N * 4 P}.
+ * model), per task in a ring of N: {@code 2 (N-1)/N * 4 P}, and what a K-FAC statistics step
+ * adds: every factor ({@link KfacTraffic}). {@code AllReduceHarness bytes [N]} prints only those.
  *
  * <pre>{@code java -cp benchmarks.jar dev.dks.benchmarks.AllReduceHarness [N] [R]}</pre>
  */
@@ -49,6 +50,10 @@ public final class AllReduceHarness {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("worker")) {
       worker(Integer.parseInt(args[1]), args[2], Integer.parseInt(args[3]), Path.of(args[4]));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("bytes")) {
+      printBytes(args.length > 1 ? Integer.parseInt(args[1]) : 2);
       return;
     }
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 2;
@@ -92,14 +97,26 @@ public final class AllReduceHarness {
       System.out.printf(Locale.ROOT, "  %8d  %8.3f  %10.2f  %10.1f  %9.1f%n", s, mb, ms,
           mb / (ms / 1e3), 2.0 * (n - 1) / n * mb / (ms / 1e3));
     }
-    long ref = parameters(ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 50)
-        .width(64).input("28x28x1").classes(10).seed(1).build()).model());
-    for (long[] p : new long[][] {{ref, 0}, {RESNET50_PARAMETERS, 1}}) {
+    printBytes(n);
+  }
+
+  /** The bytes per step of the reference network and ResNet-50, SGD and K-FAC statistics steps. */
+  static void printBytes(int n) {
+    Model refModel = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 50)
+        .width(64).input("28x28x1").classes(10).seed(1).build()).model();
+    long ref = parameters(refModel);
+    long[][] nets = {{ref, KfacTraffic.factorFloats(refModel)},
+        {RESNET50_PARAMETERS, KfacTraffic.resnet50FactorFloats()}};
+    for (int i = 0; i < nets.length; i++) {
+      long[] p = nets[i];
       double bytes = 4.0 * (p[0] + 2);
+      double kfac = bytes + 4.0 * p[1];
       System.out.printf(Locale.ROOT, "bytes per step, %s: %d parameters -> %.2f MB packed; "
-          + "each task sends %.2f MB per step with %d tasks (ring: 2(N-1)/N x packed)%n",
-          p[1] == 0 ? "reference plain CNN 50x64" : "ResNet-50", p[0], bytes / 1e6,
-          2.0 * (n - 1) / n * bytes / 1e6, n);
+          + "each task sends %.2f MB per step with %d tasks (ring: 2(N-1)/N x packed); K-FAC "
+          + "statistics steps add %d factor floats: %.2f MB packed (%.1fx), %.2f MB sent%n",
+          i == 0 ? "reference plain CNN 50x64" : "ResNet-50", p[0], bytes / 1e6,
+          2.0 * (n - 1) / n * bytes / 1e6, n, p[1], kfac / 1e6, kfac / bytes,
+          2.0 * (n - 1) / n * kfac / 1e6);
     }
   }
 

@@ -15,7 +15,7 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
- * What {@code dks train} does differently as one task of a cluster (issue 13, stage 1): starts
+ * What {@code dks train} does differently as one task of a cluster (issue 13): starts
  * the task's TF server, shards each global batch, syncs the replicas' state from the chief before
  * the first step (fresh or resumed), gives the chief alone the metrics file, checkpoints and
  * exports, and ends the process through a final barrier (TF servers cannot be stopped).
@@ -38,22 +38,17 @@ final class DistributedTraining {
 
   /**
    * Refuses, in one line, what a cluster cannot run: a global batch that does not split evenly,
-   * K-FAC (stage 2), this task's port in use. Cheap; the CLI calls it before loading anything.
+   * this task's port in use. Cheap; the CLI calls it before loading anything.
    */
-  static void check(ClusterSpec spec, int batch, boolean kfac) {
+  static void check(ClusterSpec spec, int batch) {
     ShardedBatches.checkDivisible(batch, spec.size());
-    if (kfac) {
-      throw new IllegalArgumentException("distributed training supports --optimizer sgd, "
-          + "momentum and nesterov for now; K-FAC across workers is not implemented yet (for a "
-          + "DKS/TAT-shaped model --optimizer auto means K-FAC: give --optimizer nesterov)");
-    }
     spec.checkLocalPortFree();
   }
 
   /** Checks what only a cluster requires, then starts this task's server. */
   static DistributedTraining start(ClusterSpec spec, ConfigProto config, int batch,
-      boolean kfac, ClusterFlags flags, PrintWriter err) {
-    check(spec, batch, kfac);
+      ClusterFlags flags, PrintWriter err) {
+    check(spec, batch);
     ClusterServer server = ClusterServer.start(spec, config, flags.collectiveTimeout);
     err.println("distributed: task " + spec.taskType() + ":" + spec.taskIndex() + " (rank "
         + spec.rank() + " of " + spec.size() + (spec.isChief() ? ", chief" : "") + ") serving on "

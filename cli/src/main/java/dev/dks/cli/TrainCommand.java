@@ -252,9 +252,7 @@ public final class TrainCommand implements Callable<Integer> {
     validate();
     // distributed (issue 13): the cluster is checked before anything else starts
     Optional<dev.dks.trainers.distributed.ClusterSpec> cluster = clusterFlags.resolve();
-    // (--optimizer auto resolves once the shaping record is read; DistributedTraining.start
-    // refuses K-FAC again then)
-    cluster.ifPresent(c -> DistributedTraining.check(c, batch, "kfac".equalsIgnoreCase(optimizer)));
+    cluster.ifPresent(c -> DistributedTraining.check(c, batch));
     boolean chief = cluster.map(c -> c.isChief()).orElse(true);
     Path dir = out.toAbsolutePath().normalize();
     Path ckpt = dir.resolve(CHECKPOINT);
@@ -287,7 +285,7 @@ public final class TrainCommand implements Callable<Integer> {
         .orElse(false));
     TrainingSpec ts = trainingSpec(settings);
     DistributedTraining dist = cluster.isEmpty() ? null : DistributedTraining.start(cluster.get(),
-        config, batch, settings.isKfac(), clusterFlags, spec.commandLine().getErr());
+        config, batch, clusterFlags, spec.commandLine().getErr());
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config,
         dist == null ? null : dist.server(), untrusted.allowed())) {
       if (tg.classes() != d.train.classes()) {

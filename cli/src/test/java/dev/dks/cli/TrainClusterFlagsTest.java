@@ -71,7 +71,6 @@ class TrainClusterFlagsTest {
     assertRefused(train("{\"worker\": [\"h:5\", \"h:5\"]}", "--task", "worker:0"),
         "duplicate address h:5");
     assertRefused(train(two, "--task", "worker:0", "--batch", "7"), "does not split evenly");
-    assertRefused(train(two, "--task", "worker:0", "--optimizer", "kfac"), "K-FAC");
     assertRefused(train(two), "needs --task");
     try (ServerSocket busy = new ServerSocket(0)) {
       assertRefused(train("{\"worker\": [\"localhost:" + busy.getLocalPort() + "\"]}", "--task",

@@ -174,7 +174,8 @@ public final class TrainingGraph implements AutoCloseable {
    * data-parallel run when {@code replication} is not null: each step's gradients, loss and
    * accuracy are averaged across replicas (one all-reduce) before the update, the session is the
    * replication's (its {@code config} applies), and {@link #syncFromRank0()} copies rank 0's
-   * state. SGD family only for now (K-FAC: stage 2 of issue 13).
+   * state. With K-FAC the statistics' shares join that all-reduce on statistics steps (see
+   * {@link KfacOptimizer}).
    */
   public static TrainingGraph build(Model model, TrainingSpec spec, ConfigProto config,
       Replication replication) {
@@ -296,7 +297,8 @@ public final class TrainingGraph implements AutoCloseable {
           default -> throw new AssertionError(phase);
         }
         if (fetched != null) {
-          r.fetch(loss).fetch(accuracy).fetch(fetched.gradientDotUpdate()).fetch(fetched.clip())
+          r.fetch(fetched.loss()).fetch(fetched.accuracy()).fetch(fetched.gradientDotUpdate())
+              .fetch(fetched.clip())
               .fetch(fetched.modelChange()).fetch(kfac.damping());
         }
         try (Result res = runKfac(r, phase, globalStep)) {
@@ -313,7 +315,7 @@ public final class TrainingGraph implements AutoCloseable {
     if (adapt != null && (globalStep + 1) % adapt.interval() == 0) {
       // reduction ratio of this update on its own batch (one extra forward pass, in the
       // training form the quadratic model describes)
-      double after = run(x, xShape, yOneHot, loss, accuracy)[0];
+      double after = run(x, xShape, yOneHot, kfac.batchLoss(), kfac.batchAccuracy())[0];
       double ratio = (after - out[0]) / modelChange;
       double lambda = adapt.next(kfacDiagnostics[2], ratio);
       try (TFloat32 nd = TFloat32.scalarOf((float) lambda)) {
@@ -756,12 +758,9 @@ public final class TrainingGraph implements AutoCloseable {
             + unreached + " from the loss (e.g. a batch norm's moving statistics, or a variable "
             + "off the path to the logits): leave them out of the trainable list");
       }
-      if (replication != null) {
-        // distributed hook: average gradients, loss and accuracy over the replicas
-        if (spec.kfac() != null) {
-          throw new IllegalArgumentException("distributed training supports the SGD family "
-              + "(sgd, momentum, nesterov) for now; K-FAC across workers is not implemented yet");
-        }
+      if (replication != null && spec.kfac() == null) {
+        // distributed hook: average gradients, loss and accuracy over the replicas (K-FAC does it
+        // itself, with its statistics in the same all-reduce)
         ReplicaOps r = ReplicaOps.emit(replication, tf.withSubScope("replicas"), typed, loss,
             accuracy);
         typed = new ArrayList<>(r.gradients());
@@ -771,7 +770,7 @@ public final class TrainingGraph implements AutoCloseable {
       if (spec.kfac() != null) {
         Registration reg = LayerMatcher.match(view, g, sites, trainable);
         kfac = KfacOptimizer.emit(g, tf.withSubScope("kfac"), spec.kfac(), reg, logits, labels,
-            trainable, vars, typed, spec.l2(), lr, momentum);
+            trainable, vars, typed, loss, accuracy, spec.l2(), lr, momentum, replication);
         for (Variable<TFloat32> s : kfac.state()) {
           slotVariables.add(s.op().name());
         }

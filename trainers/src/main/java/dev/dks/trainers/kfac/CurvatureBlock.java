@@ -25,11 +25,20 @@ public interface CurvatureBlock {
   List<Op> initState(Ops tf);
 
   /**
-   * Ops that fold one batch's statistics into the moving averages with decay {@code rho}.
+   * This replica's share of one batch's statistics, float32 tensors of fully known shapes whose
+   * mean over the replicas is the global batch's statistics (one process: the batch's
+   * statistics). Distributed runs average them with the gradients in one all-reduce.
    *
    * @param backward the seeded backward passes of this statistics update
    */
-  List<Op> updateStatistics(Ops tf, StatisticsPasses backward, Operand<TFloat32> rho);
+  List<Operand<TFloat32>> batchStatistics(Ops tf, StatisticsPasses backward);
+
+  /**
+   * Ops that fold the (replica-averaged) {@link #batchStatistics} into the moving averages with
+   * decay {@code rho}.
+   */
+  List<Op> accumulate(Ops tf, List<Operand<TFloat32>> statistics, StatisticsPasses backward,
+      Operand<TFloat32> rho);
 
   /** Ops that recompute the cached inverses for damping {@code damping} (already incl. L2). */
   List<Op> updateInverses(Ops tf, Operand<TFloat32> damping);

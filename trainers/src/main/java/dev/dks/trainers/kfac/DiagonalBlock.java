@@ -47,14 +47,30 @@ final class DiagonalBlock implements CurvatureBlock {
         tf.assign(inverse, tf.zerosLike(inverse)));
   }
 
+  /**
+   * Per seed, the replica's share of the mean seeded gradient {@code sum_i g_i / m} (its mean
+   * over the replicas is the global batch's), so that the square is taken of the global sum: the
+   * same {@code D} as one process, not a sum of per-replica squares.
+   */
   @Override
-  public List<Op> updateStatistics(Ops tf, StatisticsPasses backward, Operand<TFloat32> rho) {
-    Operand<TFloat32> sum = null;
+  public List<Operand<TFloat32>> batchStatistics(Ops tf, StatisticsPasses backward) {
+    List<Operand<TFloat32>> out = new java.util.ArrayList<>();
     for (Output<TFloat32> g : backward.variableGradients().get(variable)) {
-      Operand<TFloat32> sq = tf.math.square(g);
+      out.add(tf.math.div(g, backward.perReplicaExamples(tf)));
+    }
+    return out;
+  }
+
+  @Override
+  public List<Op> accumulate(Ops tf, List<Operand<TFloat32>> statistics,
+      StatisticsPasses backward, Operand<TFloat32> rho) {
+    // sum_seeds (sum_i g_i)^2 / m = sum_seeds (mean g)^2 m
+    Operand<TFloat32> sum = null;
+    for (Operand<TFloat32> mean : statistics) {
+      Operand<TFloat32> sq = tf.math.square(mean);
       sum = sum == null ? sq : tf.math.add(sum, sq);
     }
-    Operand<TFloat32> batch = tf.math.div(sum, FactorOps.toFloat(tf, backward.examples()));
+    Operand<TFloat32> batch = tf.math.mul(sum, FactorOps.toFloat(tf, backward.globalExamples()));
     return List.of(FactorOps.accumulate(tf, acc, batch, rho),
         FactorOps.countBatch(tf, weight, rho));
   }

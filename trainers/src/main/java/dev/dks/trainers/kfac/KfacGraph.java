@@ -35,6 +35,9 @@ import org.tensorflow.types.TInt64;
  * @param setDamping target: assign {@link #newDamping} to {@link #damping}
  * @param applyOutputs what the {@link #apply} update can fetch
  * @param statisticsAndApplyOutputs what the {@link #statisticsAndApply} update can fetch
+ * @param batchLoss the training loss of the fed batch without any update (the replicas' mean in a
+ *     data-parallel run: an all-reduce every replica must run)
+ * @param batchAccuracy likewise for the accuracy
  * @param state every state variable (block statistics, inverses, velocities, damping),
  *     checkpointed
  */
@@ -53,17 +56,23 @@ public record KfacGraph(
     Op setDamping,
     UpdateOutputs applyOutputs,
     UpdateOutputs statisticsAndApplyOutputs,
+    Output<TFloat32> batchLoss,
+    Output<TFloat32> batchAccuracy,
     List<Variable<TFloat32>> state) {
 
   /**
    * What an update run can fetch.
    *
+   * @param loss the training loss of the fed batch before the update (in a data-parallel run, the
+   *     replicas' mean: the global batch's loss)
+   * @param accuracy likewise for the accuracy
    * @param gradientDotUpdate {@code grad . u} (= {@code u^T F u} for the damped approximate
    *     Fisher) before clipping
    * @param clip the norm-constraint coefficient
    * @param modelChange the loss change K-FAC's quadratic model predicts for the update
    */
-  public record UpdateOutputs(Output<TFloat32> gradientDotUpdate, Output<TFloat32> clip,
+  public record UpdateOutputs(Output<TFloat32> loss, Output<TFloat32> accuracy,
+      Output<TFloat32> gradientDotUpdate, Output<TFloat32> clip,
       Output<TFloat32> modelChange) {}
 
   /** Copies the list. */

@@ -1,5 +1,6 @@
 package dev.dks.trainers.kfac;
 
+import dev.dks.trainers.distributed.Replication;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,6 +37,16 @@ import org.tensorflow.types.TInt64;
  * <p>Statistics come from one extra backward pass from the logits to the layer outputs, seeded
  * per example ({@link FisherEstimation}); label smoothing does not enter them. Every state tensor
  * is a {@code VariableV2} (checkpointed with the optimizer slots, exported by nothing else).
+ *
+ * <p><b>Data-parallel replicas</b> (a {@link Replication}): each replica computes its share of the
+ * batch statistics ({@link CurvatureBlock#batchStatistics}) on its shard, with targets sampled per
+ * global example ({@link SeedFactory}); a statistics step packs those shares with the gradients,
+ * loss and accuracy into the <b>one</b> all-reduce of the step, so every replica folds the same
+ * averaged statistics into bit-equal factors. Every replica then inverts <b>all</b> factors
+ * itself: the inputs are bit-equal, so are the inverses, and no further exchange is needed (a split
+ * by layer would save inverse time on refresh steps only, at the price of a broadcast of every
+ * inverse and a refresh step as slow as its slowest worker's share). The update is then the same
+ * everywhere.
  */
 public final class KfacOptimizer {
   private KfacOptimizer() {}
@@ -51,15 +62,21 @@ public final class KfacOptimizer {
    * @param labels {@code [B, K]} one-hot labels (read only by {@link FisherEstimation#EMPIRICAL})
    * @param names the trainable variables' names, in gradient order
    * @param variables their ref outputs
-   * @param gradients the loss gradients, same order
+   * @param gradients the loss gradients, same order (of this replica's batch)
+   * @param loss the training loss of this replica's batch
+   * @param accuracy its accuracy
    * @param l2 the loss's L2 coefficient, added to the damping
    * @param lr scalar learning rate
    * @param momentum scalar momentum
+   * @param replication null for one process; else this graph is one data-parallel replica and
+   *     every run that updates the statistics or the weights averages the replicas' statistics,
+   *     gradients, loss and accuracy in one all-reduce (see the class comment)
    */
   public static KfacGraph emit(Graph graph, Ops tf, KfacOptions options,
       Registration registration, Output<TFloat32> logits, Operand<TFloat32> labels,
       List<String> names, List<Output<TFloat32>> variables, List<Output<TFloat32>> gradients,
-      double l2, Operand<TFloat32> lr, Operand<TFloat32> momentum) {
+      Operand<TFloat32> loss, Operand<TFloat32> accuracy, double l2, Operand<TFloat32> lr,
+      Operand<TFloat32> momentum, Replication replication) {
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       index.put(names.get(i), i);
@@ -93,12 +110,16 @@ public final class KfacOptimizer {
 
     Ops st = tf.withSubScope("statistics");
     StatisticsPasses passes = backwardPasses(graph, st, options, registration, logits, labels,
-        variables, index, seed);
-    List<Op> statOps = new ArrayList<>();
+        variables, index, seed, replication);
+    List<Operand<TFloat32>> shares = new ArrayList<>();
+    List<Integer> sizes = new ArrayList<>();
     for (CurvatureBlock block : blocks) {
-      statOps.addAll(block.updateStatistics(st, passes, rho));
+      List<Operand<TFloat32>> s = block.batchStatistics(st, passes);
+      shares.addAll(s);
+      sizes.add(s.size());
     }
-    Op statistics = tf.withControlDependencies(statOps).withName("update_statistics").noOp();
+    Op statistics = tf.withControlDependencies(accumulateAll(st, blocks, sizes,
+        mean(replication, st, shares), passes, rho)).withName("update_statistics").noOp();
 
     Ops iv = tf.withSubScope("inverses");
     List<Op> invOps = new ArrayList<>();
@@ -121,17 +142,28 @@ public final class KfacOptimizer {
     inits.add(tf.assign(dampingState, tf.constant((float) options.damping())));
     Op initState = tf.withControlDependencies(inits).withName("init_state").noOp();
 
-    Ops ready = tf.withSubScope("gradients_ready");
-    List<Op> gradDeps = new ArrayList<>();
-    for (Output<TFloat32> g : gradients) {
-      gradDeps.add(ready.identity(g));
-    }
-    Update plain = update(tf.withSubScope("apply_update"), gradDeps, blocks, index, variables,
-        gradients, velocities, totalDamping, options, l2, lr, momentum);
-    List<Op> both = new ArrayList<>(gradDeps);
-    both.add(statistics);
-    Update withStats = update(tf.withSubScope("statistics_and_apply_update"), both, blocks, index,
-        variables, gradients, velocities, totalDamping, options, l2, lr, momentum);
+    // the update alone: one all-reduce of gradients, loss and accuracy
+    Ops ap = tf.withSubScope("apply_update");
+    List<Operand<TFloat32>> reduced = mean(replication, ap.withSubScope("replicas"),
+        withLossAndAccuracy(gradients, loss, accuracy));
+    Update plain = update(ap, ready(ap, reduced), blocks, index, variables,
+        gradientsOf(reduced, gradients.size()), velocities, totalDamping, options, l2, lr,
+        momentum, reduced.get(gradients.size()), reduced.get(gradients.size() + 1));
+    // statistics and update from one forward pass: one all-reduce of the statistics' shares with
+    // the gradients, loss and accuracy; the update waits for the statistics
+    Ops sa = tf.withSubScope("statistics_and_apply_update");
+    List<Operand<TFloat32>> packed = new ArrayList<>(shares);
+    packed.addAll(withLossAndAccuracy(gradients, loss, accuracy));
+    List<Operand<TFloat32>> both = mean(replication, sa.withSubScope("replicas"), packed);
+    List<Operand<TFloat32>> rest = both.subList(shares.size(), both.size());
+    List<Op> deps = new ArrayList<>(ready(sa, rest));
+    deps.addAll(accumulateAll(sa, blocks, sizes, both.subList(0, shares.size()), passes, rho));
+    Update withStats = update(sa, deps, blocks, index, variables,
+        gradientsOf(rest, gradients.size()), velocities, totalDamping, options, l2, lr, momentum,
+        rest.get(gradients.size()), rest.get(gradients.size() + 1));
+    // the loss and accuracy alone (damping adaptation's second look at the batch)
+    List<Operand<TFloat32>> la = mean(replication, tf.withSubScope("loss_replicas"),
+        List.of(loss, accuracy));
 
     List<Variable<TFloat32>> state = new ArrayList<>();
     for (CurvatureBlock block : blocks) {
@@ -143,19 +175,66 @@ public final class KfacOptimizer {
         tf.withControlDependencies(plain.ops).withName("apply").noOp(),
         tf.withControlDependencies(withStats.ops).withName("statistics_and_apply").noOp(),
         initState, rho, seed, dampingState, newDamping, setDamping,
-        new KfacGraph.UpdateOutputs(plain.dot, plain.clip, plain.modelChange),
-        new KfacGraph.UpdateOutputs(withStats.dot, withStats.clip, withStats.modelChange),
-        state);
+        new KfacGraph.UpdateOutputs(plain.loss, plain.accuracy, plain.dot, plain.clip,
+            plain.modelChange),
+        new KfacGraph.UpdateOutputs(withStats.loss, withStats.accuracy, withStats.dot,
+            withStats.clip, withStats.modelChange),
+        la.get(0).asOutput(), la.get(1).asOutput(), state);
   }
 
-  private record Update(List<Op> ops, Output<TFloat32> dot, Output<TFloat32> clip,
-      Output<TFloat32> modelChange) {}
+  private record Update(List<Op> ops, Output<TFloat32> loss, Output<TFloat32> accuracy,
+      Output<TFloat32> dot, Output<TFloat32> clip, Output<TFloat32> modelChange) {}
+
+  /** The replicas' mean of {@code values} (one all-reduce), or the values themselves. */
+  private static List<Operand<TFloat32>> mean(Replication replication, Ops tf,
+      List<? extends Operand<TFloat32>> values) {
+    return replication == null ? new ArrayList<>(values) : replication.mean(tf, values);
+  }
+
+  private static List<Operand<TFloat32>> withLossAndAccuracy(List<Output<TFloat32>> gradients,
+      Operand<TFloat32> loss, Operand<TFloat32> accuracy) {
+    List<Operand<TFloat32>> all = new ArrayList<>(gradients);
+    all.add(loss);
+    all.add(accuracy);
+    return all;
+  }
+
+  private static List<Output<TFloat32>> gradientsOf(List<Operand<TFloat32>> reduced, int n) {
+    List<Output<TFloat32>> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(reduced.get(i).asOutput());
+    }
+    return out;
+  }
+
+  /** Identity ops the update waits for (the gradients are computed before any weight moves). */
+  private static List<Op> ready(Ops scope, List<Operand<TFloat32>> values) {
+    Ops ready = scope.withSubScope("gradients_ready");
+    List<Op> out = new ArrayList<>();
+    for (Operand<TFloat32> v : values) {
+      out.add(ready.identity(v));
+    }
+    return out;
+  }
+
+  /** Every block's accumulate ops, block {@code b} reading the next {@code sizes[b]} tensors. */
+  private static List<Op> accumulateAll(Ops tf, List<CurvatureBlock> blocks, List<Integer> sizes,
+      List<Operand<TFloat32>> statistics, StatisticsPasses passes, Operand<TFloat32> rho) {
+    List<Op> out = new ArrayList<>();
+    int k = 0;
+    for (int b = 0; b < blocks.size(); b++) {
+      out.addAll(blocks.get(b).accumulate(tf, statistics.subList(k, k + sizes.get(b)), passes,
+          rho));
+      k += sizes.get(b);
+    }
+    return out;
+  }
 
   private static Update update(Ops scope, List<Op> deps, List<CurvatureBlock> blocks,
       Map<String, Integer> index, List<Output<TFloat32>> variables,
       List<Output<TFloat32>> gradients, List<Variable<TFloat32>> velocities,
       Operand<TFloat32> damping, KfacOptions options, double l2, Operand<TFloat32> lr,
-      Operand<TFloat32> momentum) {
+      Operand<TFloat32> momentum, Operand<TFloat32> loss, Operand<TFloat32> accuracy) {
     Ops tf = scope.withControlDependencies(deps);
     Map<Integer, Operand<TFloat32>> pre = new LinkedHashMap<>();
     Operand<TFloat32> dot = tf.constant(0f);
@@ -215,7 +294,8 @@ public final class KfacOptimizer {
     }
     Output<TFloat32> model = tf.withName("model_change").identity(tf.math.add(linear,
         tf.math.mul(tf.constant(0.5f), curvature))).asOutput();
-    return new Update(ops, dotOut, clipOut, model);
+    return new Update(ops, scope.withName("loss").identity(loss).asOutput(),
+        scope.withName("accuracy").identity(accuracy).asOutput(), dotOut, clipOut, model);
   }
 
   private static Operand<TInt32> allAxes(Ops tf, Output<TFloat32> v) {
@@ -229,12 +309,23 @@ public final class KfacOptimizer {
 
   private static StatisticsPasses backwardPasses(Graph graph, Ops tf, KfacOptions options,
       Registration registration, Output<TFloat32> logits, Operand<TFloat32> labels,
-      List<Output<TFloat32>> variables, Map<String, Integer> index, Operand<TInt64> seed) {
+      List<Output<TFloat32>> variables, Map<String, Integer> index, Operand<TInt64> seed,
+      Replication replication) {
     Operand<TInt32> batch = tf.withName("batch_size").gather(tf.shape(logits), tf.constant(0),
         tf.constant(0));
-    Operand<TInt32> examples = options.statisticsExamples() > 0
-        ? tf.math.minimum(batch, tf.constant(options.statisticsExamples())) : batch;
-    examples = tf.withName("examples").identity(examples);
+    // positions in the global batch (equal shards: replica r holds rows [r b, (r + 1) b))
+    int replicas = replication == null ? 1 : replication.replicas();
+    int rank = replication == null ? 0 : replication.rank();
+    Operand<TInt32> globalBatch = replicas == 1 ? batch
+        : tf.withName("global_batch_size").math.mul(batch, tf.constant(replicas));
+    Operand<TInt32> first = rank == 0 ? tf.constant(0)
+        : tf.withName("first_example").math.mul(batch, tf.constant(rank));
+    Operand<TInt32> globalExamples = options.statisticsExamples() > 0
+        ? tf.math.minimum(globalBatch, tf.constant(options.statisticsExamples())) : globalBatch;
+    globalExamples = tf.withName("global_examples").identity(globalExamples);
+    // the statistics use the first globalExamples rows of the global batch: here a prefix
+    Operand<TInt32> examples = tf.withName("examples").math.minimum(batch, tf.math.maximum(
+        tf.constant(0), tf.math.sub(globalExamples, first)));
     Operand<TFloat32> mask = tf.reshape(tf.dtypes.cast(tf.math.less(
         tf.range(tf.constant(0), batch, tf.constant(1)), examples), TFloat32.class),
         tf.constant(new int[] {-1, 1}));
@@ -242,13 +333,11 @@ public final class KfacOptimizer {
       // one seed per class is shared by all examples, so the diagonal blocks' squared batch
       // gradient would keep cross-example terms; a random sign per example removes them in
       // expectation and leaves every per-example outer product (the Kronecker factors) unchanged
-      Operand<TFloat32> u = tf.random.statelessRandomUniform(tf.reshape(batch,
-          tf.constant(new int[] {1})), seed, TFloat32.class);
-      mask = tf.math.mul(mask, tf.reshape(tf.math.sign(tf.math.sub(u, tf.constant(0.5f))),
-          tf.constant(new int[] {-1, 1})));
+      Operand<TFloat32> u = SeedFactory.uniform(tf, seed, first, globalBatch, logits, 1);
+      mask = tf.math.mul(mask, tf.math.sign(tf.math.sub(u, tf.constant(0.5f))));
     }
     List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), logits, labels,
-        seed);
+        seed, first, globalBatch);
     List<Output<?>> xs = new ArrayList<>();
     for (RegisteredLayer l : registration.layers()) {
       xs.add(KroneckerBlock.output(graph, l.output()));
@@ -281,6 +370,7 @@ public final class KfacOptimizer {
       }
       k++;
     }
-    return new StatisticsPasses(examples, outGrads, varGrads, seed);
+    return new StatisticsPasses(examples, first, globalExamples, replicas, outGrads, varGrads,
+        seed);
   }
 }

@@ -117,16 +117,18 @@ final class KroneckerBlock implements CurvatureBlock {
   }
 
   @Override
-  public List<Op> updateStatistics(Ops tf, StatisticsPasses backward, Operand<TFloat32> rho) {
+  public List<Operand<TFloat32>> batchStatistics(Ops tf, StatisticsPasses backward) {
     Operand<TInt32> m = backward.examples();
     Operand<TFloat32> a = firstRows(tf, input, m);
-    Operand<TFloat32> count = tf.math.mul(FactorOps.toFloat(tf, m),
+    // a replica's share: sums over its used rows / (global examples / replicas) / T
+    Operand<TFloat32> count = tf.math.mul(backward.perReplicaExamples(tf),
         tf.constant((float) scale()));
     Operand<TFloat32> aBatch;
     if (sampledRows > 0) {
       aBatch = FactorOps.secondMoment(tf, Patches.sampledRows(tf, layer, a, sampledRows,
-          tf.math.add(backward.seed(), tf.constant(new long[] {salt * SALT_STRIDE, 0}))),
-          tf.constant((float) sampledRows));
+          tf.math.add(backward.seed(), tf.constant(new long[] {salt * SALT_STRIDE, 0})),
+          backward.firstExample(), backward.globalExamples()),
+          tf.constant((float) sampledRows / backward.replicas()));
     } else {
       Operand<TFloat32> rowsA = reduce ? Patches.meanRows(tf, layer, a)
           : Patches.rows(tf, layer, a);
@@ -139,8 +141,17 @@ final class KroneckerBlock implements CurvatureBlock {
       Operand<TFloat32> term = FactorOps.secondMoment(tf, rowsG, count);
       gBatch = gBatch == null ? term : tf.math.add(gBatch, term);
     }
-    return List.of(FactorOps.accumulate(tf, aAcc, aBatch, rho),
-        FactorOps.accumulate(tf, gAcc, gBatch, rho), FactorOps.countBatch(tf, weight, rho));
+    // static shapes, as an all-reduce needs them
+    return List.of(tf.reshape(aBatch, tf.constant(new long[] {dA, dA})),
+        tf.reshape(gBatch, tf.constant(new long[] {dG, dG})));
+  }
+
+  @Override
+  public List<Op> accumulate(Ops tf, List<Operand<TFloat32>> statistics,
+      StatisticsPasses backward, Operand<TFloat32> rho) {
+    return List.of(FactorOps.accumulate(tf, aAcc, statistics.get(0), rho),
+        FactorOps.accumulate(tf, gAcc, statistics.get(1), rho),
+        FactorOps.countBatch(tf, weight, rho));
   }
 
   @Override

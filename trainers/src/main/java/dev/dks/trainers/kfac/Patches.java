@@ -6,6 +6,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.StridedSlice;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -104,6 +105,24 @@ public final class Patches {
    */
   public static Operand<TFloat32> sampledRows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a,
       long count, Operand<TInt64> seed) {
+    Operand<TInt32> examples = tf.gather(tf.shape(a), tf.constant(0), tf.constant(0));
+    return sampledRows(tf, layer, a, count, seed, tf.constant(0), examples);
+  }
+
+  /**
+   * As {@link #sampledRows(Ops, RegisteredLayer, Operand, long, Operand)} for one data-parallel
+   * replica: the {@code count} rows are drawn among the {@code globalExamples x H_out x W_out}
+   * rows of the global batch, exactly as one process holding the global batch draws them, and
+   * this replica, whose {@code a} holds the examples from global position {@code firstExample} on,
+   * returns the draws that fall on its examples and zero rows (homogeneous coordinate included)
+   * for the others. The replicas' results therefore add up, row for row, to the one process's.
+   *
+   * @param firstExample the global position of {@code a}'s first example (int32 scalar)
+   * @param globalExamples the number of examples drawn from over all replicas (int32 scalar)
+   */
+  public static Operand<TFloat32> sampledRows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a,
+      long count, Operand<TInt64> seed, Operand<TInt32> firstExample,
+      Operand<TInt32> globalExamples) {
     Shape in = a.shape();
     if (layer.kind() != RegisteredLayer.Kind.CONV2D || !staticSpatial(in)) {
       throw new IllegalArgumentException("sampled patch rows need a Conv2D layer with a static "
@@ -112,12 +131,23 @@ public final class Patches {
     Geometry g = new Geometry(layer, in.get(1), in.get(2));
     long hp = in.get(1) + g.padH;
     long wp = in.get(2) + g.padW;
-    Operand<TFloat32> flat = tf.reshape(g.pad(tf, a), tf.constant(new long[] {-1, in.get(3)}));
-    int perExample = Math.toIntExact(g.outH * g.outW);
     Operand<TInt32> examples = tf.gather(tf.shape(a), tf.constant(0), tf.constant(0));
-    Operand<TInt32> r = tf.random.statelessRandomUniformInt(
+    // one zero example after the local ones: the rows drawn elsewhere read it (always in range)
+    Operand<TFloat32> padded = tf.concat(List.of(g.pad(tf, a), tf.zeros(tf.constant(new long[] {
+        1, hp, wp, in.get(3)}), TFloat32.class)), tf.constant(0));
+    Operand<TFloat32> flat = tf.reshape(padded, tf.constant(new long[] {-1, in.get(3)}));
+    int perExample = Math.toIntExact(g.outH * g.outW);
+    Operand<TInt32> global = tf.random.statelessRandomUniformInt(
         tf.constant(new int[] {Math.toIntExact(count)}), seed, tf.constant(0),
-        tf.math.mul(examples, tf.constant(perExample)));
+        tf.math.mul(globalExamples, tf.constant(perExample)));
+    Operand<TInt32> local = tf.math.sub(global, tf.math.mul(firstExample,
+        tf.constant(perExample)));
+    Operand<TBool> mine = tf.math.logicalAnd(tf.math.greaterEqual(local, tf.constant(0)),
+        tf.math.less(local, tf.math.mul(examples, tf.constant(perExample))));
+    Operand<TInt32> mineInt = tf.dtypes.cast(mine, TInt32.class);
+    // rows of other replicas point at the zero example's first window
+    Operand<TInt32> r = tf.math.add(tf.math.mul(local, mineInt), tf.math.mul(
+        tf.math.sub(tf.constant(1), mineInt), tf.math.mul(examples, tf.constant(perExample))));
     Operand<TInt32> location = tf.math.floorMod(r, tf.constant(perExample));
     // the top-left corner of the window of row r in the flattened padded input
     Operand<TInt32> corner = tf.math.add(tf.math.add(
@@ -137,7 +167,9 @@ public final class Patches {
         tf.constant(offsets));
     Operand<TFloat32> rows = tf.reshape(tf.gather(flat, index, tf.constant(0)),
         tf.constant(new long[] {count, g.kh * g.kw * in.get(3)}));
-    return homogeneous(tf, layer, rows);
+    Operand<TFloat32> keep = tf.reshape(tf.dtypes.cast(mine, TFloat32.class),
+        tf.constant(new long[] {count, 1}));
+    return tf.math.mul(homogeneous(tf, layer, rows), keep);
   }
 
   /** Output size and padding of an NHWC Conv2D on an {@code h x w} input. */

@@ -9,6 +9,9 @@ import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.SyntheticTask;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
+import dev.dks.trainers.kfac.ConvApproximation;
+import dev.dks.trainers.kfac.DampingAdaptation;
+import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.loop.BatchSource;
 import dev.dks.trainers.loop.StepResult;
 import dev.dks.trainers.loop.Trainer;
@@ -27,14 +30,21 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.proto.TensorProto;
 
 /**
- * The run both sides of {@link DistributedTrainingTest} perform: Nesterov SGD on a small plain CNN
- * (8x8x1 inputs, 3 classes) over seeded synthetic data, global batch {@link #BATCH}. In the test
- * JVM it runs as one process; {@link #main} runs it as one replica of the cluster in
- * {@code TF_CONFIG}, writing its per-step losses and final weights to a file, then exits (TF
- * servers cannot be stopped; see ClusterServer).
+ * The runs both sides of {@link DistributedTrainingTest} perform: a small plain CNN (8x8x1
+ * inputs, 3 classes) over seeded synthetic data, global batch {@link #BATCH}, trained by Nesterov
+ * SGD or by K-FAC ({@link #KFAC}: KFC-expand conv blocks with sampled patch rows, sampled targets,
+ * burn-in, inverses every 5 steps, adaptive damping, so that every statistic that depends on the
+ * split of the batch is exercised). In the test JVM it runs as one process; {@link #main} runs
+ * them one after the other as one replica of the cluster in {@code TF_CONFIG}, writing each run's
+ * per-step losses and final weights to a file, then exits (TF servers cannot be stopped; see
+ * ClusterServer).
  */
 public final class ReplicaRun {
   static final int BATCH = 24;
+  /** The K-FAC options of the "kfac" runs. */
+  static final KfacOptions KFAC = KfacOptions.defaults().withConv(ConvApproximation.EXPAND)
+      .withPatchRowsPerDimension(3).withPeriods(1, 5).withBurnIn(3)
+      .withAdaptation(DampingAdaptation.standard());
 
   private ReplicaRun() {}
 
@@ -49,11 +59,34 @@ public final class ReplicaRun {
   }
 
   static TrainingSpec spec() {
-    return TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV).withL2(1e-4);
+    return spec("nesterov");
+  }
+
+  /** "nesterov", or "kfac" ({@link #KFAC}); {@code kfac-N} uses statistics of N examples. */
+  static TrainingSpec spec(String mode) {
+    TrainingSpec nesterov = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV)
+        .withL2(1e-4);
+    if (mode.equals("nesterov")) {
+      return nesterov;
+    }
+    if (mode.startsWith("kfac")) {
+      int n = mode.equals("kfac") ? 0 : Integer.parseInt(mode.substring(5));
+      return nesterov.withKfac(KFAC.withStatisticsExamples(n));
+    }
+    throw new IllegalArgumentException(mode);
+  }
+
+  /** The learning rate of a mode (K-FAC steps are larger: preconditioned and norm-limited). */
+  static double learningRate(String mode) {
+    return mode.startsWith("kfac") ? 0.02 : 0.05;
   }
 
   /** Per-step losses, then the final value of every model variable, one "name v0 v1 ..." line. */
   static List<String> train(TrainingGraph tg, BatchSource source, long steps) {
+    return train(tg, source, steps, "nesterov");
+  }
+
+  static List<String> train(TrainingGraph tg, BatchSource source, long steps, String mode) {
     List<String> lines = new ArrayList<>();
     TrainingListener record = new TrainingListener() {
       @Override
@@ -61,7 +94,7 @@ public final class ReplicaRun {
         lines.add("loss " + r.step() + " " + r.loss());
       }
     };
-    Trainer.builder(tg, source).schedule(LearningRateSchedule.constant(0.05)).momentum(0.9)
+    Trainer.builder(tg, source).schedule(LearningRateSchedule.constant(learningRate(mode))).momentum(0.9)
         .totalSteps(steps).listener(record).build().run();
     for (Map.Entry<String, TensorProto> e : tg.variables().entrySet()) {
       float[] v = TensorProtos.floats(e.getValue());
@@ -76,35 +109,47 @@ public final class ReplicaRun {
 
   /** One process, the global batch. */
   static List<String> single(long steps) {
-    try (TrainingGraph tg = TrainingGraph.build(model(), spec())) {
-      return train(tg, globalBatches(), steps);
+    return single(steps, "nesterov");
+  }
+
+  /** One process, the global batch, the given mode. */
+  static List<String> single(long steps, String mode) {
+    try (TrainingGraph tg = TrainingGraph.build(model(), spec(mode))) {
+      return train(tg, globalBatches(), steps, mode);
     }
   }
 
   /**
-   * {@code ReplicaRun STEPS OUT [TIMEOUT]}: one replica of the TF_CONFIG cluster; its collectives
-   * wait at most TIMEOUT seconds (default 30) for the peers; exit 1 with one line on failure.
+   * {@code ReplicaRun MODES STEPS OUT [TIMEOUT]}: one replica of the TF_CONFIG cluster runs each
+   * of the comma-separated modes in turn (on the same server), writing {@code OUT.MODE}; its
+   * collectives wait at most TIMEOUT seconds (default 30) for the peers; exit 1 with one line on
+   * failure.
    */
   public static void main(String[] args) {
     int code = 0;
     try {
-      long steps = Long.parseLong(args[0]);
-      Path out = Path.of(args[1]);
+      String[] modes = args[0].split(",");
+      long steps = Long.parseLong(args[1]);
+      Path out = Path.of(args[2]);
       ClusterSpec spec = ClusterSpec.fromEnvironment(System.getenv())
           .orElseThrow(() -> new IllegalStateException("no TF_CONFIG"));
-      float timeout = args.length > 2 ? Float.parseFloat(args[2]) : 30;
+      float timeout = args.length > 3 ? Float.parseFloat(args[3]) : 30;
       ClusterServer server = ClusterServer.start(spec, null, timeout);
-      List<String> lines;
-      try (TrainingGraph tg = TrainingGraph.build(model(), spec(), null, server)) {
-        tg.syncFromRank0();
-        lines = train(tg, new ShardedBatches(globalBatches(), spec.rank(), spec.size()), steps);
-        // final barrier: nobody exits (taking its server down) before every peer is done
-        var done = server.barrier(Ops.create(tg.graph()), "finished", timeout);
-        tg.session().runner().fetch(done).run().close();
+      for (String mode : modes) {
+        List<String> lines;
+        try (TrainingGraph tg = TrainingGraph.build(model(), spec(mode), null, server)) {
+          tg.syncFromRank0();
+          lines = train(tg, new ShardedBatches(globalBatches(), spec.rank(), spec.size()), steps,
+              mode);
+          // final barrier: nobody exits (taking its server down) before every peer is done
+          var done = server.barrier(Ops.create(tg.graph()), "finished", timeout);
+          tg.session().runner().fetch(done).run().close();
+        }
+        Path file = out.resolveSibling(out.getFileName() + "." + mode);
+        Path tmp = out.resolveSibling(out.getFileName() + "." + mode + ".tmp");
+        Files.write(tmp, lines);
+        Files.move(tmp, file);
       }
-      Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-      Files.write(tmp, lines);
-      Files.move(tmp, out);
       Thread.sleep(1000);
     } catch (RuntimeException | IOException | InterruptedException e) {
       System.err.println("replica failed: " + e.toString().replaceAll("\\s+", " "));
