@@ -51,6 +51,14 @@ public enum StandardActivation implements Activation {
       double s = sigmoid(x);
       return s * (1 - s) * (1 - 2 * s);
     }
+
+    @Override
+    public void evaluate(double x, double[] o) {
+      double s = sigmoid(x); // one exponential for all three (the values are the same)
+      o[0] = s;
+      o[1] = s * (1 - s);
+      o[2] = s * (1 - s) * (1 - 2 * s);
+    }
   },
   SOFTPLUS("softplus", Smoothness.SMOOTH) {
     @Override
@@ -67,6 +75,14 @@ public enum StandardActivation implements Activation {
     public double secondDerivative(double x) {
       double s = sigmoid(x);
       return s * (1 - s);
+    }
+
+    @Override
+    public void evaluate(double x, double[] o) {
+      double s = sigmoid(x);
+      o[0] = value(x);
+      o[1] = s;
+      o[2] = s * (1 - s);
     }
   },
   ERF("erf", Smoothness.SMOOTH) {
@@ -133,6 +149,14 @@ public enum StandardActivation implements Activation {
     public double secondDerivative(double x) {
       double s = sigmoid(x);
       return s * (1 - s) * (2 + x * (1 - 2 * s));
+    }
+
+    @Override
+    public void evaluate(double x, double[] o) {
+      double s = sigmoid(x);
+      o[0] = x * s;
+      o[1] = s + x * s * (1 - s);
+      o[2] = s * (1 - s) * (2 + x * (1 - 2 * s));
     }
   },
   GELU("gelu", Smoothness.SMOOTH) {

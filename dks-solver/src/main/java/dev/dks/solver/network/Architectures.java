@@ -12,10 +12,14 @@ import java.util.List;
  * maximum over the whole network and a single residual branch.
  *
  * <p>One deliberate difference from the reference's example: for v1 the stem activation is applied
- * first, where it sits in the network, while the reference applies one activation at the end.
- * The maximal slope and curvature functions are the same either way (both are compositions of
- * affine maps); the maximal C(0) used by TAT with leaky ReLU differs slightly (e.g. ResNet-18 v1,
- * w = 0.3, s = 0.3: 0.79505 here, 0.79500 in the reference) and ours follows the real network.
+ * first, where the example network applies it (right after the stem conv), while the example's
+ * subnetwork function applies it once after the last block. The maximal slope and curvature
+ * functions are the same either way (their r, y -> x*y or y -> x+y, commute); the maximal C(0) used
+ * by TAT with leaky ReLU is not, since C maps do not commute. Ours follows the network. Side by
+ * side, TAT leaky ReLU, eta 0.9, ResNet-34 v1, w = 0.5: negative_slope 0.2914997935295105,
+ * output_scale 1.357705904397794 here; 0.2913873791694641 and 1.357746904325517 from the
+ * reference's map (ResNetV1StemOrderTest). The example's v1 block also drops its post-sum
+ * activation when w = 0, which its map still counts; here every v1 block has one.
  */
 public final class Architectures {
   private Architectures() {}

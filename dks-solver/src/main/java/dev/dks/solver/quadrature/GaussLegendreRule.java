@@ -7,6 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * found by Newton's method from Tricomi's asymptotic guesses with the three-term recurrence;
  * weights are {@code 2 / ((1 - x^2) P_n'(x)^2)}. Exact for polynomials of degree up to 2n-1; nodes
  * and weights are accurate to a few ulps. Instances are cached per n and immutable.
+ *
+ * <p>Kept rather than Hipparchus' {@code GaussIntegratorFactory.legendre(n)}, which gives the same
+ * nodes and weights to within an ulp and 18 ulps (n = 12) but builds every lower order first, by
+ * bisection: for n = 12, 1 to 26 ms in a warm JVM and 1.5 s (wall, machine loaded) on the first
+ * call of a process, against microseconds here; it would undo the start-up time of {@code dks
+ * solve}.
  */
 public final class GaussLegendreRule {
   private static final ConcurrentHashMap<Integer, GaussLegendreRule> CACHE =

@@ -55,8 +55,8 @@ public final class GaussianQuadrature {
    * scale when scale &gt; 1).
    */
   public GaussianNodes nodes(double[] breakpoints, double scale) {
-    if (breakpoints.length == 0 && !(scale > 1.0)) {
-      return unsplit;
+    if (!(scale > 1.0)) {
+      return breakpoints.length == 0 ? unsplit : splitPanels(breakpoints);
     }
     return build(breakpoints, scale);
   }
@@ -69,6 +69,58 @@ public final class GaussianQuadrature {
   /** {@code E[g(z)]} for a g with kinks at {@code breakpoints} and the given scale. */
   public double mean(DoubleUnaryOperator g, double[] breakpoints, double scale) {
     return nodes(breakpoints, scale).mean(g);
+  }
+
+  /**
+   * The unsplit panels, with only the panels that hold a breakpoint split there: the other panels'
+   * nodes and weights are copied, so a moving kink (a solve's shifted softsign or elu) costs one
+   * density evaluation per node of the split panels only.
+   */
+  private GaussianNodes splitPanels(double[] breakpoints) {
+    int n = rule.size();
+    int panels = unsplit.size() / n;
+    double h = 2 * halfWidth / panels;
+    double[] sorted = breakpoints.clone();
+    Arrays.sort(sorted);
+    double[] x = new double[(panels + sorted.length) * n];
+    double[] w = new double[x.length];
+    int k = 0;
+    int b = 0;
+    for (int p = 0; p < panels; p++) {
+      double lo = -halfWidth + p * h;
+      double hi = p + 1 == panels ? halfWidth : lo + h;
+      while (b < sorted.length && !(sorted[b] > lo)) {
+        b++;
+      }
+      if (b == sorted.length || !(sorted[b] < hi)) {
+        System.arraycopy(unsplit.x(), p * n, x, k, n);
+        System.arraycopy(unsplit.w(), p * n, w, k, n);
+        k += n;
+        continue;
+      }
+      double a = lo;
+      for (; b < sorted.length && sorted[b] < hi; b++) {
+        if (sorted[b] > a) {
+          k = panel(a, sorted[b], x, w, k);
+          a = sorted[b];
+        }
+      }
+      k = panel(a, hi, x, w, k);
+    }
+    return new GaussianNodes(Arrays.copyOf(x, k), Arrays.copyOf(w, k));
+  }
+
+  /** Writes the rule's nodes on [a, b] at index k; returns the next index. */
+  private int panel(double a, double b, double[] x, double[] w, int k) {
+    double mid = 0.5 * (a + b);
+    double half = 0.5 * (b - a);
+    for (int i = 0; i < rule.size(); i++) {
+      double xi = mid + half * rule.node(i);
+      x[k] = xi;
+      w[k] = half * rule.weight(i) * INV_SQRT_2PI * Math.exp(-0.5 * xi * xi);
+      k++;
+    }
+    return k;
   }
 
   private GaussianNodes build(double[] breakpoints, double scale) {

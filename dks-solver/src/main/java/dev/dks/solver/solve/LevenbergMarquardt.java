@@ -10,6 +10,14 @@ package dev.dks.solver.solve;
  *
  * <p>Success means {@code max |F| <= residualTolerance}; unlike the reference, a small step alone
  * never counts as success ({@code dks-math.md} section 7.2).
+ *
+ * <p>Kept rather than Hipparchus' {@code LevenbergMarquardtOptimizer} (MINPACK's lmder, a least
+ * squares minimizer): run from the same ordered start points with the same forward-difference
+ * Jacobian it returned another start or another root in 53 of 112 solves (14 activations, DKS and
+ * TAT, chains of 1 to 50; e.g. TAT asinh on 50 layers input_scale 0.177 instead of 0.158, TAT
+ * sigmoid start 22 instead of the reference's 50th), since it also converges from the symmetric
+ * starts where the reference's hybrd stalls, and it used 2.5x the evaluations. Which root the
+ * solve returns is part of matching the reference.
  */
 public final class LevenbergMarquardt {
   private static final double SQRT_EPS = Math.sqrt(Math.ulp(1.0));
