@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class DistributedResumeTest {
-  private static final int STEPS = 160;
+  private static final int STEPS = 60;
   private static final double TOL = 1e-4;
 
   @TempDir Path tmp;
