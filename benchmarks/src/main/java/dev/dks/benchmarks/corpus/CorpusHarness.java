@@ -102,8 +102,11 @@ public final class CorpusHarness {
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
               "[%2d/%d] %-26s convert %-4s", ++i, names.size(), name,
               r.convert().ok() ? "ok" : "FAIL"));
-          r.rewrites().forEach((m, w) -> line.append(String.format(Locale.ROOT, "  %s %s",
-              m, w.ok() ? "ok" : "refused")));
+          r.rewrites().forEach((m, w) -> line.append(String.format(Locale.ROOT, "  %s %s%s",
+              m, w.ok() ? "ok" : "refused", w.verify() == null ? ""
+                  : String.format(Locale.ROOT, " verify exit %d (c err %.3f, q err %.3f, %.0f s)",
+                      w.verify().exit(), w.verify().maxCError(), w.verify().maxQError(),
+                      w.verify().ms() / 1e3))));
           line.append(String.format(Locale.ROOT, "  (%.1f s)", (System.nanoTime() - t0) / 1e9));
           System.err.println(line);
         }
