@@ -79,6 +79,37 @@ class KernelEntryTest {
     }
   }
 
+  /**
+   * An input of unknown spatial size is fed at 64x64: the check equals, number for number, the
+   * check of the same model whose input is declared 64x64.
+   */
+  @Test
+  void anUnknownSpatialSizeIsFedAt64() {
+    Model fixed = ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 3)
+        .width(8).input("64x64x3").build()).model();
+    long[] open = {-1, -1, -1, 3};
+    GraphView g = GraphView.of(fixed.graph());
+    g.put(g.get("input").toBuilder().putAttr("shape", AttrValue.newBuilder()
+        .setShape(TensorProtos.shapeProto(open)).build()).build());
+    Signature s = fixed.signatures().get(0);
+    String key = s.inputs().keySet().iterator().next();
+    Model free = new Model(g.toGraphDef(), fixed.variables(), List.of(new Signature(s.key(),
+        s.methodName(), Map.of(key, new TensorSpec(TensorName.of("input"), DataType.DT_FLOAT,
+        open)), s.outputs())));
+    KernelEntry e = KernelEntry.of(free);
+    assertEquals("[-1, 64, 64, 3]", java.util.Arrays.toString(e.shape()));
+    assertTrue(e.note().contains("no fixed spatial size"), e.note());
+    assertNull(KernelEntry.of(fixed).note());
+    KernelCheck.Options o = new KernelCheck.Options(new double[] {0.0, 0.6}, 6, 3, 0.03, 0.5, 1);
+    KernelReport want = KernelCheck.run(fixed, null, o);
+    KernelReport got = KernelCheck.run(free, null, o);
+    assertEquals(want.rows().size(), got.rows().size());
+    for (int i = 0; i < want.rows().size(); i++) {
+      assertEquals(want.rows().get(i).measuredQ(), got.rows().get(i).measuredQ(), 0.0);
+      assertEquals(want.rows().get(i).measuredC(), got.rows().get(i).measuredC(), 0.0);
+    }
+  }
+
   @Test
   void aUint8InputWithAnotherReaderIsRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
