@@ -71,7 +71,10 @@ public final class CorpusHarness {
             + "0..255); **rewrite** = the `dks rewrite` pipeline with its defaults (TAT, "
             + "leaky_relu) and with `--method DKS --activation softplus`; a rewrite counts when "
             + "the rewritten model keeps every output's dtype and shape and is finite on random "
-            + "input. Times are wall times of one run on a shared 2-core machine.",
+            + "input; **verify** = `dks verify --json` with " + String.join(" ", CorpusVerify.FLAGS)
+            + " (fewer pairs and draws than its defaults) on each rewrite that passes, written "
+            + "as `dks rewrite` writes it. Times are wall times of one run on a shared 2-core "
+            + "machine.",
         "",
         String.format(Locale.ROOT, "TensorFlow %s, Java %s, %d processors; whole run %.0f s.",
             TensorFlow.version(), System.getProperty("java.version"),

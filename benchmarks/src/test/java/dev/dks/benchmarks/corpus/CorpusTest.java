@@ -56,6 +56,16 @@ class CorpusTest {
       "movenet-thunder", "posenet", "selfie");
 
   /**
+   * The models whose rewrites {@code dks verify} checks to a verdict (exit 0 or 1, with JSON)
+   * under both methods today; the goal is every model. The others exit 2, known causes: a batch
+   * dimension fixed to 1 with reshapes that hard-code it (blazeface-front, movenet-thunder: the
+   * pairs are fed as one batch of 2 x pairs examples, and a measured tensor keeps batch 1;
+   * handskeleton too). This set only grows; a model in it that exits 2 fails the test.
+   */
+  static final Set<String> VERIFY_CHECKS = Set.of(
+      "age", "efficientpose", "gear", "gender", "mobileface", "mobilefacenet");
+
+  /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,
    * one draw, so noisier than the defaults) passes today; the others exit 1 (see the report for
    * their causes). These sets only grow. (mobileface under TAT passes with verify's defaults, whose
@@ -88,7 +98,16 @@ class CorpusTest {
               + "%.4f  q error %.4f  (%.1f s)%s%n", method, r.name(), v.exit(), v.maxCError(),
               v.maxQError(), v.ms() / 1e3, v.reason() == null ? "" : "  " + v.reason());
           if (v.exit() != 0 && v.exit() != 1) {
-            notVerified.add(method + " " + r.name() + ": exit " + v.exit() + ": " + v.reason());
+            if (VERIFY_CHECKS.contains(r.name())) {
+              notVerified.add(method + " " + r.name() + ": exit " + v.exit() + ": "
+                  + v.reason());
+            }
+          } else if (!VERIFY_CHECKS.contains(r.name())) {
+            System.out.println("  " + method + " " + r.name() + ": verify now reaches a "
+                + "verdict; add it to VERIFY_CHECKS");
+          }
+          if (v.exit() != 0 && v.exit() != 1) {
+            // reported above or a known gap (VERIFY_CHECKS)
           } else if (v.exit() == 1 && VERIFY_PASSING.get(method).contains(r.name())) {
             regressions.add(method + " " + r.name() + ": verify fails: " + v.reason());
           } else if (v.exit() == 0 && !VERIFY_PASSING.get(method).contains(r.name())) {
