@@ -63,7 +63,8 @@ class CorpusTest {
    * handskeleton too). This set only grows; a model in it that exits 2 fails the test.
    */
   static final Set<String> VERIFY_CHECKS = Set.of(
-      "age", "efficientpose", "gear", "gender", "mobileface", "mobilefacenet");
+      "age", "efficientpose", "gear", "gender", "gender-ssrnet-imdb", "mobileface",
+      "mobilefacenet", "posenet");
 
   /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,
