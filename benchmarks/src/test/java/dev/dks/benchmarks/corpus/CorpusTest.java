@@ -61,13 +61,13 @@ class CorpusTest {
    * dimension fixed to 1 with reshapes that hard-code it (blazeface-front, movenet-thunder: the
    * pairs are fed as one batch of 2 x pairs examples, and a measured tensor keeps batch 1;
    * handskeleton, handdetect, blazeface-back, selfie, meet, movenet-multipose,
-   * handlandmark-sparse, facemesh-attention-pinto too) and a rank-1 measured tensor (faceboxes). This set only grows; a
-   * model in it that exits 2 fails the test.
+   * handlandmark-sparse, facemesh-attention-pinto too) and a rank-1 measured tensor
+   * (faceboxes). This set only grows; a model in it that exits 2 fails the test.
    */
   static final Set<String> VERIFY_CHECKS = Set.of(
       "age", "blazepose-lite", "efficientpose", "facemesh-detection-full",
-      "facemesh-detection-short", "faceres-deep", "gear", "gender", "gender-ssrnet-imdb", "handlandmark-full", "mobileface",
-      "mobilefacenet", "posenet");
+      "facemesh-detection-short", "faceres-deep", "gear", "gender", "gender-ssrnet-imdb",
+      "handlandmark-full", "mobileface", "mobilefacenet", "posenet");
 
   /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,
