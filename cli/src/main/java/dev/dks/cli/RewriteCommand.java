@@ -5,7 +5,6 @@ import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.RewritePass;
 import dev.dks.savedmodels.ModelReaders;
-import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.init.HomogeneousMode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -136,9 +135,7 @@ public final class RewriteCommand implements Callable<Integer> {
     Pipeline.Result result = pipeline.run(loaded.model());
     Path written = null;
     if (!dryRun) {
-      written = ServingOutput.export(result.model(), target,
-          ShapingMetadataFiles.assetsExtra(ModelShaping.ofRewrite(result, options)), untrusted)
-          .dir();
+      written = RewriteOutput.write(result, options, target, untrusted);
     }
     RewriteReport report = new RewriteReport(loaded, options, pipeline.passes(), result,
         written, dryRun);

@@ -7,11 +7,11 @@ import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.kernel.KernelCheck;
+import dev.dks.rewriter.kernel.KernelEntry;
 import dev.dks.rewriter.kernel.KernelMeasurement;
 import dev.dks.rewriter.kernel.KernelReport;
 import dev.dks.rewriter.kernel.OutputCheck;
 import dev.dks.rewriter.model.Model;
-import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.savedmodels.ModelReaders;
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.Activations;
@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.tensorflow.proto.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -117,9 +116,9 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     Model m = loaded.model();
-    TensorSpec input = checkableInput(m, loaded.path());
+    KernelEntry entry = checkableInput(m, loaded.path());
     NetworkAnalysis a = StructureAnalyzer.analyze(GraphView.of(m.graph()),
-        List.of(input.tensor().node()), m.outputNodes());
+        List.of(entry.node()), m.outputNodes());
     VerifyShaping how = VerifyShaping.resolve(shaping, ModelShaping.read(loaded.path()),
         loaded.path(), kinds(a));
     ShapingSolution solution = solve(a, loaded.path(), how);
@@ -129,8 +128,8 @@ public final class VerifyCommand implements Callable<Integer> {
     KernelReport r = KernelCheck.run(m, solution, o, untrusted.allowed());
     String reason = r.passed() ? null : reason(r);
     PrintWriter w = spec.commandLine().getOut();
-    w.print(json ? Json.write(json(loaded, a, solution, r, reason, how, recordNotes))
-        : text(loaded, a, solution, r, how, recordNotes));
+    w.print(json ? Json.write(json(loaded, entry, a, solution, r, reason, how, recordNotes))
+        : text(loaded, entry, a, solution, r, how, recordNotes));
     w.flush();
     if (!r.passed()) {
       PrintWriter err = spec.commandLine().getErr();
@@ -141,19 +140,19 @@ public final class VerifyCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The input the check feeds: float32, a fixed example shape. */
-  private static TensorSpec checkableInput(Model m, Path path) {
-    if (m.signatures().isEmpty() || m.signatures().get(0).inputs().isEmpty()) {
-      throw new IllegalArgumentException(path + ": the model's first signature has no input to "
-          + "feed");
+  /**
+   * Where the check feeds: the first float32 tensor of the first input (the input, or the Cast
+   * of an integer image input, {@link KernelEntry}), with a fixed example shape.
+   */
+  private static KernelEntry checkableInput(Model m, Path path) {
+    KernelEntry entry;
+    try {
+      entry = KernelEntry.of(m);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
     }
     var e = m.signatures().get(0).inputs().entrySet().iterator().next();
-    TensorSpec in = e.getValue();
-    if (in.dtype() != DataType.DT_FLOAT) {
-      throw new IllegalArgumentException(path + ": input '" + e.getKey() + "' is "
-          + in.dtype() + "; the kernel check feeds float32 inputs");
-    }
-    long[] s = in.shape();
+    long[] s = entry.shape();
     boolean fixed = s != null && s.length >= 2;
     for (int i = 1; fixed && i < s.length; i++) {
       fixed = s[i] > 0;
@@ -163,7 +162,7 @@ public final class VerifyCommand implements Callable<Integer> {
           + Json.shape(s) + "; the kernel check needs a batch axis and fixed example "
           + "dimensions");
     }
-    return in;
+    return entry;
   }
 
   /** The activation kinds found on the path, in graph order. */
@@ -251,11 +250,14 @@ public final class VerifyCommand implements Callable<Integer> {
     return Double.isNaN(m.qAllowed()) ? r.qTolerance() : m.qAllowed();
   }
 
-  private String text(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
-      KernelReport r, VerifyShaping how, List<String> recordNotes) {
+  private String text(ModelReaders.Loaded loaded, KernelEntry entry, NetworkAnalysis a,
+      ShapingSolution s, KernelReport r, VerifyShaping how, List<String> recordNotes) {
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "model: %s (%s), structure depth %d%n", loaded.path(),
         loaded.format().label(), a.dag().depth()));
+    if (entry.note() != null) {
+      b.append("note: ").append(entry.note()).append('\n');
+    }
     how.textLines().forEach(l -> b.append(l).append('\n'));
     recordNotes.forEach(l -> b.append("note: ").append(l).append('\n'));
     if (s == null) {
@@ -273,11 +275,19 @@ public final class VerifyCommand implements Callable<Integer> {
     return b.toString();
   }
 
-  private ObjectNode json(ModelReaders.Loaded loaded, NetworkAnalysis a, ShapingSolution s,
-      KernelReport r, String reason, VerifyShaping how, List<String> recordNotes) {
+  private ObjectNode json(ModelReaders.Loaded loaded, KernelEntry entry, NetworkAnalysis a,
+      ShapingSolution s, KernelReport r, String reason, VerifyShaping how,
+      List<String> recordNotes) {
     ObjectNode root = Json.object();
     root.put("model", loaded.path().toString());
     root.put("format", loaded.format().label());
+    // where the pairs are fed: the input, or the Cast of an integer image input (and why)
+    root.put("fed_at", entry.node());
+    if (entry.note() == null) {
+      root.putNull("fed_note");
+    } else {
+      root.put("fed_note", entry.note());
+    }
     root.put("method", how.method().name());
     root.set("shaping", how.json(recordNotes));
     root.put("structure_depth", a.dag().depth());

@@ -71,7 +71,10 @@ public final class CorpusHarness {
             + "0..255); **rewrite** = the `dks rewrite` pipeline with its defaults (TAT, "
             + "leaky_relu) and with `--method DKS --activation softplus`; a rewrite counts when "
             + "the rewritten model keeps every output's dtype and shape and is finite on random "
-            + "input. Times are wall times of one run on a shared 2-core machine.",
+            + "input; **verify** = `dks verify --json` with " + String.join(" ", CorpusVerify.FLAGS)
+            + " (fewer pairs and draws than its defaults) on each rewrite that passes, written "
+            + "as `dks rewrite` writes it. Times are wall times of one run on a shared 2-core "
+            + "machine.",
         "",
         String.format(Locale.ROOT, "TensorFlow %s, Java %s, %d processors; whole run %.0f s.",
             TensorFlow.version(), System.getProperty("java.version"),
@@ -102,8 +105,11 @@ public final class CorpusHarness {
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
               "[%2d/%d] %-26s convert %-4s", ++i, names.size(), name,
               r.convert().ok() ? "ok" : "FAIL"));
-          r.rewrites().forEach((m, w) -> line.append(String.format(Locale.ROOT, "  %s %s",
-              m, w.ok() ? "ok" : "refused")));
+          r.rewrites().forEach((m, w) -> line.append(String.format(Locale.ROOT, "  %s %s%s",
+              m, w.ok() ? "ok" : "refused", w.verify() == null ? ""
+                  : String.format(Locale.ROOT, " verify exit %d (c err %.3f, q err %.3f, %.0f s)",
+                      w.verify().exit(), w.verify().maxCError(), w.verify().maxQError(),
+                      w.verify().ms() / 1e3))));
           line.append(String.format(Locale.ROOT, "  (%.1f s)", (System.nanoTime() - t0) / 1e9));
           System.err.println(line);
         }

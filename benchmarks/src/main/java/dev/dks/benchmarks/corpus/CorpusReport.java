@@ -23,6 +23,11 @@ public final class CorpusReport {
       c.put(m, (int) results.stream().filter(r -> r.rewrites().containsKey(m)
           && r.rewrites().get(m).ok()).count());
     }
+    for (String m : CorpusRunner.METHODS.keySet()) {
+      c.put("verify " + m, (int) results.stream().filter(r -> r.rewrites().containsKey(m)
+          && r.rewrites().get(m).verify() != null
+          && r.rewrites().get(m).verify().exit() == 0).count());
+    }
     return c;
   }
 
@@ -46,7 +51,8 @@ public final class CorpusReport {
     Map<String, Integer> counts = counts(results);
     b.append("\n## Counts\n\n| step | passing of ").append(results.size()).append(" |\n|---|---|\n");
     counts.forEach((k, v) -> b.append("| ").append(k.equals("convert") ? "convert"
-        : "rewrite, " + k).append(" | ").append(v).append(" |\n"));
+        : k.startsWith("verify ") ? "verify passes (" + String.join(" ", CorpusVerify.FLAGS)
+        + "), " + k.substring(7) : "rewrite, " + k).append(" | ").append(v).append(" |\n"));
 
     b.append("\n## Failures by cause\n\n| step | models | cause (names and numbers blanked) |\n"
         + "|---|---|---|\n");
@@ -82,7 +88,7 @@ public final class CorpusReport {
       for (String m : CorpusRunner.METHODS.keySet()) {
         CorpusResult.Rewrite w = r.rewrites().get(m);
         b.append(' ').append(w == null ? "-" : (w.ok() ? "ok" : "refused")
-            + String.format(Locale.ROOT, " (%.0f)", w.ms())).append(" |");
+            + String.format(Locale.ROOT, " (%.0f)", w.ms()) + verdict(w.verify())).append(" |");
       }
       b.append('\n');
     }
@@ -108,9 +114,22 @@ public final class CorpusReport {
         b.append(w.ok() ? "ok, every output keeps its dtype and shape and is finite"
             : "REFUSED: " + md(w.error())).append('\n');
         w.passes().forEach(p -> b.append("  - ").append(md(p)).append('\n'));
+        CorpusResult.Verify v = w.verify();
+        if (v != null) {
+          b.append(String.format(Locale.ROOT, "  - verify (exit %d, %.0f ms): %s, largest c "
+              + "error %.4f, q error %.4f%s%n", v.exit(), v.ms(), v.exit() == 0 ? "pass"
+              : v.exit() == 1 ? "FAIL" : "NOT CHECKED", v.maxCError(), v.maxQError(),
+              v.reason() == null ? "" : "; " + md(CorpusRunner.abbreviate(v.reason(), 200))));
+        }
       });
     }
     return b.toString();
+  }
+
+  /** ", verify pass" / ", verify FAIL" / ", verify exit 2" for the table, "" when not run. */
+  private static String verdict(CorpusResult.Verify v) {
+    return v == null ? "" : v.exit() == 0 ? ", verify pass" : v.exit() == 1 ? ", verify FAIL"
+        : ", verify exit " + v.exit();
   }
 
   private static String md(String s) {

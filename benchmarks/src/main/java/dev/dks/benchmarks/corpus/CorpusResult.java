@@ -41,7 +41,21 @@ public record CorpusResult(String name, int nodes, Map<String, Integer> ops, Lis
    * @param passes what each pass that changed something did: "pass: n changes; first note"
    * @param signatureKept every output keeps its name, dtype and shape (false when not run)
    * @param finite every output is finite on random input (false when not run)
+   * @param verify {@code dks verify} on the written rewrite, or null when the rewrite failed
    */
   public record Rewrite(boolean ok, String error, double ms, List<String> passes,
-      boolean signatureKept, boolean finite) {}
+      boolean signatureKept, boolean finite, Verify verify) {}
+
+  /**
+   * {@code dks verify --json} on one written rewrite ({@link CorpusVerify}, its flags).
+   *
+   * @param exit the command's exit code: 0 pass, 1 the check failed, 2 it could not check
+   * @param passed the JSON's verdict (false for exit 2)
+   * @param maxCError largest c error at the judged tensor over the checked outputs (NaN: none)
+   * @param maxQError largest q error at the judged tensor over the checked outputs (NaN: none)
+   * @param reason why it failed (the JSON's reason, or the error for exit 2), else null
+   * @param ms wall time of writing the SavedModel and verifying it
+   */
+  public record Verify(int exit, boolean passed, double maxCError, double maxQError,
+      String reason, double ms) {}
 }

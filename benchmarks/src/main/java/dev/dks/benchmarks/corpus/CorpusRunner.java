@@ -34,8 +34,9 @@ import org.tensorflow.proto.TensorProto;
  * variables, export; the SavedModel loaded by TensorFlow and its outputs compared with the read
  * graph's on the same random input) and {@code dks rewrite} with the defaults (TAT) and with
  * {@code --method DKS --activation softplus} (the pipeline; a rewritten model must keep every
- * output's dtype and shape and compute finite values on random input). Errors are recorded, not
- * thrown.
+ * output's dtype and shape and compute finite values on random input); each rewrite that passes
+ * is written as {@code dks rewrite} writes it and checked by {@code dks verify} ({@link
+ * CorpusVerify}). Errors are recorded, not thrown.
  */
 public final class CorpusRunner {
   /** The two rewrites the corpus runs, as the CLI flags would set them. */
@@ -79,8 +80,14 @@ public final class CorpusRunner {
     CorpusResult.Convert convert = convert(model, loaded.warnings(), readMs, feeds, outKeys,
         reference, scratch.resolve(name + "-converted"));
     Map<String, CorpusResult.Rewrite> rewrites = new LinkedHashMap<>();
-    METHODS.forEach((label, options) -> rewrites.put(label,
-        rewrite(model, options, feeds, outKeys, reference)));
+    METHODS.forEach((label, options) -> {
+      Path dir = scratch.resolve(name + "-" + label.replace(' ', '-'));
+      try {
+        rewrites.put(label, rewrite(model, options, feeds, outKeys, reference, dir));
+      } finally {
+        deleteTree(dir);
+      }
+    });
     return new CorpusResult(name, model.graph().getNodeCount(), ops(model), specs(sig.inputs()),
         specs(sig.outputs()), convert, rewrites);
   }
@@ -122,13 +129,15 @@ public final class CorpusRunner {
   }
 
   private static CorpusResult.Rewrite rewrite(Model model, RewriteOptions options,
-      Map<String, TensorProto> feeds, List<String> outKeys, List<TensorProto> reference) {
+      Map<String, TensorProto> feeds, List<String> outKeys, List<TensorProto> reference,
+      Path dir) {
     long t0 = System.nanoTime();
     Pipeline.Result r;
     try {
       r = DksRewrite.pipeline(options).build().run(model);
     } catch (RuntimeException e) {
-      return new CorpusResult.Rewrite(false, firstLine(e), ms(t0), List.of(), false, false);
+      return new CorpusResult.Rewrite(false, firstLine(e), ms(t0), List.of(), false, false,
+          null);
     }
     double ms = ms(t0);
     List<String> passes = new ArrayList<>();
@@ -141,14 +150,14 @@ public final class CorpusRunner {
     Signature sig = r.model().signature(Signature.SERVING_DEFAULT);
     if (!sig.outputs().keySet().containsAll(outKeys)) {
       return new CorpusResult.Rewrite(false, "the rewritten signature lacks outputs: has "
-          + sig.outputs().keySet() + ", had " + outKeys, ms, passes, false, false);
+          + sig.outputs().keySet() + ", had " + outKeys, ms, passes, false, false, null);
     }
     List<TensorProto> got;
     try (ModelSession s = new ModelSession(r.model())) {
       got = Feeds.run(s.session(), byTensor(sig, feeds), fetches(sig, outKeys));
     } catch (RuntimeException e) {
       return new CorpusResult.Rewrite(false, "the rewritten model does not run: "
-          + firstLine(e), ms, passes, false, false);
+          + firstLine(e), ms, passes, false, false, null);
     }
     boolean kept = true;
     boolean finite = true;
@@ -168,8 +177,9 @@ public final class CorpusRunner {
       }
     }
     boolean ok = kept && finite;
+    CorpusResult.Verify v = ok ? CorpusVerify.run(r, options, dir) : null;
     return new CorpusResult.Rewrite(ok, ok ? null : String.join("; ", problems), ms, passes,
-        kept, finite);
+        kept, finite, v);
   }
 
   private static Map<String, TensorProto> byTensor(Signature sig, Map<String, TensorProto> feeds) {

@@ -59,6 +59,30 @@ class CorpusTest {
   /** The typed refusal each remaining model gets, under both methods (start of the message). */
   static final Map<String, String> REFUSALS = Map.of("rvm", "the body holds a tf.cond");
 
+  /**
+   * The models whose rewrites {@code dks verify} checks to a verdict (exit 0 or 1, with JSON)
+   * under both methods today; the goal is every model. The others exit 2, known causes: a batch
+   * dimension fixed to 1 with reshapes that hard-code it (blazeface-front, movenet-thunder: the
+   * pairs are fed as one batch of 2 x pairs examples, and a measured tensor keeps batch 1;
+   * handskeleton, handdetect, blazeface-back, selfie, meet, movenet-multipose,
+   * handlandmark-sparse, facemesh-attention-pinto too) and a rank-1 measured tensor
+   * (faceboxes). This set only grows; a model in it that exits 2 fails the test.
+   */
+  static final Set<String> VERIFY_CHECKS = Set.of(
+      "age", "blazepose-lite", "efficientpose", "facemesh-detection-full",
+      "facemesh-detection-short", "faceres-deep", "gear", "gender", "gender-ssrnet-imdb",
+      "handlandmark-full", "mobileface", "mobilefacenet", "posenet");
+
+  /**
+   * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,
+   * one draw, so noisier than the defaults) passes today; the others exit 1 (see the report for
+   * their causes). These sets only grow. (mobileface under TAT passes with verify's defaults, whose
+   * draws widen the allowed q error; with one draw its q error 0.58 exceeds 0.5.)
+   */
+  static final Map<String, Set<String>> VERIFY_PASSING = Map.of(
+      "TAT", Set.of(),
+      "DKS softplus", Set.of("mobileface"));
+
   @Test
   @Timeout(value = 40, unit = TimeUnit.MINUTES)
   void everyModelConvertsAndNoRewriteRegresses() throws IOException {
@@ -68,12 +92,37 @@ class CorpusTest {
     List<String> convertFailures = new ArrayList<>();
     Map<String, Set<String>> expected = Map.of("TAT", TAT_PASSING, "DKS softplus", DKS_PASSING);
     List<String> regressions = new ArrayList<>();
+    List<String> notVerified = new ArrayList<>();
     System.out.println("corpus: " + CorpusReport.counts(results));
     for (CorpusResult r : results) {
       if (!r.convert().ok()) {
         convertFailures.add(r.name() + ": " + r.convert().error());
       }
       r.rewrites().forEach((method, w) -> {
+        CorpusResult.Verify v = w.verify();
+        if (w.ok()) {
+          // every rewrite that passes runs dks verify to a verdict: exit 0 or 1, with its JSON
+          System.out.printf(java.util.Locale.ROOT, "  verify %-12s %-26s exit %d  c error "
+              + "%.4f  q error %.4f  (%.1f s)%s%n", method, r.name(), v.exit(), v.maxCError(),
+              v.maxQError(), v.ms() / 1e3, v.reason() == null ? "" : "  " + v.reason());
+          if (v.exit() != 0 && v.exit() != 1) {
+            if (VERIFY_CHECKS.contains(r.name())) {
+              notVerified.add(method + " " + r.name() + ": exit " + v.exit() + ": "
+                  + v.reason());
+            }
+          } else if (!VERIFY_CHECKS.contains(r.name())) {
+            System.out.println("  " + method + " " + r.name() + ": verify now reaches a "
+                + "verdict; add it to VERIFY_CHECKS");
+          }
+          if (v.exit() != 0 && v.exit() != 1) {
+            // reported above or a known gap (VERIFY_CHECKS)
+          } else if (v.exit() == 1 && VERIFY_PASSING.get(method).contains(r.name())) {
+            regressions.add(method + " " + r.name() + ": verify fails: " + v.reason());
+          } else if (v.exit() == 0 && !VERIFY_PASSING.get(method).contains(r.name())) {
+            System.out.println("  " + method + " " + r.name() + ": verify now passes; add it to "
+                + "the verify passing set");
+          }
+        }
         if (!w.ok()) {
           System.out.println("  " + method + " " + r.name() + ": " + w.error());
           if (expected.get(method).contains(r.name())) {
@@ -89,8 +138,13 @@ class CorpusTest {
         }
       });
     }
+    double verifySeconds = results.stream().flatMap(r -> r.rewrites().values().stream())
+        .filter(w -> w.verify() != null).mapToDouble(w -> w.verify().ms() / 1e3).sum();
+    System.out.printf(java.util.Locale.ROOT, "corpus: dks verify %s took %.0f s (wall) of the "
+        + "run%n", CorpusVerify.FLAGS, verifySeconds);
     assertTrue(convertFailures.isEmpty(), "convert failed: " + convertFailures);
     assertTrue(regressions.isEmpty(), "rewrites that passed before fail: " + regressions);
+    assertTrue(notVerified.isEmpty(), "dks verify could not check: " + notVerified);
     Set<String> names = new TreeSet<>(CorpusModels.NAMES);
     assertTrue(names.containsAll(TAT_PASSING) && names.containsAll(DKS_PASSING),
         "a passing set names a model outside the corpus");

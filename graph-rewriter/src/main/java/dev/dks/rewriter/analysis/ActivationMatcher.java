@@ -16,8 +16,9 @@ import org.tensorflow.proto.NodeDef;
  * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side), GELU from Erf
  * {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
  * (x + 0.044715 x^3)))}, PReLU {@code relu(x) - alpha * relu(-x)} (TF.js's Prelu as the reader
- * splits it), ReLU6 written as clamps ({@link ClipMatcher}: Minimum(Maximum(x, 0), 6), Relu then
- * Minimum(., 6), ...), operands in any order. Composite matches take precedence over the single
+ * splits it) or {@code max(x, 0) + alpha * min(x, 0)} ({@link PreluMaxMin}), ReLU6 written as
+ * clamps ({@link ClipMatcher}: Minimum(Maximum(x, 0), 6), Relu then Minimum(., 6), ...), operands
+ * in any order. Composite matches take precedence over the single
  * ops they contain (the Sigmoid of a swish is not a separate activation).
  */
 public final class ActivationMatcher {
@@ -67,10 +68,18 @@ public final class ActivationMatcher {
   }
 
   /**
+   * PReLU in either of its graph forms: the reader's split of TF.js's Prelu ({@link
+   * #matchPreluSub}) or Maximum/Minimum ({@link PreluMaxMin}).
+   */
+  private Optional<ActivationSite> matchPrelu(NodeDef n) {
+    return matchPreluSub(n).or(() -> PreluMaxMin.match(p, n));
+  }
+
+  /**
    * PReLU as the TF.js reader writes it: {@code Sub(Relu(x), Mul(alpha, Relu(Neg(x))))}, the Mul
    * in either order, alpha per channel (a value, not read by the site).
    */
-  private Optional<ActivationSite> matchPrelu(NodeDef sub) {
+  private Optional<ActivationSite> matchPreluSub(NodeDef sub) {
     if (!sub.getOp().equals("Sub") || sub.getInputCount() < 2) {
       return Optional.empty();
     }

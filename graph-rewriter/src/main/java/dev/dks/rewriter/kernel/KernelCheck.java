@@ -8,7 +8,6 @@ import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
-import dev.dks.rewriter.model.TensorSpec;
 import dev.dks.rewriter.safety.OpGate;
 import dev.dks.rewriter.safety.UnsafeOpsException;
 import dev.dks.solver.activation.Activation;
@@ -156,8 +155,9 @@ public final class KernelCheck {
       long memoryBudgetBytes, Set<String> allowedOps) {
     OpGate.requireGraphSafe(model.graph(), allowedOps, "the model given to the kernel check");
     GraphView g = GraphView.of(model.graph());
-    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
-    List<String> inputs = List.of(input.tensor().node());
+    // the first float tensor: the input, or the Cast of an integer image input (KernelEntry)
+    KernelEntry entry = KernelEntry.of(model);
+    List<String> inputs = List.of(entry.node());
     List<String> outputs = model.outputNodes();
     NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs);
     // one plan per checkable output, each with the structure from the input to it alone
@@ -186,7 +186,7 @@ public final class KernelCheck {
           notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
           continue;
         }
-        Plan p = plan(model, g, a, solution, target);
+        Plan p = plan(model, entry, g, a, solution, target);
         if (feedNode != null && !p.feedNode().equals(feedNode)) {
           notChecked.put(out, "its first layer reads '" + p.feedNode() + "', but the pairs are "
               + "fed at '" + feedNode + "' (the first layer input of the first checked output)");
@@ -272,9 +272,8 @@ public final class KernelCheck {
   private record Plan(NetworkAnalysis analysis, List<String> measured,
       Map<Integer, LocalMaps> layerMaps, boolean allShaped, String feedNode, long[] feedShape) {}
 
-  private static Plan plan(Model model, GraphView g, NetworkAnalysis a,
+  private static Plan plan(Model model, KernelEntry entry, GraphView g, NetworkAnalysis a,
       ShapingSolution solution, String output) {
-    TensorSpec input = model.signatures().get(0).inputs().values().iterator().next();
     Map<String, LocalMaps> maps = new HashMap<>();
     boolean allShaped = true;
     Map<Integer, LocalMaps> layerMaps = new HashMap<>();
@@ -293,8 +292,8 @@ public final class KernelCheck {
     // anyway; when the first layer reads the single-channel input itself, its output: a scalar
     // per location has c = +-1 only, and a Delta-initialized first layer maps it per location to
     // a rank-one image, so no other input c can be fed before it
-    String feedNode = input.tensor().node();
-    long[] shape = input.shape().clone();
+    String feedNode = entry.node();
+    long[] shape = entry.shape().clone();
     if (shape[shape.length - 1] < 2) {
       if (measured.get(0).equals(feedNode)) {
         String inputNode = feedNode;

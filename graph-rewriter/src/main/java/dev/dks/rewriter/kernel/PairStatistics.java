@@ -31,7 +31,8 @@ import org.tensorflow.types.family.TType;
  * Per-pair kernel statistics computed by TensorFlow: a {@link ModelSession} on a copy of the
  * model whose input is built in the graph from {@code [examples, features]} rows ({@link
  * PairFeed}), plus, for each measured tensor {@code T} (rank >= 2, channels last, examples in
- * pairs {@code (2p, 2p+1)}), ops that take location 0 of every example ({@code
+ * pairs {@code (2p, 2p+1)}; a Pad's output without its border, {@link PaddedInterior}), ops that
+ * take location 0 of every example ({@code
  * Reshape(T, [examples, -1])[:, :F]}, the first F entries in row-major order, F = last dimension),
  * cast it to float64, and reduce it over channels to three numbers per pair: {@code sum a^2},
  * {@code sum b^2}, {@code sum a b}. Only those ({@code [pairs, 3]} float64) and F are fetched, so
@@ -84,8 +85,9 @@ final class PairStatistics implements AutoCloseable {
       Ops tf = Ops.create(g).withSubScope(scope);
       for (String node : measured) {
         String src = node.equals(feedNode) ? feed.tensor() : node;
-        Output<? extends TType> t = g.operationOrThrow(src).output(0);
-        addStatistics(tf, t);
+        org.tensorflow.GraphOperation op = g.operationOrThrow(src);
+        // a Pad is read at its unpadded interior (PaddedInterior: the border has no signal)
+        addStatistics(tf, PaddedInterior.of(tf, op, op.output(0)));
       }
       Ops assign = tf.withSubScope("assign");
       for (Map.Entry<String, TensorProto> v : model.variables().entrySet()) {

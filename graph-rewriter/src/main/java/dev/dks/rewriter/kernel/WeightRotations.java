@@ -29,7 +29,8 @@ import org.tensorflow.proto.TensorProto;
  * (Delta structure), and the biases' norms; a Haar-orthogonal (DKS/TAT) kernel rotated this way is
  * again exactly Haar distributed, so for a DKS-initialized model the draws are fresh
  * initializations, and a mis-scaled or mis-structured kernel stays mis-scaled or mis-structured.
- * Depthwise kernels (no channel mixing) and non-float kernels are left as they are.
+ * Depthwise kernels are rotated per channel ({@link #rotateDepthwise}); non-float kernels are
+ * left as they are.
  */
 final class WeightRotations {
   private WeightRotations() {}
@@ -73,8 +74,12 @@ final class WeightRotations {
       } else if (l.op().equals("Conv2D") && shape.length == 4) {
         in = (int) shape[2];
         out = (int) shape[3];
+      } else if (l.op().equals("DepthwiseConv2dNative") && shape.length == 4) {
+        changed.put(l.kernelVariable(), TensorProtos.ofFloats(shape,
+            rotateDepthwise(TensorProtos.floats(k), shape, s)));
+        continue;
       } else {
-        continue; // depthwise and other kernels: no channel mixing to rotate
+        continue; // other kernels: nothing to rotate
       }
       float[] w = TensorProtos.floats(k);
       TensorProto b = l.biasVariable().isEmpty() ? null : vars.get(l.biasVariable());
@@ -172,6 +177,33 @@ final class WeightRotations {
       }
     }
     return new Rotated(r, rb);
+  }
+
+  /**
+   * A depthwise kernel [H, W, C, M]: each channel's [H, W, 1, M] kernel is rotated on its own
+   * ({@link #rotate} with in = 1: a Haar-random sign, and a Haar-random M x M Q when M > 1), with
+   * seeds from {@code s} and the channel. A Delta-initialized channel (one non-zero tap, +-1 for
+   * M = 1) becomes a fresh draw of its initialization. Without this every draw of a network of
+   * depthwise chains shared the model's own signs (mobileface: three depthwise layers between
+   * mixing convolutions), so the draws were not independent and their mean q kept one draw's
+   * finite-width deviation. The biases stay (zero after dks-init).
+   */
+  static float[] rotateDepthwise(float[] w, long[] shape, long s) {
+    int taps = (int) (shape[0] * shape[1]);
+    int c = (int) shape[2];
+    int m = (int) shape[3];
+    float[] out = new float[w.length];
+    float[] one = new float[taps * m];
+    for (int ch = 0; ch < c; ch++) {
+      for (int t = 0; t < taps; t++) {
+        System.arraycopy(w, (t * c + ch) * m, one, t * m, m);
+      }
+      float[] r = rotate(one, 1, m, null, s * 1_000_003L + ch).kernel();
+      for (int t = 0; t < taps; t++) {
+        System.arraycopy(r, t * m, out, (t * c + ch) * m, m);
+      }
+    }
+    return out;
   }
 
   /** A [out, in] kernel K = W^T: (P W Q)^T, and b Q. */

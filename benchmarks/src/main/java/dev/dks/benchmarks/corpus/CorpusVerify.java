@@ -1,0 +1,92 @@
+package dev.dks.benchmarks.corpus;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dks.cli.DksCommand;
+import dev.dks.cli.RewriteOutput;
+import dev.dks.rewriter.RewriteOptions;
+import dev.dks.rewriter.pipeline.Pipeline;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+
+/**
+ * {@code dks verify} on a corpus rewrite, through the command line's own code: the pipeline's
+ * result is written as {@code dks rewrite --out} writes it ({@link RewriteOutput}, with the
+ * shaping record), then {@code dks verify DIR --json} runs in-process ({@link
+ * DksCommand#newCommandLine()}) with {@link #FLAGS}, and its exit code and JSON are read.
+ */
+final class CorpusVerify {
+  /**
+   * The corpus run's verify flags: 8 input pairs per input c and one weight draw (the model's
+   * own), far fewer than the defaults (128 pairs, up to 24 draws chosen from the widths), so that
+   * the 56 checks stay affordable in CI: with 16 pairs over 2 draws one check of blazepose-full
+   * took minutes of a loaded machine. The verdicts are therefore noisier than a user's run with
+   * the defaults: 8 pairs measure c to about 0.02, and with one draw a narrow network's
+   * finite-width q deviation is judged against the plain q tolerance.
+   */
+  static final List<String> FLAGS = List.of("--pairs", "8", "--draws", "1");
+
+  private CorpusVerify() {}
+
+  /** Writes {@code r} into {@code dir} and runs verify on it. */
+  static CorpusResult.Verify run(Pipeline.Result r, RewriteOptions options, Path dir) {
+    long t0 = System.nanoTime();
+    try {
+      RewriteOutput.write(r, options, dir);
+    } catch (RuntimeException e) {
+      return new CorpusResult.Verify(2, false, Double.NaN, Double.NaN,
+          "writing the rewrite failed: " + CorpusRunner.firstLine(e), ms(t0));
+    }
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = DksCommand.newCommandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    List<String> args = new ArrayList<>(List.of("verify", dir.toString(), "--json"));
+    args.addAll(FLAGS);
+    int exit = cl.execute(args.toArray(String[]::new));
+    double ms = ms(t0);
+    if (exit != 0 && exit != 1) {
+      return new CorpusResult.Verify(exit, false, Double.NaN, Double.NaN,
+          CorpusRunner.firstLine(new RuntimeException(err.toString().strip())), ms);
+    }
+    try {
+      JsonNode j = new ObjectMapper().readTree(out.toString());
+      double c = 0;
+      double q = 0;
+      for (JsonNode o : j.path("outputs")) {
+        if (o.path("checked").asBoolean()) {
+          c = Math.max(c, number(o.path("judged_c_error")));
+          q = Math.max(q, number(o.path("judged_q_error")));
+        }
+      }
+      String reason = j.path("reason").isNull() ? null : j.path("reason").asText();
+      return new CorpusResult.Verify(exit, j.path("passed").asBoolean(), c, q, reason, ms);
+    } catch (IOException e) {
+      return new CorpusResult.Verify(exit, false, Double.NaN, Double.NaN,
+          "verify printed no JSON: " + CorpusRunner.firstLine(e), ms);
+    }
+  }
+
+  /** A JSON number, NaN for null or a string ("NaN" is written as a string by some writers). */
+  private static double number(JsonNode n) {
+    return n.isNumber() ? n.asDouble() : n.isTextual() ? parse(n.asText()) : Double.NaN;
+  }
+
+  private static double parse(String s) {
+    try {
+      return Double.parseDouble(s);
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
+  }
+
+  private static double ms(long t0) {
+    return (System.nanoTime() - t0) / 1e6;
+  }
+}

@@ -1,0 +1,75 @@
+package dev.dks.rewriter.kernel;
+
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.TensorSpec;
+import java.util.List;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * Where the kernel check starts: the first float32 tensor of the model's first input. A float32
+ * input is its own entry. An integer image input (uint8, int32, ...) whose every data use is one
+ * {@code Cast} to float32 (faceboxes: uint8; movenet: int32) enters at the Cast's output: q and
+ * c are defined for real vectors, the pairs of chosen c are real-valued, and the Cast of an
+ * integer image is where the network's real computation starts; the report says so ({@link
+ * #note()}). Any other non-float input is refused with the reason.
+ *
+ * <p>An image input whose spatial size is not fixed ({@code [-1, -1, -1, 3]}: faceboxes) is fed
+ * at {@value #DEFAULT_SPATIAL} per unknown spatial dimension, and the note says so: the check's
+ * inputs hold one vector at every location and Delta-initialized layers act per location, so
+ * the kernel does not depend on the spatial size (the check runs at fewer locations whenever it
+ * can anyway, {@link PairSums}).
+ *
+ * @param node the node whose output 0 receives the pairs
+ * @param shape its static shape (the input's, batch first)
+ * @param input the signature input
+ * @param note why the entry is not the input itself, or null when it is
+ */
+public record KernelEntry(String node, long[] shape, TensorSpec input, String note) {
+  /** The size fed per unknown spatial dimension of an image input. */
+  public static final int DEFAULT_SPATIAL = 64;
+
+  /** The entry of {@code model}'s first signature's first input. */
+  public static KernelEntry of(Model model) {
+    if (model.signatures().isEmpty() || model.signatures().get(0).inputs().isEmpty()) {
+      throw new IllegalArgumentException("the model's first signature has no input to feed");
+    }
+    var e = model.signatures().get(0).inputs().entrySet().iterator().next();
+    TensorSpec in = e.getValue();
+    String name = in.tensor().node();
+    long[] shape = in.shape() == null ? null : in.shape().clone();
+    String sized = null;
+    if (shape != null && shape.length >= 3 && shape[shape.length - 1] > 0) {
+      for (int i = 1; i < shape.length - 1; i++) {
+        if (shape[i] < 1) {
+          shape[i] = DEFAULT_SPATIAL;
+          sized = "input '" + e.getKey() + "' has no fixed spatial size: the check feeds "
+              + DEFAULT_SPATIAL + " per unknown dimension (the kernel at initialization does "
+              + "not depend on it)";
+        }
+      }
+    }
+    if (in.dtype() == DataType.DT_FLOAT) {
+      return new KernelEntry(name, shape, in, sized);
+    }
+    GraphView g = GraphView.of(model.graph());
+    List<String> users = g.consumers(name).stream()
+        .filter(u -> g.get(u).getInputList().stream().anyMatch(i -> !i.startsWith("^")
+            && TensorName.parse(i).node().equals(name)))
+        .toList();
+    NodeDef cast = users.size() == 1 ? g.get(users.get(0)) : null;
+    if (cast == null || !cast.getOp().equals("Cast")
+        || cast.getAttrOrDefault("DstT", null) == null
+        || cast.getAttrOrThrow("DstT").getType() != DataType.DT_FLOAT) {
+      throw new IllegalArgumentException("input '" + e.getKey() + "' is " + in.dtype()
+          + " and is not read by a single Cast to float32 (its readers: " + users + "); the "
+          + "kernel check feeds real-valued pairs at the first float32 tensor");
+    }
+    String cast32 = "input '" + e.getKey() + "' is " + in.dtype() + ": the pairs are fed at '"
+        + cast.getName() + "', its Cast to float32 (the first float tensor)";
+    return new KernelEntry(cast.getName(), shape, in, sized == null ? cast32
+        : cast32 + "; " + sized);
+  }
+}
