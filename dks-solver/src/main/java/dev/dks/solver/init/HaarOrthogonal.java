@@ -143,7 +143,7 @@ public final class HaarOrthogonal {
                 cols[j][i] = a[i * k + j];
             }
         }
-        double[][] r = HouseholderQr.factorize(cols).r; // column-major: R(l, j) = r[j][l]
+        double[][] r = HouseholderQr.factorizeR(cols).r; // column-major: R(l, j) = r[j][l]
         double[] s = sample(n, k, seed);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < k; j++) {

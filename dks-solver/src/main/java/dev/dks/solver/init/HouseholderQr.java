@@ -17,7 +17,7 @@ package dev.dks.solver.init;
  */
 final class HouseholderQr {
 
-    /** Column-major {@code m x n} factor with orthonormal columns. */
+    /** Column-major {@code m x n} factor with orthonormal columns; null from {@link #factorizeR}. */
     final double[][] q;
     /** Column-major {@code n x n} upper-triangular factor. */
     final double[][] r;
@@ -34,6 +34,21 @@ final class HouseholderQr {
      * @return the reduced factorization
      */
     static HouseholderQr factorize(double[][] a) {
+        return factorize(a, true);
+    }
+
+    /**
+     * The factor R of {@code a} alone ({@code q} is null): skips forming Q, about half the work
+     * for a tall matrix.
+     *
+     * @param a column-major {@code m x n} matrix, {@code m >= n >= 1}
+     * @return the factorization without Q
+     */
+    static HouseholderQr factorizeR(double[][] a) {
+        return factorize(a, false);
+    }
+
+    private static HouseholderQr factorize(double[][] a, boolean withQ) {
         int n = a.length;
         if (n == 0) {
             throw new IllegalArgumentException("matrix must have at least one column");
@@ -105,6 +120,9 @@ final class HouseholderQr {
         // j receives H_j, ..., H_0 in that order. Columns are processed GROUP at a time (each
         // still receives its reflections in the same order), which keeps the group in cache
         // while the Householder vectors stream past.
+        if (!withQ) {
+            return new HouseholderQr(null, r);
+        }
         double[][] q = new double[n][m];
         for (int j0 = 0; j0 < n; j0 += GROUP) {
             int j1 = Math.min(n, j0 + GROUP);

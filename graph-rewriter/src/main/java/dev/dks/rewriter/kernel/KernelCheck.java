@@ -73,8 +73,10 @@ public final class KernelCheck {
    * @param draws weight draws the measurements are averaged over: the model's own weights, then
    *     Haar-rotated copies ({@link WeightRotations}); 0 (the default) picks them from the
    *     widths, about one draw per 0.02 of the sum of 1/width over the measured tensors, at most
-   *     {@value #MAX_AUTO_DRAWS} (the prediction is an average over initializations; one narrow
-   *     network deviates from it by O(1/sqrt(width)) whatever the number of input pairs)
+   *     {@value #MAX_AUTO_DRAWS}, fewer when their rotations would cost more than {@link
+   *     #ROTATION_FLOP_BUDGET} but then not fewer than {@value #MIN_BUDGET_DRAWS} (the prediction
+   *     is an average over initializations; one narrow network deviates from it by
+   *     O(1/sqrt(width)) whatever the number of input pairs)
    */
   public record Options(
       double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance, int draws) {
@@ -97,13 +99,22 @@ public final class KernelCheck {
   /** Most weight draws the automatic choice takes. */
   public static final int MAX_AUTO_DRAWS = 24;
   /**
-   * Parameters times draws the automatic choice allows: each draw rotates every kernel in Java
-   * and assigns it to the shared session (set when each draw loaded a new session, about 11 s per
-   * draw for a ResNet-50, 20.7M parameters, on 2 cores; not re-tuned since), so wide networks,
-   * whose finite-width error is small anyway, get few draws (ResNet-50: 2; MobileNetV2 0.35 and
-   * the demo's ResNet-18, 0.5M and 0.7M parameters: the width rule).
+   * Rotation work ({@link WeightRotations#drawFlops}, floating-point operations) the automatic
+   * choice spends on the draws after the first. What a draw costs is its rotations: measuring it
+   * in the shared session takes 0.1-0.4 s even for a ResNet-50, whose kernels take about 11 s of
+   * CPU to rotate (estimated 67 GFLOP: the model is pessimistic, Java runs it at about 6
+   * GFLOP/s per core, measured 2026-12-07); the layers rotate in parallel, so 300 GFLOP is about
+   * 25 s on 2 idle cores. Replaces the cap of 50M parameter-draws, which gave a ResNet-50 two
+   * draws: too few to tell its q spread from a scale error.
    */
-  static final long PARAMETER_DRAW_BUDGET = 50_000_000L;
+  static final double ROTATION_FLOP_BUDGET = 300e9;
+  /**
+   * Fewest draws the rotation budget leaves (when the width rule asks for more): the q verdict
+   * needs the draws' spread ({@link #qAllowed}). At a ResNet-50's spread (sd of log q about 0.45
+   * over 12 draws at the global pool) the mean of 6 draws has a standard error of about 0.19,
+   * so a correctly shaped model passes the 0.5 tolerance and a mis-scaled one still fails.
+   */
+  static final int MIN_BUDGET_DRAWS = 6;
   /** Sum of 1/width over the measured tensors per automatic weight draw. */
   static final double WIDTH_SUM_PER_DRAW = 0.02;
   /** Fewest input pairs per c value in one weight draw. */
@@ -211,7 +222,8 @@ public final class KernelCheck {
       p.analysis().layers().stream().filter(l -> !layers.contains(l)).forEach(layers::add);
     }
     Plan first = plans.values().iterator().next();
-    int draws = o.draws() > 0 ? o.draws() : autoDraws(model, plans.values());
+    int draws = o.draws() > 0 ? o.draws()
+        : autoDraws(model, plans.values(), WeightRotations.kernels(model, layers, g));
     int perDraw = draws == 1 ? o.pairs()
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
@@ -392,10 +404,12 @@ public final class KernelCheck {
   /**
    * Weight draws for the automatic choice: one per {@link #WIDTH_SUM_PER_DRAW} of the sum of
    * 1/width over the measured tensors after the first (the finite-width variance of the output c
-   * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}, and at most {@link
-   * #PARAMETER_DRAW_BUDGET} / parameters.
+   * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}; then, if the draws after
+   * the first would rotate more than {@link #ROTATION_FLOP_BUDGET} ({@code kernels}, {@link
+   * WeightRotations#drawFlops}), as many as fit, but at least {@link #MIN_BUDGET_DRAWS}.
    */
-  static int autoDraws(Model model, java.util.Collection<Plan> plans) {
+  static int autoDraws(Model model, java.util.Collection<Plan> plans,
+      List<WeightRotations.Kernel> kernels) {
     // the largest sum over the checked outputs (each output's error grows along its own path)
     double sum = 0;
     try (Graph tg = new Graph()) {
@@ -413,17 +427,21 @@ public final class KernelCheck {
         sum = Math.max(sum, s);
       }
     }
-    long parameters = 0;
-    for (org.tensorflow.proto.TensorProto v : model.variables().values()) {
-      long n = 1;
-      for (long dim : dev.dks.rewriter.model.TensorProtos.shape(v)) {
-        n *= Math.max(dim, 0);
-      }
-      parameters += n;
+    return drawsWithin(Math.ceil(sum / WIDTH_SUM_PER_DRAW), WeightRotations.drawFlops(kernels));
+  }
+
+  /**
+   * The width rule's {@code wanted} draws, between 1 and {@link #MAX_AUTO_DRAWS}, cut to what
+   * {@link #ROTATION_FLOP_BUDGET} pays for at {@code flopsPerDraw} (the first draw is the
+   * model's own weights: no rotation) but not below {@link #MIN_BUDGET_DRAWS}.
+   */
+  static int drawsWithin(double wanted, double flopsPerDraw) {
+    int draws = (int) Math.max(1, Math.min(MAX_AUTO_DRAWS, wanted));
+    if (flopsPerDraw > 0 && (draws - 1) * flopsPerDraw > ROTATION_FLOP_BUDGET) {
+      int affordable = 1 + (int) Math.floor(ROTATION_FLOP_BUDGET / flopsPerDraw);
+      draws = Math.max(Math.min(draws, MIN_BUDGET_DRAWS), affordable);
     }
-    long byCost = Math.max(1, PARAMETER_DRAW_BUDGET / Math.max(1, parameters));
-    return (int) Math.max(1, Math.min(Math.min(MAX_AUTO_DRAWS, byCost),
-        Math.ceil(sum / WIDTH_SUM_PER_DRAW)));
+    return draws;
   }
 
   /** The static shape of {@code node}'s first output, batch dimension included (as -1). */
