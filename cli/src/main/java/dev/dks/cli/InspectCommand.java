@@ -71,6 +71,9 @@ public final class InspectCommand implements Callable<Integer> {
   @Option(names = "--keep-maxpool", description = "Assume max-pools are kept.")
   private boolean keepMaxPool;
 
+  // reading runs the init and restore ops; a refusal of those names --allow-ops (issue 17)
+  @picocli.CommandLine.Mixin private UntrustedFlags untrusted;
+
   @Option(names = "--json", description = "Print one JSON object instead of a summary.")
   private boolean json;
 
@@ -80,7 +83,7 @@ public final class InspectCommand implements Callable<Integer> {
     if (activation != null) {
       Activations.byName(activation);
     }
-    ModelReaders.Loaded loaded = ModelInput.load(model);
+    ModelReaders.Loaded loaded = ModelInput.loadForInspection(model, untrusted);
     Optional<ShapingMetadata> recorded = ModelShaping.read(loaded.path());
     var parsed = spec.commandLine().getParseResult();
     Method m = method;

@@ -25,13 +25,14 @@ final class ModelInput {
 
   /**
    * Reads the model at {@code path} for reports ({@code inspect}): a SavedModel whose init or
-   * restore holds an unsafe op is refused (loading would run it); unsafe ops on the serving path
-   * become warnings. Errors are {@code ModelFormatException}s naming the path.
+   * restore holds an unsafe op not allowed by {@code flags} is refused (loading would run it);
+   * unsafe ops on the serving path become warnings. Errors are {@code ModelFormatException}s naming the path.
    */
-  static ModelReaders.Loaded load(Path path) {
+  static ModelReaders.Loaded loadForInspection(Path path, UntrustedFlags flags) {
     READERS.setLevel(Level.OFF);
-    UntrustedOps.requireLoadableSavedModel(path, Set.of());
-    ModelReaders.Loaded l = ModelReaders.readDetailed(path);
+    Set<String> allowed = UntrustedFlags.allowed(flags); // --allow-ops: init/restore ops to run
+    UntrustedOps.requireLoadableSavedModel(path, allowed);
+    ModelReaders.Loaded l = ModelReaders.readDetailed(path, allowed);
     List<String> warnings = new ArrayList<>(l.warnings());
     warnings.addAll(UntrustedOps.warnings(path, l.model()));
     return new ModelReaders.Loaded(l.model(), l.format(), l.path(), warnings);

@@ -121,6 +121,9 @@ class UntrustedOpsCommandsTest {
     everyCommandRefuses(model, "leak_write", "WriteFile", target);
     Cli.assertOneErrorLine(Cli.run("inspect", model.toString()), "leak_write (WriteFile, init)");
     assertFalse(Files.exists(target));
+    // the refusal names --allow-ops, and inspect takes it
+    Cli allowed = Cli.run("inspect", "--allow-ops", "WriteFile", model.toString());
+    assertEquals(0, allowed.code(), allowed.err());
     assertEquals("init", scanJson(model, ScanCommand.FOUND).get("findings").get(0)
         .get("region").asText());
   }
