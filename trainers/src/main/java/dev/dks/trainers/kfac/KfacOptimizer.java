@@ -106,6 +106,16 @@ public final class KfacOptimizer {
       invOps.addAll(block.updateInverses(iv, totalDamping));
     }
     Op inverses = tf.withControlDependencies(invOps).withName("update_inverses").noOp();
+    // the same refresh ordered after this batch's statistics, so that an inverse step is one
+    // session run (one forward pass) instead of a statistics run and an update run
+    Ops ivs = tf.withSubScope("statistics_then_inverses").withControlDependencies(
+        List.of(statistics));
+    List<Op> invAfterStats = new ArrayList<>();
+    for (CurvatureBlock block : blocks) {
+      invAfterStats.addAll(block.updateInverses(ivs, totalDamping));
+    }
+    Op statsThenInverses = ivs.withControlDependencies(invAfterStats)
+        .withName("update_statistics_and_inverses").noOp();
 
     List<Variable<TFloat32>> velocities = new ArrayList<>();
     List<Op> inits = new ArrayList<>();
@@ -133,6 +143,11 @@ public final class KfacOptimizer {
     Update withStats = update(tf.withSubScope("statistics_and_apply_update"), both, blocks, index,
         variables, gradients, velocities, totalDamping, options, l2, lr, momentum);
 
+    List<Op> fused = new ArrayList<>(gradDeps);
+    fused.add(statsThenInverses);
+    Update withInverses = update(tf.withSubScope("statistics_inverses_and_apply_update"), fused,
+        blocks, index, variables, gradients, velocities, totalDamping, options, l2, lr, momentum);
+
     List<Variable<TFloat32>> state = new ArrayList<>();
     for (CurvatureBlock block : blocks) {
       state.addAll(block.state());
@@ -142,9 +157,13 @@ public final class KfacOptimizer {
     return new KfacGraph(options, registration, statistics, inverses,
         tf.withControlDependencies(plain.ops).withName("apply").noOp(),
         tf.withControlDependencies(withStats.ops).withName("statistics_and_apply").noOp(),
+        tf.withControlDependencies(withInverses.ops).withName("statistics_inverses_and_apply")
+            .noOp(),
         initState, rho, seed, dampingState, newDamping, setDamping,
         new KfacGraph.UpdateOutputs(plain.dot, plain.clip, plain.modelChange),
         new KfacGraph.UpdateOutputs(withStats.dot, withStats.clip, withStats.modelChange),
+        new KfacGraph.UpdateOutputs(withInverses.dot, withInverses.clip,
+            withInverses.modelChange),
         state);
   }
 
@@ -247,6 +266,8 @@ public final class KfacOptimizer {
       mask = tf.math.mul(mask, tf.reshape(tf.math.sign(tf.math.sub(u, tf.constant(0.5f))),
           tf.constant(new int[] {-1, 1})));
     }
+    boolean wholeBatchOnes = options.statisticsExamples() == 0
+        && !(options.estimation() == FisherEstimation.EXACT && !registration.diagonal().isEmpty());
     List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), logits, labels,
         seed);
     List<Output<?>> xs = new ArrayList<>();
@@ -262,7 +283,9 @@ public final class KfacOptimizer {
     registration.diagonal().keySet().forEach(v -> varGrads.put(v, new ArrayList<>()));
     int k = 0;
     for (Operand<TFloat32> s : seeds) {
-      Operand<TFloat32> masked = tf.withName("seed" + k).math.mul(s, mask);
+      // with the whole batch and no random signs the mask is all ones
+      Operand<TFloat32> masked = wholeBatchOnes ? tf.withName("seed" + k).identity(s)
+          : tf.withName("seed" + k).math.mul(s, mask);
       Output<?>[] dx;
       try {
         dx = graph.addGradients(tf.scope().makeOpName("backward" + k),
