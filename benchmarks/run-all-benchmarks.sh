@@ -8,6 +8,7 @@
 #   training     run-training-benchmarks.sh   Java overhead vs TF kernel time, GFLOP/s vs MatMul
 #   kfac         run-kfac-benchmarks.sh       K-FAC vs SGD step time
 #   verify       run-verify-benchmarks.sh     dks verify time and heap, MobileNetV2 / ResNet-50
+#   time-to-accuracy run-time-to-accuracy.sh  plain TAT + K-FAC defaults vs BN-ResNet + SGD, on the clock
 #   convergence  run-kfac-convergence.sh      the headline K-FAC vs SGD convergence table + plot
 #
 #   benchmarks/run-all-benchmarks.sh                  # full settings: ~35 min on 2 cores
@@ -36,7 +37,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 
 quick=0
 out=BENCHMARKS.md
-suites=solver,rewrite,conversion,training,kfac,verify,convergence
+suites=solver,rewrite,conversion,training,kfac,verify,time-to-accuracy,convergence
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -108,6 +109,10 @@ if [[ $quick == 1 ]]; then
     benchmarks/run-kfac-benchmarks.sh --json "$work/kfac-step-time.json"
   want verify && run_suite verify "$work/verify-benchmark.json" -- \
     benchmarks/run-verify-benchmarks.sh --json "$work/verify-benchmark.json"
+  # before convergence: the convergence plot goes with the last --suite
+  want time-to-accuracy && run_suite time-to-accuracy "$work/time-to-accuracy/summary.json" \
+    STEPS=100 EVAL_EVERY=25 EVAL_EXAMPLES=2000 -- \
+    benchmarks/run-time-to-accuracy.sh --out "$work/time-to-accuracy"
   want convergence && run_suite convergence "$work/kfac-convergence/summary.json" STEPS=100 -- \
     benchmarks/run-kfac-convergence.sh --eval-every 50 --eval-examples 1000 \
     --out "$work/kfac-convergence"
@@ -124,6 +129,8 @@ else
     benchmarks/run-kfac-benchmarks.sh --json "$work/kfac-step-time.json"
   want verify && run_suite verify "$work/verify-benchmark.json" -- \
     benchmarks/run-verify-benchmarks.sh --json "$work/verify-benchmark.json"
+  want time-to-accuracy && run_suite time-to-accuracy "$work/time-to-accuracy/summary.json" -- \
+    benchmarks/run-time-to-accuracy.sh --out "$work/time-to-accuracy"
   want convergence && run_suite convergence "$work/kfac-convergence/summary.json" -- \
     benchmarks/run-kfac-convergence.sh --out "$work/kfac-convergence"
 fi
@@ -139,7 +146,7 @@ fi
 load="$load; at end $(load_now)"
 cmd="benchmarks/run-all-benchmarks.sh"
 [[ $quick == 1 ]] && cmd="$cmd --quick"
-all=solver,rewrite,conversion,training,kfac,verify,convergence
+all=solver,rewrite,conversion,training,kfac,verify,time-to-accuracy,convergence
 [[ "$suites" != "$all" ]] && cmd="$cmd --suites $suites"
 echo
 java -cp "$jar" dev.dks.benchmarks.BenchmarkReport --out "$out" \

@@ -105,6 +105,13 @@ public final class BenchmarkReport {
             + "loss of the last 20 steps; test accuracy on the whole test part; loss at equal "
             + "wall = smoothed train loss when the fastest run finished.",
         BenchmarkReport::convergenceTable));
+    KINDS.put("time-to-accuracy", new Kind("Time to accuracy: plain TAT + K-FAC vs BN-ResNet "
+        + "+ SGD", "`benchmarks/run-time-to-accuracy.sh` (issue 16): Fashion-MNIST, batch 128, "
+            + "base width 16, runs interleaved step by step in one process; training time = the "
+            + "sum of the run's own steps (evaluation excluded), CPU = process CPU time of those "
+            + "steps; target = the reference run's test accuracy at its last checkpoint; a run "
+            + "reaches it at its first checkpoint at or above it.",
+        BenchmarkReport::timeToAccuracyTable));
   }
 
   private BenchmarkReport() {}
@@ -731,6 +738,36 @@ public final class BenchmarkReport {
         best == null ? "no run finished" : "best test accuracy " + num(bestAcc) + " (" + best
             + ")", steps + " steps, batch " + batch + "; loss @ " + num(eq)
             + " s = smoothed train loss at the wall time where the fastest run finished.");
+  }
+
+  static Table timeToAccuracyTable(JsonNode json) {
+    List<List<String>> rows = new ArrayList<>();
+    String headline = "no run reached the target";
+    String note = null;
+    for (JsonNode r : rows(json)) {
+      JsonNode t = r.path("timeToAccuracy");
+      double steps = d(r, "steps");
+      double cpu = d(r, "cpuSeconds");
+      rows.add(List.of(text(r, "run"), text(r, "steps"), num(d(r, "testAccuracy")),
+          t.isMissingNode() ? "-" : text(t, "reachedAtStep"),
+          t.isMissingNode() ? "-" : num(d(t, "reachedWallSeconds")),
+          t.isMissingNode() ? "-" : ratio(d(t, "wallRatioToReference")),
+          t.isMissingNode() ? "-" : num(d(t, "reachedCpuSeconds")),
+          t.isMissingNode() ? "-" : ratio(d(t, "cpuRatioToReference")),
+          num(d(r, "medianStepMs")), num(steps > 0 ? 1e3 * cpu / steps : Double.NaN)));
+      if (!t.isMissingNode() && note == null) {
+        note = "Target: test accuracy " + num(d(t, "targetAccuracy")) + " (" + text(t,
+            "targetFrom") + ").";
+      }
+      if (!t.isMissingNode() && r.path("run").asText().contains("K-FAC")
+          && Double.isFinite(d(t, "wallRatioToReference"))) {
+        headline = r.path("run").asText() + " reaches the target in "
+            + ratio(d(t, "wallRatioToReference")) + " of the reference's training time";
+      }
+    }
+    return new Table(List.of("run", "steps", "final test acc", "reaches target at step",
+        "training wall s", "/ reference", "training CPU s", "/ reference", "median step ms",
+        "CPU ms/step"), rows, headline, note);
   }
 
   /** For the tests: reads one JSON line. */

@@ -22,6 +22,7 @@ import dev.dks.trainers.loop.ComparisonPlot;
 import dev.dks.trainers.loop.EvaluationListener;
 import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.optim.LearningRateSchedule;
+import dev.dks.trainers.optim.OptimizerDefaults;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -66,7 +67,10 @@ import org.tensorflow.proto.ConfigProto;
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
  * examples), {@code rows} (KFC-expand A from this many sampled patch rows per dimension), {@code
  * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
- * in tables). A run that produces a non-finite loss, or whose K-FAC factors cannot be inverted,
+ * in tables). The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
+ * with no other flag, on the plain ResNet layout: {@code KfacOptions.defaults()} and {@code
+ * OptimizerDefaults.kfac()}'s peak learning rate and warm-up (keys given still override). A run
+ * that produces a non-finite loss, or whose K-FAC factors cannot be inverted,
  * is stopped and reported as diverged.
  *
  * <p>Output: a table (final train loss = mean of the last 20 steps' batch losses; test accuracy
@@ -74,6 +78,13 @@ import org.tensorflow.proto.ConfigProto;
  * fastest run finished), one line {@code JSON {...}}, and in {@code --out}: {@code steps.csv}
  * (run, step, loss, accuracy, lr, step ms, wall s), {@code evals.jsonl}, {@code summary.json}
  * and {@code loss.png} (loss against step and against wall time, 10-step moving averages).
+ * Every run also records its process CPU time (interleaved, so each step's CPU is its own).
+ *
+ * <p><b>Time to accuracy</b> (issue 16): when a run is the {@code --reference} (default the
+ * {@code resnet} run), its test accuracy at {@code --target-step} (0: its last checkpoint) is the
+ * target, and {@link TimeToAccuracy} reports when every run first reached it, in training wall
+ * and CPU seconds (evaluation excluded): {@code time-to-accuracy.md}, {@code checkpoints.csv},
+ * {@code accuracy.png}.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.dks.benchmarks.KfacConvergenceHarness [--runs
  * "kfac;sgd;resnet;standard"] [--steps 400] [--batch 128] [--width 16] [--depth 50]
@@ -95,6 +106,8 @@ public final class KfacConvergenceHarness {
     int evalExamples = 2000;
     double labelSmoothing = 0.1;
     int threads = 0;
+    String reference = "resnet";
+    int targetStep = 0;
     Path out = Path.of("benchmarks/target/kfac-convergence");
 
     static Options parse(String[] args) {
@@ -113,6 +126,8 @@ public final class KfacConvergenceHarness {
           case "--label-smoothing" -> o.labelSmoothing = Double.parseDouble(v);
           case "--threads" -> o.threads = Integer.parseInt(v);
           case "--out" -> o.out = Path.of(v);
+          case "--reference" -> o.reference = v;
+          case "--target-step" -> o.targetStep = Integer.parseInt(v);
           default -> throw HarnessSupport.unknown(a);
         }
       });
@@ -145,6 +160,11 @@ public final class KfacConvergenceHarness {
     int statsExamples = 0;
     double patchRows = 0;
     String estimation = "sampled";
+    /** K-FAC from {@code KfacOptions.defaults()} (only the keys given change it). */
+    boolean kfacDefaults;
+    /** Warm-up as a fraction of the steps (NaN: the harness's 10%). */
+    double warmupFraction = Double.NaN;
+    final java.util.Set<String> given = new java.util.HashSet<>();
 
     TrainingGraph graph;
     BuiltModel model;
@@ -152,6 +172,8 @@ public final class KfacConvergenceHarness {
     final List<double[]> steps = new ArrayList<>(); // step, loss, acc, lr, ms, wall s
     final List<EvaluationResult> evals = new ArrayList<>();
     double wall;
+    double cpu;
+    final List<TimeToAccuracy.Checkpoint> checkpoints = new ArrayList<>();
     double burnInSeconds;
     String diverged;
     EvaluationResult finalEval;
@@ -172,8 +194,17 @@ public final class KfacConvergenceHarness {
           r.lr = 0.1;
         }
         case "standard" -> r.init = "standard";
+        case "kfac-default" -> {
+          // what dks train --optimizer kfac does with no other flag, on the plain ResNet layout
+          r.opt = "kfac";
+          r.arch = "plain-resnet";
+          r.kfacDefaults = true;
+          OptimizerDefaults d = OptimizerDefaults.kfac();
+          r.lr = d.lr();
+          r.warmupFraction = d.warmupFraction();
+        }
         default -> throw new IllegalArgumentException("unknown run '" + r.name
-            + "': kfac, sgd, resnet or standard");
+            + "': kfac, kfac-default, sgd, resnet or standard");
       }
       if (parts.length > 1) {
         for (String kv : parts[1].split(",")) {
@@ -182,6 +213,7 @@ public final class KfacConvergenceHarness {
             throw new IllegalArgumentException("expected key=value in '" + spec + "'");
           }
           String v = p[1].trim();
+          r.given.add(p[0].trim());
           switch (p[0].trim()) {
             case "arch" -> r.arch = v;
             case "init" -> r.init = v;
@@ -206,7 +238,8 @@ public final class KfacConvergenceHarness {
         String plain = r.arch.equals("plain-resnet") ? " plain-ResNet" : " plain";
         String net = r.arch.equals("resnet") ? "BN-ResNet" : (r.init.equals("tat") ? "TAT"
             : "std-init") + plain;
-        r.label = r.opt.equals("kfac") ? String.format(Locale.ROOT, "%s K-FAC d%.0e %s lr%.0e "
+        r.label = r.kfacDefaults ? net + " K-FAC defaults" : r.opt.equals("kfac")
+            ? String.format(Locale.ROOT, "%s K-FAC d%.0e %s lr%.0e "
             + "inv%d", net, r.damping, r.conv, r.lr, r.inv) : String.format(Locale.ROOT,
             "%s SGD lr %.3g", net, r.lr);
       }
@@ -214,6 +247,23 @@ public final class KfacConvergenceHarness {
     }
 
     KfacOptions kfacOptions() {
+      if (kfacDefaults) {
+        KfacOptions k = KfacOptions.defaults();
+        if (given.contains("damping")) {
+          k = k.withDamping(damping);
+        }
+        if (given.contains("stats") || given.contains("inv")) {
+          k = k.withPeriods(given.contains("stats") ? stats : k.curvatureEvery(),
+              given.contains("inv") ? inv : k.inverseEvery());
+        }
+        if (given.contains("conv")) {
+          k = k.withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)));
+        }
+        if (given.contains("statsex")) {
+          k = k.withStatisticsExamples(statsExamples);
+        }
+        return k;
+      }
       return KfacOptions.tatRecipe().withDamping(damping).withPeriods(stats, inv)
           .withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)))
           .withBurnIn(burnIn).withNormConstraint(normConstraint)
@@ -222,6 +272,14 @@ public final class KfacConvergenceHarness {
     }
 
     String describe() {
+      if (kfacDefaults) {
+        KfacOptions k = kfacOptions();
+        return String.format(Locale.ROOT, "%s: %s; K-FAC defaults (damping %.0e, conv %s, "
+            + "stats/%d, inverses/%d, burn-in %d, norm constraint %.0e), peak lr %.3g, warm-up "
+            + "%.0f%%", label, model.spec().describe(), k.damping(),
+            k.conv().name().toLowerCase(Locale.ROOT), k.curvatureEvery(), k.inverseEvery(),
+            k.burnIn(), k.normConstraint(), lr, 100 * warmupFraction);
+      }
       String o = opt.equals("kfac") ? String.format(Locale.ROOT, "K-FAC damping %.0e, conv %s, "
               + "stats/%d, inverses/%d, burn-in %d, norm constraint %.0e%s", damping, conv, stats,
           inv, burnIn, normConstraint, statsExamples > 0 ? ", stats on " + statsExamples
@@ -262,12 +320,13 @@ public final class KfacConvergenceHarness {
     Options o = HarnessSupport.parseOrExit(args, Options::parse);
     if (o == null) {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
-          + "(name[:key=value,...]; keys arch (plain, plain-resnet, resnet) init opt lr damping "
+          + "(name[:key=value,...]; names kfac kfac-default sgd resnet standard; keys arch (plain, plain-resnet, resnet) init opt lr damping "
           + "conv stats inv burnin nc statsex rows est label)] [--steps 400] [--batch 128] "
           + "[--width 16] [--depth 50] "
           + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
           + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
-          + "[--label-smoothing 0.1] [--threads 0] [--out DIR]");
+          + "[--label-smoothing 0.1] [--threads 0] [--reference resnet] [--target-step 0 (last "
+          + "checkpoint)] [--out DIR]");
       return;
     }
     PrintStream out = System.out;
@@ -335,7 +394,9 @@ public final class KfacConvergenceHarness {
           ts = ts.withKfac(r.kfacOptions());
         }
         r.graph = TrainingGraph.build(model, ts, config);
-        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, warmup, o.steps);
+        long runWarmup = Double.isNaN(r.warmupFraction) ? warmup
+            : Math.max(1, Math.round(r.warmupFraction * o.steps));
+        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, runWarmup, o.steps);
         out.printf(Locale.ROOT, "  %s (%,d parameters)%n", r.describe(),
             r.model.parameterCount());
       }
@@ -346,10 +407,12 @@ public final class KfacConvergenceHarness {
           for (int i = 0; i < r.graph.burnInBatches(); i++) {
             bs.add(batches.batchAt(i));
           }
+          long c0 = KfacStepProfile.processCpuNanos();
           long t0 = System.nanoTime();
           r.graph.burnIn(bs);
           r.burnInSeconds = (System.nanoTime() - t0) / 1e9;
           r.wall = r.burnInSeconds;
+          r.cpu = (KfacStepProfile.processCpuNanos() - c0) / 1e9;
         }
       }
       for (int s = 0; s < o.steps; s++) {
@@ -361,6 +424,7 @@ public final class KfacConvergenceHarness {
             continue;
           }
           double lr = r.schedule.at(s);
+          long c0 = KfacStepProfile.processCpuNanos();
           long t0 = System.nanoTime();
           double[] la;
           try {
@@ -371,6 +435,7 @@ public final class KfacConvergenceHarness {
           }
           double ms = (System.nanoTime() - t0) / 1e6;
           r.wall += ms / 1e3;
+          r.cpu += (KfacStepProfile.processCpuNanos() - c0) / 1e9;
           r.steps.add(new double[] {s, la[0], la[1], lr, ms, r.wall});
           if (!Double.isFinite(la[0]) || la[0] > 1e3) {
             r.diverged = "step " + s + ": loss " + la[0];
@@ -388,6 +453,8 @@ public final class KfacConvergenceHarness {
             }
             EvaluationResult e = EvaluationListener.evaluate(r.graph, testHead, done, 1000);
             r.evals.add(e);
+            r.checkpoints.add(new TimeToAccuracy.Checkpoint(done, r.wall, r.cpu, e.accuracy(),
+                e.examples()));
             line.append(String.format(Locale.ROOT, " | %s loss %.3f, test-head acc %.3f, %.1f s",
                 r.label, r.meanLossOfLast(20), e.accuracy(), r.wall));
           }
@@ -439,6 +506,7 @@ public final class KfacConvergenceHarness {
       row.put("stepsPerSecond", sps);
       row.put("medianStepMs", medianMs);
       row.put("wallSeconds", r.wall);
+      row.put("cpuSeconds", r.cpu);
       row.put("burnInSeconds", r.burnInSeconds);
       row.put("lossAtEqualWall", r.smoothedLossAtWall(tEq));
       row.put("equalWallSeconds", tEq);
@@ -447,10 +515,49 @@ public final class KfacConvergenceHarness {
       rows.add(row);
     }
     writeOutputs(o, runs);
+    timeToAccuracy(out, o, runs, rows);
     out.println("JSON " + new ObjectMapper().writeValueAsString(rows));
     out.printf(Locale.ROOT, "plot: %s; per-step metrics: %s%n", o.out.resolve("loss.png"),
         o.out.resolve("steps.csv"));
     HarnessSupport.finish(out, start, o.out.resolve("summary.json"), rows);
+  }
+
+  /**
+   * The time-to-accuracy view (issue 16) when a run is the {@code --reference}: the target is its
+   * checkpoint accuracy at {@code --target-step} (0: its last checkpoint). Prints the table and
+   * the text chart, writes {@code time-to-accuracy.md}, {@code checkpoints.csv} and {@code
+   * accuracy.png}, and adds the rows to the summary under {@code timeToAccuracy}.
+   */
+  private static void timeToAccuracy(PrintStream out, Options o, List<Run> runs,
+      List<Map<String, Object>> rows) throws IOException {
+    Run ref = runs.stream().filter(r -> r.name.equals(o.reference) || r.label.equals(o.reference))
+        .findFirst().orElse(null);
+    if (ref == null || ref.checkpoints.isEmpty()) {
+      return;
+    }
+    List<TimeToAccuracy.Series> series = runs.stream()
+        .map(r -> new TimeToAccuracy.Series(r.label, r.checkpoints)).toList();
+    TimeToAccuracy.Series refSeries = series.get(runs.indexOf(ref));
+    long step = o.targetStep > 0 ? o.targetStep
+        : ref.checkpoints.get(ref.checkpoints.size() - 1).step();
+    TimeToAccuracy.Target t = TimeToAccuracy.Target.of(refSeries, step);
+    String md = TimeToAccuracy.markdown(series, t);
+    String chart = TimeToAccuracy.textChart(series, t, 60, 14);
+    out.println();
+    out.println("time to accuracy (training time = sum of the run's own steps, evaluation "
+        + "excluded; CPU = process CPU time of those steps):");
+    out.print(md);
+    out.println();
+    out.print(chart);
+    Files.writeString(o.out.resolve("time-to-accuracy.md"), md + "\n```\n" + chart + "```\n");
+    Files.writeString(o.out.resolve("checkpoints.csv"), TimeToAccuracy.csv(series));
+    TimeToAccuracy.plot(o.out.resolve("accuracy.png"), series, t);
+    List<Map<String, Object>> tta = TimeToAccuracy.rows(series, t);
+    for (int i = 0; i < rows.size() && i < tta.size(); i++) {
+      rows.get(i).put("timeToAccuracy", tta.get(i));
+    }
+    out.printf(Locale.ROOT, "time to accuracy: %s, %s, %s%n", o.out.resolve("time-to-accuracy.md"),
+        o.out.resolve("checkpoints.csv"), o.out.resolve("accuracy.png"));
   }
 
   private static void writeOutputs(Options o, List<Run> runs) throws IOException {

@@ -32,7 +32,8 @@ import org.tensorflow.proto.ConfigProto;
  * recipe (statistics every step, inverses every 50, KFC-expand convs); the recipe with
  * K-FAC-reduce convs; the recipe with each conv's A estimated from {@code 3 d_A} sampled patch
  * rows; the recipe with statistics every 10 steps; K-FAC-reduce with statistics every 2 steps;
- * and no amortization (statistics and inverses every step).
+ * no amortization (statistics and inverses every step); and {@code KfacOptions.defaults()}
+ * (issue 16's goal: at most 1.2x SGD).
  *
  * <p><b>What is timed</b>: a K-FAC step is one of three kinds, by the global step number
  * ({@code KfacGraph.phases}): an <i>inverse step</i> (statistics, inverse refresh, update:
@@ -207,7 +208,9 @@ public final class KfacStepTimeHarness {
         new Variant("K-FAC recipe, stats every 10", recipe.withPeriods(10, 50)),
         new Variant("K-FAC reduce, stats every 2",
             recipe.withConv(ConvApproximation.REDUCE).withPeriods(2, 50)),
-        new Variant("K-FAC no amortization", recipe.withPeriods(1, 1)));
+        new Variant("K-FAC no amortization", recipe.withPeriods(1, 1)),
+        new Variant("K-FAC defaults", KfacOptions.defaults()
+            .withStatisticsExamples(o.statsExamples)));
 
     out.printf(Locale.ROOT, "network: %s; %,d parameters%n", spec.describe(),
         built.parameterCount());
@@ -310,6 +313,9 @@ public final class KfacStepTimeHarness {
   private static String shortName(Variant v) {
     if (v.kfac == null) {
       return "sgd";
+    }
+    if (v.name.equals("K-FAC defaults")) {
+      return "defaults";
     }
     if (v.kfac.inverseEvery() == 1) {
       return "noamort";

@@ -162,8 +162,12 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     } else {
       defaulted.add("conv-approximation");
     }
-    int curvatureEvery = f.curvatureEvery() != null ? f.curvatureEvery() : k.curvatureEvery();
     int inverseEvery = f.inverseEvery() != null ? f.inverseEvery() : k.inverseEvery();
+    // the default statistics period divides the given inverse period (gcd), so that
+    // --inverse-every alone never asks for an impossible schedule
+    int curvatureEvery = f.curvatureEvery() != null ? f.curvatureEvery()
+        : java.math.BigInteger.valueOf(k.curvatureEvery()).gcd(
+            java.math.BigInteger.valueOf(inverseEvery)).intValueExact();
     if (f.inverseEvery() == null) {
       defaulted.add("inverse-every");
     }

@@ -289,6 +289,12 @@ public final class TrainingGraph implements AutoCloseable {
                 .feed(momentum, mut).feed(kfac.rho(), rho).feed(kfac.seed(), seed)
                 .addTarget(kfac.statisticsAndApply()), kfac.statisticsAndApply());
           }
+          case STATISTICS_INVERSES_AND_APPLY -> {
+            fetched = kfac.statisticsInversesAndApplyOutputs();
+            withMovingUpdate(r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
+                .feed(momentum, mut).feed(kfac.rho(), rho).feed(kfac.seed(), seed)
+                .addTarget(kfac.statisticsInversesAndApply()), kfac.statisticsInversesAndApply());
+          }
           case APPLY -> {
             fetched = kfac.applyOutputs();
             withMovingUpdate(r.feed(inputName, xt).feed(labels, yt).feed(lr, lrt)
@@ -330,7 +336,8 @@ public final class TrainingGraph implements AutoCloseable {
     try {
       return r.run();
     } catch (TFInvalidArgumentException e) {
-      if (phase == KfacGraph.Phase.INVERSES) {
+      if (phase == KfacGraph.Phase.INVERSES
+          || phase == KfacGraph.Phase.STATISTICS_INVERSES_AND_APPLY) {
         throw new IllegalStateException("K-FAC could not invert its curvature factors at step "
             + step + " (" + e.getMessage().lines().findFirst().orElse("") + "): a damped factor "
             + "is not positive definite in float32. Raise the damping (--damping, now "
@@ -702,7 +709,8 @@ public final class TrainingGraph implements AutoCloseable {
       emitUpdate(g, model, spec, view, tf, logits, sites);
       if (!batchNorm.isEmpty()) {
         movingUpdates = MovingStatistics.emitAll(tf.withSubScope("batch_norm"), g, batchNorm,
-            kfac != null ? List.of(kfac.apply(), kfac.statisticsAndApply())
+            kfac != null ? List.of(kfac.apply(), kfac.statisticsAndApply(),
+                kfac.statisticsInversesAndApply())
                 : List.of(update.apply()));
       }
     }

@@ -26,6 +26,8 @@ import org.tensorflow.types.TInt64;
  * @param apply target: one preconditioned momentum update
  * @param statisticsAndApply target: statistics and update from one forward pass (the update waits
  *     for the statistics, which read the pre-update weights)
+ * @param statisticsInversesAndApply target: statistics, then the inverse refresh from the averages
+ *     they updated, then the update with the fresh inverses, from one forward pass
  * @param initState target: zero every state variable and velocity, set the damping to the
  *     options' value
  * @param rho the EMA decay placeholder
@@ -35,6 +37,8 @@ import org.tensorflow.types.TInt64;
  * @param setDamping target: assign {@link #newDamping} to {@link #damping}
  * @param applyOutputs what the {@link #apply} update can fetch
  * @param statisticsAndApplyOutputs what the {@link #statisticsAndApply} update can fetch
+ * @param statisticsInversesAndApplyOutputs what the {@link #statisticsInversesAndApply} update
+ *     can fetch
  * @param batchLoss the training loss of the fed batch without any update (the replicas' mean in a
  *     data-parallel run: an all-reduce every replica must run)
  * @param batchAccuracy likewise for the accuracy
@@ -48,6 +52,7 @@ public record KfacGraph(
     Op inverses,
     Op apply,
     Op statisticsAndApply,
+    Op statisticsInversesAndApply,
     Op initState,
     Placeholder<TFloat32> rho,
     Placeholder<TInt64> seed,
@@ -56,6 +61,7 @@ public record KfacGraph(
     Op setDamping,
     UpdateOutputs applyOutputs,
     UpdateOutputs statisticsAndApplyOutputs,
+    UpdateOutputs statisticsInversesAndApplyOutputs,
     Output<TFloat32> batchLoss,
     Output<TFloat32> batchAccuracy,
     List<Variable<TFloat32>> state) {
@@ -89,15 +95,18 @@ public record KfacGraph(
     /** Run {@link KfacGraph#statisticsAndApply()} on the step's batch. */
     STATISTICS_AND_APPLY,
     /** Run {@link KfacGraph#apply()} on the step's batch. */
-    APPLY
+    APPLY,
+    /** Run {@link KfacGraph#statisticsInversesAndApply()} on the step's batch. */
+    STATISTICS_INVERSES_AND_APPLY
   }
 
   /**
    * The session runs of global step {@code step}: statistics at multiples of
    * {@code curvatureEvery}, inverses at multiples of {@code inverseEvery} (so always at step 0,
-   * after that step's statistics and before its update). When inverses are due the statistics
-   * need their own run (the inverses must see them); otherwise statistics and update share one
-   * forward pass.
+   * after that step's statistics and before its update). A step with statistics is one session
+   * run, one forward pass: statistics, inverses and update are ordered inside the graph by
+   * control dependencies (and, across replicas, share the step's one all-reduce); an inverse
+   * refresh without statistics runs the inverses, then the update.
    */
   public List<Phase> phases(long step) {
     boolean stats = step % options.curvatureEvery() == 0;
@@ -105,10 +114,11 @@ public record KfacGraph(
     List<Phase> out = new ArrayList<>();
     if (inv) {
       if (stats) {
-        out.add(Phase.STATISTICS);
+        out.add(Phase.STATISTICS_INVERSES_AND_APPLY);
+      } else {
+        out.add(Phase.INVERSES);
+        out.add(Phase.APPLY);
       }
-      out.add(Phase.INVERSES);
-      out.add(Phase.APPLY);
     } else {
       out.add(stats ? Phase.STATISTICS_AND_APPLY : Phase.APPLY);
     }

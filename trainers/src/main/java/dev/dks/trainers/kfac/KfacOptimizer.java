@@ -165,6 +165,24 @@ public final class KfacOptimizer {
     List<Operand<TFloat32>> la = mean(replication, tf.withSubScope("loss_replicas"),
         List.of(loss, accuracy));
 
+    // statistics, inverse refresh and update from one forward pass, so that an inverse step is
+    // one session run instead of a statistics run and an update run: the same one all-reduce as
+    // above (statistics' shares, gradients, loss, accuracy); the inverses read the factors once
+    // the averaged statistics are folded in (bit-equal on every replica, so are the inverses),
+    // and the update waits for the inverses
+    Ops sia = tf.withSubScope("statistics_inverses_and_apply_update");
+    List<Operand<TFloat32>> all = mean(replication, sia.withSubScope("replicas"), packed);
+    List<Operand<TFloat32>> allRest = all.subList(shares.size(), all.size());
+    Ops ivs = sia.withSubScope("inverses").withControlDependencies(accumulateAll(sia, blocks,
+        sizes, all.subList(0, shares.size()), passes, rho));
+    List<Op> fused = new ArrayList<>(ready(sia, allRest));
+    for (CurvatureBlock block : blocks) {
+      fused.addAll(block.updateInverses(ivs, totalDamping));
+    }
+    Update withInverses = update(sia, fused, blocks, index, variables,
+        gradientsOf(allRest, gradients.size()), velocities, totalDamping, options, l2, lr,
+        momentum, allRest.get(gradients.size()), allRest.get(gradients.size() + 1));
+
     List<Variable<TFloat32>> state = new ArrayList<>();
     for (CurvatureBlock block : blocks) {
       state.addAll(block.state());
@@ -174,11 +192,15 @@ public final class KfacOptimizer {
     return new KfacGraph(options, registration, statistics, inverses,
         tf.withControlDependencies(plain.ops).withName("apply").noOp(),
         tf.withControlDependencies(withStats.ops).withName("statistics_and_apply").noOp(),
+        tf.withControlDependencies(withInverses.ops).withName("statistics_inverses_and_apply")
+            .noOp(),
         initState, rho, seed, dampingState, newDamping, setDamping,
         new KfacGraph.UpdateOutputs(plain.loss, plain.accuracy, plain.dot, plain.clip,
             plain.modelChange),
         new KfacGraph.UpdateOutputs(withStats.loss, withStats.accuracy, withStats.dot,
             withStats.clip, withStats.modelChange),
+        new KfacGraph.UpdateOutputs(withInverses.loss, withInverses.accuracy, withInverses.dot,
+            withInverses.clip, withInverses.modelChange),
         la.get(0).asOutput(), la.get(1).asOutput(), state);
   }
 
@@ -329,13 +351,17 @@ public final class KfacOptimizer {
     Operand<TFloat32> mask = tf.reshape(tf.dtypes.cast(tf.math.less(
         tf.range(tf.constant(0), batch, tf.constant(1)), examples), TFloat32.class),
         tf.constant(new int[] {-1, 1}));
-    if (options.estimation() == FisherEstimation.EXACT && !registration.diagonal().isEmpty()) {
+    boolean signs = options.estimation() == FisherEstimation.EXACT
+        && !registration.diagonal().isEmpty();
+    if (signs) {
       // one seed per class is shared by all examples, so the diagonal blocks' squared batch
       // gradient would keep cross-example terms; a random sign per example removes them in
       // expectation and leaves every per-example outer product (the Kronecker factors) unchanged
       Operand<TFloat32> u = SeedFactory.uniform(tf, seed, first, globalBatch, logits, 1);
       mask = tf.math.mul(mask, tf.math.sign(tf.math.sub(u, tf.constant(0.5f))));
     }
+    // with the whole batch every replica uses all its examples (examples == batch)
+    boolean wholeBatchOnes = options.statisticsExamples() == 0 && !signs;
     List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), logits, labels,
         seed, first, globalBatch);
     List<Output<?>> xs = new ArrayList<>();
@@ -351,7 +377,9 @@ public final class KfacOptimizer {
     registration.diagonal().keySet().forEach(v -> varGrads.put(v, new ArrayList<>()));
     int k = 0;
     for (Operand<TFloat32> s : seeds) {
-      Operand<TFloat32> masked = tf.withName("seed" + k).math.mul(s, mask);
+      // with the whole batch and no random signs the mask is all ones
+      Operand<TFloat32> masked = wholeBatchOnes ? tf.withName("seed" + k).identity(s)
+          : tf.withName("seed" + k).math.mul(s, mask);
       Output<?>[] dx;
       try {
         dx = graph.addGradients(tf.scope().makeOpName("backward" + k),

@@ -35,6 +35,8 @@ final class KroneckerBlock implements CurvatureBlock {
   private final Output<TFloat32> input;
   private final InverseMethod method;
   private final boolean reduce;
+  /** Statistics on the whole batch: the layer tensors are read as they are, not sliced. */
+  private final boolean wholeBatch;
   private final long sampledRows;
   private final long salt;
   private final int dA;
@@ -55,6 +57,7 @@ final class KroneckerBlock implements CurvatureBlock {
     this.method = options.inverse();
     boolean conv = layer.kind() == RegisteredLayer.Kind.CONV2D;
     this.reduce = conv && options.conv() == ConvApproximation.REDUCE;
+    this.wholeBatch = options.statisticsExamples() == 0;
     this.sampledRows = conv && !reduce && options.patchRowsPerDimension() > 0
         ? (long) Math.ceil(options.patchRowsPerDimension() * layer.inputDim()) : 0;
     this.salt = index + 1L;
@@ -119,7 +122,8 @@ final class KroneckerBlock implements CurvatureBlock {
   @Override
   public List<Operand<TFloat32>> batchStatistics(Ops tf, StatisticsPasses backward) {
     Operand<TInt32> m = backward.examples();
-    Operand<TFloat32> a = firstRows(tf, input, m);
+    // whole batch: every replica uses all its rows (examples == its batch), so no slice
+    Operand<TFloat32> a = wholeBatch ? input : firstRows(tf, input, m);
     // a replica's share: sums over its used rows / (global examples / replicas) / T
     Operand<TFloat32> count = tf.math.mul(backward.perReplicaExamples(tf),
         tf.constant((float) scale()));
@@ -135,9 +139,10 @@ final class KroneckerBlock implements CurvatureBlock {
       aBatch = FactorOps.secondMoment(tf, rowsA, count);
     }
     Operand<TFloat32> gBatch = null;
-    for (Output<TFloat32> g : backward.outputGradients().get(layer.output())) {
-      Operand<TFloat32> rowsG = reduce ? Patches.summedOutputRows(tf, layer, firstRows(tf, g, m))
-          : Patches.outputRows(tf, layer, firstRows(tf, g, m));
+    for (Output<TFloat32> out : backward.outputGradients().get(layer.output())) {
+      Operand<TFloat32> g = wholeBatch ? out : firstRows(tf, out, m);
+      Operand<TFloat32> rowsG = reduce ? Patches.summedOutputRows(tf, layer, g)
+          : Patches.outputRows(tf, layer, g);
       Operand<TFloat32> term = FactorOps.secondMoment(tf, rowsG, count);
       gBatch = gBatch == null ? term : tf.math.add(gBatch, term);
     }

@@ -40,7 +40,8 @@ public final class Patches {
 
   /**
    * The {@code [examples, d_in (+1)]} matrix of per-example mean patches (K-FAC-reduce's A rows;
-   * the same as {@link #rows} for a dense layer).
+   * the same as {@link #rows} for a dense layer), without building the patches: one average pool
+   * of the padded input for stride 1, the means of {@code kh kw} strided slices otherwise.
    */
   public static Operand<TFloat32> meanRows(Ops tf, RegisteredLayer layer, Operand<TFloat32> a) {
     if (layer.kind() == RegisteredLayer.Kind.DENSE) {
@@ -50,6 +51,17 @@ public final class Patches {
     if (!staticSpatial(in)) {
       return homogeneous(tf, layer, tf.math.mean(patches(tf, layer, a),
           tf.constant(new int[] {1, 2})));
+    }
+    Geometry g = new Geometry(layer, in.get(1), in.get(2));
+    if (g.sh == 1 && g.sw == 1) {
+      // stride 1: the mean patch at offset (dy, dx) is the mean of the padded input over the
+      // H_out x W_out window starting there, so one VALID average pool with that window gives
+      // every offset at once, [B, kh, kw, c_in], already in the patch's (row, column, channel)
+      // order; no shifted copies of the input
+      Operand<TFloat32> pooled = tf.nn.avgPool(g.pad(tf, a), List.of(1L, g.outH, g.outW, 1L),
+          List.of(1L, 1L, 1L, 1L), "VALID");
+      return homogeneous(tf, layer, tf.reshape(pooled,
+          tf.constant(new long[] {-1, g.kh * g.kw * in.get(3)})));
     }
     List<Operand<TFloat32>> means = new ArrayList<>();
     for (Operand<TFloat32> slice : shiftedSlices(tf, layer, a, in.get(1), in.get(2))) {

@@ -15,8 +15,8 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
 /**
- * K-FAC-reduce's per-example mean patch, computed from strided slices of the padded input without
- * materializing patches, against the mean over output locations of the brute-force padded
+ * K-FAC-reduce's per-example mean patch, computed without materializing patches (one average pool
+ * of the padded input for stride 1, strided slices otherwise), against the mean over output locations of the brute-force padded
  * patches of {@link KfacFixtures#patches} (zeros where padded, trailing 1).
  */
 class KfacMeanPatchTest {
@@ -25,7 +25,11 @@ class KfacMeanPatchTest {
         new ConvGeom(6, 7, 3, 3, 3, 2, 2, 2, "SAME"),
         new ConvGeom(6, 6, 2, 2, 2, 2, 2, 1, "SAME"),
         new ConvGeom(7, 5, 2, 3, 2, 2, 2, 2, "VALID"),
-        new ConvGeom(4, 4, 3, 1, 1, 2, 1, 1, "VALID"));
+        new ConvGeom(4, 4, 3, 1, 1, 2, 1, 1, "VALID"),
+        // stride 1 takes the average-pool path: even kernels pad more at the end than the start
+        new ConvGeom(5, 6, 2, 2, 2, 2, 1, 1, "SAME"),
+        new ConvGeom(6, 5, 2, 3, 2, 2, 1, 1, "VALID"),
+        new ConvGeom(5, 5, 2, 4, 4, 2, 1, 1, "SAME"));
   }
 
   @ParameterizedTest
