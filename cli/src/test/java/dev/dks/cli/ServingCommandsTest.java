@@ -154,6 +154,20 @@ class ServingCommandsTest {
     }
   }
 
+  /**
+   * A TF1 SavedModel whose nodes carry _output_shapes (ML.NET's CIFAR net): the input
+   * normalization widens the first kernel from 3 to 4 input channels, and the stale recorded
+   * shape [7,7,3,32] made TensorFlow reject the graph after the pln pass.
+   */
+  @Test
+  void rewriteOfATf1ModelWithRecordedShapesWidensTheFirstKernel() throws IOException {
+    Path model = Assets.sharedModel("mlnet_cifar_saved_model");
+    Path out = tmp.resolve("cifar_tat");
+    Cli r = Cli.run("rewrite", model.toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(0, Cli.run("check-serving", out.toString()).code());
+  }
+
   @Test
   void convertTextReportAndConstantsBecomeVariables() throws IOException {
     Path pb = Assets.sharedModel("frozen_mlnet_cifar_model/frozen_model.pb");

@@ -266,8 +266,15 @@ public final class InputNormalizationPass implements RewritePass {
     dev.dks.rewriter.pipeline.TensorFlowVerifier.allowShapeChange(ctx, List.of(k));
     if (ctx.variables().containsKey(k)) {
       ctx.variables().put(k, widened);
-      g.put(kn.toBuilder().putAttr("shape", AttrValue.newBuilder()
+      // _output_shapes (TF1 graphs record it) would keep the old shape and fail TF's import
+      g.put(kn.toBuilder().removeAttr("_output_shapes").putAttr("shape", AttrValue.newBuilder()
           .setShape(TensorProtos.shapeProto(wide)).build()).build());
+      for (NodeDef reader : List.copyOf(g.nodes())) {
+        if (reader.getOp().equals("Identity") && reader.getInputCount() > 0
+            && reader.getInput(0).equals(k) && reader.containsAttr("_output_shapes")) {
+          g.put(reader.toBuilder().removeAttr("_output_shapes").build());
+        }
+      }
     } else {
       g.put(Nodes.constant(k, widened));
     }
