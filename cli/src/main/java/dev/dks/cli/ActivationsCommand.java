@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "List the activation names accepted by 'dks solve --activation'.")
-public final class ActivationsCommand implements Callable<Integer> {
+public final class ActivationsCommand implements Callable<Integer>, NoTensorFlow {
   @Spec private CommandSpec spec;
 
   /** Prints the names. */

@@ -33,7 +33,7 @@ import picocli.CommandLine.TypeConversionException;
     footer = {"", "Examples:",
         "  dks solve --method TAT --activation leaky_relu --resnet 50 --json",
         "  dks solve --method DKS --activation tanh,softplus --depth 100"})
-public final class SolveCommand implements Callable<Integer> {
+public final class SolveCommand implements Callable<Integer>, NoTensorFlow {
   @Spec private CommandSpec spec;
 
   @Option(names = "--method", required = true, paramLabel = "DKS|TAT",

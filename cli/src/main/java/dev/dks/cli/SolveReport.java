@@ -1,12 +1,16 @@
 package dev.dks.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.dks.solver.activation.ShapingParams;
 import dev.dks.solver.solve.KernelValues;
 import dev.dks.solver.solve.Method;
 import dev.dks.solver.solve.NetworkKernelValues;
 import dev.dks.solver.solve.ShapedActivation;
 import dev.dks.solver.solve.ShapingSolution;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Map;
 
@@ -30,51 +34,69 @@ public final class SolveReport {
     this.solution = solution;
   }
 
-  /** The JSON object, pretty-printed, with a trailing newline. */
+  /**
+   * The JSON object, pretty-printed, with a trailing newline. Written by Jackson's streaming
+   * generator with the pretty printer {@link Json#write} uses, so the text is the same as a tree's;
+   * a process that only solves then never builds an {@code ObjectMapper} (about 350 classes).
+   */
   public String json() {
-    return Json.write(jsonTree());
+    StringWriter text = new StringWriter();
+    try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
+      g.useDefaultPrettyPrinter();
+      write(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return text + System.lineSeparator();
   }
 
-  /** The JSON object as a tree. */
-  public ObjectNode jsonTree() {
-    ObjectNode root = Json.object();
-    root.put("method", solution.method().name());
+  private void write(JsonGenerator g) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("method", solution.method().name());
     NetworkChoice net = request.network();
-    ObjectNode network = root.putObject("network");
-    network.put("kind", net.kind());
-    network.put("depth", net.depth());
+    g.writeObjectFieldStart("network");
+    g.writeStringField("kind", net.kind());
+    g.writeNumberField("depth", net.depth());
     if (net.resnet()) {
-      network.put("shortcut_weight", net.shortcutWeight());
-      network.put("version", net.version());
+      g.writeNumberField("shortcut_weight", net.shortcutWeight());
+      g.writeStringField("version", net.version());
     }
-    ObjectNode targets = root.putObject("targets");
+    g.writeEndObject();
+    g.writeObjectFieldStart("targets");
     if (solution.method() == Method.DKS) {
-      targets.put("zeta", request.dks().zeta());
-      targets.put("local_q_slope", request.dks().localQSlope());
+      g.writeNumberField("zeta", request.dks().zeta());
+      g.writeNumberField("local_q_slope", request.dks().localQSlope());
     } else {
-      targets.put("eta", request.tat().eta());
-      targets.put("tau", request.tat().tau());
+      g.writeNumberField("eta", request.tat().eta());
+      g.writeNumberField("tau", request.tat().tau());
     }
-    putFinite(root, "local_target", solution.localTarget());
-    root.put("local_target_quantity", localTargetQuantity());
+    g.writeEndObject();
+    writeFinite(g, "local_target", solution.localTarget());
+    g.writeStringField("local_target_quantity", localTargetQuantity());
     Map<String, ShapedActivation> shaped = solution.activations();
     if (shaped.size() == 1) {
       ShapedActivation only = shaped.values().iterator().next();
-      root.set("params", params(only.params()));
-      root.set("maps", maps(only));
+      writeParams(g, only.params());
+      writeMaps(g, only);
     }
-    var list = root.putArray("activations");
-    shaped.forEach((name, a) -> {
-      ObjectNode o = list.addObject();
-      o.put("name", name);
-      o.set("params", params(a.params()));
-      o.set("maps", maps(a));
-      o.put("start_index", a.startIndex());
-      o.put("evaluations", a.evaluations());
-      var warnings = o.putArray("warnings");
-      a.warnings().forEach(warnings::add);
-    });
-    return root;
+    g.writeArrayFieldStart("activations");
+    for (Map.Entry<String, ShapedActivation> e : shaped.entrySet()) {
+      ShapedActivation a = e.getValue();
+      g.writeStartObject();
+      g.writeStringField("name", e.getKey());
+      writeParams(g, a.params());
+      writeMaps(g, a);
+      g.writeNumberField("start_index", a.startIndex());
+      g.writeNumberField("evaluations", a.evaluations());
+      g.writeArrayFieldStart("warnings");
+      for (String w : a.warnings()) {
+        g.writeString(w);
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
   }
 
   /** The human-readable table, ending with a newline. */
@@ -136,31 +158,34 @@ public final class SolveReport {
     return leaky ? ShapingParams.NEGATIVE_SLOPE : "c_curvature_1";
   }
 
-  private static ObjectNode params(ShapingParams p) {
-    ObjectNode o = Json.object();
-    p.asMap().forEach(o::put);
-    return o;
+  private static void writeParams(JsonGenerator g, ShapingParams p) throws IOException {
+    g.writeObjectFieldStart("params");
+    for (Map.Entry<String, Double> e : p.asMap().entrySet()) {
+      g.writeNumberField(e.getKey(), e.getValue());
+    }
+    g.writeEndObject();
   }
 
-  private static ObjectNode maps(ShapedActivation a) {
-    ObjectNode o = Json.object();
+  private static void writeMaps(JsonGenerator g, ShapedActivation a) throws IOException {
+    g.writeObjectFieldStart("maps");
     KernelValues l = a.local();
-    putFinite(o, "q1", l.q1());
-    putFinite(o, "q_slope_1", l.qSlope1());
-    putFinite(o, "c0", l.c0());
-    putFinite(o, "c_slope_0", l.cSlope0());
-    putFinite(o, "c_slope_1", l.cSlope1());
-    putFinite(o, "c_curvature_1", l.cCurvature1());
-    ObjectNode n = o.putObject("network");
-    putFinite(n, "c_slope_1", a.network().cSlope1());
-    putFinite(n, "c_curvature_1", a.network().cCurvature1());
-    putFinite(n, "c0", a.network().c0());
-    return o;
+    writeFinite(g, "q1", l.q1());
+    writeFinite(g, "q_slope_1", l.qSlope1());
+    writeFinite(g, "c0", l.c0());
+    writeFinite(g, "c_slope_0", l.cSlope0());
+    writeFinite(g, "c_slope_1", l.cSlope1());
+    writeFinite(g, "c_curvature_1", l.cCurvature1());
+    g.writeObjectFieldStart("network");
+    writeFinite(g, "c_slope_1", a.network().cSlope1());
+    writeFinite(g, "c_curvature_1", a.network().cCurvature1());
+    writeFinite(g, "c0", a.network().c0());
+    g.writeEndObject();
+    g.writeEndObject();
   }
 
-  private static void putFinite(ObjectNode o, String key, double value) {
+  private static void writeFinite(JsonGenerator g, String key, double value) throws IOException {
     if (Double.isFinite(value)) {
-      o.put(key, value);
+      g.writeNumberField(key, value);
     }
   }
 
