@@ -101,19 +101,17 @@ public final class GaussianQuadrature {
       double a = lo;
       for (; b < sorted.length && sorted[b] < hi; b++) {
         if (sorted[b] > a) {
-          k = panel(a, sorted[b], x, w, k);
+          k = panel(0.5 * (a + sorted[b]), 0.5 * (sorted[b] - a), x, w, k);
           a = sorted[b];
         }
       }
-      k = panel(a, hi, x, w, k);
+      k = panel(0.5 * (a + hi), 0.5 * (hi - a), x, w, k);
     }
     return new GaussianNodes(Arrays.copyOf(x, k), Arrays.copyOf(w, k));
   }
 
-  /** Writes the rule's nodes on [a, b] at index k; returns the next index. */
-  private int panel(double a, double b, double[] x, double[] w, int k) {
-    double mid = 0.5 * (a + b);
-    double half = 0.5 * (b - a);
+  /** Writes the rule's nodes on [mid - half, mid + half] at index k; returns the next index. */
+  private int panel(double mid, double half, double[] x, double[] w, int k) {
     for (int i = 0; i < rule.size(); i++) {
       double xi = mid + half * rule.node(i);
       x[k] = xi;
@@ -156,15 +154,7 @@ public final class GaussianQuadrature {
     for (int s = 0; s + 1 < m; s++) {
       double h = (cuts[s + 1] - cuts[s]) / perSegment[s];
       for (int p = 0; p < perSegment[s]; p++) {
-        double a = cuts[s] + p * h;
-        double mid = a + 0.5 * h;
-        double half = 0.5 * h;
-        for (int i = 0; i < n; i++) {
-          double xi = mid + half * rule.node(i);
-          x[k] = xi;
-          w[k] = half * rule.weight(i) * INV_SQRT_2PI * Math.exp(-0.5 * xi * xi);
-          k++;
-        }
+        k = panel(cuts[s] + p * h + 0.5 * h, 0.5 * h, x, w, k);
       }
     }
     return new GaussianNodes(x, w);

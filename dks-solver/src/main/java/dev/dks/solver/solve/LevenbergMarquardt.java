@@ -210,14 +210,6 @@ public final class LevenbergMarquardt {
     }
   }
 
-  private static double[] negate(double[] v) {
-    double[] r = new double[v.length];
-    for (int i = 0; i < v.length; i++) {
-      r[i] = -v[i];
-    }
-    return r;
-  }
-
   private static double sumSquares(double[] v) {
     double s = 0;
     for (double d : v) {
