@@ -10,23 +10,16 @@ import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.model.Model;
-import dev.dks.trainers.data.Dataset;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.types.TFloat32;
 
 /**
  * {@code dks demo --quick} end to end, in-process with real TF. The rewrite counts are checked
@@ -39,45 +32,6 @@ import org.tensorflow.types.TFloat32;
  */
 class DemoCommandTest {
   @TempDir Path tmp;
-
-  /**
-   * {accuracy, mean softmax cross-entropy} of serving_default of the SavedModel at {@code dir} on
-   * {@code d} (batches of 500), computed here from its logits in double precision.
-   */
-  private static double[] accuracyAndLoss(Path dir, Dataset d) {
-    int correct = 0;
-    double loss = 0;
-    int size = d.imageSize();
-    try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve")) {
-      for (int from = 0; from < d.size(); from += 500) {
-        int n = Math.min(500, d.size() - from);
-        float[] x = Arrays.copyOfRange(d.images(), from * size, (from + n) * size);
-        try (TFloat32 in = TFloat32.tensorOf(Shape.of(n, d.h(), d.w(), d.c()),
-                DataBuffers.of(x, true, false));
-            Result r = b.function("serving_default").call(Map.of("input", in))) {
-          TFloat32 y = (TFloat32) r.get("logits").orElseThrow();
-          float[] logits = new float[(int) y.shape().size()];
-          y.copyTo(DataBuffers.of(logits, false, false));
-          int k = logits.length / n;
-          for (int i = 0; i < n; i++) {
-            int best = 0;
-            for (int c = 1; c < k; c++) {
-              if (logits[i * k + c] > logits[i * k + best]) {
-                best = c;
-              }
-            }
-            correct += best == d.labels()[from + i] ? 1 : 0;
-            double z = 0;
-            for (int c = 0; c < k; c++) {
-              z += Math.exp(logits[i * k + c] - logits[i * k + best]);
-            }
-            loss += Math.log(z) - (logits[i * k + d.labels()[from + i]] - logits[i * k + best]);
-          }
-        }
-      }
-    }
-    return new double[] {correct / (double) d.size(), loss / d.size()};
-  }
 
   @Test
   @Tag("slow")
@@ -139,8 +93,8 @@ class DemoCommandTest {
     DemoData demoData = DemoData.load(0, false,
         new java.io.PrintWriter(java.io.Writer.nullWriter()));
     assertEquals(demoData.test().name(), j.get("data").get("test").asText());
-    double[] served = accuracyAndLoss(out.resolve("serving"), demoData.test());
-    double[] untrained = accuracyAndLoss(out.resolve("plain"), demoData.test());
+    double[] served = ServedEvaluation.accuracyAndLoss(out.resolve("serving"), demoData.test());
+    double[] untrained = ServedEvaluation.accuracyAndLoss(out.resolve("plain"), demoData.test());
     JsonNode plainRun = runs.get(0);
     System.out.printf("demo plain net on the test set: reported accuracy %.4f loss %.5f, served "
         + "%.4f / %.5f, untrained export %.4f / %.5f%n", plainRun.get("test_accuracy").asDouble(),
