@@ -61,6 +61,8 @@ public final class TensorFlowVerifier implements GraphVerifier {
       }
       Map<String, Shape> now = new HashMap<>();
       Map<String, String> ops = new HashMap<>();
+      // output-0 shapes as the structure analysis reads them (StructureAnalyzer.shapes)
+      Map<String, long[]> firstOutputs = new HashMap<>();
       for (NodeDef n : view.nodes()) {
         ops.put(n.getName(), n.getOp());
         GraphOperation op = g.operation(n.getName());
@@ -68,9 +70,14 @@ public final class TensorFlowVerifier implements GraphVerifier {
           continue;
         }
         for (int i = 0; i < op.numOutputs(); i++) {
-          now.put(n.getName() + ":" + i, op.output(i).shape());
+          Shape s = op.output(i).shape();
+          now.put(n.getName() + ":" + i, s);
+          if (i == 0 && !s.isUnknown()) {
+            firstOutputs.put(n.getName(), s.asArray());
+          }
         }
       }
+      Analyses.recordShapes(context, firstOutputs);
       context.fact(KnownShapes.class).ifPresent(before -> compareShapes(before, now, ops,
           stage, view));
       context.putFact(KnownShapes.class, new KnownShapes(now, ops));
@@ -217,8 +224,7 @@ public final class TensorFlowVerifier implements GraphVerifier {
       return java.util.Map.of();
     }
     try {
-      return dev.dks.rewriter.analysis.StructureAnalyzer.analyze(context.graph(),
-          context.inputs(), context.outputs()).bodyOutputs();
+      return Analyses.of(context).bodyOutputs();
     } catch (RuntimeException e) {
       return java.util.Map.of();
     }
