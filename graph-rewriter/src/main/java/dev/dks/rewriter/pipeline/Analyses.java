@@ -10,7 +10,8 @@ import java.util.Map;
  * <p>Several passes and the final gradient check analyze the graph ({@link
  * StructureAnalyzer#analyze}); on a 2500-node graph one analysis costs tens of milliseconds, most
  * of it TensorFlow's shape inference (an import of the whole graph). Two facts in the {@link
- * RewriteContext} avoid repeating that work:
+ * RewriteContext} avoid repeating that work (and a pipeline's deferred TensorFlow check of the
+ * graph, {@link GraphVerifier#deferrable()}, runs first, so that its import is the one read):
  *
  * <ul>
  *   <li>the last analysis, reused while the graph's {@link
@@ -18,8 +19,8 @@ import java.util.Map;
  *       (e.g. body-check and constants-to-variables analyze the same graph; dks-init only sets
  *       variable values, so the final gradient check reads its analysis);
  *   <li>the static output-0 shapes of the graph's last TensorFlow import ({@link
- *       TensorFlowVerifier} records them after every pass that changed the graph), handed to the
- *       analysis instead of importing the same graph again.
+ *       TensorFlowVerifier} records them), handed to the analysis instead of importing the same
+ *       graph again.
  * </ul>
  *
  * The analysis depends only on the graph, the input and the output names (the last two are fixed
@@ -38,6 +39,8 @@ public final class Analyses {
 
   /** {@link StructureAnalyzer#analyze} of the context's graph, inputs and outputs. */
   public static NetworkAnalysis of(RewriteContext ctx) {
+    // the pipeline's deferred TensorFlow check of this graph state: it imports the graph anyway
+    ctx.runDeferredChecks(true);
     long now = ctx.graph().modificationCount();
     Cached c = ctx.fact(Cached.class).orElse(null);
     if (c != null && c.modification() == now) {
