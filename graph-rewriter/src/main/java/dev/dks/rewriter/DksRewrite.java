@@ -22,9 +22,15 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
  * resource-to-ref-vars, split-fused, body-check (refuses a tf.cond in the body), constants-to-variables, strip-norm (remove), skips,
  * max-pool, gather-bounds, shape-activations, pln (per-location input normalization, optional), dks-init.
- * Between passes the structural and TensorFlow verifiers run; after the last pass the
- * gradient check proves the rewritten model trainable (not before: TF has no gradient for
- * FusedBatchNorm v1/v2 and fused ops, which the passes remove).
+ * Verification: the structural verifier (registered ops, existing nodes and output indices,
+ * outputs present) runs on the input graph and after every pass that changed the graph; the
+ * TensorFlow verifier (TensorFlow imports the graph: valid ops, attributes, dtypes and edges, shape
+ * inference, and fully known shapes of nodes that kept their op unchanged) runs on the input graph,
+ * before each structure analysis of a changed graph (body-check, skips, shape-activations,
+ * dks-init: their shapes come from its import) and after the last pass, so each of its runs covers
+ * the passes since the one before, and names them; after the last pass the gradient check proves
+ * the rewritten model trainable (not before: TF has no gradient for FusedBatchNorm v1/v2 and fused
+ * ops, which the passes remove).
  */
 public final class DksRewrite {
   private DksRewrite() {}

@@ -8,9 +8,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Writes the corpus run as Markdown ({@code docs/corpus.md}): the counts, the refusals grouped by
- * cause, a table of every model, and per model its constructs (op histogram), inputs and outputs,
- * what each pass of each rewrite changed, the rewrite time, or the refusal.
+ * Writes the corpus run as Markdown ({@code docs/corpus.md}): the counts (with {@code dks verify}'s
+ * pass / fail / could-not-check per method), the refusals grouped by cause, a table of every
+ * model, and per model its constructs (op histogram), inputs and outputs, what each pass of each
+ * rewrite changed, the rewrite's warm CPU time, {@code dks verify}'s verdict and c and q errors per
+ * output, or the refusal.
  */
 public final class CorpusReport {
   private CorpusReport() {}
@@ -24,11 +26,24 @@ public final class CorpusReport {
           && r.rewrites().get(m).ok()).count());
     }
     for (String m : CorpusRunner.METHODS.keySet()) {
-      c.put("verify " + m, (int) results.stream().filter(r -> r.rewrites().containsKey(m)
-          && r.rewrites().get(m).verify() != null
-          && r.rewrites().get(m).verify().exit() == 0).count());
+      c.put("verify " + m, verifyExits(results, m, 0));
     }
     return c;
+  }
+
+  /** How many rewrites under {@code method} got {@code dks verify} exit {@code exit}. */
+  static int verifyExits(List<CorpusResult> results, String method, int exit) {
+    return (int) results.stream().filter(r -> r.rewrites().containsKey(method)
+        && r.rewrites().get(method).verify() != null
+        && r.rewrites().get(method).verify().exit() == exit).count();
+  }
+
+  /** How many rewrites under {@code method} got a {@code dks verify} exit other than 0 and 1. */
+  static int verifyNotChecked(List<CorpusResult> results, String method) {
+    return (int) results.stream().filter(r -> r.rewrites().containsKey(method)
+        && r.rewrites().get(method).verify() != null
+        && r.rewrites().get(method).verify().exit() != 0
+        && r.rewrites().get(method).verify().exit() != 1).count();
   }
 
   /**
@@ -54,6 +69,16 @@ public final class CorpusReport {
         : k.startsWith("verify ") ? "verify passes (" + String.join(" ", CorpusVerify.FLAGS)
         + "), " + k.substring(7) : "rewrite, " + k).append(" | ").append(v).append(" |\n"));
 
+    b.append("\n`dks verify` (").append(String.join(" ", CorpusVerify.FLAGS))
+        .append(") on the rewrites that pass:\n\n| method | pass (exit 0) | FAIL (exit 1) | "
+            + "could not check (exit 2) | not run (rewrite failed) |\n|---|---|---|---|---|\n");
+    for (String m : CorpusRunner.METHODS.keySet()) {
+      int run = (int) results.stream().filter(r -> r.rewrites().containsKey(m)
+          && r.rewrites().get(m).verify() != null).count();
+      b.append("| ").append(m).append(" | ").append(verifyExits(results, m, 0)).append(" | ")
+          .append(verifyExits(results, m, 1)).append(" | ").append(verifyNotChecked(results, m))
+          .append(" | ").append(results.size() - run).append(" |\n");
+    }
     b.append("\n## Failures by cause\n\n| step | models | cause (names and numbers blanked) |\n"
         + "|---|---|---|\n");
     Map<String, List<String>> byCause = new TreeMap<>();
@@ -75,8 +100,10 @@ public final class CorpusReport {
           .append(String.join(", ", names)).append(" | ").append(md(parts[1])).append(" |\n");
     });
 
-    b.append("\n## Models\n\n| model | nodes | convert (max rel. diff) | read ms |");
-    CorpusRunner.METHODS.keySet().forEach(m -> b.append(' ').append(m).append(" (ms) |"));
+    b.append("\n## Models\n\nPer rewrite: the outcome, its warm CPU ms (rewriting thread / "
+        + "whole process; the wall ms of the first run when not measured) and the `dks verify` "
+        + "verdict.\n\n| model | nodes | convert (max rel. diff) | read ms |");
+    CorpusRunner.METHODS.keySet().forEach(m -> b.append(' ').append(m).append(" |"));
     b.append("\n|---|---|---|---|");
     CorpusRunner.METHODS.keySet().forEach(m -> b.append("---|"));
     b.append('\n');
@@ -87,8 +114,8 @@ public final class CorpusReport {
           .append(String.format(Locale.ROOT, "%.0f", r.convert().readMs())).append(" |");
       for (String m : CorpusRunner.METHODS.keySet()) {
         CorpusResult.Rewrite w = r.rewrites().get(m);
-        b.append(' ').append(w == null ? "-" : (w.ok() ? "ok" : "refused")
-            + String.format(Locale.ROOT, " (%.0f)", w.ms()) + verdict(w.verify())).append(" |");
+        b.append(' ').append(w == null ? "-" : (w.ok() ? "ok" : "refused") + " ("
+            + time(w) + ")" + verdict(w.verify())).append(" |");
       }
       b.append('\n');
     }
@@ -109,8 +136,11 @@ public final class CorpusReport {
       r.convert().warnings().forEach(w -> b.append("  - reader: ")
           .append(md(CorpusRunner.abbreviate(w, 200))).append('\n'));
       r.rewrites().forEach((m, w) -> {
-        b.append("- rewrite ").append(m).append(String.format(Locale.ROOT, " (%.0f ms): ",
-            w.ms()));
+        b.append("- rewrite ").append(m).append(w.warm().measured()
+            ? String.format(Locale.ROOT, " (warm CPU %.0f ms of the rewriting thread, %.0f ms of "
+                + "the process; first run %.0f ms wall): ", w.warm().threadCpuMs(),
+                w.warm().processCpuMs(), w.ms())
+            : String.format(Locale.ROOT, " (%.0f ms wall): ", w.ms()));
         b.append(w.ok() ? "ok, every output keeps its dtype and shape and is finite"
             : "REFUSED: " + md(w.error())).append('\n');
         w.passes().forEach(p -> b.append("  - ").append(md(p)).append('\n'));
@@ -120,10 +150,30 @@ public final class CorpusReport {
               + "error %.4f, q error %.4f%s%n", v.exit(), v.ms(), v.exit() == 0 ? "pass"
               : v.exit() == 1 ? "FAIL" : "NOT CHECKED", v.maxCError(), v.maxQError(),
               v.reason() == null ? "" : "; " + md(CorpusRunner.abbreviate(v.reason(), 200))));
+          // per output when there are several (one output's verdict is the line above)
+          for (CorpusResult.OutputVerdict o : v.outputs().size() > 1 ? v.outputs()
+              : List.<CorpusResult.OutputVerdict>of()) {
+            b.append("    - output ").append(md(o.output())).append(": ");
+            if (!o.checked()) {
+              b.append("not checked");
+            } else {
+              b.append(o.passed() ? "pass" : "FAIL").append(String.format(Locale.ROOT,
+                  ", c error %.4f, q error %.4f", o.cError(), o.qError()));
+            }
+            b.append(o.note() == null ? "" : "; " + md(CorpusRunner.abbreviate(o.note(), 160)))
+                .append('\n');
+          }
         }
       });
     }
     return b.toString();
+  }
+
+  /** "thread / process ms" of the warm run, or the first run's "N ms wall". */
+  private static String time(CorpusResult.Rewrite w) {
+    return w.warm().measured() ? String.format(Locale.ROOT, "%.0f / %.0f ms",
+        w.warm().threadCpuMs(), w.warm().processCpuMs())
+        : String.format(Locale.ROOT, "%.0f ms wall", w.ms());
   }
 
   /** ", verify pass" / ", verify FAIL" / ", verify exit 2" for the table, "" when not run. */

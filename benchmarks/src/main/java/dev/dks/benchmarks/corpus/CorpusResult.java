@@ -37,14 +37,35 @@ public record CorpusResult(String name, int nodes, Map<String, Integer> ops, Lis
    * @param ok the pipeline ran and the rewritten model keeps every output's dtype and shape and
    *     computes finite values on random input
    * @param error the refusal or check failure (first line), else null
-   * @param ms wall time of the rewrite pipeline (with its verifiers)
+   * @param ms wall time of the rewrite pipeline (with its verifiers), its first run on the model
    * @param passes what each pass that changed something did: "pass: n changes; first note"
    * @param signatureKept every output keeps its name, dtype and shape (false when not run)
    * @param finite every output is finite on random input (false when not run)
    * @param verify {@code dks verify} on the written rewrite, or null when the rewrite failed
+   * @param warm CPU time of the same rewrite run again right after (NaN fields when not measured)
    */
   public record Rewrite(boolean ok, String error, double ms, List<String> passes,
-      boolean signatureKept, boolean finite, Verify verify) {}
+      boolean signatureKept, boolean finite, Verify verify, WarmTime warm) {}
+
+  /**
+   * CPU time of a warm rewrite: the pipeline run a second time on the same model in the same JVM
+   * (after the first run, which warms the JIT and TensorFlow for this graph). CPU time, because
+   * the wall time of a shared machine is mostly waiting.
+   *
+   * @param threadCpuMs CPU time of the rewriting thread (ThreadMXBean; TensorFlow's imports run
+   *     on it)
+   * @param processCpuMs CPU time of the whole process over the rewrite (all threads: dks-init's
+   *     parallel sampling, GC, JIT)
+   */
+  public record WarmTime(double threadCpuMs, double processCpuMs) {
+    /** Not measured. */
+    public static final WarmTime NONE = new WarmTime(Double.NaN, Double.NaN);
+
+    /** True when measured. */
+    public boolean measured() {
+      return !Double.isNaN(threadCpuMs);
+    }
+  }
 
   /**
    * {@code dks verify --json} on one written rewrite ({@link CorpusVerify}, its flags).
@@ -55,7 +76,21 @@ public record CorpusResult(String name, int nodes, Map<String, Integer> ops, Lis
    * @param maxQError largest q error at the judged tensor over the checked outputs (NaN: none)
    * @param reason why it failed (the JSON's reason, or the error for exit 2), else null
    * @param ms wall time of writing the SavedModel and verifying it
+   * @param outputs the verdict per output node, in the JSON's order (empty for exit 2)
    */
   public record Verify(int exit, boolean passed, double maxCError, double maxQError,
-      String reason, double ms) {}
+      String reason, double ms, List<OutputVerdict> outputs) {}
+
+  /**
+   * {@code dks verify}'s verdict on one output.
+   *
+   * @param output the output node
+   * @param checked whether it was checked
+   * @param passed its verdict (false when not checked)
+   * @param cError largest c error at its judged tensor (NaN when not checked)
+   * @param qError largest q error at its judged tensor (NaN when not checked)
+   * @param note why it failed, or why it was not checked; null when it passed
+   */
+  public record OutputVerdict(String output, boolean checked, boolean passed, double cError,
+      double qError, String note) {}
 }

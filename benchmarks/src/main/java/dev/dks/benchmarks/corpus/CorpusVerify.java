@@ -40,7 +40,7 @@ final class CorpusVerify {
       RewriteOutput.write(r, options, dir);
     } catch (RuntimeException e) {
       return new CorpusResult.Verify(2, false, Double.NaN, Double.NaN,
-          "writing the rewrite failed: " + CorpusRunner.firstLine(e), ms(t0));
+          "writing the rewrite failed: " + CorpusRunner.firstLine(e), ms(t0), List.of());
     }
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -53,24 +53,38 @@ final class CorpusVerify {
     double ms = ms(t0);
     if (exit != 0 && exit != 1) {
       return new CorpusResult.Verify(exit, false, Double.NaN, Double.NaN,
-          CorpusRunner.firstLine(new RuntimeException(err.toString().strip())), ms);
+          CorpusRunner.firstLine(new RuntimeException(err.toString().strip())), ms, List.of());
     }
     try {
       JsonNode j = new ObjectMapper().readTree(out.toString());
       double c = 0;
       double q = 0;
+      List<CorpusResult.OutputVerdict> outputs = new ArrayList<>();
       for (JsonNode o : j.path("outputs")) {
-        if (o.path("checked").asBoolean()) {
+        boolean checked = o.path("checked").asBoolean();
+        if (checked) {
           c = Math.max(c, number(o.path("judged_c_error")));
           q = Math.max(q, number(o.path("judged_q_error")));
+          outputs.add(new CorpusResult.OutputVerdict(o.path("output").asText(), true,
+              o.path("passed").asBoolean(), number(o.path("judged_c_error")),
+              number(o.path("judged_q_error")), text(o.path("reason"))));
+        } else {
+          outputs.add(new CorpusResult.OutputVerdict(o.path("output").asText(), false, false,
+              Double.NaN, Double.NaN, text(o.path("not_checked"))));
         }
       }
-      String reason = j.path("reason").isNull() ? null : j.path("reason").asText();
-      return new CorpusResult.Verify(exit, j.path("passed").asBoolean(), c, q, reason, ms);
+      String reason = text(j.path("reason"));
+      return new CorpusResult.Verify(exit, j.path("passed").asBoolean(), c, q, reason, ms,
+          outputs);
     } catch (IOException e) {
       return new CorpusResult.Verify(exit, false, Double.NaN, Double.NaN,
-          "verify printed no JSON: " + CorpusRunner.firstLine(e), ms);
+          "verify printed no JSON: " + CorpusRunner.firstLine(e), ms, List.of());
     }
+  }
+
+  /** A JSON text, null for null or missing. */
+  private static String text(JsonNode n) {
+    return n.isMissingNode() || n.isNull() ? null : n.asText();
   }
 
   /** A JSON number, NaN for null or a string ("NaN" is written as a string by some writers). */

@@ -61,6 +61,17 @@ public final class StructureAnalyzer {
    *     comes before a layer (in the body: {@link UnsupportedConstructException})
    */
   public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs) {
+    return analyze(g, inputs, outputs, null);
+  }
+
+  /**
+   * {@link #analyze(GraphView, List, List)} with the output-0 static shapes of {@code g} already
+   * known ({@code knownShapes}: known shapes by node name, from TensorFlow's shape inference on exactly
+   * this graph imported as {@link CheckingGraphs} imports it), so that the analysis need not import
+   * the graph again; null to infer them here when an op needs them.
+   */
+  public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs,
+      Map<String, long[]> knownShapes) {
     if (outputs.isEmpty()) {
       throw new IllegalArgumentException("the analysis needs at least one output node");
     }
@@ -108,6 +119,7 @@ public final class StructureAnalyzer {
           + "last layer (e.g. '" + conds.get(0) + "'): the rewrite refuses them (no gradient)");
     }
     Map<String, long[]>[] shapeCache = newShapeCache();
+    shapeCache[0] = knownShapes;
     OpPatterns p = new OpPatterns(g);
 
     Dag.Builder b = Dag.builder();
@@ -652,22 +664,32 @@ public final class StructureAnalyzer {
     return on;
   }
 
-  /** Output-0 shapes from TensorFlow's shape inference, by node name (null when unknown). */
+  /** Output-0 shapes from TensorFlow's shape inference, by node name (absent when unknown). */
   private static Map<String, long[]> shapes(GraphView g) {
-    Map<String, long[]> out = new HashMap<>();
     try (Graph tg = new Graph()) {
       CheckingGraphs.importForChecks(tg, g.toGraphDef());
-      for (NodeDef n : g.nodes()) {
-        GraphOperation op = tg.operation(n.getName());
-        if (op != null && op.numOutputs() > 0) {
-          Shape s = op.output(0).shape();
-          if (!s.isUnknown()) {
-            out.put(n.getName(), s.asArray());
-          }
-        }
-      }
+      return shapes(tg, g);
     } catch (RuntimeException e) {
       // shapes are a refinement only (concat widths); an unimportable graph keeps none
+      return new HashMap<>();
+    }
+  }
+
+  /**
+   * The known output-0 shapes, by node name, of {@code g}'s nodes in {@code imported}, a TensorFlow
+   * graph holding exactly {@code g} imported by {@link CheckingGraphs#importForChecks}: what {@link
+   * #analyze(GraphView, List, List, Map)} takes as its known shapes.
+   */
+  public static Map<String, long[]> shapes(Graph imported, GraphView g) {
+    Map<String, long[]> out = new HashMap<>();
+    for (NodeDef n : g.nodes()) {
+      GraphOperation op = imported.operation(n.getName());
+      if (op != null && op.numOutputs() > 0) {
+        Shape s = op.output(0).shape();
+        if (!s.isUnknown()) {
+          out.put(n.getName(), s.asArray());
+        }
+      }
     }
     return out;
   }

@@ -15,8 +15,13 @@ import java.util.Set;
 
 /**
  * Runs named passes in order over a model, with every verifier run before the first pass and
- * after each pass that changed the graph (as XLA's pass pipeline does). Passes can be skipped and the graph dumped after
- * any pass by name (a binary GraphDef {@code NN-name.pb} written atomically into the dump folder).
+ * after each pass that changed the graph (as XLA's pass pipeline does), except that a {@link
+ * GraphVerifier#deferrable() deferrable} one (the TensorFlow import) runs once for the passes
+ * between two structure analyses: before the next analysis of a changed graph ({@link
+ * Analyses#of}, which then reads that import's shapes) and after the last pass, naming the passes
+ * it covers ("after passes 'a', 'b'"). Final verifiers run once, after the last pass. Passes can be
+ * skipped and the graph dumped after any pass by name (a binary GraphDef {@code NN-name.pb}
+ * written atomically into the dump folder).
  */
 public final class Pipeline {
   private final List<RewritePass> passes;
@@ -60,8 +65,10 @@ public final class Pipeline {
   public Result run(Model model) {
     RewriteContext ctx = new RewriteContext(GraphView.of(model.graph()), model.variables(),
         model.inputNodes(), model.outputNodes());
-    verifyAll(ctx, "before the first pass");
+    verify(ctx, "before the first pass", false);
+    verify(ctx, "before the first pass", true);
     long verified = ctx.graph().modificationCount();
+    List<String> unchecked = new ArrayList<>();
     List<PassOutcome> outcomes = new ArrayList<>();
     int index = 0;
     for (RewritePass p : passes) {
@@ -74,13 +81,21 @@ public final class Pipeline {
       outcomes.add(o);
       if (ctx.graph().modificationCount() != verified) {
         // an unchanged graph needs no new check (e.g. a pass that only set variable values)
-        verifyAll(ctx, "after pass '" + p.name() + "'");
+        verify(ctx, "after pass '" + p.name() + "'", false);
+        unchecked.add(p.name());
+        String stage = unchecked.size() == 1 ? "after pass '" + unchecked.get(0) + "'"
+            : "after passes '" + String.join("', '", unchecked) + "'";
+        ctx.deferChecks(() -> {
+          unchecked.clear();
+          verify(ctx, stage, true);
+        });
         verified = ctx.graph().modificationCount();
       }
       if (dumped.contains(p.name()) || dumped.contains("all")) {
         dump(ctx, index, p.name());
       }
     }
+    ctx.runDeferredChecks(false);
     for (GraphVerifier v : finalVerifiers) {
       v.verify(ctx, "after the last pass");
     }
@@ -88,9 +103,12 @@ public final class Pipeline {
     return new Result(model.with(ctx.graph().toGraphDef(), vars), outcomes, ctx);
   }
 
-  private void verifyAll(RewriteContext ctx, String stage) {
+  /** Runs the deferrable verifiers, or the others. */
+  private void verify(RewriteContext ctx, String stage, boolean deferrable) {
     for (GraphVerifier v : verifiers) {
-      v.verify(ctx, stage);
+      if (v.deferrable() == deferrable) {
+        v.verify(ctx, stage);
+      }
     }
   }
 
@@ -127,7 +145,11 @@ public final class Pipeline {
       return this;
     }
 
-    /** Adds a verifier run before and after every pass. */
+    /**
+     * Adds a verifier run before the first pass and after every pass that changed the graph (a
+     * {@link GraphVerifier#deferrable() deferrable} one: before the next structure analysis and
+     * after the last pass).
+     */
     public Builder verifier(GraphVerifier v) {
       verifiers.add(v);
       return this;

@@ -20,6 +20,9 @@ public final class RewriteContext {
   private final List<String> inputs;
   private final List<String> outputs;
   private final Map<Class<?>, Object> facts = new HashMap<>();
+  /** Deferred graph checks ({@link GraphVerifier#deferrable()}) of the graph at {@link #due}. */
+  private Runnable deferred;
+  private long due;
 
   /** A context over {@code graph} with its variables and input and output node names. */
   public RewriteContext(GraphView graph, Map<String, TensorProto> variables, List<String> inputs,
@@ -63,6 +66,29 @@ public final class RewriteContext {
   /** A fact stored by an earlier pass. */
   public <T> Optional<T> fact(Class<T> type) {
     return Optional.ofNullable(type.cast(facts.get(type)));
+  }
+
+  /**
+   * Sets the checks a pipeline deferred for the graph as it is now (replacing earlier ones, which
+   * they cover); they run at the next {@link #runDeferredChecks}.
+   */
+  void deferChecks(Runnable checks) {
+    deferred = checks;
+    due = graph.modificationCount();
+  }
+
+  /**
+   * Runs the deferred checks; with {@code onlyIfUnchanged}, only when the graph is still the one
+   * they were deferred for (so that they never see a pass's half-done edits: a pass that analyzes
+   * after editing leaves them to the pipeline).
+   */
+  void runDeferredChecks(boolean onlyIfUnchanged) {
+    if (deferred == null || onlyIfUnchanged && graph.modificationCount() != due) {
+      return;
+    }
+    Runnable r = deferred;
+    deferred = null;
+    r.run();
   }
 
   /** Forgets a fact that a rewrite made stale. */

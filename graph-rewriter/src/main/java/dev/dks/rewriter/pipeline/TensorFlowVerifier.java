@@ -21,6 +21,9 @@ import org.tensorflow.proto.NodeDef;
  * previous stage is still the same (for nodes that kept their op), and the float variables that
  * feed the outputs' bodies get gradients ({@code Graph.addGradients} of the body tensors each head
  * reads, i.e. every op on the way has a registered C++ gradient).
+ *
+ * <p>"The previous stage" is this verifier's previous run on the context: in a {@link Pipeline}
+ * that may be several passes back ({@link #deferrable()}).
  */
 public final class TensorFlowVerifier implements GraphVerifier {
   private final boolean checkGradients;
@@ -46,6 +49,17 @@ public final class TensorFlowVerifier implements GraphVerifier {
     });
   }
 
+  /**
+   * True: an import of the whole graph is the cost of a rewrite between passes (about 75 ms of
+   * CPU on a 2500-node graph), so a pipeline runs this check once for the passes between two
+   * structure analyses; the shapes it infers are the ones the next analysis reads ({@link
+   * Analyses}). The final gradient check is a final verifier and always runs.
+   */
+  @Override
+  public boolean deferrable() {
+    return true;
+  }
+
   /** Shapes recorded at the previous stage, by {@code node:index}, and op types by node. */
   record KnownShapes(Map<String, Shape> shapes, Map<String, String> ops) {}
 
@@ -61,6 +75,8 @@ public final class TensorFlowVerifier implements GraphVerifier {
       }
       Map<String, Shape> now = new HashMap<>();
       Map<String, String> ops = new HashMap<>();
+      // output-0 shapes as the structure analysis reads them (StructureAnalyzer.shapes)
+      Map<String, long[]> firstOutputs = new HashMap<>();
       for (NodeDef n : view.nodes()) {
         ops.put(n.getName(), n.getOp());
         GraphOperation op = g.operation(n.getName());
@@ -68,9 +84,14 @@ public final class TensorFlowVerifier implements GraphVerifier {
           continue;
         }
         for (int i = 0; i < op.numOutputs(); i++) {
-          now.put(n.getName() + ":" + i, op.output(i).shape());
+          Shape s = op.output(i).shape();
+          now.put(n.getName() + ":" + i, s);
+          if (i == 0 && !s.isUnknown()) {
+            firstOutputs.put(n.getName(), s.asArray());
+          }
         }
       }
+      Analyses.recordShapes(context, firstOutputs);
       context.fact(KnownShapes.class).ifPresent(before -> compareShapes(before, now, ops,
           stage, view));
       context.putFact(KnownShapes.class, new KnownShapes(now, ops));
@@ -217,8 +238,7 @@ public final class TensorFlowVerifier implements GraphVerifier {
       return java.util.Map.of();
     }
     try {
-      return dev.dks.rewriter.analysis.StructureAnalyzer.analyze(context.graph(),
-          context.inputs(), context.outputs()).bodyOutputs();
+      return Analyses.of(context).bodyOutputs();
     } catch (RuntimeException e) {
       return java.util.Map.of();
     }

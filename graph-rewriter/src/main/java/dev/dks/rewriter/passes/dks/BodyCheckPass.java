@@ -2,7 +2,7 @@ package dev.dks.rewriter.passes.dks;
 
 import dev.dks.rewriter.analysis.BodyConditionals;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
-import dev.dks.rewriter.analysis.StructureAnalyzer;
+import dev.dks.rewriter.pipeline.Analyses;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.RewriteContext;
 import dev.dks.rewriter.pipeline.RewritePass;
@@ -31,7 +31,7 @@ public final class BodyCheckPass implements RewritePass {
     if (ctx.inputs().isEmpty()) {
       return PassOutcome.unchanged(name(), "no input nodes are known (no signature inputs)");
     }
-    NetworkAnalysis a = StructureAnalyzer.analyze(ctx.graph(), ctx.inputs(), ctx.outputs());
+    NetworkAnalysis a = Analyses.of(ctx);
     BodyConditionals.refuse(ctx.graph(), a, ctx.inputs());
     return PassOutcome.unchanged(name(), "no tf.cond in the body");
   }

@@ -2,8 +2,8 @@ package dev.dks.rewriter.passes.dks;
 
 import dev.dks.rewriter.analysis.LayerSite;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
-import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.pipeline.Analyses;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.RewriteContext;
 import dev.dks.rewriter.pipeline.RewritePass;
@@ -47,7 +47,7 @@ public final class DksInitPass implements RewritePass {
     if (ctx.inputs().isEmpty()) {
       return PassOutcome.unchanged(name(), "no input nodes are known (no signature inputs)");
     }
-    NetworkAnalysis a = StructureAnalyzer.analyze(ctx.graph(), ctx.inputs(), ctx.outputs());
+    NetworkAnalysis a = Analyses.of(ctx);
     List<LayerSite> layers = a.layers();
     // Sampling (a QR of each kernel, O(fan_in * fan_out * min(fan_in, fan_out))) dominates the
     // rewrite of wide models; layers are independent (layer i always uses seed + i), so they are

@@ -3,9 +3,9 @@ package dev.dks.rewriter.passes.dks;
 import dev.dks.rewriter.activation.ActivationEmitter;
 import dev.dks.rewriter.analysis.ActivationSite;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
-import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.pipeline.Analyses;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.RewriteContext;
 import dev.dks.rewriter.pipeline.RewritePass;
@@ -64,7 +64,7 @@ public final class ShapeActivationsPass implements RewritePass {
     if (ctx.inputs().isEmpty()) {
       return PassOutcome.unchanged(name(), "no input nodes are known (no signature inputs)");
     }
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, ctx.inputs(), ctx.outputs());
+    NetworkAnalysis a = Analyses.of(ctx);
     if (a.activations().isEmpty()) {
       return PassOutcome.unchanged(name(), "no activation on the path from the inputs to the "
           + "outputs");

@@ -6,6 +6,7 @@ import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
+import dev.dks.rewriter.pipeline.Analyses;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.RewriteContext;
 import dev.dks.rewriter.pipeline.RewritePass;
@@ -54,7 +55,7 @@ public final class SkipConnectionPass implements RewritePass {
       return PassOutcome.unchanged(name(), "no input nodes are known (no signature inputs)");
     }
     GraphView g = ctx.graph();
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, ctx.inputs(), ctx.outputs());
+    NetworkAnalysis a = Analyses.of(ctx);
     List<String> notes = new ArrayList<>();
     int changed = 0;
     boolean chains = false;

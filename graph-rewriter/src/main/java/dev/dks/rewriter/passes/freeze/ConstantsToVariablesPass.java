@@ -1,9 +1,9 @@
 package dev.dks.rewriter.passes.freeze;
 
 import dev.dks.rewriter.analysis.LayerSite;
-import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.Nodes;
+import dev.dks.rewriter.pipeline.Analyses;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.RewriteContext;
 import dev.dks.rewriter.pipeline.RewritePass;
@@ -41,7 +41,7 @@ public final class ConstantsToVariablesPass implements RewritePass {
     }
     GraphView g = ctx.graph();
     Set<String> consts = new LinkedHashSet<>();
-    for (LayerSite l : StructureAnalyzer.analyze(g, ctx.inputs(), ctx.outputs()).layers()) {
+    for (LayerSite l : Analyses.of(ctx).layers()) {
       consts.add(l.kernelVariable());
       consts.add(l.biasVariable());
     }
