@@ -282,7 +282,8 @@ public final class KernelCheck {
    * inputs of its layers, then the output), the local maps per layer, where the pairs are fed.
    */
   private record Plan(NetworkAnalysis analysis, List<String> measured,
-      Map<Integer, LocalMaps> layerMaps, boolean allShaped, String feedNode, long[] feedShape) {}
+      Map<Integer, LocalMaps> layerMaps, Map<Integer, DepthwiseChains.Chain> chains,
+      boolean allShaped, String feedNode, long[] feedShape) {}
 
   private static Plan plan(Model model, KernelEntry entry, GraphView g, NetworkAnalysis a,
       ShapingSolution solution, String output) {
@@ -320,7 +321,8 @@ public final class KernelCheck {
       feedNode = measured.get(0);
       shape = staticShape(model, feedNode);
     }
-    return new Plan(a, measured, layerMaps, allShaped, feedNode, shape);
+    return new Plan(a, measured, layerMaps, DepthwiseChains.find(g, a, layerMaps), allShaped,
+        feedNode, shape);
   }
 
   /**
@@ -337,7 +339,8 @@ public final class KernelCheck {
     List<KernelMeasurement> rows = new ArrayList<>();
     int first = a.dagIndex().get(measured.get(0));
     for (int ci = 0; ci < o.inputCs().length; ci++) {
-      double[] predicted = predict(a.dag(), plan.layerMaps(), o.inputCs()[ci], first,
+      double[] predicted = predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci],
+          first,
           sums.get(0).meanC(union.indexOf(measured.get(0)), ci));
       for (int ni = 0; ni < measured.size(); ni++) {
         String node = measured.get(ni);
@@ -350,7 +353,8 @@ public final class KernelCheck {
           c += s.meanC(ui, ci);
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            plan.allShaped() ? 1.0 : Double.NaN, q / sums.size(), predicted[idx],
+            plan.allShaped() ? predictedQ(plan, idx) : Double.NaN, q / sums.size(),
+            predicted[idx],
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }
     }
@@ -518,11 +522,22 @@ public final class KernelCheck {
   }
 
   /**
-   * c at every DAG node: layers apply their local C map, averages average; node {@code start}
-   * takes the value {@code startC}.
+   * The q predicted at a DAG node of a shaped network: 1 (the shaped activations preserve q for a
+   * Gaussian pre-activation), or the mean square of a depthwise chain's output ({@link
+   * DepthwiseChains}; 1 for TAT's leaky ReLU).
    */
-  private static double[] predict(Dag dag, Map<Integer, LocalMaps> layerMaps, double c0,
-      int start, double startC) {
+  private static double predictedQ(Plan plan, int idx) {
+    DepthwiseChains.Chain chain = plan.chains().get(idx);
+    return chain == null ? 1.0 : chain.maps().q1();
+  }
+
+  /**
+   * c at every DAG node: layers apply their local C map (a layer ending a depthwise chain applies
+   * the chain's map to the c at the chain's start), averages average; node {@code start} takes
+   * the value {@code startC}.
+   */
+  private static double[] predict(Dag dag, Map<Integer, LocalMaps> layerMaps,
+      Map<Integer, DepthwiseChains.Chain> chains, double c0, int start, double startC) {
     double[] v = new double[dag.nodes().size()];
     for (int i = 0; i < v.length; i++) {
       Dag.Node n = dag.nodes().get(i);
@@ -533,7 +548,9 @@ public final class KernelCheck {
       v[i] = switch (n.kind()) {
         case INPUT -> c0;
         case AFFINE -> v[n.inputs()[0]];
-        case LAYER -> layerMaps.get(i).c(Math.max(-1, Math.min(1, v[n.inputs()[0]])));
+        case LAYER -> chains.containsKey(i) && chains.get(i).start() >= start
+            ? chains.get(i).maps().c(clamp(v[chains.get(i).start()]))
+            : layerMaps.get(i).c(clamp(v[n.inputs()[0]]));
         case AVERAGE -> {
           double s = 0;
           for (int j = 0; j < n.inputs().length; j++) {
@@ -544,5 +561,9 @@ public final class KernelCheck {
       };
     }
     return v;
+  }
+
+  private static double clamp(double c) {
+    return Math.max(-1, Math.min(1, c));
   }
 }
