@@ -239,6 +239,22 @@ class OneAtATimeTest {
         PairChunks.DEFAULT_BUDGET_BYTES, Set.of(), PairStatistics.Feeding.BATCHED));
   }
 
+  /**
+   * A control dependency on the input placeholder (TF.js graphs put {@code ^input_1} on their
+   * constants: handskeleton) no longer asks for the replaced input to be fed.
+   */
+  @Test
+  void aControlDependencyOnTheInputDoesNotBlockTheFeed() {
+    Model m = deltaCnn();
+    GraphView g = GraphView.of(m.graph());
+    NodeDef relu = g.nodes().stream().filter(n -> n.getOp().equals("Relu")).findFirst()
+        .orElseThrow();
+    g.put(relu.toBuilder().addInput("^input").build());
+    KernelCheck.Options o = new KernelCheck.Options(CS, 2, 5, 0.03, 0.5, 1);
+    assertSameRows(KernelCheck.run(m, null, o),
+        KernelCheck.run(m.with(g.toGraphDef(), m.variables()), null, o));
+  }
+
   private static void assertSameRows(KernelReport want, KernelReport got) {
     assertEquals(want.rows().size(), got.rows().size());
     assertEquals(want.width(), got.width());
