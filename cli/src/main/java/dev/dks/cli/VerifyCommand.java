@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
  * activations of a rewritten or shaped-built model are already the targets, so each kind is its
  * own target; {@code --activation}, when given, must name that kind); then {@link KernelCheck}
  * feeds input pairs of chosen cosine similarity through TensorFlow and compares the measured q
- * and c with the prediction. Exit 0 when the output is within the tolerances, 1 (with the reason
+ * and c with the prediction (one example at a time when the model's batch is fixed, e.g. at 1;
+ * JSON {@code fed_one_at_a_time}). Exit 0 when the output is within the tolerances, 1 (with the reason
  * on stderr) when not, 2 for a model it cannot check.
  */
 @Command(
@@ -287,6 +288,13 @@ public final class VerifyCommand implements Callable<Integer> {
       root.putNull("fed_note");
     } else {
       root.put("fed_note", entry.note());
+    }
+    // a graph with a fixed batch (e.g. 1) gets each example of a pair alone: same statistics
+    root.put("fed_one_at_a_time", r.fedOneAtATime());
+    if (r.fedOneAtATime()) {
+      root.put("fed_one_at_a_time_why", r.oneAtATime());
+    } else {
+      root.putNull("fed_one_at_a_time_why");
     }
     root.put("method", how.method().name());
     root.set("shaping", how.json(recordNotes));

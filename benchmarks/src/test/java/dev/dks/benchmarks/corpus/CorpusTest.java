@@ -61,17 +61,20 @@ class CorpusTest {
 
   /**
    * The models whose rewrites {@code dks verify} checks to a verdict (exit 0 or 1, with JSON)
-   * under both methods today; the goal is every model. The others exit 2, known causes: a batch
-   * dimension fixed to 1 with reshapes that hard-code it (blazeface-front, movenet-thunder: the
-   * pairs are fed as one batch of 2 x pairs examples, and a measured tensor keeps batch 1;
-   * handskeleton, handdetect, blazeface-back, selfie, meet, movenet-multipose,
-   * handlandmark-sparse, facemesh-attention-pinto too) and a rank-1 measured tensor
-   * (faceboxes). This set only grows; a model in it that exits 2 fails the test.
+   * under both methods today; the goal is every model. The ten with a batch dimension fixed at 1
+   * (an input of batch 1, or reshapes to a fixed {@code [1, ...]}: blazeface-front,
+   * movenet-thunder, handskeleton, handdetect, blazeface-back, selfie, meet, movenet-multipose,
+   * handlandmark-sparse, facemesh-attention-pinto) reach one since verify feeds such a graph one
+   * example at a time (JSON {@code fed_one_at_a_time}); handskeleton also needed its {@code
+   * ^input_1} control inputs dropped from the check's copy. Left: faceboxes (a rank-1 measured
+   * tensor). This set only grows; a model in it that exits 2 fails the test.
    */
   static final Set<String> VERIFY_CHECKS = Set.of(
       "age", "blazepose-lite", "efficientpose", "facemesh-detection-full",
       "facemesh-detection-short", "faceres-deep", "gear", "gender", "gender-ssrnet-imdb",
-      "handlandmark-full", "mobileface", "mobilefacenet", "posenet");
+      "handlandmark-full", "mobileface", "mobilefacenet", "posenet",
+      "blazeface-front", "movenet-thunder", "handskeleton", "handdetect", "blazeface-back",
+      "selfie", "meet", "movenet-multipose", "handlandmark-sparse", "facemesh-attention-pinto");
 
   /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,

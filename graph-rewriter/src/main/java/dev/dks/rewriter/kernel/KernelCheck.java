@@ -51,7 +51,9 @@ import org.tensorflow.proto.DataType;
  * sums per pair per measured tensor), the inputs are built in the graph from one feature row per
  * example ({@link PairFeed}), and the pairs go through in chunks sized by a memory budget ({@link
  * PairChunks}), so neither the Java heap nor TensorFlow's memory grows with depth x width x
- * locations x pairs. Time: when the first chunk shows that the activations are spatially
+ * locations x pairs. A graph whose batch is fixed (e.g. at 1) gets its examples one at a time,
+ * with the same statistics ({@link PairStatistics}; {@link KernelReport#oneAtATime()} says so).
+ * Time: when the first chunk shows that the activations are spatially
  * constant (Delta-initialized convolutions), the other chunks run on far fewer locations, down to
  * 1x1 ({@link PairSums}).
  *
@@ -164,6 +166,16 @@ public final class KernelCheck {
    */
   public static KernelReport run(Model model, ShapingSolution solution, Options o,
       long memoryBudgetBytes, Set<String> allowedOps) {
+    return run(model, solution, o, memoryBudgetBytes, allowedOps, PairStatistics.Feeding.AUTO);
+  }
+
+  /**
+   * As {@link #run(Model, ShapingSolution, Options, long, Set)}, feeding the examples as {@code
+   * feeding} says (AUTO: one batch per chunk unless the graph's batch is fixed; the others force
+   * a path, for tests comparing them).
+   */
+  static KernelReport run(Model model, ShapingSolution solution, Options o,
+      long memoryBudgetBytes, Set<String> allowedOps, PairStatistics.Feeding feeding) {
     OpGate.requireGraphSafe(model.graph(), allowedOps, "the model given to the kernel check");
     GraphView g = GraphView.of(model.graph());
     // the first float tensor: the input, or the Cast of an integer image input (KernelEntry)
@@ -228,8 +240,9 @@ public final class KernelCheck {
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
     List<PairSums> sums = new ArrayList<>();
+    String oneAtATime;
     try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
-        measured, allowedOps)) {
+        measured, allowedOps, feeding)) {
       long[] spatial = null;
       for (int d = 0; d < draws; d++) {
         if (d > 0) {
@@ -242,9 +255,10 @@ public final class KernelCheck {
         spatial = s.spatialUsed();
         sums.add(s);
       }
+      oneAtATime = st.oneAtATimeReason();
     }
     if (outputs.size() == 1) {
-      return report(first, measured, sums, o);
+      return report(first, measured, sums, o).withOneAtATime(oneAtATime);
     }
     List<OutputCheck> checks = new ArrayList<>();
     KernelReport firstReport = null;
@@ -261,7 +275,7 @@ public final class KernelCheck {
       checks.add(new OutputCheck(out, r, null));
     }
     return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
-        firstReport.width(), firstReport.judgedTensor(), pass, checks);
+        firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime);
   }
 
   /** Why {@code node}'s output 0 is not checked as a float tensor, or null when it is one. */

@@ -20,15 +20,35 @@ import java.util.List;
  * @param judgedTensor the tensor the verdict is about
  * @param passed whether the judged rows are within both tolerances (of every checked output)
  * @param outputs per model output, its check (empty for a report of one output)
+ * @param oneAtATime why the examples went through the graph one at a time (a batch fixed at 1,
+ *     see {@link PairStatistics}), or null when each chunk of pairs went as one batch; the
+ *     statistics and the verdict are the same either way
  */
 public record KernelReport(
     List<KernelMeasurement> rows, double cTolerance, double qTolerance, long width,
-    String judgedTensor, boolean passed, List<OutputCheck> outputs) {
+    String judgedTensor, boolean passed, List<OutputCheck> outputs, String oneAtATime) {
 
   /** Copies the rows and outputs. */
   public KernelReport {
     rows = List.copyOf(rows);
     outputs = List.copyOf(outputs);
+  }
+
+  /** A report whose examples went as one batch per chunk. */
+  public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
+      long width, String judgedTensor, boolean passed, List<OutputCheck> outputs) {
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs, null);
+  }
+
+  /** Whether the examples were fed one at a time ({@link #oneAtATime()}). */
+  public boolean fedOneAtATime() {
+    return oneAtATime != null;
+  }
+
+  /** This report, saying the examples were fed one at a time for {@code why} (null: batched). */
+  public KernelReport withOneAtATime(String why) {
+    return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
+        why);
   }
 
   /** The report of one output. */
@@ -60,10 +80,12 @@ public record KernelReport(
    * checked output and a line per output not checked, then the verdict over all.
    */
   public String toText() {
+    String fed = oneAtATime == null ? "" : String.format("note: examples were fed one at a "
+        + "time: %s%n", oneAtATime);
     if (outputs.size() <= 1) {
-      return table();
+      return fed + table();
     }
-    StringBuilder b = new StringBuilder();
+    StringBuilder b = new StringBuilder(fed);
     int failed = 0;
     int checked = 0;
     for (OutputCheck o : outputs) {

@@ -19,7 +19,7 @@ import org.tensorflow.proto.TensorProto;
  * 1]} for the model's own example shape (or smaller spatial sizes, see {@link PairSums}). So the
  * same feature vector sits at every location, while Java feeds only examples x features floats
  * (never examples x locations x features). Downstream of the Tile the spatial dimensions are no
- * longer static.
+ * longer static. Control inputs on placeholders are dropped (nothing feeds the replaced input).
  *
  * @param graph the rewritten copy
  * @param placeholder the node to feed, float32 {@code [examples, features]}
@@ -74,8 +74,32 @@ record PairFeed(GraphDef graph, String placeholder, String tensor, String multip
       out = scope + "/tile";
     }
     g.replaceUses(TensorName.of(feedNode, 0), TensorName.of(out), List.of());
+    dropPlaceholderControlInputs(g);
     long[] spatial = java.util.Arrays.copyOfRange(shape, 1, r - 1);
     return new PairFeed(g.toGraphDef(), ph, out, multiples, spatial);
+  }
+
+  /**
+   * Removes control inputs on the model's placeholders ({@code ^input_1} on constants, as the
+   * TF.js converter writes them: handskeleton): the fed tensor is replaced, so its placeholder
+   * (or, behind a Cast entry, the integer input) is no longer fed, and TensorFlow would refuse to
+   * run a node with a control dependency on an unfed placeholder. Such a dependency orders
+   * nothing (a placeholder has no effect), so dropping it changes no value.
+   */
+  private static void dropPlaceholderControlInputs(GraphView g) {
+    java.util.Set<String> placeholders = new java.util.HashSet<>();
+    for (org.tensorflow.proto.NodeDef n : g.nodes()) {
+      if (n.getOp().equals("Placeholder")) {
+        placeholders.add(n.getName());
+      }
+    }
+    for (org.tensorflow.proto.NodeDef n : List.copyOf(g.nodes())) {
+      List<String> kept = n.getInputList().stream().filter(i -> !(i.startsWith("^")
+          && placeholders.contains(i.substring(1)))).toList();
+      if (kept.size() != n.getInputCount()) {
+        g.put(n.toBuilder().clearInput().addAllInput(kept).build());
+      }
+    }
   }
 
   private static TensorProto ints(int[] v) {
