@@ -58,7 +58,7 @@ class DistributedTrainingTest {
   }
 
   @Test
-  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  @Timeout(value = 420, unit = TimeUnit.SECONDS)
   void twoWorkersMatchOneProcessWithNesterovAndKfac() throws Exception {
     Map<String, List<List<String>>> runs = cluster(2, "nesterov,kfac", () -> {
       reference("nesterov");
@@ -77,7 +77,7 @@ class DistributedTrainingTest {
   }
 
   @Test
-  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  @Timeout(value = 420, unit = TimeUnit.SECONDS)
   void threeWorkersMatchOneProcessWithNesterovAndKfac() throws Exception {
     Map<String, List<List<String>>> runs = cluster(3, "nesterov,kfac", () -> {
       reference("nesterov");
