@@ -5,12 +5,15 @@ import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.SyntheticTask;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.kfac.ConvApproximation;
 import dev.dks.trainers.kfac.DampingAdaptation;
+import dev.dks.trainers.kfac.FisherEstimation;
+import dev.dks.trainers.kfac.InverseMethod;
 import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.loop.BatchSource;
 import dev.dks.trainers.loop.StepResult;
@@ -36,15 +39,24 @@ import org.tensorflow.proto.TensorProto;
  * burn-in, inverses every 5 steps, adaptive damping, so that every statistic that depends on the
  * split of the batch is exercised). In the test JVM it runs as one process; {@link #main} runs
  * them one after the other as one replica of the cluster in {@code TF_CONFIG}, writing each run's
- * per-step losses and final weights to a file, then exits (TF servers cannot be stopped; see
- * ClusterServer).
+ * per-step losses and final weights to a file (the chief also exports the trained model as a
+ * serving SavedModel, as {@code dks train} does), then exits (TF servers cannot be stopped; see
+ * ClusterServer). Every optimizer setting is pinned here, so changes to the library's defaults
+ * do not change these runs.
  */
 public final class ReplicaRun {
   static final int BATCH = 24;
-  /** The K-FAC options of the "kfac" runs. */
-  static final KfacOptions KFAC = KfacOptions.defaults().withConv(ConvApproximation.EXPAND)
-      .withPatchRowsPerDimension(3).withPeriods(1, 5).withBurnIn(3)
-      .withAdaptation(DampingAdaptation.standard());
+  /**
+   * The K-FAC options of the "kfac" runs, every field pinned here (not taken from the library's
+   * defaults, which may change): EMA 0.99, statistics every step, inverses every 5, burn-in 3,
+   * damping 1e-2 adapted by the Levenberg-Marquardt rule, norm constraint 1e-3, sampled targets,
+   * Cholesky, KFC-expand convs with 3 d_A sampled patch rows.
+   */
+  static final KfacOptions KFAC = KfacOptions.tatRecipe().withCurvatureEma(0.99)
+      .withPeriods(1, 5).withBurnIn(3).withDamping(1e-2).withNormConstraint(1e-3)
+      .withEstimation(FisherEstimation.SAMPLED).withInverse(InverseMethod.CHOLESKY)
+      .withStatisticsExamples(0).withSeed(0).withConv(ConvApproximation.EXPAND)
+      .withPatchRowsPerDimension(3).withAdaptation(DampingAdaptation.standard());
 
   private ReplicaRun() {}
 
@@ -114,16 +126,34 @@ public final class ReplicaRun {
 
   /** One process, the global batch, the given mode. */
   static List<String> single(long steps, String mode) {
+    return single(steps, mode, null);
+  }
+
+  /**
+   * One process, the global batch, the given mode; the trained model is exported as a serving
+   * SavedModel into the new folder {@code serving} unless it is null.
+   */
+  static List<String> single(long steps, String mode, Path serving) {
     try (TrainingGraph tg = TrainingGraph.build(model(), spec(mode))) {
-      return train(tg, globalBatches(), steps, mode);
+      List<String> lines = train(tg, globalBatches(), steps, mode);
+      if (serving != null) {
+        exportServing(tg, serving);
+      }
+      return lines;
     }
+  }
+
+  /** The model with the trained variables, exported for serving as {@code dks train} does. */
+  static void exportServing(TrainingGraph tg, Path dir) {
+    Model m = model();
+    ServingExporter.export(m.with(m.graph(), tg.variables()), dir);
   }
 
   /**
    * {@code ReplicaRun MODES STEPS OUT [TIMEOUT]}: one replica of the TF_CONFIG cluster runs each
    * of the comma-separated modes in turn (on the same server), writing {@code OUT.MODE}; its
-   * collectives wait at most TIMEOUT seconds (default 30) for the peers; exit 1 with one line on
-   * failure.
+   * collectives wait at most TIMEOUT seconds (default 30) for the peers; the chief also exports
+   * each mode's trained model to {@code OUT.MODE.serving}; exit 1 with one line on failure.
    */
   public static void main(String[] args) {
     int code = 0;
@@ -144,6 +174,9 @@ public final class ReplicaRun {
           // final barrier: nobody exits (taking its server down) before every peer is done
           var done = server.barrier(Ops.create(tg.graph()), "finished", timeout);
           tg.session().runner().fetch(done).run().close();
+          if (spec.isChief()) {
+            exportServing(tg, out.resolveSibling(out.getFileName() + "." + mode + ".serving"));
+          }
         }
         Path file = out.resolveSibling(out.getFileName() + "." + mode);
         Path tmp = out.resolveSibling(out.getFileName() + "." + mode + ".tmp");
