@@ -13,6 +13,7 @@ import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
+import dev.dks.rewriter.passes.norm.FrozenAffinePass;
 import dev.dks.rewriter.passes.norm.StripNormalizationPass;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.StructuralVerifier;
@@ -52,6 +53,7 @@ public final class DksRewrite {
         .add(new BodyCheckPass())
         .add(new ConstantsToVariablesPass())
         .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))
+        .add(new FrozenAffinePass())
         .add(new SkipConnectionPass(o.shortcutWeight()))
         .add(new MaxPoolPolicyPass(o.keepMaxPool()))
         .add(new GatherBoundsPass())

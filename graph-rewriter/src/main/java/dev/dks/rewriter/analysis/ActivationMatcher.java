@@ -16,7 +16,8 @@ import org.tensorflow.proto.NodeDef;
  * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side), GELU from Erf
  * {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
  * (x + 0.044715 x^3)))}, PReLU {@code relu(x) - alpha * relu(-x)} (TF.js's Prelu as the reader
- * splits it) or {@code max(x, 0) + alpha * min(x, 0)} ({@link PreluMaxMin}), ReLU6 written as
+ * splits it), {@code max(x, 0) + alpha * min(x, 0)} ({@link PreluMaxMin}) or {@code relu(x) +
+ * alpha * (x - |x|)} ({@link PreluAbs}, also that tail on a ReLU's output), ReLU6 written as
  * clamps ({@link ClipMatcher}: Minimum(Maximum(x, 0), 6), Relu then Minimum(., 6), ...), operands
  * in any order. Composite matches take precedence over the single
  * ops they contain (the Sigmoid of a swish is not a separate activation).
@@ -72,7 +73,7 @@ public final class ActivationMatcher {
    * #matchPreluSub}) or Maximum/Minimum ({@link PreluMaxMin}).
    */
   private Optional<ActivationSite> matchPrelu(NodeDef n) {
-    return matchPreluSub(n).or(() -> PreluMaxMin.match(p, n));
+    return matchPreluSub(n).or(() -> PreluMaxMin.match(p, n)).or(() -> PreluAbs.match(p, n));
   }
 
   /**

@@ -77,6 +77,16 @@ final class OpPatterns {
     return Optional.empty();
   }
 
+  /** True when every node of {@code nodes} but {@code top} is read only by nodes of the list. */
+  boolean readOnlyWithin(List<String> nodes, String top) {
+    for (String n : nodes) {
+      if (!n.equals(top) && !nodes.containsAll(g.consumers(n))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   boolean isConstValue(TensorName t, double v) {
     return constValue(t).filter(c -> Math.abs(c - v) <= 1e-6 * Math.max(1, Math.abs(v)))
         .isPresent();

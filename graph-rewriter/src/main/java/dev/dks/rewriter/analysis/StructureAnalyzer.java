@@ -130,6 +130,10 @@ public final class StructureAnalyzer {
     List<LayerSite> layers = new ArrayList<>();
     Map<Integer, ActivationSite> layerActivations = new HashMap<>();
     Map<String, Integer> root = new HashMap<>();
+    // linear layers (Conv2D, DepthwiseConv2dNative, MatMul) on the longest path since the node's
+    // root (the input or the last nonlinear layer), and in all since the input (tie-breaks)
+    Map<String, Integer> sinceRoot = new HashMap<>();
+    Map<String, Integer> linearDepth = new HashMap<>();
     Set<String> interior = new HashSet<>();
     int maxBranch = 0;
     int headActivations = 0;
@@ -142,6 +146,8 @@ public final class StructureAnalyzer {
         index.put(name, b.input());
         root.put(name, 0);
         depth.put(name, 0);
+        sinceRoot.put(name, 0);
+        linearDepth.put(name, 0);
         continue;
       }
       ActivationSite site = siteByOutput.get(name);
@@ -162,6 +168,8 @@ public final class StructureAnalyzer {
         layerActivations.put(index.get(name), site);
         root.put(name, index.get(name));
         depth.put(name, depth.get(site.input().node()) + 1);
+        sinceRoot.put(name, 0);
+        linearDepth.put(name, linearDepth.getOrDefault(site.input().node(), 0));
         continue;
       }
       List<String> pathInputs = new ArrayList<>();
@@ -171,10 +179,15 @@ public final class StructureAnalyzer {
           pathInputs.add(t.node());
         }
       }
-      if (LAYER_OPS.contains(n.getOp())) {
+      boolean isLayer = LAYER_OPS.contains(n.getOp());
+      if (isLayer) {
         layers.add(layerSite(g, n));
       }
+      int lin = (isLayer ? 1 : 0)
+          + pathInputs.stream().mapToInt(i -> linearDepth.getOrDefault(i, 0)).max().orElse(0);
+      linearDepth.put(name, lin);
       if (pathInputs.size() == 1) {
+        sinceRoot.put(name, sinceRoot.getOrDefault(pathInputs.get(0), 0) + (isLayer ? 1 : 0));
         if (body.contains(name) && !siteNodes.contains(name)) {
           clampWarning(p, n).ifPresent(warnings::add);
         }
@@ -186,12 +199,17 @@ public final class StructureAnalyzer {
       int[] from = pathInputs.stream().mapToInt(index::get).toArray();
       int d = pathInputs.stream().mapToInt(depth::get).max().orElse(0);
       depth.put(name, d);
-      if (pathInputs.stream().map(root::get).distinct().count() == 1) {
-        // every input is an affine function of the same tensor (e.g. x * rsqrt(mean(x^2))):
-        // per location this is a rescaling, the identity for the kernel
+      sinceRoot.put(name, 0);
+      if (pathInputs.stream().map(root::get).distinct().count() == 1
+          && pathInputs.stream().allMatch(i -> sinceRoot.getOrDefault(i, 0) == 0)) {
+        // every input is an elementwise affine function of the same tensor with no layer
+        // between (e.g. x * rsqrt(mean(x^2))): per location this is a rescaling, the identity
+        // for the kernel. An operand that went through a layer (x + conv(x): a residual block
+        // whose branch is linear, blazeface's depthwise + 1x1 conv) is another path.
         int r = root.get(pathInputs.get(0));
         index.put(name, b.affine(r));
         root.put(name, r);
+        sinceRoot.put(name, 0);
         continue;
       }
       String notMerge = ADD_OPS.contains(n.getOp())
@@ -203,7 +221,7 @@ public final class StructureAnalyzer {
         index.put(name, b.normalizedSum(normalizedWeights(p, dataInputs(n)), operandIndices(
             dataInputs(n), index)));
       } else if (ADD_OPS.contains(n.getOp()) && notMerge == null) {
-        MergeSite m = residualMerge(p, n, leaves(g, n, interior), depth);
+        MergeSite m = residualMerge(p, n, leaves(g, n, interior), depth, linearDepth);
         merges.add(m);
         maxBranch = Math.max(maxBranch, m.branchDepth());
         if (!m.isNormalized()) {
@@ -532,9 +550,12 @@ public final class StructureAnalyzer {
 
 
 
-  /** The merge of {@code operands}, the deepest first (the first of equally deep ones). */
+  /**
+   * The merge of {@code operands}, the deepest first (most nonlinear layers, then most linear
+   * layers; the first of equally deep ones).
+   */
   private static MergeSite residualMerge(OpPatterns p, NodeDef add, List<TensorName> leaves,
-      Map<String, Integer> depth) {
+      Map<String, Integer> depth, Map<String, Integer> linearDepth) {
     // a tensor added several times (x + f(x) + x) is one operand with the summed weight
     Map<TensorName, Double> summed = new LinkedHashMap<>();
     for (TensorName t : leaves) {
@@ -543,11 +564,15 @@ public final class StructureAnalyzer {
     List<TensorName> operands = new ArrayList<>(summed.keySet());
     int k = operands.size();
     int[] d = new int[k];
+    int[] lin = new int[k];
     int deepest = 0;
     for (int i = 0; i < k; i++) {
       TensorName t = operands.get(i);
       d[i] = depth.getOrDefault(sourceNode(p, t), depth.getOrDefault(t.node(), 0));
-      if (d[i] > d[deepest]) {
+      lin[i] = linearDepth.getOrDefault(sourceNode(p, t), linearDepth.getOrDefault(t.node(), 0));
+      // equally many nonlinear layers: the operand with more linear layers is the residual
+      // branch (x + conv(x))
+      if (d[i] > d[deepest] || d[i] == d[deepest] && lin[i] > lin[deepest]) {
         deepest = i;
       }
     }

@@ -1,5 +1,6 @@
 package dev.dks.rewriter.kernel;
 
+import dev.dks.rewriter.analysis.InputPreprocessing;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
@@ -14,7 +15,9 @@ import org.tensorflow.proto.NodeDef;
  * {@code Cast} to float32 (faceboxes: uint8; movenet: int32) enters at the Cast's output: q and
  * c are defined for real vectors, the pairs of chosen c are real-valued, and the Cast of an
  * integer image is where the network's real computation starts; the report says so ({@link
- * #note()}). Any other non-float input is refused with the reason.
+ * #note()}). Any other non-float input is refused with the reason. When the rewrite put the
+ * per-location normalization after the model's own constant preprocessing ({@link
+ * InputPreprocessing}), the entry is the preprocessing's end.
  *
  * <p>An image input whose spatial size is not fixed ({@code [-1, -1, -1, 3]}: faceboxes) is fed
  * at {@value #DEFAULT_SPATIAL} per unknown spatial dimension, and the note says so: the check's
@@ -51,10 +54,10 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
         }
       }
     }
-    if (in.dtype() == DataType.DT_FLOAT) {
-      return new KernelEntry(name, shape, in, sized);
-    }
     GraphView g = GraphView.of(model.graph());
+    if (in.dtype() == DataType.DT_FLOAT) {
+      return afterPreprocessing(g, model, new KernelEntry(name, shape, in, sized));
+    }
     List<String> users = g.consumers(name).stream()
         .filter(u -> g.get(u).getInputList().stream().anyMatch(i -> !i.startsWith("^")
             && TensorName.parse(i).node().equals(name)))
@@ -69,7 +72,26 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
     }
     String cast32 = "input '" + e.getKey() + "' is " + in.dtype() + ": the pairs are fed at '"
         + cast.getName() + "', its Cast to float32 (the first float tensor)";
-    return new KernelEntry(cast.getName(), shape, in, sized == null ? cast32
-        : cast32 + "; " + sized);
+    return afterPreprocessing(g, model, new KernelEntry(cast.getName(), shape, in, sized == null
+        ? cast32 : cast32 + "; " + sized));
+  }
+
+  /**
+   * {@code e}, or, when the rewrite normalized per location after the model's own constant
+   * elementwise preprocessing ({@link InputPreprocessing}: a node {@code P/pln/normalized} at the
+   * chain's end P), the entry at P: the pairs of chosen c are fed where the network proper starts
+   * (fed at the input, mobileface's {@code (x - 127.5) / 128} makes every pair about collinear).
+   * The chain is elementwise, so P has the input's shape.
+   */
+  private static KernelEntry afterPreprocessing(GraphView g, Model model, KernelEntry e) {
+    String end = InputPreprocessing.end(g, e.node(), model.outputNodes());
+    if (end.equals(e.node()) || !g.contains(end + "/pln/normalized")) {
+      return e;
+    }
+    String note = "the pairs are fed at '" + end + "', after the model's constant elementwise "
+        + "preprocessing of '" + e.input().tensor().node() + "', where the per-location "
+        + "normalization starts";
+    return new KernelEntry(end, e.shape(), e.input(), e.note() == null ? note
+        : e.note() + "; " + note);
   }
 }

@@ -1,5 +1,6 @@
 package dev.dks.rewriter.passes.dks;
 
+import dev.dks.rewriter.analysis.InputPreprocessing;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
@@ -29,7 +30,10 @@ import org.tensorflow.proto.TensorProto;
  *
  * <p>An int32 or uint8 input (an image) whose only reader is a Cast to float32 is normalized
  * after the Cast, where the float body starts; the signature keeps the integer input. Other
- * non-float inputs are left alone with a note.
+ * non-float inputs are left alone with a note. The model's own constant elementwise
+ * preprocessing after the input (or the Cast) stays in front: the normalization goes after it
+ * ({@link InputPreprocessing}; mobileface's {@code (x - 127.5) / 128}), so that the first layer
+ * reads normalized values whose c is the data's, not about 1 for every pair.
  */
 public final class InputNormalizationPass implements RewritePass {
   private static final Set<String> WIDENABLE = Set.of("Conv2D", "MatMul");
@@ -72,6 +76,12 @@ public final class InputNormalizationPass implements RewritePass {
         in = cast;
         notes.add("input '" + input + "' is " + t + ", cast to float32 by '" + cast + "': "
             + "normalized after the Cast (the signature keeps the " + t + " input)");
+      }
+      String pre = InputPreprocessing.end(g, in, ctx.outputs());
+      if (!pre.equals(in)) {
+        notes.add("input '" + input + "' goes through the model's constant elementwise "
+            + "preprocessing up to '" + pre + "': normalized after it, where the network starts");
+        in = pre;
       }
       List<String> consumers = g.dataConsumers(TensorName.of(in));
       HomogeneousMode m = mode;
