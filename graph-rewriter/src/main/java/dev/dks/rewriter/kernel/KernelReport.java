@@ -20,21 +20,38 @@ import java.util.List;
  * @param judgedTensor the tensor the verdict is about
  * @param passed whether the judged rows are within both tolerances (of every checked output)
  * @param outputs per model output, its check (empty for a report of one output)
+ * @param sampling the weight draws and pairs measured ({@link KernelSampling#UNKNOWN} when not
+ *     recorded)
  */
 public record KernelReport(
     List<KernelMeasurement> rows, double cTolerance, double qTolerance, long width,
-    String judgedTensor, boolean passed, List<OutputCheck> outputs) {
+    String judgedTensor, boolean passed, List<OutputCheck> outputs, KernelSampling sampling) {
 
   /** Copies the rows and outputs. */
   public KernelReport {
     rows = List.copyOf(rows);
     outputs = List.copyOf(outputs);
+    sampling = sampling == null ? KernelSampling.UNKNOWN : sampling;
+  }
+
+  /** A report without sampling information. */
+  public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
+      long width, String judgedTensor, boolean passed, List<OutputCheck> outputs) {
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
+        KernelSampling.UNKNOWN);
+  }
+
+  /** This report with {@code s} as its sampling. */
+  public KernelReport withSampling(KernelSampling s) {
+    return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
+        s);
   }
 
   /** The report of one output. */
   public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
       long width, String judgedTensor, boolean passed) {
-    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, List.of());
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, List.of(),
+        KernelSampling.UNKNOWN);
   }
 
   /** The reports of the checked outputs (this one alone when there is no per-output list). */
@@ -85,6 +102,13 @@ public record KernelReport(
     StringBuilder b = new StringBuilder();
     b.append(String.format("kernel check: c tolerance %.3f, q tolerance %.3f at '%s' "
         + "(width %d)%n", cTolerance, qTolerance, judgedTensor, width));
+    if (sampling.draws() > 0) {
+      b.append(String.format("measured over %d weight draw%s x %d pairs per input c (%s)%s%n",
+          sampling.draws(), sampling.draws() == 1 ? "" : "s", sampling.pairsPerDraw(),
+          sampling.rule(), Double.isNaN(sampling.cStandardError()) ? ""
+              : String.format("; standard error of c at '%s' %.4f", judgedTensor,
+                  sampling.cStandardError())));
+    }
     b.append(String.format("%-40s %5s %7s %9s %9s %9s %9s%n", "tensor", "depth", "c_in",
         "q_pred", "q_meas", "c_pred", "c_meas"));
     for (KernelMeasurement r : rows) {
