@@ -308,6 +308,8 @@ public final class VerifyCommand implements Callable<Integer> {
     // how much was measured: weight draws x pairs, and how precisely c is known where judged
     root.put("draws", r.sampling().draws());
     root.put("pairs_per_draw", r.sampling().pairsPerDraw());
+    root.put("added_draws", r.sampling().addedDraws());
+    root.put("pairs_per_added_draw", r.sampling().addedPairsPerDraw());
     root.put("draw_rule", r.sampling().rule());
     Json.put(root, "c_standard_error", r.sampling().cStandardError());
     root.put("passed", r.passed());

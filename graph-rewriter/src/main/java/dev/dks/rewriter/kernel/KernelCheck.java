@@ -66,7 +66,7 @@ public final class KernelCheck {
    * @param inputCs the input c values (default 0, 0.5, 0.9)
    * @param pairs input pairs per c value, averaged (default 128; split over the weight draws of
    *     the width rule, at least {@value #MIN_PAIRS_PER_DRAW} per draw; draws the sequential
-   *     rule adds take as many each)
+   *     rule adds take {@value #SEQUENTIAL_PAIRS_PER_DRAW} each, or more when the first did)
    * @param seed seed of the random inputs (and of the weight draws)
    * @param cTolerance allowed output c error (default 0.03)
    * @param qTolerance allowed output q error (default 0.5: q fluctuates from layer to layer by
@@ -86,8 +86,9 @@ public final class KernelCheck {
    *     1/sqrt(draws) predicts reach it, times {@link #SEQUENTIAL_MARGIN}), up to {@value
    *     #MAX_SEQUENTIAL_DRAWS} and as many as {@link #SEQUENTIAL_FLOP_BUDGET} pays for ({@link
    *     #drawCost}); a network whose draws are expensive (a ResNet-50, a MobileNetV2) keeps the
-   *     first step's count. The pairs per draw are those of the first step. The report says what
-   *     was measured ({@link KernelSampling})
+   *     first step's count. The draws it adds measure {@value #SEQUENTIAL_PAIRS_PER_DRAW} pairs
+   *     each (a narrow net's draw mean varies with its pairs as much as with its weights). The
+   *     report says what was measured ({@link KernelSampling})
    */
   public record Options(
       double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance, int draws) {
@@ -147,6 +148,17 @@ public final class KernelCheck {
   static final double SEQUENTIAL_FLOP_BUDGET = 20e9;
   /** The cost of a draw beyond its arithmetic (session runs, variable loads), in FLOP. */
   static final double DRAW_OVERHEAD_FLOPS = 50e6;
+  /**
+   * Input pairs per input c in each draw the sequential rule adds (at least the width rule's
+   * count). A draw's mean c varies with the weights and with the pairs: for the width-16 DKS
+   * tanh ResNet-18 with shortcut weight 0.8, 8 pairs a draw gave a spread (sd over draws) of
+   * 0.10 at the global pool, of which the weights' part is about 0.05 (sd over init seeds with
+   * many pairs), so a pair's own c varies by about 0.26. Minimizing the cost of a given standard
+   * error, the pairs per draw should be sqrt(cost of a draw's fixed part / cost of a pair) x
+   * (pair sd / weight sd), about sqrt(18) x 5 = 21 there; 32 keeps the pairs' part below the
+   * weights' while a pair's forward pass stays cheap next to a draw's rotations and session runs.
+   */
+  static final int SEQUENTIAL_PAIRS_PER_DRAW = 32;
   /** Factor on the draws the sequential rule predicts, for the error of the estimate. */
   static final double SEQUENTIAL_MARGIN = 1.2;
   /** Fewest input pairs per c value in one weight draw. */
@@ -265,12 +277,14 @@ public final class KernelCheck {
     String rule = auto ? "widths" : "given";
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
     List<PairSums> sums = new ArrayList<>();
+    KernelSampling sampling;
     try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
         measured, allowedOps)) {
       measureDraws(st, model, layers, g, o, perDraw, memoryBudgetBytes, sums, draws);
       // the sequential rule: more draws while the judged c is not determined to a fraction of
       // the tolerance, as far as the cost cap allows
-      int cap = auto && draws >= 2 ? sequentialCap(draws, kernels, perDraw,
+      int addedPerDraw = Math.max(perDraw, SEQUENTIAL_PAIRS_PER_DRAW);
+      int cap = auto && draws >= 2 ? sequentialCap(draws, kernels, addedPerDraw,
           o.inputCs().length, measuredLocations(sums)) : draws;
       double target = SE_FRACTION * o.cTolerance();
       while (sums.size() < cap) {
@@ -279,16 +293,17 @@ public final class KernelCheck {
           break;
         }
         int want = sequentialDraws(sums.size(), se, target, cap);
-        measureDraws(st, model, layers, g, o, perDraw, memoryBudgetBytes, sums, want);
+        measureDraws(st, model, layers, g, o, addedPerDraw, memoryBudgetBytes, sums, want);
         rule = "precision";
       }
       if (rule.equals("precision")
           && cStandardError(sums, judged, o.inputCs().length) > target) {
         rule = "cost cap";
       }
+      sampling = new KernelSampling(sums.size(), perDraw, sums.size() - draws,
+          sums.size() > draws ? addedPerDraw : 0,
+          cStandardError(sums, judged, o.inputCs().length), rule);
     }
-    KernelSampling sampling = new KernelSampling(sums.size(), perDraw,
-        cStandardError(sums, judged, o.inputCs().length), rule);
     if (outputs.size() == 1) {
       return report(first, measured, sums, o).withSampling(sampling);
     }
@@ -386,11 +401,12 @@ public final class KernelCheck {
    * The draw count the sequential rule asks for next: the standard error falls as
    * 1/sqrt(draws), so {@code draws (se / target)^2} reach the target, times {@link
    * #SEQUENTIAL_MARGIN} for the error of the estimate; at least one more than {@code draws}, at
-   * most {@code cap}.
+   * most twice {@code draws} (the added draws measure more pairs each, so their spread is
+   * smaller: the estimate is made again after each step) and at most {@code cap}.
    */
   static int sequentialDraws(int draws, double se, double target, int cap) {
     double want = Math.ceil(draws * (se / target) * (se / target) * SEQUENTIAL_MARGIN);
-    return (int) Math.min(cap, Math.max(draws + 1, want));
+    return (int) Math.min(Math.min(cap, 2L * draws), Math.max(draws + 1, want));
   }
 
   /**

@@ -103,11 +103,19 @@ public record KernelReport(
     b.append(String.format("kernel check: c tolerance %.3f, q tolerance %.3f at '%s' "
         + "(width %d)%n", cTolerance, qTolerance, judgedTensor, width));
     if (sampling.draws() > 0) {
-      b.append(String.format("measured over %d weight draw%s x %d pairs per input c (%s)%s%n",
-          sampling.draws(), sampling.draws() == 1 ? "" : "s", sampling.pairsPerDraw(),
-          sampling.rule(), Double.isNaN(sampling.cStandardError()) ? ""
-              : String.format("; standard error of c at '%s' %.4f", judgedTensor,
-                  sampling.cStandardError())));
+      int first = sampling.draws() - sampling.addedDraws();
+      b.append(String.format("measured over %d weight draw%s x %d pairs per input c", first,
+          first == 1 ? "" : "s", sampling.pairsPerDraw()));
+      if (sampling.addedDraws() > 0) {
+        b.append(String.format(" + %d draws x %d pairs", sampling.addedDraws(),
+            sampling.addedPairsPerDraw()));
+      }
+      b.append(" (").append(sampling.rule()).append(')');
+      if (!Double.isNaN(sampling.cStandardError())) {
+        b.append(String.format("; standard error of c at '%s' %.4f", judgedTensor,
+            sampling.cStandardError()));
+      }
+      b.append(String.format("%n"));
     }
     b.append(String.format("%-40s %5s %7s %9s %9s %9s %9s%n", "tensor", "depth", "c_in",
         "q_pred", "q_meas", "c_pred", "c_meas"));

@@ -46,8 +46,9 @@ class KernelSequentialDrawsTest {
     assertEquals(0.0075, KernelCheck.SE_FRACTION * 0.03, 1e-15);
     // 24 draws at se 0.009: 24 (0.009 / 0.0075)^2 1.2 = 41.47 -> 42
     assertEquals(42, KernelCheck.sequentialDraws(24, 0.009, target, 96));
-    // twice the target: 24 * 4 * 1.2 = 115.2, cut to the cap
-    assertEquals(96, KernelCheck.sequentialDraws(24, 0.015, target, 96));
+    // twice the target: 24 * 4 * 1.2 = 115.2, cut to twice the draws, then to the cap
+    assertEquals(48, KernelCheck.sequentialDraws(24, 0.015, target, 96));
+    assertEquals(40, KernelCheck.sequentialDraws(24, 0.015, target, 40));
     // barely above the target with 2 draws: 2.46 -> 3, at least one more
     assertEquals(3, KernelCheck.sequentialDraws(2, 0.0076, target, 96));
     assertEquals(25, KernelCheck.sequentialDraws(24, 0.0075 * 1.0001, target, 25));
