@@ -226,8 +226,10 @@ public final class VerifySweep {
         }
       }
     }
-    String sampling = j.has("draws") ? j.path("draws").asInt() + " x "
-        + j.path("pairs_per_draw").asInt() : "-";
+    int added = j.path("added_draws").asInt(0);
+    String sampling = !j.has("draws") ? "-" : (j.path("draws").asInt() - added) + " x "
+        + j.path("pairs_per_draw").asInt() + (added == 0 ? ""
+            : " + " + added + " x " + j.path("pairs_per_added_draw").asInt());
     String se = j.has("c_standard_error") && j.path("c_standard_error").isNumber()
         ? String.format(Locale.ROOT, "%.4f", j.path("c_standard_error").asDouble()) : "-";
     return String.format(Locale.ROOT, "| %s | %s | %.4f | %.4f | %.3f | %.3f | %s | %s | %.1f |",
