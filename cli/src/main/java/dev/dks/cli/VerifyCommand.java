@@ -93,7 +93,9 @@ public final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--draws", paramLabel = "N", defaultValue = "0",
       description = "Weight draws (the model's weights and Haar-rotated copies) the measurements "
           + "are averaged over; 0 picks them from the widths (default 0: more for narrow nets, "
-          + "whose single draw deviates from the prediction by O(1/sqrt(width))).")
+          + "whose single draw deviates from the prediction by O(1/sqrt(width))), then adds "
+          + "draws, where they are cheap, until the standard error of the output c is under a "
+          + "quarter of the c tolerance.")
   private int draws;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
@@ -311,6 +313,13 @@ public final class VerifyCommand implements Callable<Integer> {
     root.put("c_tolerance", r.cTolerance());
     root.put("q_tolerance", r.qTolerance());
     root.put("width", r.width());
+    // how much was measured: weight draws x pairs, and how precisely c is known where judged
+    root.put("draws", r.sampling().draws());
+    root.put("pairs_per_draw", r.sampling().pairsPerDraw());
+    root.put("added_draws", r.sampling().addedDraws());
+    root.put("pairs_per_added_draw", r.sampling().addedPairsPerDraw());
+    root.put("draw_rule", r.sampling().rule());
+    Json.put(root, "c_standard_error", r.sampling().cStandardError());
     root.put("passed", r.passed());
     if (reason == null) {
       root.putNull("reason");

@@ -66,19 +66,31 @@ public final class KernelCheck {
    * Options.
    *
    * @param inputCs the input c values (default 0, 0.5, 0.9)
-   * @param pairs input pairs per c value, averaged (default 128; split over the weight draws)
+   * @param pairs input pairs per c value, averaged (default 128; split over the weight draws of
+   *     the width rule, at least {@value #MIN_PAIRS_PER_DRAW} per draw; draws the sequential
+   *     rule adds take {@value #SEQUENTIAL_PAIRS_PER_DRAW} each, or more when the first did)
    * @param seed seed of the random inputs (and of the weight draws)
    * @param cTolerance allowed output c error (default 0.03)
    * @param qTolerance allowed output q error (default 0.5: q fluctuates from layer to layer by
    *     about sqrt(2 depth / width) for ReLU-like activations at finite width, common to all
    *     inputs, so only gross scale errors are judged)
    * @param draws weight draws the measurements are averaged over: the model's own weights, then
-   *     Haar-rotated copies ({@link WeightRotations}); 0 (the default) picks them from the
-   *     widths, about one draw per 0.02 of the sum of 1/width over the measured tensors, at most
-   *     {@value #MAX_AUTO_DRAWS}, fewer when their rotations would cost more than {@link
-   *     #ROTATION_FLOP_BUDGET} but then not fewer than {@value #MIN_BUDGET_DRAWS} (the prediction
-   *     is an average over initializations; one narrow network deviates from it by
-   *     O(1/sqrt(width)) whatever the number of input pairs)
+   *     Haar-rotated copies ({@link WeightRotations}); 0 (the default) chooses them in two
+   *     steps. First from the widths: about one draw per 0.02 of the sum of 1/width over the
+   *     measured tensors, at most {@value #MAX_AUTO_DRAWS}, fewer when their rotations would
+   *     cost more than {@link #ROTATION_FLOP_BUDGET} but then not fewer than {@value
+   *     #MIN_BUDGET_DRAWS} (the prediction is an average over initializations; one narrow
+   *     network deviates from it by O(1/sqrt(width)) whatever the number of input pairs). Then
+   *     sequentially, when that gave 2 or more: while the standard error of the mean c at the
+   *     judged tensor (sample standard deviation of the draws' mean c over sqrt(draws), the
+   *     largest over the input c values and checked outputs; it holds both the weights' and the
+   *     pairs' noise) exceeds {@link #SE_FRACTION} of the c tolerance, more draws (as many as
+   *     1/sqrt(draws) predicts reach it, times {@link #SEQUENTIAL_MARGIN}), up to {@value
+   *     #MAX_SEQUENTIAL_DRAWS} and as many as {@link #SEQUENTIAL_FLOP_BUDGET} pays for ({@link
+   *     #drawCost}); a network whose draws are expensive (a ResNet-50, a MobileNetV2) keeps the
+   *     first step's count. The draws it adds measure {@value #SEQUENTIAL_PAIRS_PER_DRAW} pairs
+   *     each (a narrow net's draw mean varies with its pairs as much as with its weights). The
+   *     report says what was measured ({@link KernelSampling})
    */
   public record Options(
       double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance, int draws) {
@@ -119,6 +131,43 @@ public final class KernelCheck {
   static final int MIN_BUDGET_DRAWS = 6;
   /** Sum of 1/width over the measured tensors per automatic weight draw. */
   static final double WIDTH_SUM_PER_DRAW = 0.02;
+  /**
+   * The sequential rule's target: the standard error of the judged c ({@link
+   * KernelSampling#cStandardError}) at most this fraction of the c tolerance. At a quarter a
+   * correctly shaped network fails on noise in fewer than 1 of 10,000 rows (|z| > 4), while a
+   * c off by the tolerance is still measured off by it, give or take a quarter of it.
+   */
+  static final double SE_FRACTION = 0.25;
+  /**
+   * Most weight draws the sequential rule reaches (narrow, cheap networks; a draw of a width-16
+   * MLP costs about 10 ms of CPU). At 96 the width-16 MLP and plain CNN rows of the verify sweep
+   * (benchmarks/run-verify-sweep.sh) stopped at a standard error of 0.009-0.011, above the
+   * target, at under 2.5 s of CPU for the whole check; the cost cap governs the others.
+   */
+  static final int MAX_SEQUENTIAL_DRAWS = 256;
+  /**
+   * Work ({@link #drawCost}, floating-point operations) the sequential rule may spend on the
+   * draws after the first: 20 GFLOP, a few seconds of CPU. A width-16 ResNet-18 draw costs less
+   * than 0.2 GFLOP, so it may reach more than 96 draws; a ResNet-50's rotations
+   * alone cost 67 GFLOP a draw and a MobileNetV2's several GFLOP, so they keep the draws of the
+   * width rule and the rotation budget.
+   */
+  static final double SEQUENTIAL_FLOP_BUDGET = 20e9;
+  /** The cost of a draw beyond its arithmetic (session runs, variable loads), in FLOP. */
+  static final double DRAW_OVERHEAD_FLOPS = 50e6;
+  /**
+   * Input pairs per input c in each draw the sequential rule adds (at least the width rule's
+   * count). A draw's mean c varies with the weights and with the pairs: for the width-16 DKS
+   * tanh ResNet-18 with shortcut weight 0.8, 8 pairs a draw gave a spread (sd over draws) of
+   * 0.10 at the global pool, of which the weights' part is about 0.05 (sd over init seeds with
+   * many pairs), so a pair's own c varies by about 0.26. Minimizing the cost of a given standard
+   * error, the pairs per draw should be sqrt(cost of a draw's fixed part / cost of a pair) x
+   * (pair sd / weight sd), about sqrt(18) x 5 = 21 there; 32 keeps the pairs' part below the
+   * weights' while a pair's forward pass stays cheap next to a draw's rotations and session runs.
+   */
+  static final int SEQUENTIAL_PAIRS_PER_DRAW = 32;
+  /** Factor on the draws the sequential rule predicts, for the error of the estimate. */
+  static final double SEQUENTIAL_MARGIN = 1.2;
   /** Fewest input pairs per c value in one weight draw. */
   static final int MIN_PAIRS_PER_DRAW = 8;
 
@@ -234,31 +283,49 @@ public final class KernelCheck {
       p.analysis().layers().stream().filter(l -> !layers.contains(l)).forEach(layers::add);
     }
     Plan first = plans.values().iterator().next();
-    int draws = o.draws() > 0 ? o.draws()
-        : autoDraws(model, plans.values(), WeightRotations.kernels(model, layers, g));
+    List<WeightRotations.Kernel> kernels = WeightRotations.kernels(model, layers, g);
+    boolean auto = o.draws() <= 0;
+    int draws = auto ? autoDraws(model, plans.values(), kernels) : o.draws();
     int perDraw = draws == 1 ? o.pairs()
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
+    // the judged tensor of every checked output, by index in the measured union
+    List<Integer> judged = plans.values().stream()
+        .map(p -> measured.indexOf(judgedNode(p.measured()))).distinct().toList();
+    String rule = auto ? "widths" : "given";
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
     List<PairSums> sums = new ArrayList<>();
+    KernelSampling sampling;
     String oneAtATime;
     try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
         measured, allowedOps, feeding)) {
-      long[] spatial = null;
-      for (int d = 0; d < draws; d++) {
-        if (d > 0) {
-          st.assign(WeightRotations.rotatedVariables(model, layers, g, o.seed() + d));
+      measureDraws(st, model, layers, g, o, perDraw, memoryBudgetBytes, sums, draws);
+      // the sequential rule: more draws while the judged c is not determined to a fraction of
+      // the tolerance, as far as the cost cap allows
+      int addedPerDraw = Math.max(perDraw, SEQUENTIAL_PAIRS_PER_DRAW);
+      int cap = auto && draws >= 2 ? sequentialCap(draws, kernels, addedPerDraw,
+          o.inputCs().length, measuredLocations(sums)) : draws;
+      double target = SE_FRACTION * o.cTolerance();
+      while (sums.size() < cap) {
+        double se = cStandardError(sums, judged, o.inputCs().length);
+        if (!(se > target)) {
+          break;
         }
-        // later draws run at the location count the first one validated (rotations keep zero
-        // taps)
-        PairSums s = PairSums.measure(st, new Options(o.inputCs(), perDraw, o.seed() + d,
-            o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
-        spatial = s.spatialUsed();
-        sums.add(s);
+        int want = sequentialDraws(sums.size(), se, target, cap);
+        measureDraws(st, model, layers, g, o, addedPerDraw, memoryBudgetBytes, sums, want);
+        rule = "precision";
       }
+      if (rule.equals("precision")
+          && cStandardError(sums, judged, o.inputCs().length) > target) {
+        rule = "cost cap";
+      }
+      sampling = new KernelSampling(sums.size(), perDraw, sums.size() - draws,
+          sums.size() > draws ? addedPerDraw : 0,
+          cStandardError(sums, judged, o.inputCs().length), rule);
       oneAtATime = st.oneAtATimeReason();
     }
     if (outputs.size() == 1) {
-      return report(first, measured, sums, o).withOneAtATime(oneAtATime);
+      return report(first, measured, sums, o).withSampling(sampling)
+          .withOneAtATime(oneAtATime);
     }
     List<OutputCheck> checks = new ArrayList<>();
     KernelReport firstReport = null;
@@ -269,13 +336,137 @@ public final class KernelCheck {
         checks.add(new OutputCheck(out, null, notChecked.get(out)));
         continue;
       }
-      KernelReport r = report(p, measured, sums, o);
+      KernelReport r = report(p, measured, sums, o).withSampling(sampling);
       firstReport = firstReport == null ? r : firstReport;
       pass &= r.passed();
       checks.add(new OutputCheck(out, r, null));
     }
     return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
-        firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime);
+        firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime, sampling);
+  }
+
+  /**
+   * Measures weight draws {@code sums.size()} to {@code until - 1} (draw 0: the model's own
+   * weights; draw d: rotations seeded {@code seed + d}, inputs seeded {@code seed + d}) and adds
+   * their sums to {@code sums}. Later draws run at the location count the first one validated
+   * (rotations keep zero taps).
+   */
+  private static void measureDraws(PairStatistics st, Model model, List<LayerSite> layers,
+      GraphView g, Options o, int perDraw, long memoryBudgetBytes, List<PairSums> sums,
+      int until) {
+    long[] spatial = sums.isEmpty() ? null : sums.get(0).spatialUsed();
+    for (int d = sums.size(); d < until; d++) {
+      if (d > 0) {
+        st.assign(WeightRotations.rotatedVariables(model, layers, g, o.seed() + d));
+      }
+      PairSums s = PairSums.measure(st, new Options(o.inputCs(), perDraw, o.seed() + d,
+          o.cTolerance(), o.qTolerance(), 1), memoryBudgetBytes, spatial);
+      spatial = s.spatialUsed();
+      sums.add(s);
+    }
+  }
+
+  /** The tensor a check of {@code measured} judges: the last layer's input. */
+  private static String judgedNode(List<String> measured) {
+    return measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
+  }
+
+  /**
+   * The largest standard error of the mean c over the draws at the {@code judged} tensors, over
+   * the {@code cs} input c values: sample standard deviation of the draws' mean c over
+   * sqrt(draws). NaN for fewer than 2 draws; rows whose c is not finite are skipped.
+   */
+  static double cStandardError(List<PairSums> sums, List<Integer> judged, int cs) {
+    if (sums.size() < 2) {
+      return Double.NaN;
+    }
+    double worst = 0;
+    for (int node : judged) {
+      for (int ci = 0; ci < cs; ci++) {
+        double[] c = new double[sums.size()];
+        for (int d = 0; d < c.length; d++) {
+          c[d] = sums.get(d).meanC(node, ci);
+        }
+        double se = standardError(c);
+        worst = Double.isFinite(se) ? Math.max(worst, se) : worst;
+      }
+    }
+    return worst;
+  }
+
+  /**
+   * The standard error of the mean of {@code x}: the sample standard deviation (n - 1 in the
+   * denominator) over sqrt(n); NaN for fewer than 2 values or a value that is not finite.
+   */
+  static double standardError(double[] x) {
+    int n = x.length;
+    if (n < 2) {
+      return Double.NaN;
+    }
+    double mean = 0;
+    for (double v : x) {
+      if (!Double.isFinite(v)) {
+        return Double.NaN;
+      }
+      mean += v / n;
+    }
+    double var = 0;
+    for (double v : x) {
+      var += (v - mean) * (v - mean) / (n - 1);
+    }
+    return Math.sqrt(var / n);
+  }
+
+  /**
+   * The draw count the sequential rule asks for next: the standard error falls as
+   * 1/sqrt(draws), so {@code draws (se / target)^2} reach the target, times {@link
+   * #SEQUENTIAL_MARGIN} for the error of the estimate; at least one more than {@code draws}, at
+   * most twice {@code draws} (the added draws measure more pairs each, so their spread is
+   * smaller: the estimate is made again after each step) and at most {@code cap}.
+   */
+  static int sequentialDraws(int draws, double se, double target, int cap) {
+    double want = Math.ceil(draws * (se / target) * (se / target) * SEQUENTIAL_MARGIN);
+    return (int) Math.min(Math.min(cap, 2L * draws), Math.max(draws + 1, want));
+  }
+
+  /**
+   * The most draws the sequential rule may reach: {@link #MAX_SEQUENTIAL_DRAWS}, fewer when the
+   * draws after the first would cost more than {@link #SEQUENTIAL_FLOP_BUDGET} ({@link
+   * #drawCost}), never fewer than {@code draws} (what the width rule chose).
+   */
+  static int sequentialCap(int draws, List<WeightRotations.Kernel> kernels, int perDraw,
+      int cs, long locations) {
+    double cost = drawCost(kernels, perDraw, cs, locations);
+    int affordable = cost > 0
+        ? (int) Math.min(MAX_SEQUENTIAL_DRAWS, 1 + Math.floor(SEQUENTIAL_FLOP_BUDGET / cost))
+        : MAX_SEQUENTIAL_DRAWS;
+    return Math.max(draws, affordable);
+  }
+
+  /**
+   * What one more weight draw costs, in floating-point operations: its rotations ({@link
+   * WeightRotations#drawFlops}), the forward pass of its pairs (2 inputs x {@code cs} input c
+   * values x {@code perDraw} pairs, 2 operations per live kernel weight per location, at the
+   * {@code locations} the draws run at), and {@link #DRAW_OVERHEAD_FLOPS} for the session runs
+   * and the variable loads.
+   */
+  static double drawCost(List<WeightRotations.Kernel> kernels, int perDraw, int cs,
+      long locations) {
+    double weights = 0;
+    for (WeightRotations.Kernel k : kernels) {
+      weights += (double) Math.max(1, k.liveTaps()) * k.in() * k.out() * k.channels();
+    }
+    return WeightRotations.drawFlops(kernels)
+        + 2.0 * weights * 2 * cs * perDraw * Math.max(1, locations) + DRAW_OVERHEAD_FLOPS;
+  }
+
+  /** Locations per example the draws ran at (after the first draw's reduction). */
+  private static long measuredLocations(List<PairSums> sums) {
+    long n = 1;
+    for (long d : sums.get(0).spatialUsed()) {
+      n *= Math.max(1, d);
+    }
+    return n;
   }
 
   /** Why {@code node}'s output 0 is not checked as a float tensor, or null when it is one. */
@@ -372,7 +563,7 @@ public final class KernelCheck {
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }
     }
-    String last = measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
+    String last = judgedNode(measured);
     long width = sums.get(0).width(union.indexOf(last));
     boolean pass = true;
     for (KernelMeasurement r : rows) {

@@ -23,21 +23,32 @@ import java.util.List;
  * @param oneAtATime why the examples went through the graph one at a time (a batch fixed at 1,
  *     see {@link PairStatistics}), or null when each chunk of pairs went as one batch; the
  *     statistics and the verdict are the same either way
+ * @param sampling the weight draws and pairs measured ({@link KernelSampling#UNKNOWN} when not
+ *     recorded)
  */
 public record KernelReport(
     List<KernelMeasurement> rows, double cTolerance, double qTolerance, long width,
-    String judgedTensor, boolean passed, List<OutputCheck> outputs, String oneAtATime) {
+    String judgedTensor, boolean passed, List<OutputCheck> outputs, String oneAtATime,
+    KernelSampling sampling) {
 
   /** Copies the rows and outputs. */
   public KernelReport {
     rows = List.copyOf(rows);
     outputs = List.copyOf(outputs);
+    sampling = sampling == null ? KernelSampling.UNKNOWN : sampling;
   }
 
-  /** A report whose examples went as one batch per chunk. */
+  /** A report whose examples went as one batch per chunk, without sampling information. */
   public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
       long width, String judgedTensor, boolean passed, List<OutputCheck> outputs) {
-    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs, null);
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs, null,
+        KernelSampling.UNKNOWN);
+  }
+
+  /** This report with {@code s} as its sampling. */
+  public KernelReport withSampling(KernelSampling s) {
+    return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
+        oneAtATime, s);
   }
 
   /** Whether the examples were fed one at a time ({@link #oneAtATime()}). */
@@ -48,13 +59,14 @@ public record KernelReport(
   /** This report, saying the examples were fed one at a time for {@code why} (null: batched). */
   public KernelReport withOneAtATime(String why) {
     return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
-        why);
+        why, sampling);
   }
 
   /** The report of one output. */
   public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
       long width, String judgedTensor, boolean passed) {
-    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, List.of());
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, List.of(), null,
+        KernelSampling.UNKNOWN);
   }
 
   /** The reports of the checked outputs (this one alone when there is no per-output list). */
@@ -107,6 +119,21 @@ public record KernelReport(
     StringBuilder b = new StringBuilder();
     b.append(String.format("kernel check: c tolerance %.3f, q tolerance %.3f at '%s' "
         + "(width %d)%n", cTolerance, qTolerance, judgedTensor, width));
+    if (sampling.draws() > 0) {
+      int first = sampling.draws() - sampling.addedDraws();
+      b.append(String.format("measured over %d weight draw%s x %d pairs per input c", first,
+          first == 1 ? "" : "s", sampling.pairsPerDraw()));
+      if (sampling.addedDraws() > 0) {
+        b.append(String.format(" + %d draws x %d pairs", sampling.addedDraws(),
+            sampling.addedPairsPerDraw()));
+      }
+      b.append(" (").append(sampling.rule()).append(')');
+      if (!Double.isNaN(sampling.cStandardError())) {
+        b.append(String.format("; standard error of c at '%s' %.4f", judgedTensor,
+            sampling.cStandardError()));
+      }
+      b.append(String.format("%n"));
+    }
     b.append(String.format("%-40s %5s %7s %9s %9s %9s %9s%n", "tensor", "depth", "c_in",
         "q_pred", "q_meas", "c_pred", "c_meas"));
     for (KernelMeasurement r : rows) {

@@ -148,6 +148,32 @@ class KernelDrawsTest {
   }
 
   @Test
+  void sequentialRuleAddsDrawsUntilTheStandardErrorIsAQuarterOfTheTolerance() {
+    double s = slopeForEta();
+    // the width rule: 21 tensors of width 64 after the first, 21/64 / 0.02 = 16.4 -> 17 draws
+    KernelReport fixed = KernelCheck.run(treluChain(), solution(),
+        KernelCheck.Options.defaults().withDraws(17));
+    assertEquals(new KernelSampling(17, 8, 0, 0, fixed.sampling().cStandardError(), "given"),
+        fixed.sampling());
+    // control: 17 draws leave the standard error above the target (a draw's sd is about 0.05)
+    assertTrue(fixed.sampling().cStandardError() > 0.0075, fixed.toText());
+    KernelReport auto = KernelCheck.run(treluChain(), solution(), KernelCheck.Options.defaults());
+    KernelSampling got = auto.sampling();
+    assertEquals("precision", got.rule(), auto.toText());
+    assertTrue(got.draws() > 17 && got.draws() <= KernelCheck.MAX_SEQUENTIAL_DRAWS,
+        got.toString());
+    assertEquals(8, got.pairsPerDraw());
+    // the first 17 draws are the width rule's, the added ones measure 32 pairs each
+    assertEquals(got.draws() - 17, got.addedDraws());
+    assertEquals(KernelCheck.SEQUENTIAL_PAIRS_PER_DRAW, got.addedPairsPerDraw());
+    assertTrue(got.cStandardError() <= 0.0075, got.toString());
+    for (KernelMeasurement m : auto.judgedRows()) {
+      // against the closed form: within 4 standard errors of the mean
+      assertEquals(compose(m.inputC(), s, DEPTH), m.measuredC(), 4 * 0.0075, auto.toText());
+    }
+  }
+
+  @Test
   void drawsKeepAMisScaledKernelFailing() {
     Model m = treluChain();
     Map<String, TensorProto> vars = new HashMap<>(m.variables());
