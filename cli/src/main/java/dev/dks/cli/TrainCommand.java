@@ -18,6 +18,7 @@ import dev.dks.trainers.data.DataSets;
 import dev.dks.trainers.data.Dataset;
 import dev.dks.trainers.device.DevicePlacement;
 import dev.dks.trainers.graph.BatchNormTraining;
+import dev.dks.trainers.graph.InputStandardization;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.loop.BatchSource;
 import dev.dks.trainers.graph.TrainingSpec;
@@ -153,10 +154,11 @@ public final class TrainCommand implements Callable<Integer> {
           + "eigendecompositions (default cholesky).")
   private String inverse;
 
-  @Option(names = "--conv-approximation", paramLabel = "expand|reduce|auto",
+  @Option(names = "--conv-approximation", paramLabel = "expand|reduce|hybrid|auto",
       description = "K-FAC conv blocks: reduce (per-example mean patches and summed output "
-          + "gradients; exact in front of a global average pool, T times cheaper; default) or "
-          + "expand (KFC, locations as examples; the tat recipe's).")
+          + "gradients; exact in front of a global average pool, T times cheaper; default), "
+          + "expand (KFC, locations as examples; the tat recipe's) or hybrid (expand's patch "
+          + "factor with reduce's summed gradients: never below reduce's curvature).")
   private String convApproximation;
 
   @Option(names = "--adaptive-damping",
@@ -211,6 +213,13 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--l2", paramLabel = "C", defaultValue = "0",
       description = "L2 coefficient on kernels (default 0).")
   private double l2;
+
+  @Option(names = "--standardize", paramLabel = "on|off", defaultValue = "off",
+      description = "on: standardize the input per channel by the training data's mean and "
+          + "standard deviation, as ops inside the model, so the exported models standardize "
+          + "too and still take raw values (default off; a model that already standardizes, "
+          + "e.g. the training/ folder of such a run, keeps its own).")
+  private String standardize;
 
   @Option(names = "--bn-mode", paramLabel = "train|frozen", defaultValue = "train",
       description = "Batch normalization (default train: batch statistics in training steps, "
@@ -276,10 +285,12 @@ public final class TrainCommand implements Callable<Integer> {
     // probe runs with --threads' config before the model reader opens its SavedModelBundle
     var config = DevicePlacement.config(false, threads, 0);
     DevicePlacement placement = DevicePlacement.resolve(requested, config);
-    Model original = ModelInput.load(model, untrusted).model();
+    Model loaded = ModelInput.load(model, untrusted).model();
     Optional<ShapingMetadata> shaping = ModelShaping.read(model);
     Data d = evaluatedPart(loadData());
-    checkShape(original, d.train);
+    checkShape(loaded, d.train);
+    InputStandardization.Result standardization = standardization(loaded, d.train);
+    Model original = standardization.model();
 
     BatchIterator it = BatchIterator.builder(d.train).batchSize(batch).seed(seed).dropLast(true)
         .build();
@@ -302,6 +313,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       var err0 = spec.commandLine().getErr();
       err0.println("settings: " + settings.line());
+      err0.println("input: " + inputLine(standardization));
       if (!tg.batchNormSites().isEmpty()) {
         err0.printf(Locale.ROOT, "batch norm: %d layers train with batch statistics, moving "
             + "averages with momentum %s%n", tg.batchNormSites().size(),
@@ -373,7 +385,7 @@ public final class TrainCommand implements Callable<Integer> {
           untrusted.allowed());
       long ran = outcome.completedSteps() - outcome.startStep();
       Summary s = new Summary(outcome, ran, seconds, eval, placement, devices, dir, d,
-          settings, tg.kfac().map(KfacGraph::registration).orElse(null),
+          settings, standardization, tg.kfac().map(KfacGraph::registration).orElse(null),
           after);
       PrintWriter w = spec.commandLine().getOut();
       w.print(json ? s.json() : s.text());
@@ -382,6 +394,38 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (DataFormatException | DataNotFoundException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+  }
+
+  /**
+   * The model to train: with {@code --standardize on}, the input standardized by the training
+   * part's per-channel statistics (kept as it is when the model already standardizes).
+   */
+  private InputStandardization.Result standardization(Model m, Dataset train) {
+    if (standardize.equals("off")) {
+      return InputStandardization.existing(m).map(e -> new InputStandardization.Result(m, e[0],
+          e[1], false, "the model already standardizes its input (--standardize off adds "
+              + "nothing, removes nothing)"))
+          .orElse(new InputStandardization.Result(m, null, null, false, "raw values, not "
+              + "standardized (--standardize on: per channel, inside the model)"));
+    }
+    return InputStandardization.apply(m, train.channelStats());
+  }
+
+  /** The {@code input:} line: what the model does to its input. */
+  static String inputLine(InputStandardization.Result r) {
+    if (!r.standardizes()) {
+      return r.note();
+    }
+    return String.format(Locale.ROOT, "(x - mean) / std per channel, mean %s, std %s: %s",
+        floats(r.mean()), floats(r.std()), r.note());
+  }
+
+  private static String floats(float[] v) {
+    StringBuilder b = new StringBuilder(v.length == 1 ? "" : "[");
+    for (int i = 0; i < v.length; i++) {
+      b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.4f", v[i]));
+    }
+    return b.append(v.length == 1 ? "" : "]").toString();
   }
 
   private TrainingSpec trainingSpec(TrainSettings settings) {
@@ -436,6 +480,9 @@ public final class TrainCommand implements Callable<Integer> {
 
   private void validate() {
     bnMode();
+    if (!standardize.equals("on") && !standardize.equals("off")) {
+      throw usage("--standardize takes on or off, got " + standardize);
+    }
     if ((steps == null) == (epochs == null)) {
       throw usage("give exactly one of --steps N and --epochs E");
     }
@@ -563,7 +610,8 @@ public final class TrainCommand implements Callable<Integer> {
   /** What a run did, as text or JSON. */
   private record Summary(TrainingOutcome outcome, long ran, double seconds, EvaluationResult eval,
       DevicePlacement placement, Map<String, Integer> devices, Path dir, Data data,
-      TrainSettings settings, Registration registration, ShapingMetadata shaping) {
+      TrainSettings settings, InputStandardization.Result standardization,
+      Registration registration, ShapingMetadata shaping) {
     double stepsPerSecond() {
       return seconds > 0 ? ran / seconds : 0;
     }
@@ -573,12 +621,14 @@ public final class TrainCommand implements Callable<Integer> {
       return String.format(Locale.ROOT, "trained %d steps (%d this run, from step %d) in %.1f s: "
           + "%.2f steps/s on %s with %s%n"
           + "settings: %s%n"
+          + "input: %s%n"
           + "last train loss %.4f, accuracy %.4f%n"
           + "%s (%s, %d examples): loss %.4f, accuracy %.4f%n"
           + "ops per device: %s%n"
           + "wrote %s (metrics.jsonl, checkpoint.ckpt, training/, serving/)%n%s",
           outcome.completedSteps(), ran, outcome.startStep(), seconds, stepsPerSecond(),
-          placement.label(), optimizerLabel(), settings.line(), last == null ? Double.NaN : last.loss(),
+          placement.label(), optimizerLabel(), settings.line(), inputLine(standardization),
+          last == null ? Double.NaN : last.loss(),
           last == null ? Double.NaN : last.accuracy(), data.test.name(), data.testName,
           eval.examples(), eval.loss(), eval.accuracy(), DevicePlacement.describe(devices), dir,
           shaping == null ? "" : "shaping from the model, carried to training/ and serving/: "
@@ -596,6 +646,17 @@ public final class TrainCommand implements Callable<Integer> {
       o.put("status", outcome.status().name().toLowerCase(Locale.ROOT));
       o.put("optimizer", settings.optimizer());
       settings.json(o.putObject("settings"));
+      ObjectNode input = o.putObject("input");
+      input.put("standardized", standardization.standardizes());
+      input.put("added", standardization.added());
+      if (standardization.standardizes()) {
+        for (float v : standardization.mean()) {
+          input.withArray("mean").add(v);
+        }
+        for (float v : standardization.std()) {
+          input.withArray("std").add(v);
+        }
+      }
       if (registration != null) {
         ObjectNode k = o.putObject("kfac");
         k.put("kronecker_layers", registration.layers().size());

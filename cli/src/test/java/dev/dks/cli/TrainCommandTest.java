@@ -210,6 +210,49 @@ class TrainCommandTest {
         "5", "--resume", "--out", tmp.resolve("none").toString()), "checkpoint");
   }
 
+  /**
+   * {@code --standardize on} puts (x - mean) / std into the model: the mean is that of the
+   * training part (summed here by hand), the serving model carries the ops with an unchanged
+   * signature, and training that model again keeps its standardization instead of adding one.
+   */
+  @Test
+  void standardizeOnPutsTheOpsIntoTheExportedModelsOnce() throws Exception {
+    requireDigits();
+    Path first = tmp.resolve("std1");
+    JsonNode j = Cli.json("train", model.toString(), "--data", "digits", "--optimizer",
+        "nesterov", "--steps", "3", "--batch", "32", "--standardize", "on", "--out",
+        first.toString());
+    assertTrue(j.get("input").get("standardized").asBoolean(), j.toString());
+    assertTrue(j.get("input").get("added").asBoolean(), j.toString());
+    dev.dks.trainers.data.Dataset train = dev.dks.trainers.data.DataSets.load("digits",
+        dev.dks.savedmodels.assets.SharedAssets.dataCacheDir()).split(0.2, 0).train();
+    double sum = 0;
+    for (float v : train.images()) {
+      sum += v;
+    }
+    double mean = sum / train.images().length;
+    assertEquals(mean, j.get("input").get("mean").get(0).asDouble(), 1e-5);
+    Model served = SavedModelReader.read(first.resolve("serving"), "serve");
+    assertTrue(served.graph().getNodeList().stream().anyMatch(n -> n.getName().equals(
+        "dks_input_standardization/mean")));
+    var in = served.signature("serving_default").inputs();
+    var before = SavedModelReader.read(model, "serve").signature("serving_default").inputs();
+    assertEquals(before.keySet(), in.keySet());
+    assertEquals(before.values().iterator().next().tensor(), in.values().iterator().next()
+        .tensor());
+    assertArrayEquals(before.values().iterator().next().shape(), in.values().iterator().next()
+        .shape());
+    JsonNode again = Cli.json("train", first.resolve("training").toString(), "--data", "digits",
+        "--optimizer", "nesterov", "--steps", "2", "--batch", "32", "--standardize", "on",
+        "--out", tmp.resolve("std2").toString());
+    assertTrue(again.get("input").get("standardized").asBoolean(), again.toString());
+    assertEquals(false, again.get("input").get("added").asBoolean(), again.toString());
+    assertEquals(mean, again.get("input").get("mean").get(0).asDouble(), 1e-5);
+    JsonNode off = Cli.json("train", model.toString(), "--data", "digits", "--optimizer",
+        "nesterov", "--steps", "2", "--batch", "32", "--out", tmp.resolve("std0").toString());
+    assertEquals(false, off.get("input").get("standardized").asBoolean(), off.toString());
+  }
+
   private static void run(String... args) {
     Cli r = Cli.run(args);
     assertEquals(0, r.code(), r.err());

@@ -34,7 +34,10 @@ final class KroneckerBlock implements CurvatureBlock {
   private final RegisteredLayer layer;
   private final Output<TFloat32> input;
   private final InverseMethod method;
+  /** A from per-example mean patches (K-FAC-reduce). */
   private final boolean reduce;
+  /** G from per-example sums of output gradients over locations (reduce and hybrid). */
+  private final boolean summedG;
   /** Statistics on the whole batch: the layer tensors are read as they are, not sliced. */
   private final boolean wholeBatch;
   private final long sampledRows;
@@ -57,6 +60,7 @@ final class KroneckerBlock implements CurvatureBlock {
     this.method = options.inverse();
     boolean conv = layer.kind() == RegisteredLayer.Kind.CONV2D;
     this.reduce = conv && options.conv() == ConvApproximation.REDUCE;
+    this.summedG = conv && options.conv() != ConvApproximation.EXPAND;
     this.wholeBatch = options.statisticsExamples() == 0;
     this.sampledRows = conv && !reduce && options.patchRowsPerDimension() > 0
         ? (long) Math.ceil(options.patchRowsPerDimension() * layer.inputDim()) : 0;
@@ -91,6 +95,11 @@ final class KroneckerBlock implements CurvatureBlock {
 
   /** T for a KFC-expand conv block (its F is {@code T A (x) G}), else 1. */
   long scale() {
+    return summedG ? 1 : layer.locations();
+  }
+
+  /** The rows per example that A averages over: T unless A comes from mean patches. */
+  private long aRowsPerExample() {
     return reduce ? 1 : layer.locations();
   }
 
@@ -127,6 +136,8 @@ final class KroneckerBlock implements CurvatureBlock {
     // a replica's share: sums over its used rows / (global examples / replicas) / T
     Operand<TFloat32> count = tf.math.mul(backward.perReplicaExamples(tf),
         tf.constant((float) scale()));
+    Operand<TFloat32> countA = tf.math.mul(backward.perReplicaExamples(tf),
+        tf.constant((float) aRowsPerExample()));
     Operand<TFloat32> aBatch;
     if (sampledRows > 0) {
       aBatch = FactorOps.secondMoment(tf, Patches.sampledRows(tf, layer, a, sampledRows,
@@ -136,12 +147,12 @@ final class KroneckerBlock implements CurvatureBlock {
     } else {
       Operand<TFloat32> rowsA = reduce ? Patches.meanRows(tf, layer, a)
           : Patches.rows(tf, layer, a);
-      aBatch = FactorOps.secondMoment(tf, rowsA, count);
+      aBatch = FactorOps.secondMoment(tf, rowsA, countA);
     }
     Operand<TFloat32> gBatch = null;
     for (Output<TFloat32> out : backward.outputGradients().get(layer.output())) {
       Operand<TFloat32> g = wholeBatch ? out : firstRows(tf, out, m);
-      Operand<TFloat32> rowsG = reduce ? Patches.summedOutputRows(tf, layer, g)
+      Operand<TFloat32> rowsG = summedG ? Patches.summedOutputRows(tf, layer, g)
           : Patches.outputRows(tf, layer, g);
       Operand<TFloat32> term = FactorOps.secondMoment(tf, rowsG, count);
       gBatch = gBatch == null ? term : tf.math.add(gBatch, term);

@@ -50,22 +50,86 @@ class KfacConvReduceTest {
     assertTrue(expand > 0.1, "expand should differ here: " + expand);
   }
 
+  /**
+   * HYBRID's factors are EXPAND's A and REDUCE's G, and its block {@code A_e (x) G_r} is never
+   * below the exact block in front of the pool (v^T (H - F) v >= 0 for random v, relative to
+   * v^T F v), while EXPAND's {@code T A_e (x) G_e} is (the negative control).
+   */
+  @Test
+  void hybridTakesExpandsAAndReducesGAndNeverUnderestimatesThePooledBlock() {
+    float[] x = KfacFixtures.gaussian(Q.h() * Q.w() * Q.c(), 311, 1);
+    float[] y = KfacFixtures.labels(1, Q.cout(), 312);
+    float[] kernel = KfacFixtures.gaussian(Q.patchDim() * Q.cout(), 313, 0.4);
+    float[] bias = KfacFixtures.gaussian(Q.cout(), 314, 0.2);
+    double[][][] hybrid = factors(ConvApproximation.HYBRID, x, y, kernel, bias);
+    double[][][] expand = factors(ConvApproximation.EXPAND, x, y, kernel, bias);
+    double[][][] reduce = factors(ConvApproximation.REDUCE, x, y, kernel, bias);
+    double errA = KfacFixtures.relErr(hybrid[0], expand[0]);
+    double errG = KfacFixtures.relErr(hybrid[1], reduce[1]);
+    assertTrue(errA < 1e-5, "hybrid A vs expand A: " + errA);
+    assertTrue(errG < 1e-5, "hybrid G vs reduce G: " + errG);
+    double[][] brute = bruteForceFisher(x, kernel, bias);
+    double hybridWorst = worstRelativeExcess(KfacFixtures.kron(hybrid[0], hybrid[1]), brute);
+    double expandWorst = worstRelativeExcess(block(ConvApproximation.EXPAND, expand), brute);
+    System.out.printf("conv + global average pool: min over v of v'(B - F)v / v'Fv: hybrid "
+        + "%.3e, expand %.3e%n", hybridWorst, expandWorst);
+    assertTrue(hybridWorst > -1e-4, "hybrid underestimates: " + hybridWorst);
+    assertTrue(expandWorst < -0.1, "expand should underestimate here: " + expandWorst);
+  }
+
+  /**
+   * The smallest {@code v^T (b - f) v / v^T f v} over 500 seeded Gaussian vectors, every other
+   * one on the bias row of {@code [W; b]} only (the pooled direction: the homogeneous coordinate
+   * is 1 at every location).
+   */
+  private static double worstRelativeExcess(double[][] b, double[][] f) {
+    java.util.Random r = new java.util.Random(5);
+    int biasRow = f.length - Q.cout();
+    double worst = Double.POSITIVE_INFINITY;
+    for (int trial = 0; trial < 500; trial++) {
+      double[] v = new double[f.length];
+      for (int i = trial % 2 == 0 ? 0 : biasRow; i < v.length; i++) {
+        v[i] = r.nextGaussian();
+      }
+      double qb = 0;
+      double qf = 0;
+      for (int i = 0; i < v.length; i++) {
+        for (int j = 0; j < v.length; j++) {
+          qb += v[i] * b[i][j] * v[j];
+          qf += v[i] * f[i][j] * v[j];
+        }
+      }
+      worst = Math.min(worst, (qb - qf) / qf);
+    }
+    return worst;
+  }
+
   private static double relErrOfBlock(ConvApproximation conv, float[] x, float[] y,
       float[] kernel, float[] bias, double[][] brute) {
+    return KfacFixtures.relErr(block(conv, factors(conv, x, y, kernel, bias)), brute);
+  }
+
+  /** {@code A (x) G}, times T for EXPAND. */
+  private static double[][] block(ConvApproximation conv, double[][][] factors) {
+    double[][] block = KfacFixtures.kron(factors[0], factors[1]);
+    if (conv == ConvApproximation.EXPAND) {
+      for (double[] row : block) {
+        for (int j = 0; j < row.length; j++) {
+          row[j] *= Q.locations();
+        }
+      }
+    }
+    return block;
+  }
+
+  /** The A and G factors after one EXACT statistics pass on one example. */
+  private static double[][][] factors(ConvApproximation conv, float[] x, float[] y,
+      float[] kernel, float[] bias) {
     KfacOptions o = KfacOptions.tatRecipe().withEstimation(FisherEstimation.EXACT).withConv(conv);
     try (TrainingGraph tg = TrainingGraph.build(pooledConv(kernel, bias),
         TrainingSpec.defaults().withKfac(o))) {
       KfacFixtures.statistics(tg, x, new long[] {1, Q.h(), Q.w(), Q.c()}, y, 1, 0, -1);
-      double[][] block = KfacFixtures.kron(KfacFixtures.factor(tg, 0, "a"),
-          KfacFixtures.factor(tg, 0, "g"));
-      if (conv == ConvApproximation.EXPAND) {
-        for (double[] row : block) {
-          for (int j = 0; j < row.length; j++) {
-            row[j] *= Q.locations();
-          }
-        }
-      }
-      return KfacFixtures.relErr(block, brute);
+      return new double[][][] {KfacFixtures.factor(tg, 0, "a"), KfacFixtures.factor(tg, 0, "g")};
     }
   }
 
