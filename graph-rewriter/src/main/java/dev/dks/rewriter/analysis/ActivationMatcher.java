@@ -23,9 +23,17 @@ import org.tensorflow.proto.NodeDef;
  * ops they contain (the Sigmoid of a swish is not a separate activation).
  */
 public final class ActivationMatcher {
-  private static final Map<String, String> SINGLE = Map.of(
-      "Relu", "relu", "Relu6", "relu6", "LeakyRelu", "leaky_relu", "Elu", "elu", "Selu", "selu",
-      "Softplus", "softplus", "Sigmoid", "sigmoid", "Tanh", "tanh", "Softsign", "softsign");
+  /**
+   * Activations that are one op. Erf, Atan and Asinh are what {@code ActivationEmitter} writes for
+   * the erf, atan and asinh activations (models built with them were analysed as linear); Sin and
+   * Cos are not here, since real models use them in the body for geometry (facemesh-attention's
+   * rotated crops), where they are not activations.
+   */
+  private static final Map<String, String> SINGLE = Map.ofEntries(
+      Map.entry("Relu", "relu"), Map.entry("Relu6", "relu6"), Map.entry("LeakyRelu", "leaky_relu"),
+      Map.entry("Elu", "elu"), Map.entry("Selu", "selu"), Map.entry("Softplus", "softplus"),
+      Map.entry("Sigmoid", "sigmoid"), Map.entry("Tanh", "tanh"), Map.entry("Softsign", "softsign"),
+      Map.entry("Erf", "erf"), Map.entry("Atan", "atan"), Map.entry("Asinh", "asinh"));
 
   private final GraphView g;
   private final OpPatterns p;

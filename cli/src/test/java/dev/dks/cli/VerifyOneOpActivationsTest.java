@@ -1,0 +1,56 @@
+package dev.dks.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Models built with DKS erf, atan and asinh (each written as one TensorFlow op: Erf, Atan, Asinh)
+ * verify with no flags: the analysis sees all 8 of their activation layers (the build's depth;
+ * before, it found none, called the network linear and the check failed with c errors of
+ * 0.08-0.09). Negative control: the erf model checked against another zeta's prediction fails.
+ */
+class VerifyOneOpActivationsTest {
+  private static final int DEPTH = 8;
+
+  @TempDir Path tmp;
+
+  private Path build(String activation) {
+    Path out = tmp.resolve(activation);
+    Cli r = Cli.run("build", "--arch", "mlp", "--depth", String.valueOf(DEPTH), "--width", "64",
+        "--shaped", "--method", "DKS", "--activation", activation, "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    return out;
+  }
+
+  private static JsonNode verify(Path model, int expected, String... flags) throws IOException {
+    String[] args = new String[flags.length + 3];
+    args[0] = "verify";
+    args[1] = model.toString();
+    args[2] = "--json";
+    System.arraycopy(flags, 0, args, 3, flags.length);
+    Cli r = Cli.run(args);
+    assertEquals(expected, r.code(), model.getFileName() + ": " + r.out() + r.err());
+    return new ObjectMapper().readTree(r.out());
+  }
+
+  @Test
+  void oneOpActivationsAreSeenAndVerify() throws IOException {
+    Path erf = null;
+    for (String activation : new String[] {"erf", "atan", "asinh"}) {
+      Path m = build(activation);
+      erf = erf == null ? m : erf;
+      JsonNode j = verify(m, 0);
+      assertTrue(j.get("passed").asBoolean(), j.toString());
+      assertEquals(DEPTH, j.get("structure_depth").asInt(), activation + ": " + j);
+    }
+    JsonNode wrong = verify(erf, VerifyCommand.CHECK_FAILED, "--zeta", "3");
+    assertTrue(wrong.get("reason").asText().contains("measured c"), wrong.toString());
+  }
+}
