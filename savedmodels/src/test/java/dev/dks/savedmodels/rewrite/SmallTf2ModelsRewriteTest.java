@@ -92,9 +92,11 @@ class SmallTf2ModelsRewriteTest {
     assertEquals(0, outcome(r, "strip-norm").changes(), outcome(r, "strip-norm").notes()
         .toString());
 
-    // it computes, by hand, y = softmax(2 (pln(x) + a) W - s): pln(x) = x / rms(x) per row (no
-    // homogeneous coordinate: the input feeds an Add), a and s the layer's constants, W the
-    // re-initialized kernel; 1e-5 absolute on the softmax
+    // it computes, by hand, y = softmax(2 pln([x + a, 1]) W - s): the constant add right after
+    // the input is the model's preprocessing, so per-location normalization follows it, with a
+    // homogeneous coordinate since it now feeds the MatMul (pln(v) = v / rms(v) per row); a and s
+    // are the layer's constants, W the re-initialized and widened kernel [785, 10]; 1e-5 absolute
+    // on the softmax
     Model out = r.model();
     TensorProto x = RealModels.gaussian(new long[] {2, 784}, new java.util.Random(2));
     float[] p = RealModels.runServing(out, x);
@@ -103,8 +105,12 @@ class SmallTf2ModelsRewriteTest {
     float a = constant(g, "transformer/add/y");
     float s = constant(g, "transformer/sub/y");
     float[] w = TensorProtos.floats(out.variables().get("transformer/matrix"));
-    double right = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, true));
+    assertEquals(785 * 10, w.length, "the kernel widened by one input row");
+    double right = maxDiff(p, byHandAfterAdd(TensorProtos.floats(x), w, a, s));
     assertTrue(right <= 1e-5, "vs the hand computation: " + right);
+    // negative controls: normalization before the add, and none at all
+    double before = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, true));
+    assertTrue(before > 1e-3, "negative control, pln(x) + a: " + before);
     double noPln = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, false));
     assertTrue(noPln > 1e-3, "negative control, without the input normalization: " + noPln);
 
@@ -183,6 +189,46 @@ class SmallTf2ModelsRewriteTest {
   }
 
   /** softmax(2 (x' + a) W - s) per row of [n, 784] x, x' = x / rms(x) or x itself. */
+  /**
+   * softmax(2 pln([x + a, 1]) W - s) per row of 784: per-location normalization with its
+   * homogeneous coordinate, W [785, 10] (the kernel widened by the pln pass).
+   */
+  private static double[] byHandAfterAdd(float[] x, float[] w, float a, float s) {
+    int in = 784;
+    int out = 10;
+    int n = x.length / in;
+    double[] y = new double[n * out];
+    for (int r = 0; r < n; r++) {
+      double ms = 0;
+      for (int i = 0; i < in; i++) {
+        double u = x[r * in + i] + a;
+        ms += u * u;
+      }
+      ms = (ms + 1) / (in + 1); // the homogeneous coordinate 1 is the 785th feature
+      double scale = 1 / Math.sqrt(ms);
+      double[] z = new double[out];
+      double max = Double.NEGATIVE_INFINITY;
+      for (int o = 0; o < out; o++) {
+        double dot = 0;
+        for (int i = 0; i < in; i++) {
+          dot += (x[r * in + i] + a) * scale * w[i * out + o];
+        }
+        dot += scale * w[in * out + o];
+        z[o] = 2 * dot - s;
+        max = Math.max(max, z[o]);
+      }
+      double sum = 0;
+      for (int o = 0; o < out; o++) {
+        z[o] = Math.exp(z[o] - max);
+        sum += z[o];
+      }
+      for (int o = 0; o < out; o++) {
+        y[r * out + o] = z[o] / sum;
+      }
+    }
+    return y;
+  }
+
   private static double[] byHand(float[] x, float[] w, float a, float s, boolean pln) {
     int in = 784;
     int out = 10;
