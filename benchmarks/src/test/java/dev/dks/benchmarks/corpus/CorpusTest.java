@@ -66,15 +66,18 @@ class CorpusTest {
    * movenet-thunder, handskeleton, handdetect, blazeface-back, selfie, meet, movenet-multipose,
    * handlandmark-sparse, facemesh-attention-pinto) reach one since verify feeds such a graph one
    * example at a time (JSON {@code fed_one_at_a_time}); handskeleton also needed its {@code
-   * ^input_1} control inputs dropped from the check's copy. Left: faceboxes (a rank-1 measured
-   * tensor). This set only grows; a model in it that exits 2 fails the test.
+   * ^input_1} control inputs dropped from the check's copy. faceboxes's heads read its
+   * image-padding sizes (rank 0 and 1) before the features; the check now measures a feature
+   * tensor of rank 2 or more ({@code KernelCheck.measuredEnd}). This set only grows; a model in it
+   * that exits 2 fails the test.
    */
   static final Set<String> VERIFY_CHECKS = Set.of(
       "age", "blazepose-lite", "efficientpose", "facemesh-detection-full",
       "facemesh-detection-short", "faceres-deep", "gear", "gender", "gender-ssrnet-imdb",
       "handlandmark-full", "mobileface", "mobilefacenet", "posenet",
       "blazeface-front", "movenet-thunder", "handskeleton", "handdetect", "blazeface-back",
-      "selfie", "meet", "movenet-multipose", "handlandmark-sparse", "facemesh-attention-pinto");
+      "selfie", "meet", "movenet-multipose", "handlandmark-sparse", "facemesh-attention-pinto",
+      "faceboxes");
 
   /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,

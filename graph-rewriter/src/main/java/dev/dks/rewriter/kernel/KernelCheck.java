@@ -253,7 +253,7 @@ public final class KernelCheck {
           firstError = firstError == null ? e : firstError;
           continue;
         }
-        String target = measuredEnd(a, out);
+        String target = measuredEnd(a, out, tg);
         if (target == null) {
           notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
           continue;
@@ -686,16 +686,39 @@ public final class KernelCheck {
    * other head ops the DAG does not model), or null when neither depends on the input.
    */
   static String measuredEnd(NetworkAnalysis a, String out) {
+    return measuredEnd(a, out, null);
+  }
+
+  /**
+   * As {@link #measuredEnd(NetworkAnalysis, String)}; with the imported graph {@code tg}, a body
+   * tensor that holds features (floating point, rank 2 or more, or rank unknown) is preferred to
+   * one that does not: a head may also read shape arithmetic done on the input (faceboxes reads
+   * its image-padding sizes, rank 0 and 1), which has no per-example features to measure.
+   */
+  static String measuredEnd(NetworkAnalysis a, String out, Graph tg) {
     if (a.dagIndex().containsKey(out)) {
       return out;
     }
     List<TensorName> body = a.bodyOutputs().getOrDefault(out, List.of());
+    String fallback = null;
     for (TensorName t : body) {
       if (a.dagIndex().containsKey(t.node())) {
-        return t.node();
+        if (tg == null || holdsFeatures(tg, t.node())) {
+          return t.node();
+        }
+        fallback = fallback == null ? t.node() : fallback;
       }
     }
-    return null;
+    return fallback;
+  }
+
+  /** Whether {@code node}'s output 0 is a floating-point tensor of rank 2 or more (or unknown). */
+  private static boolean holdsFeatures(Graph tg, String node) {
+    if (notFloat(tg, node) != null) {
+      return false;
+    }
+    Shape sh = tg.operation(node).output(0).shape();
+    return sh.isUnknown() || sh.numDimensions() >= 2;
   }
 
   /** Inputs of every layer on the path, then the output, in DAG order, without repeats. */
