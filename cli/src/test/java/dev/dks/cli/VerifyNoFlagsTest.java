@@ -36,7 +36,8 @@ class VerifyNoFlagsTest {
     return out;
   }
 
-  private static JsonNode verify(Path model, int expected, String... flags) throws IOException {
+  /** Runs {@code dks verify MODEL --json FLAGS}, asserts its exit code, returns its JSON. */
+  static JsonNode verify(Path model, int expected, String... flags) throws IOException {
     String[] args = new String[flags.length + 3];
     args[0] = "verify";
     args[1] = model.toString();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -29,28 +28,17 @@ class VerifyOneOpActivationsTest {
     return out;
   }
 
-  private static JsonNode verify(Path model, int expected, String... flags) throws IOException {
-    String[] args = new String[flags.length + 3];
-    args[0] = "verify";
-    args[1] = model.toString();
-    args[2] = "--json";
-    System.arraycopy(flags, 0, args, 3, flags.length);
-    Cli r = Cli.run(args);
-    assertEquals(expected, r.code(), model.getFileName() + ": " + r.out() + r.err());
-    return new ObjectMapper().readTree(r.out());
-  }
-
   @Test
   void oneOpActivationsAreSeenAndVerify() throws IOException {
     Path erf = null;
     for (String activation : new String[] {"erf", "atan", "asinh"}) {
       Path m = build(activation);
       erf = erf == null ? m : erf;
-      JsonNode j = verify(m, 0);
+      JsonNode j = VerifyNoFlagsTest.verify(m, 0);
       assertTrue(j.get("passed").asBoolean(), j.toString());
       assertEquals(DEPTH, j.get("structure_depth").asInt(), activation + ": " + j);
     }
-    JsonNode wrong = verify(erf, VerifyCommand.CHECK_FAILED, "--zeta", "3");
+    JsonNode wrong = VerifyNoFlagsTest.verify(erf, VerifyCommand.CHECK_FAILED, "--zeta", "3");
     assertTrue(wrong.get("reason").asText().contains("measured c"), wrong.toString());
   }
 }

@@ -106,12 +106,12 @@ class SmallTf2ModelsRewriteTest {
     float s = constant(g, "transformer/sub/y");
     float[] w = TensorProtos.floats(out.variables().get("transformer/matrix"));
     assertEquals(785 * 10, w.length, "the kernel widened by one input row");
-    double right = maxDiff(p, byHandAfterAdd(TensorProtos.floats(x), w, a, s));
+    double right = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, Pln.AFTER_ADD));
     assertTrue(right <= 1e-5, "vs the hand computation: " + right);
     // negative controls: normalization before the add, and none at all
-    double before = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, true));
+    double before = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, Pln.BEFORE_ADD));
     assertTrue(before > 1e-3, "negative control, pln(x) + a: " + before);
-    double noPln = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, false));
+    double noPln = maxDiff(p, byHand(TensorProtos.floats(x), w, a, s, Pln.NONE));
     assertTrue(noPln > 1e-3, "negative control, without the input normalization: " + noPln);
 
     // nothing but the layer's initialization may change: the Sub branch must still be there
@@ -189,47 +189,18 @@ class SmallTf2ModelsRewriteTest {
   }
 
   /** softmax(2 (x' + a) W - s) per row of [n, 784] x, x' = x / rms(x) or x itself. */
-  /**
-   * softmax(2 pln([x + a, 1]) W - s) per row of 784: per-location normalization with its
-   * homogeneous coordinate, W [785, 10] (the kernel widened by the pln pass).
-   */
-  private static double[] byHandAfterAdd(float[] x, float[] w, float a, float s) {
-    int in = 784;
-    int out = 10;
-    int n = x.length / in;
-    double[] y = new double[n * out];
-    for (int r = 0; r < n; r++) {
-      double ms = 0;
-      for (int i = 0; i < in; i++) {
-        double u = x[r * in + i] + a;
-        ms += u * u;
-      }
-      ms = (ms + 1) / (in + 1); // the homogeneous coordinate 1 is the 785th feature
-      double scale = 1 / Math.sqrt(ms);
-      double[] z = new double[out];
-      double max = Double.NEGATIVE_INFINITY;
-      for (int o = 0; o < out; o++) {
-        double dot = 0;
-        for (int i = 0; i < in; i++) {
-          dot += (x[r * in + i] + a) * scale * w[i * out + o];
-        }
-        dot += scale * w[in * out + o];
-        z[o] = 2 * dot - s;
-        max = Math.max(max, z[o]);
-      }
-      double sum = 0;
-      for (int o = 0; o < out; o++) {
-        z[o] = Math.exp(z[o] - max);
-        sum += z[o];
-      }
-      for (int o = 0; o < out; o++) {
-        y[r * out + o] = z[o] / sum;
-      }
-    }
-    return y;
+  /** Where the hand computation normalizes the input. */
+  private enum Pln {
+    /** pln(x) + a, no homogeneous coordinate (the placement before the pln pass followed adds). */
+    BEFORE_ADD,
+    /** pln([x + a, 1]) with W [785, 10]: after the constant add, with a homogeneous coordinate. */
+    AFTER_ADD,
+    /** x + a. */
+    NONE
   }
 
-  private static double[] byHand(float[] x, float[] w, float a, float s, boolean pln) {
+  /** softmax(2 u W - s) per row of 784, with u the input normalized as {@code pln} says. */
+  private static double[] byHand(float[] x, float[] w, float a, float s, Pln pln) {
     int in = 784;
     int out = 10;
     int n = x.length / in;
@@ -237,15 +208,21 @@ class SmallTf2ModelsRewriteTest {
     for (int r = 0; r < n; r++) {
       double ms = 0;
       for (int i = 0; i < in; i++) {
-        ms += (double) x[r * in + i] * x[r * in + i] / in;
+        double v = pln == Pln.AFTER_ADD ? x[r * in + i] + a : x[r * in + i];
+        ms += v * v;
       }
-      double scale = pln ? 1 / Math.sqrt(ms) : 1;
+      ms = pln == Pln.AFTER_ADD ? (ms + 1) / (in + 1) : ms / in;
+      double scale = pln == Pln.NONE ? 1 : 1 / Math.sqrt(ms);
       double[] z = new double[out];
       double max = Double.NEGATIVE_INFINITY;
       for (int o = 0; o < out; o++) {
         double dot = 0;
         for (int i = 0; i < in; i++) {
-          dot += (x[r * in + i] * scale + a) * w[i * out + o];
+          double u = pln == Pln.AFTER_ADD ? (x[r * in + i] + a) * scale : x[r * in + i] * scale + a;
+          dot += u * w[i * out + o];
+        }
+        if (pln == Pln.AFTER_ADD) {
+          dot += scale * w[in * out + o]; // the homogeneous coordinate's row
         }
         z[o] = 2 * dot - s;
         max = Math.max(max, z[o]);
