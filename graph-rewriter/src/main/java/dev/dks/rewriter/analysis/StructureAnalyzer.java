@@ -134,6 +134,8 @@ public final class StructureAnalyzer {
     // root (the input or the last nonlinear layer), and in all since the input (tie-breaks)
     Map<String, Integer> sinceRoot = new HashMap<>();
     Map<String, Integer> linearDepth = new HashMap<>();
+    // the last linear layer on the node's path since its root ("" when none)
+    Map<String, String> lastLayer = new HashMap<>();
     Set<String> interior = new HashSet<>();
     int maxBranch = 0;
     int headActivations = 0;
@@ -148,6 +150,7 @@ public final class StructureAnalyzer {
         depth.put(name, 0);
         sinceRoot.put(name, 0);
         linearDepth.put(name, 0);
+        lastLayer.put(name, "");
         continue;
       }
       ActivationSite site = siteByOutput.get(name);
@@ -170,6 +173,7 @@ public final class StructureAnalyzer {
         depth.put(name, depth.get(site.input().node()) + 1);
         sinceRoot.put(name, 0);
         linearDepth.put(name, linearDepth.getOrDefault(site.input().node(), 0));
+        lastLayer.put(name, "");
         continue;
       }
       List<String> pathInputs = new ArrayList<>();
@@ -188,6 +192,7 @@ public final class StructureAnalyzer {
       linearDepth.put(name, lin);
       if (pathInputs.size() == 1) {
         sinceRoot.put(name, sinceRoot.getOrDefault(pathInputs.get(0), 0) + (isLayer ? 1 : 0));
+        lastLayer.put(name, isLayer ? name : lastLayer.getOrDefault(pathInputs.get(0), ""));
         if (body.contains(name) && !siteNodes.contains(name)) {
           clampWarning(p, n).ifPresent(warnings::add);
         }
@@ -200,16 +205,21 @@ public final class StructureAnalyzer {
       int d = pathInputs.stream().mapToInt(depth::get).max().orElse(0);
       depth.put(name, d);
       sinceRoot.put(name, 0);
+      lastLayer.put(name, "");
       if (pathInputs.stream().map(root::get).distinct().count() == 1
-          && pathInputs.stream().allMatch(i -> sinceRoot.getOrDefault(i, 0) == 0)) {
-        // every input is an elementwise affine function of the same tensor with no layer
-        // between (e.g. x * rsqrt(mean(x^2))): per location this is a rescaling, the identity
-        // for the kernel. An operand that went through a layer (x + conv(x): a residual block
-        // whose branch is linear, blazeface's depthwise + 1x1 conv) is another path.
+          && pathInputs.stream().map(i -> lastLayer.getOrDefault(i, "")).distinct().count() == 1) {
+        // every input is an elementwise affine function of the same tensor: with no layer since
+        // the root (x * rsqrt(mean(x^2))), or all after the same last layer (a layer norm of h =
+        // conv(x): h * rsqrt(mean(h^2)), MatMul + (MatMul - 1)): per location a rescaling, the
+        // identity for the kernel. An operand that went through another layer (x + conv(x): a
+        // residual block whose branch is linear, blazeface's depthwise + 1x1 conv) is another
+        // path.
         int r = root.get(pathInputs.get(0));
         index.put(name, b.affine(r));
         root.put(name, r);
-        sinceRoot.put(name, 0);
+        sinceRoot.put(name, pathInputs.stream().mapToInt(i -> sinceRoot.getOrDefault(i, 0))
+            .max().orElse(0));
+        lastLayer.put(name, lastLayer.getOrDefault(pathInputs.get(0), ""));
         continue;
       }
       String notMerge = ADD_OPS.contains(n.getOp())

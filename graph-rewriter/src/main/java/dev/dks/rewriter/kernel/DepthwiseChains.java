@@ -65,7 +65,8 @@ final class DepthwiseChains {
       layers.put(l.node(), l);
     }
     Map<Integer, List<Integer>> chains = new HashMap<>();
-    Map<String, SignAveragedMaps> cache = new HashMap<>();
+    // keyed by the chain's LocalMaps objects (List equality is their identity)
+    Map<List<LocalMaps>, SignAveragedMaps> cache = new HashMap<>();
     Map<Integer, Chain> out = new HashMap<>();
     for (int i = 0; i < dag.nodes().size(); i++) {
       ActivationSite site = a.layerActivations().get(i);
@@ -88,13 +89,13 @@ final class DepthwiseChains {
         continue;
       }
       List<Activation> acts = new ArrayList<>();
-      StringBuilder key = new StringBuilder();
+      List<LocalMaps> key = new ArrayList<>();
       for (int l : chain) {
         LocalMaps m = layerMaps.get(l);
         acts.add(m.activation());
-        key.append(System.identityHashCode(m)).append('/');
+        key.add(m);
       }
-      SignAveragedMaps maps = cache.computeIfAbsent(key.toString(),
+      SignAveragedMaps maps = cache.computeIfAbsent(List.copyOf(key),
           k -> SignAveragedMaps.of(acts));
       out.put(i, new Chain(dag.nodes().get(chain.get(0)).inputs()[0], maps, List.copyOf(chain)));
     }

@@ -302,8 +302,11 @@ public final class KernelCheck {
       // the sequential rule: more draws while the judged c is not determined to a fraction of
       // the tolerance, as far as the cost cap allows
       int addedPerDraw = Math.max(perDraw, SEQUENTIAL_PAIRS_PER_DRAW);
-      int cap = auto && draws >= 2 ? sequentialCap(draws, kernels, addedPerDraw,
-          o.inputCs().length, measuredLocations(sums)) : draws;
+      // not when the examples go one at a time: each added draw would cost hundreds of
+      // single-example runs, which the FLOP cost model does not price
+      int cap = auto && draws >= 2 && st.oneAtATimeReason() == null
+          ? sequentialCap(draws, kernels, addedPerDraw, o.inputCs().length,
+              measuredLocations(sums)) : draws;
       double target = SE_FRACTION * o.cTolerance();
       while (sums.size() < cap) {
         double se = cStandardError(sums, judged, o.inputCs().length);
@@ -558,7 +561,7 @@ public final class KernelCheck {
           c += s.meanC(ui, ci);
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            plan.allShaped() ? predictedQ(plan, idx) : Double.NaN, q / sums.size(),
+            plan.allShaped() ? predictedQ(plan, idx, first) : Double.NaN, q / sums.size(),
             predicted[idx],
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }
@@ -752,11 +755,12 @@ public final class KernelCheck {
   /**
    * The q predicted at a DAG node of a shaped network: 1 (the shaped activations preserve q for a
    * Gaussian pre-activation), or the mean square of a depthwise chain's output ({@link
-   * DepthwiseChains}; 1 for TAT's leaky ReLU).
+   * DepthwiseChains}; 1 for TAT's leaky ReLU) when the chain starts at or after the node {@code
+   * start} the predictions start from (as in {@link #predict}).
    */
-  private static double predictedQ(Plan plan, int idx) {
+  private static double predictedQ(Plan plan, int idx, int start) {
     DepthwiseChains.Chain chain = plan.chains().get(idx);
-    return chain == null ? 1.0 : chain.maps().q1();
+    return chain == null || chain.start() < start ? 1.0 : chain.maps().q1();
   }
 
   /**

@@ -50,6 +50,28 @@ class LinearBranchMergeTest {
     assertEquals(2, a.dag().depth(), "two nonlinear layers in series");
   }
 
+  /**
+   * The add of two affine functions of the same layer's output, {@code h + (h - 1)} with h =
+   * dense2(x) (a layer norm's {@code h * a + (beta - mean * a)} has this shape), is a
+   * per-location rescaling, not a residual merge: both operands come after the same last layer.
+   */
+  @Test
+  void anAddOfTwoFunctionsOfTheSameLayerIsNoMerge() {
+    DenseNets n = new DenseNets(WIDTH);
+    TensorName x = n.act("relu", n.dense(TensorName.of("input")));
+    TensorName h = n.dense(x);
+    n.g.add(dev.dks.rewriter.graph.Nodes.floatScalar("one", 1f));
+    n.g.add(dev.dks.rewriter.graph.Nodes.op("Sub", "h_minus_one").input(h.toString())
+        .input("one").type("T", org.tensorflow.proto.DataType.DT_FLOAT).build());
+    TensorName sum = n.add("block/add", h, TensorName.of("h_minus_one"));
+    Model m = n.model(n.dense(n.act("relu", sum)));
+    NetworkAnalysis a = StructureAnalyzer.analyze(GraphView.of(m.graph()), List.of("input"),
+        List.of("output"));
+    assertEquals(List.of(), a.residualMerges(), a.warnings().toString());
+    assertEquals(List.of(), a.warnings());
+    assertEquals(2, a.dag().depth());
+  }
+
   @Test
   void theRewriteRemovesItAndKeepsQOne() {
     // DKS: the shaped softplus has mean 0 (C(0) = 0), so x.Wx has no common part
