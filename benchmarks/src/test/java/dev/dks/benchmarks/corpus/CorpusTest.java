@@ -68,8 +68,9 @@ class CorpusTest {
    * example at a time (JSON {@code fed_one_at_a_time}); handskeleton also needed its {@code
    * ^input_1} control inputs dropped from the check's copy. faceboxes's heads read its
    * image-padding sizes (rank 0 and 1) before the features; the check now measures a feature
-   * tensor of rank 2 or more ({@code KernelCheck.measuredEnd}). This set only grows; a model in it
-   * that exits 2 fails the test.
+   * tensor of rank 2 or more ({@code KernelCheck.measuredEnd}). nanodet measured a start c of NaN
+   * and the prediction threw; the predictions are now NaN and the verdict a failure. This set only
+   * grows; a model in it that exits 2 fails the test.
    */
   static final Set<String> VERIFY_CHECKS = Set.of(
       "age", "blazepose-lite", "efficientpose", "facemesh-detection-full",
@@ -77,7 +78,7 @@ class CorpusTest {
       "handlandmark-full", "mobileface", "mobilefacenet", "posenet",
       "blazeface-front", "movenet-thunder", "handskeleton", "handdetect", "blazeface-back",
       "selfie", "meet", "movenet-multipose", "handlandmark-sparse", "facemesh-attention-pinto",
-      "faceboxes");
+      "faceboxes", "nanodet");
 
   /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,

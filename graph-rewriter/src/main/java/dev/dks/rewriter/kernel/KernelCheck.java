@@ -781,8 +781,8 @@ public final class KernelCheck {
         case INPUT -> c0;
         case AFFINE -> v[n.inputs()[0]];
         case LAYER -> chains.containsKey(i) && chains.get(i).start() >= start
-            ? chains.get(i).maps().c(clamp(v[chains.get(i).start()]))
-            : layerMaps.get(i).c(clamp(v[n.inputs()[0]]));
+            ? mapC(chains.get(i).maps()::c, v[chains.get(i).start()])
+            : mapC(layerMaps.get(i)::c, v[n.inputs()[0]]);
         case AVERAGE -> {
           double s = 0;
           for (int j = 0; j < n.inputs().length; j++) {
@@ -795,7 +795,11 @@ public final class KernelCheck {
     return v;
   }
 
-  private static double clamp(double c) {
-    return Math.max(-1, Math.min(1, c));
+  /**
+   * A C map at c clamped to [-1, 1]; NaN stays NaN (a measured start c of NaN, e.g. all-zero
+   * features, leaves the predictions undefined and the verdict a failure, not an error).
+   */
+  private static double mapC(java.util.function.DoubleUnaryOperator map, double c) {
+    return Double.isNaN(c) ? Double.NaN : map.applyAsDouble(Math.max(-1, Math.min(1, c)));
   }
 }
