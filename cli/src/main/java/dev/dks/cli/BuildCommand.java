@@ -8,6 +8,7 @@ import dev.dks.rewriter.builder.ModelBuilder;
 import dev.dks.rewriter.builder.Pooling;
 import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import dev.dks.solver.solve.Method;
+import dev.dks.solver.solve.TatTargets;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -81,6 +82,13 @@ public final class BuildCommand implements Callable<Integer> {
       description = "Shaping method with --shaped (default DKS).")
   private Method method;
 
+  @Option(names = "--eta", paramLabel = "E|auto", converter = ShapingFlags.EtaConverter.class,
+      description = "With --shaped --method TAT: the network's C(0) target for leaky_relu, in "
+          + "[0, 1], or 'auto' (the default): 0.9, or the largest C(0) the network reaches when "
+          + "that is less (a shallow network or a strong --shortcut-weight), said in the output "
+          + "and recorded. A number is exact: a network that cannot reach it is refused.")
+  private Double eta;
+
   @Option(names = "--shortcut-weight", paramLabel = "W",
       description = "ResNets: normalized skips sqrt(1-W^2)*residual + W*shortcut, W in [0, 1]; "
           + "0 removes the skips (default with --shaped: 0; without: plain AddV2).")
@@ -135,6 +143,9 @@ public final class BuildCommand implements Callable<Integer> {
     if (method != null && !shaped) {
       throw usage("--method applies with --shaped only");
     }
+    if (eta != null && (!shaped || method != Method.TAT)) {
+      throw usage("--eta applies with --shaped --method TAT only");
+    }
     if (v1 && arch != Architecture.RESNET) {
       throw usage("--v1 applies to --arch resnet only");
     }
@@ -149,6 +160,9 @@ public final class BuildCommand implements Callable<Integer> {
     }
     if (shaped) {
       b.shaped(method == null ? Method.DKS : method);
+    }
+    if (eta != null && !eta.isNaN()) { // a number is exact; absent or 'auto': the spec's auto rule
+      b.tatTargets(new TatTargets(eta, TatTargets.DEFAULT_TAU));
     }
     if (shortcutWeight != null) {
       b.shortcutWeight(shortcutWeight);

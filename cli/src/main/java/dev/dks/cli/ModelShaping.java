@@ -40,7 +40,7 @@ final class ModelShaping {
     Double w = s.effectiveShortcutWeight().isPresent()
         ? s.effectiveShortcutWeight().getAsDouble() : null;
     return ShapingRecorder.record(b.model(), "build", tool(), b.shaping().method(),
-        s.dksTargets(), s.tatTargets(), b.shaping(), w, null);
+        s.dksTargets(), recordedTat(s.tatTargets(), b.shaping()), b.shaping(), w, null);
   }
 
   /**

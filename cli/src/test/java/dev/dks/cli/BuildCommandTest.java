@@ -250,7 +250,7 @@ class BuildCommandTest {
     "--arch mlp --depth 2 --input 28x28|HxWxC",
     "--arch mlp --depth 2 --activation nope|unknown activation 'nope'",
     "--arch plain-cnn --depth 20 --shaped --method TAT --activation relu|relu",
-    "--arch plain-cnn --depth 4 --shaped --method TAT|too shallow",
+    "--arch plain-cnn --depth 4 --shaped --method TAT --eta 0.9|too shallow",
     "--arch plain-cnn --depth 4 --pool-every 2|--pool-every needs --pooling",
     "--arch mlp --depth 2 --pooling avg|plain CNNs only",
     "--arch mlp --depth 2|--out"

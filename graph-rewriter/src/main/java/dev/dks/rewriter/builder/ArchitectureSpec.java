@@ -23,7 +23,8 @@ import java.util.OptionalDouble;
  * {@code relu}; input 28x28x1 (NHWC, placeholder {@code [-1, H, W, C]}); 10 classes; ResNet v2
  * (pre-activation); stem chosen automatically (3x3/1 conv without max-pool when min(H, W) &lt; 64,
  * else the ImageNet 7x7/2 conv + 3x3/2 max-pool); not shaped; DKS and TAT targets at their
- * defaults (zeta 1.5; eta 0.9, tau 0.3); no pooling in plain CNNs; seed 0.
+ * defaults (zeta 1.5; eta 0.9 by the auto rule, lowered to the largest C(0) a network reaches
+ * when that is less, tau 0.3); no pooling in plain CNNs; seed 0.
  *
  * <p><b>Shortcut weight</b> (ResNets only): when given, every residual merge is the normalized
  * sum {@code sqrt(1 - w^2) * residual + w * shortcut}, and w = 0 drops the shortcut branch
@@ -203,7 +204,7 @@ public record ArchitectureSpec(
     private boolean shaped;
     private Method method = Method.UNTRANSFORMED;
     private DksTargets dksTargets = DksTargets.defaults();
-    private TatTargets tatTargets = TatTargets.defaults();
+    private TatTargets tatTargets = TatTargets.autoEta(TatTargets.DEFAULT_TAU);
     private OptionalDouble shortcutWeight = OptionalDouble.empty();
     private Pooling pooling = Pooling.NONE;
     private long seed;
@@ -280,7 +281,10 @@ public record ArchitectureSpec(
       return this;
     }
 
-    /** TAT targets (default eta 0.9, tau 0.3). */
+    /**
+     * TAT targets (default eta 0.9 by the auto rule, {@link TatTargets#autoEta}: the largest C(0)
+     * the network reaches when 0.9 is out of reach; tau 0.3).
+     */
     public Builder tatTargets(TatTargets targets) {
       this.tatTargets = targets;
       return this;
