@@ -13,7 +13,8 @@ import java.util.TreeSet;
  *
  * <p>Derivatives follow by the chain rule. Kinks are the inner activation's and the points where
  * {@code sign * inner(x)} crosses a kink of the outer one, found by a sign-change scan over
- * {@code |x| <= 40 / inputScaleMagnitude()} refined by bisection.
+ * {@code |x| <= 40 / inputScaleMagnitude()} refined by bisection; where the inner activation is
+ * flat exactly at an outer kink (ReLU after ReLU) the flat stretch adds no kink.
  */
 public final class ComposedActivation implements Activation {
   private static final int SCAN_POINTS = 4001;
@@ -85,18 +86,34 @@ public final class ComposedActivation implements Activation {
     }
     double half = SCAN_HALF_WIDTH / inputScaleMagnitude();
     for (double target : outer.kinks()) {
-      double prevX = -half;
-      double prev = sign * inner.value(prevX) - target;
+      // a crossing is a strict sign change of sign * inner - target between the last nonzero
+      // sample and the next: bisected when adjacent, exact when one zero sample lies between;
+      // a longer run of zeros is a stretch where inner is flat at the kink, so the composition is
+      // flat there too: its ends are inner kinks (added above) or points where inner has slope 0
+      // (no jump), and no point inside is a kink. A zero between samples of one sign is a touch,
+      // likewise no kink.
+      double lastX = -half;
+      double last = sign * inner.value(lastX) - target;
+      int zeros = 0;
+      double zeroX = Double.NaN;
       for (int i = 1; i < SCAN_POINTS; i++) {
         double x = -half + 2 * half * i / (SCAN_POINTS - 1);
         double f = sign * inner.value(x) - target;
         if (f == 0) {
-          k.add(x);
-        } else if (prev != 0 && (f > 0) != (prev > 0)) {
-          k.add(bisect(target, prevX, x, prev));
+          zeros++;
+          zeroX = x;
+          continue;
         }
-        prevX = x;
-        prev = f;
+        if (last != 0 && (f > 0) != (last > 0)) {
+          if (zeros == 0) {
+            k.add(bisect(target, lastX, x, last));
+          } else if (zeros == 1) {
+            k.add(zeroX);
+          }
+        }
+        lastX = x;
+        last = f;
+        zeros = 0;
       }
     }
     return k.stream().mapToDouble(Double::doubleValue).toArray();
