@@ -79,6 +79,18 @@ public final class SignAveragedMaps {
     return qMean;
   }
 
+  /**
+   * The mean square of the chain's output over the channels for a Gaussian input of mean square
+   * q &gt;= 0 (the mean over the sign patterns of their Q maps; {@link #q1()} at q = 1).
+   */
+  public double q(double q) {
+    double s = 0;
+    for (LocalMaps p : patterns) {
+      s += p.q(q);
+    }
+    return s / patterns.size();
+  }
+
   /** The chain's C map (see the class comment), for c in [-1, 1]. */
   public double c(double c) {
     double num = 0;

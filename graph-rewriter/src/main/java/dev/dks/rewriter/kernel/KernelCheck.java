@@ -546,6 +546,8 @@ public final class KernelCheck {
     int[] depth = depths(a.dag());
     List<KernelMeasurement> rows = new ArrayList<>();
     int first = a.dagIndex().get(measured.get(0));
+    double[] predictedQ = plan.allShaped()
+        ? predictQ(a.dag(), plan.layerMaps(), plan.chains(), first) : null;
     for (int ci = 0; ci < o.inputCs().length; ci++) {
       double[] predicted = predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci],
           first,
@@ -561,7 +563,7 @@ public final class KernelCheck {
           c += s.meanC(ui, ci);
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            plan.allShaped() ? predictedQ(plan, idx, first) : Double.NaN, q / sums.size(),
+            predictedQ == null ? Double.NaN : predictedQ[idx], q / sums.size(),
             predicted[idx],
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }
@@ -753,14 +755,45 @@ public final class KernelCheck {
   }
 
   /**
-   * The q predicted at a DAG node of a shaped network: 1 (the shaped activations preserve q for a
-   * Gaussian pre-activation), or the mean square of a depthwise chain's output ({@link
-   * DepthwiseChains}; 1 for TAT's leaky ReLU) when the chain starts at or after the node {@code
-   * start} the predictions start from (as in {@link #predict}).
+   * q at every DAG node of a shaped network, from q = 1 at node {@code start} (the pairs are fed
+   * with q = 1): a layer applies its local Q map to the q of its input, or, when it ends a
+   * depthwise chain that starts at or after {@code start} (as in {@link #predict}), the chain's
+   * sign-averaged Q map to the q at the chain's start; affine nodes pass q on; averages average
+   * it with their fractions (the branches' cross terms vanish in expectation over the weights).
+   * Shaped activations keep q = 1 for a Gaussian pre-activation of q = 1, so q leaves 1 after a
+   * depthwise chain of smooth activations (whose input is not Gaussian; TAT's leaky ReLU chains
+   * keep it exactly) and the later layers' Q maps carry it on.
    */
-  private static double predictedQ(Plan plan, int idx, int start) {
-    DepthwiseChains.Chain chain = plan.chains().get(idx);
-    return chain == null || chain.start() < start ? 1.0 : chain.maps().q1();
+  private static double[] predictQ(Dag dag, Map<Integer, LocalMaps> layerMaps,
+      Map<Integer, DepthwiseChains.Chain> chains, int start) {
+    double[] v = new double[dag.nodes().size()];
+    for (int i = 0; i < v.length; i++) {
+      Dag.Node n = dag.nodes().get(i);
+      if (i <= start || n.kind() == Dag.Kind.INPUT) {
+        v[i] = 1.0;
+        continue;
+      }
+      v[i] = switch (n.kind()) {
+        case INPUT -> 1.0;
+        case AFFINE -> v[n.inputs()[0]];
+        case LAYER -> chains.containsKey(i) && chains.get(i).start() >= start
+            ? mapQ(chains.get(i).maps()::q, v[chains.get(i).start()])
+            : mapQ(layerMaps.get(i)::q, v[n.inputs()[0]]);
+        case AVERAGE -> {
+          double s = 0;
+          for (int j = 0; j < n.inputs().length; j++) {
+            s += n.fractions()[j] * v[n.inputs()[j]];
+          }
+          yield s;
+        }
+      };
+    }
+    return v;
+  }
+
+  /** A Q map at q (negative rounding clamped to 0); NaN stays NaN. */
+  private static double mapQ(java.util.function.DoubleUnaryOperator map, double q) {
+    return Double.isNaN(q) ? Double.NaN : map.applyAsDouble(Math.max(0, q));
   }
 
   /**
