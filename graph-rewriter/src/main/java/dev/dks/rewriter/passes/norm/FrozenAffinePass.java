@@ -32,7 +32,8 @@ import org.tensorflow.proto.TensorProto;
  * b_c^2 (faceres-deep: q 97 after its first depthwise layer, 1,300 at its last, predicted 1).
  * Removing the pair is the same as folding it into the layer and re-initializing it. A scalar
  * factor (hard-swish's 1/6, a normalized sum's weight, GELU's 0.5) is never matched, nor a Mul
- * whose other operand is computed from the input.
+ * whose other operand is computed from the input, nor a scale after a residual merge (a learned
+ * layer scale, or a norm of the sum: folding it into "the layer" would rescale the shortcut too).
  */
 public final class FrozenAffinePass implements RewritePass {
   /** The pass name. */
@@ -136,7 +137,10 @@ public final class FrozenAffinePass implements RewritePass {
     return shape[shape.length - 1];
   }
 
-  /** True when t is output 0 of a layer, of a layer's bias add, or of an activation site. */
+  /**
+   * True when t is output 0 of a layer, of a layer's bias add (the layer plus a constant, not a
+   * residual merge), or of an activation site.
+   */
   private static boolean producesBodyTensor(GraphView g, TensorName t, Set<String> activations) {
     if (t.isControl() || t.index() != 0 || !g.contains(t.node())) {
       return false;
@@ -145,9 +149,14 @@ public final class FrozenAffinePass implements RewritePass {
     if (LAYER_OPS.contains(n.getOp()) || activations.contains(n.getName())) {
       return true;
     }
-    if (BIAS_OPS.contains(n.getOp())) {
-      for (TensorName i : GraphEdits.dataInputs(n)) {
-        if (g.contains(i.node()) && LAYER_OPS.contains(g.get(i.node()).getOp())) {
+    // a bias add: a layer's output plus a constant (Const or variable); an add of two computed
+    // tensors is a merge (a residual sum), and a scale after it is not a norm of one layer
+    List<TensorName> in = GraphEdits.dataInputs(n);
+    if (BIAS_OPS.contains(n.getOp()) && in.size() == 2) {
+      for (int i = 0; i < 2; i++) {
+        TensorName layer = in.get(i);
+        if (g.contains(layer.node()) && LAYER_OPS.contains(g.get(layer.node()).getOp())
+            && ValueSource.resolve(g, in.get(1 - i)) != null) {
           return true;
         }
       }

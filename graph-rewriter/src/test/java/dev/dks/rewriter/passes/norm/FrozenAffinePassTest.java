@@ -12,6 +12,7 @@ import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
+import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.testing.DenseNets;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +100,42 @@ class FrozenAffinePassTest {
     Model r = DksRewrite.pipeline(RewriteOptions.defaults()).build().run(net(false, true))
         .model();
     assertTrue(GraphView.of(r.graph()).contains("bn/mul"));
+  }
+
+  /**
+   * A per-channel scale after a residual merge (a learned layer scale, or a norm of the sum the
+   * merge feeds) is not a batch norm frozen onto one layer: folding it into "the layer" would
+   * rescale the shortcut too. The pass leaves it; control: the same Mul on the residual branch's
+   * layer output (before the merge) is removed.
+   */
+  @Test
+  void aScaleAfterAResidualMergeIsLeft() {
+    for (boolean afterMerge : List.of(true, false)) {
+      DenseNets n = new DenseNets(WIDTH);
+      TensorName h = n.act("relu", n.dense(TensorName.of("input")));
+      // the residual branch's layer without a bias (as a conv before a batch norm has none)
+      TensorName r = TensorName.of(n.dense(h).node().replace("BiasAdd", "MatMul"));
+      float[] av = new float[WIDTH];
+      for (int c = 0; c < WIDTH; c++) {
+        av[c] = a(c);
+      }
+      n.g.add(Nodes.constant("scale/a", TensorProtos.ofFloats(new long[] {WIDTH}, av)));
+      TensorName scaled;
+      if (afterMerge) {
+        TensorName merged = n.add("merge", r, h);
+        n.g.add(Nodes.op("Mul", "scale/mul").input(merged).input("scale/a")
+            .type("T", DataType.DT_FLOAT).build());
+        scaled = TensorName.of("scale/mul");
+      } else {
+        n.g.add(Nodes.op("Mul", "scale/mul").input(r).input("scale/a")
+            .type("T", DataType.DT_FLOAT).build());
+        scaled = n.add("merge", TensorName.of("scale/mul"), h);
+      }
+      Model out = Pipeline.builder().add(new FrozenAffinePass()).build()
+          .run(n.model(n.dense(n.act("relu", scaled)))).model();
+      assertEquals(afterMerge, GraphView.of(out.graph()).contains("scale/mul"),
+          "after the merge: " + afterMerge);
+    }
   }
 
   /** The standard normal CDF (erf from Abramowitz-Stegun 7.1.26 is too coarse: series). */
