@@ -218,7 +218,8 @@ public final class TrainCommand implements Callable<Integer> {
       description = "on: standardize the input per channel by the training data's mean and "
           + "standard deviation, as ops inside the model, so the exported models standardize "
           + "too and still take raw values (default off; a model that already standardizes, "
-          + "e.g. the training/ folder of such a run, keeps its own).")
+          + "e.g. the training/ folder of such a run, keeps its own; an input that is not a "
+          + "float32 [-1, H, W, C] image is refused).")
   private String standardize;
 
   @Option(names = "--bn-mode", paramLabel = "train|frozen", defaultValue = "train",

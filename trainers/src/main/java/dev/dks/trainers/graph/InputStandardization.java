@@ -59,8 +59,10 @@ public final class InputStandardization {
 
   /**
    * The model with the standardization by {@code stats} in front of its serving input, or, when it
-   * already has one, unchanged with the existing constants. A non-float32 or non-4-D input is
-   * left alone (the note says why).
+   * already has one, unchanged with the existing constants.
+   *
+   * @throws InputNotStandardizableException when the input is not a float32 [-1, h, w, C] image
+   *     with C the channels of {@code stats}: standardization was asked for and cannot be done
    */
   public static Result apply(Model m, Dataset.ChannelStats stats) {
     Optional<float[][]> existing = existing(m);
@@ -73,8 +75,12 @@ public final class InputStandardization {
     long[] shape = in.shape();
     if (in.dtype() != DataType.DT_FLOAT || shape == null || shape.length != 4
         || shape[3] != c) {
-      return new Result(m, null, null, false, "input " + in.tensor() + " is not a float32 "
-          + "[-1, h, w, " + c + "] image: not standardized");
+      throw new InputNotStandardizableException("cannot standardize the input per channel: '"
+          + in.tensor() + "' is " + (in.dtype() == DataType.DT_FLOAT ? "float32"
+              : in.dtype().name().replaceFirst("^DT_", "").toLowerCase(java.util.Locale.ROOT)) + " " + (shape == null ? "of unknown shape"
+              : java.util.Arrays.toString(shape)) + ", not a float32 [-1, h, w, " + c
+          + "] image (" + c + " channel" + (c == 1 ? "" : "s") + " as in the data); train "
+          + "without it (dks train --standardize off)");
     }
     float[] mean = stats.mean().clone();
     float[] std = new float[c];

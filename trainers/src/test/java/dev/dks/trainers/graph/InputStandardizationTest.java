@@ -3,6 +3,7 @@ package dev.dks.trainers.graph;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dks.rewriter.builder.Architecture;
@@ -113,11 +114,15 @@ class InputStandardizationTest {
   }
 
   @Test
-  void aNonImageInputIsLeftAlone() {
+  void aNonImageInputIsATypedErrorNamingItsShape() {
+    // asked for and impossible (no channel axis): an error naming the input and its shape, not a
+    // note the user may miss while the run trains on raw values
     Model m = TestModels.identityLinear();
-    InputStandardization.Result r = InputStandardization.apply(m,
-        new Dataset.ChannelStats(new float[] {1f}, new float[] {2f}));
-    assertFalse(r.added() || r.standardizes(), r.note());
-    assertEquals(m.graph(), r.model().graph());
+    InputNotStandardizableException e = assertThrows(InputNotStandardizableException.class,
+        () -> InputStandardization.apply(m,
+            new Dataset.ChannelStats(new float[] {1f}, new float[] {2f})));
+    assertTrue(e.getMessage().contains("'input' is float32 [-1, 3]"), e.getMessage());
+    assertTrue(e.getMessage().contains("--standardize off"), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
   }
 }
