@@ -27,3 +27,14 @@ bench_machine() {
     "$(free -g | awk '/^Mem:/ {print $2 " GB RAM"}'), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
     "(other work on the machine skews the numbers)"
 }
+
+# Runs the benchmarks jar's main class $1 with the remaining arguments as the corpus scripts do:
+# 4 GB heap unless JAVA_OPTS says otherwise, quiet TensorFlow, and TF_ENABLE_ONEDNN_OPTS=0 unless
+# set (TensorFlow's oneDNN graph rewrite crashes the JVM on blazepose-heavy: SIGSEGV in
+# MklLayoutRewritePass/FillInputs when a session first runs the read graph).
+bench_corpus_java() {
+  local main="$1"
+  shift
+  TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}" TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" \
+    java ${JAVA_OPTS:--Xmx4g} -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$jar" "$main" "$@"
+}

@@ -8,12 +8,10 @@
 #   benchmarks/run-corpus-rewrite-benchmarks.sh --models blazepose-heavy --cold no --rounds 5
 #   SKIP_BUILD=1 benchmarks/run-corpus-rewrite-benchmarks.sh
 #
-# TF_ENABLE_ONEDNN_OPTS=0 as in run-corpus.sh (oneDNN's graph rewrite crashes on blazepose-heavy).
+# TF_ENABLE_ONEDNN_OPTS=0 unless set (bench_corpus_java in bench-common.sh says why).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 bench_build
 bench_machine
-TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}" TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" \
-  java ${JAVA_OPTS:--Xmx4g} -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$jar" \
-  dev.dks.benchmarks.CorpusRewriteHarness "$@"
+bench_corpus_java dev.dks.benchmarks.CorpusRewriteHarness "$@"

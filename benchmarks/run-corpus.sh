@@ -12,8 +12,7 @@
 #   benchmarks/run-corpus.sh age gear --out /tmp/some.md
 #   SKIP_BUILD=1 benchmarks/run-corpus.sh        # reuse the last build
 #
-# TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's oneDNN graph rewrite crashes the JVM on blazepose-heavy
-# (SIGSEGV in MklLayoutRewritePass/FillInputs when a session first runs the read graph).
+# TF_ENABLE_ONEDNN_OPTS=0 unless set (bench_corpus_java in bench-common.sh says why).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
@@ -22,6 +21,4 @@ module=benchmarks
 bench_build "run without SKIP_BUILD=1 first"
 bench_machine
 
-TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}" TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" \
-  java ${JAVA_OPTS:--Xmx4g} -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$jar" \
-  dev.dks.benchmarks.corpus.CorpusHarness "$@"
+bench_corpus_java dev.dks.benchmarks.corpus.CorpusHarness "$@"

@@ -5,9 +5,7 @@ import dev.dks.benchmarks.corpus.CorpusModels;
 import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.model.Model;
 import dev.dks.savedmodels.ModelReaders;
-import dev.dks.savedmodels.assets.SharedAssets;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -55,26 +53,15 @@ public final class CorpusLinearityHarness {
   /** Entry point. */
   public static void main(String[] args) throws Exception {
     READERS.setLevel(Level.OFF);
-    Map<String, String> opt = new LinkedHashMap<>(Map.of("--rounds", "3", "--warmup", "1",
-        "--models", ""));
-    if (!HarnessSupport.parsePairs(args, (k, v) -> {
-      if (!opt.containsKey(k)) {
-        throw HarnessSupport.unknown(k);
-      }
-      opt.put(k, v);
-    })) {
-      System.out.println("options: --models a,b  --rounds N  --warmup N");
+    Path dir = CorpusHarnessOptions.corpusDir();
+    CorpusHarnessOptions opt = CorpusHarnessOptions.parse(args, Map.of("--rounds", "3",
+        "--warmup", "1", "--models", ""), "options: --models a,b  --rounds N  --warmup N", dir);
+    if (opt == null) {
       return;
     }
-    Path dir = SharedAssets.dataCacheDir().resolve(CorpusModels.FOLDER);
-    if (!Files.isDirectory(dir)) {
-      System.err.println(dir + " is missing: run scripts/fetch-assets.sh --corpus");
-      System.exit(2);
-    }
-    List<String> names = opt.get("--models").isEmpty() ? CorpusModels.NAMES
-        : List.of(opt.get("--models").split(","));
-    int rounds = Integer.parseInt(opt.get("--rounds"));
-    int warmup = Integer.parseInt(opt.get("--warmup"));
+    List<String> names = opt.models().isEmpty() ? CorpusModels.NAMES : opt.models();
+    int rounds = opt.rounds();
+    int warmup = opt.warmup();
     PrintStream out = System.out;
     HarnessSupport.printEnvironment(out);
     long start = System.nanoTime();

@@ -7,7 +7,6 @@ import dev.dks.benchmarks.corpus.CorpusModels;
 import dev.dks.rewriter.RewriteOptions;
 import dev.dks.rewriter.model.Model;
 import dev.dks.savedmodels.ModelReaders;
-import dev.dks.savedmodels.assets.SharedAssets;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -67,31 +66,21 @@ public final class CorpusRewriteHarness {
   /** Entry point. */
   public static void main(String[] args) throws Exception {
     READERS.setLevel(Level.OFF);
-    Path dir = SharedAssets.dataCacheDir().resolve(CorpusModels.FOLDER);
+    Path dir = CorpusHarnessOptions.corpusDir();
     if (args.length == 2 && args[0].equals("--child")) {
       Timing t = timeOnce(read(dir, args[1]));
       System.out.println(ROW + encode(t));
       return;
     }
-    Map<String, String> opt = new LinkedHashMap<>(Map.of("--rounds", "3", "--warmup", "2",
-        "--cold", "yes", "--models", ""));
-    if (!HarnessSupport.parsePairs(args, (k, v) -> {
-      if (!opt.containsKey(k)) {
-        throw HarnessSupport.unknown(k);
-      }
-      opt.put(k, v);
-    })) {
-      System.out.println("options: --models a,b  --rounds N  --warmup N  --cold yes|no");
+    CorpusHarnessOptions opt = CorpusHarnessOptions.parse(args, Map.of("--rounds", "3",
+        "--warmup", "2", "--cold", "yes", "--models", ""),
+        "options: --models a,b  --rounds N  --warmup N  --cold yes|no", dir);
+    if (opt == null) {
       return;
     }
-    if (!Files.isDirectory(dir)) {
-      System.err.println(dir + " is missing: run scripts/fetch-assets.sh --corpus");
-      System.exit(2);
-    }
-    List<String> names = opt.get("--models").isEmpty() ? largest(dir)
-        : List.of(opt.get("--models").split(","));
-    int rounds = Integer.parseInt(opt.get("--rounds"));
-    int warmup = Integer.parseInt(opt.get("--warmup"));
+    List<String> names = opt.models().isEmpty() ? largest(dir) : opt.models();
+    int rounds = opt.rounds();
+    int warmup = opt.warmup();
     PrintStream out = System.out;
     HarnessSupport.printEnvironment(out);
     long start = System.nanoTime();

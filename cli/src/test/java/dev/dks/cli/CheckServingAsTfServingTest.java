@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.AttrValue;
@@ -83,7 +81,7 @@ class CheckServingAsTfServingTest {
   @Test
   void aModelWithVariablesButNoCheckpointStillFails() throws IOException {
     Path conv = convert("tf2onnx_regression_saved_model");
-    deleteTree(conv.resolve("variables"));
+    FileTrees.delete(conv.resolve("variables"));
     Cli r = Cli.run("check-serving", conv.toString());
     assertEquals(1, r.code(), r.out() + r.err());
     assertTrue(r.err().startsWith("dks: check-serving failed: "), r.err());
@@ -147,13 +145,5 @@ class CheckServingAsTfServingTest {
 
   private static String last(String out) {
     return out.strip().lines().reduce((a, b) -> b).orElseThrow();
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
   }
 }

@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -340,7 +339,7 @@ class ServingCommandsTest {
     assertEquals(0, Cli.run("check-serving", good.resolve("saved_model.pb").toString()).code());
 
     Path noVars = copy(good, "no_vars");
-    deleteTree(noVars.resolve("variables"));
+    FileTrees.delete(noVars.resolve("variables"));
     assertCheckFails(noVars, "uninitialized", "variables checkpoint is gone",
         noVars.resolve("variables") + " is missing");
 
@@ -523,25 +522,6 @@ class ServingCommandsTest {
   }
 
   private Path copy(Path src, String name) throws IOException {
-    Path dst = tmp.resolve(name);
-    try (Stream<Path> s = Files.walk(src)) {
-      for (Path p : s.toList()) {
-        Path q = dst.resolve(src.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(q);
-        } else {
-          Files.copy(p, q);
-        }
-      }
-    }
-    return dst;
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
+    return FileTrees.copy(src, tmp.resolve(name));
   }
 }

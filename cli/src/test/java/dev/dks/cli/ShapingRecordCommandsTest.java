@@ -24,11 +24,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -252,15 +250,8 @@ class ShapingRecordCommandsTest {
   /** A copy of {@code model} whose record was changed by {@code edit}. */
   private static Path edited(Path model, String name, Consumer<ObjectNode> edit) {
     Path copy = tmp.resolve(name);
-    try (Stream<Path> s = Files.walk(model)) {
-      for (Path p : s.sorted(Comparator.naturalOrder()).toList()) {
-        Path q = copy.resolve(model.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(q);
-        } else {
-          Files.copy(p, q);
-        }
-      }
+    try {
+      FileTrees.copy(model, copy);
       Path f = copy.resolve(ShapingMetadataFiles.RELATIVE_PATH);
       ObjectNode root = (ObjectNode) JSON.readTree(f.toFile());
       edit.accept(root);

@@ -21,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
-import org.tensorflow.proto.AttrValue;
-import org.tensorflow.proto.DataType;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * {@link Analyses}: the structure analysis is computed once per state of the graph, and the shapes
@@ -34,18 +31,9 @@ import org.tensorflow.proto.TensorProto;
  */
 class AnalysesTest {
   private static Model network() {
-    DenseNets n = new DenseNets();
-    TensorName h = n.dense(TensorName.of("input"));
-    TensorName r = n.act("relu", n.dense(n.act("relu", n.dense(h))));
-    TensorName block = n.add("block/add", r, h);
-    TensorName a = n.dense(n.act("tanh", n.dense(block)));
-    n.g.add(Nodes.constant("head/axis", TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .addIntVal(1).build()));
-    n.g.add(Nodes.op("Sum", "head/sum").input(block).input("head/axis")
-        .type("T", DataType.DT_FLOAT).type("Tidx", DataType.DT_INT32)
-        .attr("keep_dims", AttrValue.newBuilder().setB(true).build()).build());
-    return n.model(n.add("head/add", a, TensorName.of("head/sum")));
+    return DenseNets.residualBlockAndBroadcastHead();
   }
+
 
   private static RewriteContext context(Model m) {
     return new RewriteContext(GraphView.of(m.graph()), m.variables(), List.of("input"),

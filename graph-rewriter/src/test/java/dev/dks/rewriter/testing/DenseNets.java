@@ -39,6 +39,26 @@ public final class DenseNets {
         .build());
   }
 
+  /**
+   * A dense stem, one residual block ({@code block/add}: a same-shape AddV2, a skip) and a head
+   * ({@code head/add}) that adds a [-1, W] tensor (dense layers after a tanh) to a [-1, 1] one
+   * ({@code head/sum}: the block's row sums): a broadcasting add of two paths from the input,
+   * which only the static shapes tell from a residual merge.
+   */
+  public static Model residualBlockAndBroadcastHead() {
+    DenseNets n = new DenseNets();
+    TensorName h = n.dense(TensorName.of("input"));
+    TensorName r = n.act("relu", n.dense(n.act("relu", n.dense(h))));
+    TensorName block = n.add("block/add", r, h);
+    TensorName a = n.dense(n.act("tanh", n.dense(block)));
+    n.g.add(Nodes.constant("head/axis", TensorProto.newBuilder().setDtype(DataType.DT_INT32)
+        .addIntVal(1).build()));
+    n.g.add(Nodes.op("Sum", "head/sum").input(block).input("head/axis")
+        .type("T", DataType.DT_FLOAT).type("Tidx", DataType.DT_INT32)
+        .attr("keep_dims", AttrValue.newBuilder().setB(true).build()).build());
+    return n.model(n.add("head/add", a, TensorName.of("head/sum")));
+  }
+
   /** MatMul + BiasAdd with fresh variables; returns the BiasAdd output. */
   public TensorName dense(TensorName x) {
     layer++;

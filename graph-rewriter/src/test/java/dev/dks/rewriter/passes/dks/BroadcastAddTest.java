@@ -7,8 +7,6 @@ import dev.dks.rewriter.analysis.MergeSite;
 import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphView;
-import dev.dks.rewriter.graph.Nodes;
-import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.ModelSession;
 import dev.dks.rewriter.model.TensorProtos;
@@ -21,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.tensorflow.proto.AttrValue;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 
@@ -36,19 +32,9 @@ class BroadcastAddTest {
   private static final int W = DenseNets.WIDTH;
 
   private static Model network() {
-    DenseNets n = new DenseNets();
-    TensorName h = n.dense(TensorName.of("input"));
-    TensorName r = n.act("relu", n.dense(n.act("relu", n.dense(h))));
-    TensorName block = n.add("block/add", r, h);
-    TensorName a = n.dense(n.act("tanh", n.dense(block)));
-    n.g.add(Nodes.constant("head/axis", TensorProto.newBuilder().setDtype(DataType.DT_INT32)
-        .addIntVal(1).build()));
-    n.g.add(Nodes.op("Sum", "head/sum").input(block).input("head/axis")
-        .type("T", DataType.DT_FLOAT).type("Tidx", DataType.DT_INT32)
-        .attr("keep_dims", AttrValue.newBuilder().setB(true).build()).build());
-    TensorName head = n.add("head/add", a, TensorName.of("head/sum"));
-    return n.model(head);
+    return DenseNets.residualBlockAndBroadcastHead();
   }
+
 
   @Test
   void theAnalysisTakesOnlyTheSameShapeAddForAResidualMerge() {
