@@ -491,7 +491,7 @@ public final class KernelCheck {
    */
   private record Plan(NetworkAnalysis analysis, List<String> measured,
       Map<Integer, LocalMaps> layerMaps, Map<Integer, DepthwiseChains.Chain> chains,
-      boolean allShaped, String feedNode, long[] feedShape) {}
+      boolean allShaped, String feedNode, long[] feedShape, SampledUnits.Layout sampled) {}
 
   private static Plan plan(Model model, KernelEntry entry, GraphView g, NetworkAnalysis a,
       ShapingSolution solution, String output) {
@@ -529,8 +529,14 @@ public final class KernelCheck {
       feedNode = measured.get(0);
       shape = staticShape(model, feedNode);
     }
-    return new Plan(a, measured, layerMaps, DepthwiseChains.find(g, a, layerMaps), allShaped,
-        feedNode, shape);
+    Map<Integer, DepthwiseChains.Chain> chains = DepthwiseChains.find(g, a, layerMaps);
+    // an activation reading a non-Gaussian input (ResNet v1's post-add activation after an
+    // identity shortcut): predicted unit by unit (SampledUnits); depthwise chains keep theirs
+    SampledUnits.Layout layout = SampledUnits.layout(g, a);
+    SampledUnits.Layout sampled = chains.isEmpty()
+        && SampledUnits.needed(a.dag(), layout, a.dagIndex().get(measured.get(0)))
+        ? layout : null;
+    return new Plan(a, measured, layerMaps, chains, allShaped, feedNode, shape, sampled);
   }
 
   /**
@@ -547,9 +553,12 @@ public final class KernelCheck {
     List<KernelMeasurement> rows = new ArrayList<>();
     int first = a.dagIndex().get(measured.get(0));
     for (int ci = 0; ci < o.inputCs().length; ci++) {
-      double[] predicted = predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci],
-          first,
-          sums.get(0).meanC(union.indexOf(measured.get(0)), ci));
+      double startC = sums.get(0).meanC(union.indexOf(measured.get(0)), ci);
+      SampledUnits.Prediction sampled = plan.sampled() == null ? null
+          : SampledUnits.predict(a.dag(), plan.layerMaps(), plan.sampled(), o.inputCs()[ci],
+              first, startC);
+      double[] predicted = sampled != null ? sampled.c()
+          : predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci], first, startC);
       for (int ni = 0; ni < measured.size(); ni++) {
         String node = measured.get(ni);
         int idx = a.dagIndex().get(node);
@@ -561,7 +570,8 @@ public final class KernelCheck {
           c += s.meanC(ui, ci);
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            plan.allShaped() ? predictedQ(plan, idx, first) : Double.NaN, q / sums.size(),
+            !plan.allShaped() ? Double.NaN : sampled != null ? sampled.q()[idx]
+                : predictedQ(plan, idx, first), q / sums.size(),
             predicted[idx],
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }
