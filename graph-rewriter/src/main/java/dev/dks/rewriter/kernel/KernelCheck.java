@@ -91,12 +91,31 @@ public final class KernelCheck {
    *     first step's count. The draws it adds measure {@value #SEQUENTIAL_PAIRS_PER_DRAW} pairs
    *     each (a narrow net's draw mean varies with its pairs as much as with its weights). The
    *     report says what was measured ({@link KernelSampling})
+   * @param declaredSites activation sites the model declares (node name to kind, from its shaping
+   *     record), for ops that are activations only where declared (Sin, Cos: {@link
+   *     dev.dks.rewriter.analysis.ActivationMatcher#find(GraphView, Map)}); empty for none
    */
-  public record Options(
-      double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance, int draws) {
+  public record Options(double[] inputCs, int pairs, long seed, double cTolerance,
+      double qTolerance, int draws, Map<String, String> declaredSites) {
+    /** Copies the declared sites (null: none). */
+    public Options {
+      declaredSites = declaredSites == null ? Map.of() : Map.copyOf(declaredSites);
+    }
+
+    /** Options without declared sites. */
+    public Options(double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance,
+        int draws) {
+      this(inputCs, pairs, seed, cTolerance, qTolerance, draws, Map.of());
+    }
+
     /** Options with the weight draws chosen from the widths. */
     public Options(double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance) {
       this(inputCs, pairs, seed, cTolerance, qTolerance, 0);
+    }
+
+    /** These options with the activation sites the model declares. */
+    public Options withDeclaredSites(Map<String, String> sites) {
+      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws, sites);
     }
 
     /** The defaults. */
@@ -106,7 +125,7 @@ public final class KernelCheck {
 
     /** These options with {@code draws} weight draws (0: chosen from the widths). */
     public Options withDraws(int draws) {
-      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws);
+      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws, declaredSites);
     }
   }
 
@@ -231,7 +250,7 @@ public final class KernelCheck {
     KernelEntry entry = KernelEntry.of(model);
     List<String> inputs = List.of(entry.node());
     List<String> outputs = model.outputNodes();
-    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs);
+    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs, null, o.declaredSites());
     // one plan per checkable output, each with the structure from the input to it alone
     Map<String, Plan> plans = new LinkedHashMap<>();
     Map<String, String> notChecked = new LinkedHashMap<>();
@@ -247,7 +266,8 @@ public final class KernelCheck {
         }
         NetworkAnalysis a;
         try {
-          a = outputs.size() == 1 ? all : StructureAnalyzer.analyze(g, inputs, List.of(out));
+          a = outputs.size() == 1 ? all
+              : StructureAnalyzer.analyze(g, inputs, List.of(out), null, o.declaredSites());
         } catch (IllegalArgumentException e) {
           notChecked.put(out, "the structure analysis refused it: " + e.getMessage());
           firstError = firstError == null ? e : firstError;
