@@ -32,8 +32,9 @@ import java.util.SplittableRandom;
  * Deterministic (fixed seed); the sampling error of c is about {@code (1 - c^2) / sqrt(UNITS)}
  * per mixing layer (0.0015 at c = 0.5).
  *
- * <p>Used only where needed ({@link #needed}); depthwise convolutions count as mixing here and
- * DAGs with depthwise chains keep their own predictions ({@link DepthwiseChains}).
+ * <p>Used only where needed ({@link #needed}), and never on a DAG with a depthwise convolution: a
+ * Delta-initialized depthwise kernel flips each channel's sign and mixes nothing (its chains have
+ * their own predictions, {@link DepthwiseChains}), which this method does not model.
  */
 final class SampledUnits {
   /** Units per DAG node. */
@@ -41,16 +42,16 @@ final class SampledUnits {
   /** The sampling seed. */
   static final long SEED = 0x5EEDL;
 
-  private static final Set<String> MIXING_OPS =
-      Set.of("Conv2D", "MatMul", "DepthwiseConv2dNative");
+  private static final Set<String> MIXING_OPS = Set.of("Conv2D", "MatMul");
 
   /**
    * What a node does to units beyond its {@link Dag.Kind}.
    *
    * @param mixing per DAG node: a layer mixing the features (fresh Gaussian units)
    * @param concat per DAG node: an AVERAGE that concatenates (units taken from each operand)
+   * @param depthwise whether a depthwise convolution lies on the DAG (then never sampled)
    */
-  record Layout(boolean[] mixing, boolean[] concat) {}
+  record Layout(boolean[] mixing, boolean[] concat, boolean depthwise) {}
 
   /** q and c per DAG node. */
   record Prediction(double[] q, double[] c) {}
@@ -62,17 +63,19 @@ final class SampledUnits {
     int n = a.dag().nodes().size();
     boolean[] mixing = new boolean[n];
     boolean[] concat = new boolean[n];
+    boolean depthwise = false;
     for (Map.Entry<String, Integer> e : a.dagIndex().entrySet()) {
       if (e.getValue() >= n || g.get(e.getKey()) == null) {
         continue;
       }
       String op = g.get(e.getKey()).getOp();
+      depthwise |= op.equals("DepthwiseConv2dNative");
       Dag.Kind k = a.dag().nodes().get(e.getValue()).kind();
       mixing[e.getValue()] |= k == Dag.Kind.AFFINE && MIXING_OPS.contains(op);
       concat[e.getValue()] |= k == Dag.Kind.AVERAGE
           && (op.equals("ConcatV2") || op.equals("Concat"));
     }
-    return new Layout(mixing, concat);
+    return new Layout(mixing, concat, depthwise);
   }
 
   /**
@@ -82,6 +85,9 @@ final class SampledUnits {
    * all operands are; activations are not).
    */
   static boolean needed(Dag dag, Layout layout, int start) {
+    if (layout.depthwise()) {
+      return false;
+    }
     boolean[] gauss = gaussian(dag, layout, start);
     for (int i = start + 1; i < gauss.length; i++) {
       Dag.Node n = dag.nodes().get(i);

@@ -51,7 +51,7 @@ class SampledUnitsTest {
     for (int i : mixing) {
       m[i] = true;
     }
-    return new SampledUnits.Layout(m, new boolean[m.length]);
+    return new SampledUnits.Layout(m, new boolean[m.length], false);
   }
 
   @Test
@@ -59,6 +59,9 @@ class SampledUnitsTest {
     Dag dag = block(true);
     SampledUnits.Layout layout = layout(dag, 1, 3, 5);
     assertTrue(SampledUnits.needed(dag, layout, 1));
+    assertFalse(SampledUnits.needed(dag,
+        new SampledUnits.Layout(layout.mixing(), layout.concat(), true), 1),
+        "a DAG with a depthwise convolution keeps its own predictions");
     LocalMaps maps = LocalMaps.of(PHI);
     Map<Integer, LocalMaps> layerMaps = Map.of(2, maps, 4, maps, 7, maps);
     for (double c0 : new double[] {0.5, 0.9}) {
