@@ -42,6 +42,11 @@ import org.tensorflow.proto.DataType;
  * averaged over several weight draws (see {@link Options#draws()}). The verdict looks at the
  * features the last layer reads (the network's output representation).
  *
+ * <p>Non-Gaussian pre-activations: where an activation reads an earlier activation's output
+ * through no mixing layer (ResNet v1's post-add activation after an identity shortcut), the local
+ * maps do not hold even at infinite width, and q and c are predicted unit by unit instead ({@link
+ * SampledUnits}); depthwise chains have their own maps ({@link DepthwiseChains}).
+ *
  * <p>Every output: each model output is checked on its own path ({@link StructureAnalyzer} run
  * from the input to that output alone: its layers, merges and depth), all outputs measured in the
  * same forward passes; the verdict is over every checked output. An output that is not a float
