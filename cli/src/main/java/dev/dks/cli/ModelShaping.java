@@ -40,7 +40,25 @@ final class ModelShaping {
     Double w = s.effectiveShortcutWeight().isPresent()
         ? s.effectiveShortcutWeight().getAsDouble() : null;
     return ShapingRecorder.record(b.model(), "build", tool(), b.shaping().method(),
-        s.dksTargets(), recordedTat(s.tatTargets(), b.shaping()), b.shaping(), w, null);
+        s.dksTargets(), recordedTat(s.tatTargets(), b.shaping()), b.shaping(), w, null,
+        ShapingRecorder.oneOpSites(b.model(), BUILT_ONE_OPS));
+  }
+
+  /**
+   * Ops that are activations in every model {@code dks build} writes (it writes no geometry),
+   * and that the structure analysis takes as activations only where declared: Sin, Cos.
+   */
+  private static final Map<String, String> BUILT_ONE_OPS = Map.of("Sin", "sin", "Cos", "cos");
+
+  /**
+   * The activation sites a shaping record declares, node name to kind (empty without a record),
+   * for {@link dev.dks.rewriter.analysis.StructureAnalyzer#analyze(
+   * dev.dks.rewriter.graph.GraphView, java.util.List, java.util.List, Map, Map)}.
+   */
+  static Map<String, String> declaredSites(Optional<ShapingMetadata> record) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    record.ifPresent(r -> r.sites().forEach(s -> m.put(s.node(), s.kind())));
+    return m;
   }
 
   /**

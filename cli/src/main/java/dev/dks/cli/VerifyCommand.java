@@ -13,6 +13,7 @@ import dev.dks.rewriter.kernel.KernelReport;
 import dev.dks.rewriter.kernel.OutputCheck;
 import dev.dks.rewriter.model.Model;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.shaping.ShapingMetadata;
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.Activations;
 import dev.dks.solver.network.NetworkMaps;
@@ -26,6 +27,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -120,14 +123,16 @@ public final class VerifyCommand implements Callable<Integer> {
     ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     Model m = loaded.model();
     KernelEntry entry = checkableInput(m, loaded.path());
+    Optional<ShapingMetadata> record = ModelShaping.read(loaded.path());
+    // the record's sites: Sin/Cos are activations only where the model declares them
+    Map<String, String> declared = ModelShaping.declaredSites(record);
     NetworkAnalysis a = StructureAnalyzer.analyze(GraphView.of(m.graph()),
-        List.of(entry.node()), m.outputNodes());
-    VerifyShaping how = VerifyShaping.resolve(shaping, ModelShaping.read(loaded.path()),
-        loaded.path(), kinds(a));
+        List.of(entry.node()), m.outputNodes(), null, declared);
+    VerifyShaping how = VerifyShaping.resolve(shaping, record, loaded.path(), kinds(a));
     ShapingSolution solution = solve(a, loaded.path(), how);
     List<String> recordNotes = how.compare(solution);
     KernelCheck.Options o = new KernelCheck.Options(KernelCheck.Options.defaults().inputCs(),
-        pairs, seed, cTolerance, qTolerance, draws);
+        pairs, seed, cTolerance, qTolerance, draws, declared);
     KernelReport r = KernelCheck.run(m, solution, o, untrusted.allowed());
     String reason = r.passed() ? null : reason(r);
     PrintWriter w = spec.commandLine().getOut();

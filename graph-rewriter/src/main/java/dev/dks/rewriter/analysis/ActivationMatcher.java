@@ -19,8 +19,14 @@ import org.tensorflow.proto.NodeDef;
  * splits it), {@code max(x, 0) + alpha * min(x, 0)} ({@link PreluMaxMin}) or {@code relu(x) +
  * alpha * (x - |x|)} ({@link PreluAbs}, also that tail on a ReLU's output), ReLU6 written as
  * clamps ({@link ClipMatcher}: Minimum(Maximum(x, 0), 6), Relu then Minimum(., 6), ...), operands
- * in any order. Composite matches take precedence over the single
- * ops they contain (the Sigmoid of a swish is not a separate activation).
+ * in any order, bent identity {@code (sqrt(x^2 + 1) - 1) / 2 + x} (as {@code ActivationEmitter}
+ * writes it: AddV2(Mul(Add(Sqrt(Add(Square(x), 1)), -1), 0.5), x), operands of the adds and muls
+ * in any order). Composite matches take precedence over the single ops they contain (the Sigmoid
+ * of a swish is not a separate activation).
+ *
+ * <p><b>Declared sites</b>: Sin and Cos are activations only where the model says so ({@link
+ * #find(GraphView, Map)}: the activation sites of its shaping record, node name to kind), since
+ * real models use them in the body for geometry (facemesh-attention's rotated crops).
  */
 public final class ActivationMatcher {
   /**
@@ -35,19 +41,37 @@ public final class ActivationMatcher {
       Map.entry("Sigmoid", "sigmoid"), Map.entry("Tanh", "tanh"), Map.entry("Softsign", "softsign"),
       Map.entry("Erf", "erf"), Map.entry("Atan", "atan"), Map.entry("Asinh", "asinh"));
 
+  /**
+   * One-op activations recognized only where declared ({@link #find(GraphView, Map)}), with the
+   * kind the declaration must name.
+   */
+  private static final Map<String, String> DECLARED_ONLY = Map.of("Sin", "sin", "Cos", "cos");
+
   private final GraphView g;
   private final OpPatterns p;
   private final ClipMatcher clips;
+  private final Map<String, String> declared;
 
-  private ActivationMatcher(GraphView g) {
+  private ActivationMatcher(GraphView g, Map<String, String> declared) {
     this.g = g;
     this.p = new OpPatterns(g);
     this.clips = new ClipMatcher(g, p);
+    this.declared = Map.copyOf(declared);
   }
 
   /** Every activation site of the graph, composites first, in graph order. */
   public static List<ActivationSite> find(GraphView graph) {
-    return new ActivationMatcher(graph).findAll();
+    return find(graph, Map.of());
+  }
+
+  /**
+   * {@link #find(GraphView)}, with Sin and Cos nodes that {@code declared} names (node name to
+   * activation kind, e.g. from the model's shaping record) as {@code sin} / {@code cos}
+   * activations; a declaration whose node is absent, of another op, or of another kind is
+   * ignored.
+   */
+  public static List<ActivationSite> find(GraphView graph, Map<String, String> declared) {
+    return new ActivationMatcher(graph, declared).findAll();
   }
 
   private List<ActivationSite> findAll() {
@@ -56,7 +80,7 @@ public final class ActivationMatcher {
     for (NodeDef n : g.nodes()) {
       Optional<ActivationSite> m = matchGeluErf(n).or(() -> matchGeluTanh(n))
           .or(() -> matchHardSwish(n)).or(() -> matchSwish(n)).or(() -> matchPrelu(n))
-          .or(() -> clips.match(n));
+          .or(() -> matchBentid(n)).or(() -> clips.match(n));
       if (m.isPresent() && m.get().nodes().stream().noneMatch(covered::contains)) {
         composites.add(m.get());
         covered.addAll(m.get().nodes());
@@ -65,6 +89,10 @@ public final class ActivationMatcher {
     List<ActivationSite> out = new ArrayList<>();
     for (NodeDef n : g.nodes()) {
       String kind = SINGLE.get(n.getOp());
+      String only = DECLARED_ONLY.get(n.getOp());
+      if (kind == null && only != null && only.equals(declared.get(n.getName()))) {
+        kind = only;
+      }
       if (kind != null && !covered.contains(n.getName())) {
         double alpha = n.getOp().equals("LeakyRelu")
             ? (n.containsAttr("alpha") ? n.getAttrOrThrow("alpha").getF() : 0.2) : Double.NaN;
@@ -105,6 +133,43 @@ public final class ActivationMatcher {
         return Optional.of(new ActivationSite("prelu", Double.NaN, x, sub.getName(),
             List.of(sub.getName(), pos.get().getName(), mul.get().getName(),
                 negRelu.get().getName(), neg.get().getName())));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * bent identity: AddV2(Mul(Add(Sqrt(Add(Square(x), 1)), -1), 0.5), x), each add and mul with
+   * its operands in either order (Add or AddV2).
+   */
+  private Optional<ActivationSite> matchBentid(NodeDef top) {
+    if (!p.isAdd(top)) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < 2; i++) {
+      TensorName x = p.in(top, 1 - i);
+      Optional<NodeDef> half = p.producer(p.in(top, i)).filter(p::isMul);
+      Optional<TensorName> minus1 = half.flatMap(h -> p.scaledBy(h, 0.5));
+      Optional<NodeDef> minus1Node = minus1.flatMap(p::producer).filter(p::isAdd);
+      Optional<TensorName> root = minus1Node.flatMap(a -> plusConst(a, -1.0));
+      Optional<NodeDef> sqrt = root.flatMap(r -> p.producer(r, "Sqrt"));
+      Optional<NodeDef> plus1 = sqrt.flatMap(q -> p.producer(p.in(q, 0))).filter(p::isAdd);
+      Optional<TensorName> sq = plus1.flatMap(a -> plusConst(a, 1.0));
+      Optional<NodeDef> square = sq.flatMap(t -> p.producer(t, "Square"));
+      if (square.isPresent() && p.in(square.get(), 0).equals(x)) {
+        return Optional.of(new ActivationSite("bentid", Double.NaN, x, top.getName(),
+            List.of(top.getName(), half.get().getName(), minus1Node.get().getName(),
+                sqrt.get().getName(), plus1.get().getName(), square.get().getName())));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** If {@code add} computes {@code t + v} (either order), t. */
+  private Optional<TensorName> plusConst(NodeDef add, double v) {
+    for (int i = 0; i < 2; i++) {
+      if (p.isConstValue(p.in(add, i), v)) {
+        return Optional.of(p.in(add, 1 - i));
       }
     }
     return Optional.empty();

@@ -72,11 +72,21 @@ public final class StructureAnalyzer {
    */
   public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs,
       Map<String, long[]> knownShapes) {
+    return analyze(g, inputs, outputs, knownShapes, Map.of());
+  }
+
+  /**
+   * {@link #analyze(GraphView, List, List, Map)} with the activation sites the model declares
+   * (node name to kind, from its shaping record): Sin and Cos nodes named there are activations
+   * ({@link ActivationMatcher#find(GraphView, Map)}); elsewhere they are not.
+   */
+  public static NetworkAnalysis analyze(GraphView g, List<String> inputs, List<String> outputs,
+      Map<String, long[]> knownShapes, Map<String, String> declaredSites) {
     if (outputs.isEmpty()) {
       throw new IllegalArgumentException("the analysis needs at least one output node");
     }
     List<String> warnings = new ArrayList<>();
-    List<ActivationSite> allSites = ActivationMatcher.find(g);
+    List<ActivationSite> allSites = ActivationMatcher.find(g, declaredSites);
     Map<String, ActivationSite> siteByOutput = new HashMap<>();
     Set<String> siteNodes = new HashSet<>();
     for (ActivationSite s : allSites) {

@@ -42,6 +42,11 @@ import org.tensorflow.proto.DataType;
  * averaged over several weight draws (see {@link Options#draws()}). The verdict looks at the
  * features the last layer reads (the network's output representation).
  *
+ * <p>Non-Gaussian pre-activations: where an activation reads an earlier activation's output
+ * through no mixing layer (ResNet v1's post-add activation after an identity shortcut), the local
+ * maps do not hold even at infinite width, and q and c are predicted unit by unit instead ({@link
+ * SampledUnits}); depthwise chains have their own maps ({@link DepthwiseChains}).
+ *
  * <p>Every output: each model output is checked on its own path ({@link StructureAnalyzer} run
  * from the input to that output alone: its layers, merges and depth), all outputs measured in the
  * same forward passes; the verdict is over every checked output. An output that is not a float
@@ -91,12 +96,31 @@ public final class KernelCheck {
    *     first step's count. The draws it adds measure {@value #SEQUENTIAL_PAIRS_PER_DRAW} pairs
    *     each (a narrow net's draw mean varies with its pairs as much as with its weights). The
    *     report says what was measured ({@link KernelSampling})
+   * @param declaredSites activation sites the model declares (node name to kind, from its shaping
+   *     record), for ops that are activations only where declared (Sin, Cos: {@link
+   *     dev.dks.rewriter.analysis.ActivationMatcher#find(GraphView, Map)}); empty for none
    */
-  public record Options(
-      double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance, int draws) {
+  public record Options(double[] inputCs, int pairs, long seed, double cTolerance,
+      double qTolerance, int draws, Map<String, String> declaredSites) {
+    /** Copies the declared sites (null: none). */
+    public Options {
+      declaredSites = declaredSites == null ? Map.of() : Map.copyOf(declaredSites);
+    }
+
+    /** Options without declared sites. */
+    public Options(double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance,
+        int draws) {
+      this(inputCs, pairs, seed, cTolerance, qTolerance, draws, Map.of());
+    }
+
     /** Options with the weight draws chosen from the widths. */
     public Options(double[] inputCs, int pairs, long seed, double cTolerance, double qTolerance) {
       this(inputCs, pairs, seed, cTolerance, qTolerance, 0);
+    }
+
+    /** These options with the activation sites the model declares. */
+    public Options withDeclaredSites(Map<String, String> sites) {
+      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws, sites);
     }
 
     /** The defaults. */
@@ -106,7 +130,7 @@ public final class KernelCheck {
 
     /** These options with {@code draws} weight draws (0: chosen from the widths). */
     public Options withDraws(int draws) {
-      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws);
+      return new Options(inputCs, pairs, seed, cTolerance, qTolerance, draws, declaredSites);
     }
   }
 
@@ -231,7 +255,7 @@ public final class KernelCheck {
     KernelEntry entry = KernelEntry.of(model);
     List<String> inputs = List.of(entry.node());
     List<String> outputs = model.outputNodes();
-    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs);
+    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs, null, o.declaredSites());
     // one plan per checkable output, each with the structure from the input to it alone
     Map<String, Plan> plans = new LinkedHashMap<>();
     Map<String, String> notChecked = new LinkedHashMap<>();
@@ -247,7 +271,8 @@ public final class KernelCheck {
         }
         NetworkAnalysis a;
         try {
-          a = outputs.size() == 1 ? all : StructureAnalyzer.analyze(g, inputs, List.of(out));
+          a = outputs.size() == 1 ? all
+              : StructureAnalyzer.analyze(g, inputs, List.of(out), null, o.declaredSites());
         } catch (IllegalArgumentException e) {
           notChecked.put(out, "the structure analysis refused it: " + e.getMessage());
           firstError = firstError == null ? e : firstError;
@@ -491,7 +516,7 @@ public final class KernelCheck {
    */
   private record Plan(NetworkAnalysis analysis, List<String> measured,
       Map<Integer, LocalMaps> layerMaps, Map<Integer, DepthwiseChains.Chain> chains,
-      boolean allShaped, String feedNode, long[] feedShape) {}
+      boolean allShaped, String feedNode, long[] feedShape, SampledUnits.Layout sampled) {}
 
   private static Plan plan(Model model, KernelEntry entry, GraphView g, NetworkAnalysis a,
       ShapingSolution solution, String output) {
@@ -529,8 +554,14 @@ public final class KernelCheck {
       feedNode = measured.get(0);
       shape = staticShape(model, feedNode);
     }
-    return new Plan(a, measured, layerMaps, DepthwiseChains.find(g, a, layerMaps), allShaped,
-        feedNode, shape);
+    Map<Integer, DepthwiseChains.Chain> chains = DepthwiseChains.find(g, a, layerMaps);
+    // an activation reading a non-Gaussian input (ResNet v1's post-add activation after an
+    // identity shortcut): predicted unit by unit (SampledUnits); depthwise chains keep theirs
+    SampledUnits.Layout layout = SampledUnits.layout(g, a);
+    SampledUnits.Layout sampled = chains.isEmpty()
+        && SampledUnits.needed(a.dag(), layout, a.dagIndex().get(measured.get(0)))
+        ? layout : null;
+    return new Plan(a, measured, layerMaps, chains, allShaped, feedNode, shape, sampled);
   }
 
   /**
@@ -549,9 +580,12 @@ public final class KernelCheck {
     double[] predictedQ = plan.allShaped()
         ? predictQ(a.dag(), plan.layerMaps(), plan.chains(), first) : null;
     for (int ci = 0; ci < o.inputCs().length; ci++) {
-      double[] predicted = predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci],
-          first,
-          sums.get(0).meanC(union.indexOf(measured.get(0)), ci));
+      double startC = sums.get(0).meanC(union.indexOf(measured.get(0)), ci);
+      SampledUnits.Prediction sampled = plan.sampled() == null ? null
+          : SampledUnits.predict(a.dag(), plan.layerMaps(), plan.sampled(), o.inputCs()[ci],
+              first, startC);
+      double[] predicted = sampled != null ? sampled.c()
+          : predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci], first, startC);
       for (int ni = 0; ni < measured.size(); ni++) {
         String node = measured.get(ni);
         int idx = a.dagIndex().get(node);
@@ -563,7 +597,8 @@ public final class KernelCheck {
           c += s.meanC(ui, ci);
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            predictedQ == null ? Double.NaN : predictedQ[idx], q / sums.size(),
+            !plan.allShaped() ? Double.NaN : sampled != null ? sampled.q()[idx]
+                : predictedQ[idx], q / sums.size(),
             predicted[idx],
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }

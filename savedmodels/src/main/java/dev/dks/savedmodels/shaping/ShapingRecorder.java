@@ -11,7 +11,10 @@ import dev.dks.solver.solve.ShapedActivation;
 import dev.dks.solver.solve.ShapingSolution;
 import dev.dks.solver.solve.TatTargets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.tensorflow.proto.NodeDef;
 
 /**
  * Builds the {@link ShapingMetadata} of a model that was just shaped: the settings the caller
@@ -38,6 +41,19 @@ public final class ShapingRecorder {
   public static ShapingMetadata record(Model model, String shapedBy, String tool, Method method,
       DksTargets dks, TatTargets tat, ShapingSolution solution, Double shortcutWeight,
       String pln) {
+    return record(model, shapedBy, tool, method, dks, tat, solution, shortcutWeight, pln,
+        Map.of());
+  }
+
+  /**
+   * {@link #record(Model, String, String, Method, DksTargets, TatTargets, ShapingSolution,
+   * Double, String)}, with activation sites the shaper wrote that the analysis takes as
+   * activations only where declared (Sin, Cos: node name to kind, {@link #oneOpSites}); they are
+   * recorded with the others, so that {@code verify} finds them again through the record.
+   */
+  public static ShapingMetadata record(Model model, String shapedBy, String tool, Method method,
+      DksTargets dks, TatTargets tat, ShapingSolution solution, Double shortcutWeight,
+      String pln, Map<String, String> declaredSites) {
     List<ShapingMetadata.ShapedEntry> acts = new ArrayList<>();
     if (solution != null) {
       for (ShapedActivation a : solution.activations().values()) {
@@ -47,7 +63,7 @@ public final class ShapingRecorder {
     }
     List<ShapingMetadata.Site> sites = new ArrayList<>();
     int depth = 0;
-    NetworkAnalysis a = analyze(model);
+    NetworkAnalysis a = analyze(model, declaredSites);
     if (a != null) {
       depth = a.dag().depth();
       for (ActivationSite s : a.activations()) {
@@ -60,15 +76,27 @@ public final class ShapingRecorder {
         acts, sites, 0);
   }
 
+  /** Every node of {@code model} whose op {@code kindByOp} names, node name to that kind. */
+  public static Map<String, String> oneOpSites(Model model, Map<String, String> kindByOp) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (NodeDef n : model.graph().getNodeList()) {
+      String kind = kindByOp.get(n.getOp());
+      if (kind != null) {
+        m.put(n.getName(), kind);
+      }
+    }
+    return m;
+  }
+
   /** The structure analysis of {@code model}, or null when it has no input or cannot be followed. */
-  private static NetworkAnalysis analyze(Model model) {
+  private static NetworkAnalysis analyze(Model model, Map<String, String> declaredSites) {
     if (model.signatures().isEmpty() || model.signatures().get(0).inputs().isEmpty()) {
       return null;
     }
     String input = model.signatures().get(0).inputs().values().iterator().next().tensor().node();
     try {
       return StructureAnalyzer.analyze(GraphView.of(model.graph()), List.of(input),
-          model.outputNodes());
+          model.outputNodes(), null, declaredSites);
     } catch (RuntimeException e) {
       return null; // the record then has no sites; verify analyses the graph itself anyway
     }
