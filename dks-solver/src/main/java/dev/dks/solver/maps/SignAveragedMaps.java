@@ -84,6 +84,9 @@ public final class SignAveragedMaps {
     double num = 0;
     double den = 0;
     for (int i = 0; i < q1.length; i++) {
+      if (q1[i] == 0) {
+        continue; // a pattern that zeroes its channels (ReLU after a -1 sign) adds nothing
+      }
       num += q1[i] * patterns.get(i).c(c);
       den += q1[i];
     }

@@ -1,6 +1,7 @@
 package dev.dks.solver.network;
 
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Propagates the first two derivatives of C maps at c = 1 through a structure: each nonlinear
