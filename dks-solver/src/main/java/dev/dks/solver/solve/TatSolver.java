@@ -28,7 +28,9 @@ import java.util.OptionalDouble;
  * depthwise chain ({@code Dag.Node#chain}) map the c at the chain's start by the chain's own
  * closed form ({@link LeakyReluChainCMap}), as the kernel check predicts: their pre-activations
  * are not Gaussian, and the composition of the layers' maps would overstate the network's C(0)
- * (a rewritten MobileNetV2 solved by composition for eta 0.9 has 0.877).
+ * (a rewritten MobileNetV2 solved by composition for eta 0.9 has 0.877). Smooth activations on
+ * such a structure: tau_loc is found per activation so that the network C''(1), with the chains'
+ * own maps, is tau ({@link #chainedCurvatureTarget}).
  */
 public final class TatSolver {
   /** TAT rejects solutions with input scale times output scale at or above this. */
@@ -83,10 +85,26 @@ public final class TatSolver {
       return new ShapingSolution(Method.TAT, s, out);
     }
     double tauLoc = localCurvatureTarget(network, targets.tau());
+    double local = Double.NaN;
     for (Activation a : unique) {
-      out.put(a.id(), solveSmooth(a, tauLoc, targets, network));
+      double t = network.hasChains() ? chainedCurvatureTarget(a, tauLoc, targets, network)
+          : tauLoc;
+      local = Double.isNaN(local) ? t : local;
+      out.put(a.id(), solveSmooth(a, t, targets, network));
     }
-    return new ShapingSolution(Method.TAT, tauLoc, out);
+    return new ShapingSolution(Method.TAT, local, out);
+  }
+
+  /**
+   * The per-layer C''(1) that gives {@code base}'s network C''(1) tau when the structure's
+   * depthwise chains take their own maps ({@code SignAveragedMaps}), from tau_loc, the value
+   * when every layer is taken as Gaussian. Each activation gets its own.
+   */
+  static double chainedCurvatureTarget(Activation base, double tauLoc, TatTargets targets,
+      NetworkMaps network) {
+    return SolverSupport.matchNetworkValue(
+        t -> solveSmooth(base, t, targets, network).network().cCurvature1(), targets.tau(),
+        tauLoc, false, "the network C''(1) of '" + base.id() + "'");
   }
 
   /** tau_loc: the per-layer C''(1) such that the network's maximal C''(1) is tau. */
@@ -172,8 +190,9 @@ public final class TatSolver {
     }
     ShapingParams inner = ShapingParams.of(alpha, beta, delta, 1);
     ShapingParams params = inner.withOutputScale(outputScale(base, inner));
-    KernelValues local = KernelValues.of(new TransformedActivation(base, params));
-    double[] jet = SolverSupport.networkJet(network, local);
+    TransformedActivation shaped = new TransformedActivation(base, params);
+    KernelValues local = KernelValues.of(shaped);
+    double[] jet = SolverSupport.networkJet(network, local, shaped);
     return new ShapedActivation(base, params, local,
         new NetworkKernelValues(jet[0], jet[1], Double.NaN), o.startIndex(), o.evaluations(),
         o.warnings());

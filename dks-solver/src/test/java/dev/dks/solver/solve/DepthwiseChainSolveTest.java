@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.Activations;
-import dev.dks.solver.maps.LocalMaps;
+import dev.dks.solver.maps.LeakyReluCMap;
 import dev.dks.solver.maps.SignAveragedMaps;
 import dev.dks.solver.network.Dag;
 import dev.dks.solver.network.NetworkMaps;
@@ -24,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * {@link SignAveragedMaps} (nested quadrature of the composed activations, a second method next
  * to the solver's closed forms); negative control: the slope solved with the same DAG unmarked
  * (every layer's input taken as Gaussian, what the rewrite did before) misses the target under
- * the chain maps by more than 0.01 (MobileNetV2: 0.877 for 0.9).
+ * the chain maps by more than 0.01 (MobileNetV2: 0.877 for 0.9). DKS and TAT with softplus: the
+ * network C'(1) (zeta) and C''(1) (tau), from finite differences of the pair's quadrature C map
+ * at 1, meet their targets; the unmarked solve misses them.
  */
 class DepthwiseChainSolveTest {
   private static final int BLOCKS = 17;
@@ -84,10 +86,60 @@ class DepthwiseChainSolveTest {
 
   @Test
   void semanticsWithoutChainMapsComposeTheLayers() {
-    LocalMaps m = LocalMaps.of(solveTat(blocks(false), 0.9).transformed());
-    double marked = blocks(true).propagate(0.0, new ScalarSemantics(m::c));
-    double unmarked = blocks(false).propagate(0.0, new ScalarSemantics(m::c));
+    LeakyReluCMap m = new LeakyReluCMap(0.3);
+    double marked = blocks(true).propagate(0.0, new ScalarSemantics(m::apply));
+    double unmarked = blocks(false).propagate(0.0, new ScalarSemantics(m::apply));
     assertEquals(unmarked, marked, 1e-15);
+  }
+
+  /** The pair's C'(1) and C''(1) by one-sided finite differences of its quadrature C map. */
+  private static double[] pairJet(Activation shaped) {
+    SignAveragedMaps pair = SignAveragedMaps.of(List.of(shaped, shaped));
+    double h = 1e-3;
+    double c1 = pair.c(1 - h);
+    double c2 = pair.c(1 - 2 * h);
+    double c3 = pair.c(1 - 3 * h);
+    double slope = (3 - 4 * c1 + c2) / (2 * h);
+    double curvature = (2 - 5 * c1 + 4 * c2 - c3) / (h * h);
+    return new double[] {slope, curvature};
+  }
+
+  private static Activation solved(Method m, Dag d) {
+    return ShapingSolver.solve(m, List.of(Activations.byName("softplus")), NetworkMaps.of(d),
+        DksTargets.defaults(), TatTargets.defaults()).get("softplus").transformed();
+  }
+
+  @Test
+  void dksMeetsZetaUnderTheChainMaps() {
+    double zeta = DksTargets.defaults().zeta();
+    double net = Math.pow(pairJet(solved(Method.DKS, blocks(true)))[0], BLOCKS);
+    assertEquals(zeta, net, 1e-4 * zeta);
+    double unmarked = Math.pow(pairJet(solved(Method.DKS, blocks(false)))[0], BLOCKS);
+    // the chains change a softplus pair's C'(1) little: 1.5167 for 1.5 (the tolerance is 1.5e-4)
+    assertTrue(Math.abs(unmarked - zeta) > 0.01, "unmarked solve gives " + unmarked);
+  }
+
+  @Test
+  void tatSmoothMeetsTauUnderTheChainMaps() {
+    double tau = TatTargets.defaults().tau();
+    // blocks in series: (slope s, curvature k) -> (P s, K s^2 + P k) per pair
+    double[] chained = pairJet(solved(Method.TAT, blocks(true)));
+    double s = 1;
+    double k = 0;
+    for (int i = 0; i < BLOCKS; i++) {
+      k = chained[1] * s * s + chained[0] * k;
+      s = chained[0] * s;
+    }
+    assertEquals(tau, k, 1e-3, "chained solve gives " + k);
+    double[] plain = pairJet(solved(Method.TAT, blocks(false)));
+    double s2 = 1;
+    double k2 = 0;
+    for (int i = 0; i < BLOCKS; i++) {
+      k2 = plain[1] * s2 * s2 + plain[0] * k2;
+      s2 = plain[0] * s2;
+    }
+    // 0.3069 for 0.3
+    assertTrue(Math.abs(k2 - tau) > 0.005, "unmarked solve gives " + k2);
   }
 
   @Test
