@@ -13,7 +13,9 @@ import java.util.TreeSet;
  *
  * <p>Derivatives follow by the chain rule. Kinks are the inner activation's and the points where
  * {@code sign * inner(x)} crosses a kink of the outer one, found by a sign-change scan over
- * {@code |x| <= 40 / inputScaleMagnitude()} refined by bisection.
+ * {@code |x| <= 40 / inputScaleMagnitude()} refined by bisection; where it stays on the kink over
+ * a stretch (ReLU after ReLU), the stretch's ends (before, every scan point of the stretch was a
+ * kink: the quadrature of a ReLU pair then took minutes).
  */
 public final class ComposedActivation implements Activation {
   private static final int SCAN_POINTS = 4001;
@@ -91,8 +93,12 @@ public final class ComposedActivation implements Activation {
         double x = -half + 2 * half * i / (SCAN_POINTS - 1);
         double f = sign * inner.value(x) - target;
         if (f == 0) {
-          k.add(x);
-        } else if (prev != 0 && (f > 0) != (prev > 0)) {
+          if (prev != 0) {
+            k.add(x); // onto the kink, or the start of a stretch on it
+          }
+        } else if (prev == 0) {
+          k.add(prevX); // the end of a stretch on the kink (ReLU after ReLU: all of x < 0)
+        } else if ((f > 0) != (prev > 0)) {
           k.add(bisect(target, prevX, x, prev));
         }
         prevX = x;
