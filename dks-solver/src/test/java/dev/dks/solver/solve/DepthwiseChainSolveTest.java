@@ -149,9 +149,12 @@ class DepthwiseChainSolveTest {
     int a = b.affine(l1);
     int l2 = b.layer(a);
     Dag d = b.build();
-    assertThrows(IllegalArgumentException.class, () -> d.withChains(Map.of(l2, new int[] {a, l2})));
-    assertThrows(IllegalArgumentException.class, () -> d.withChains(Map.of(l2, new int[] {l1})));
-    assertThrows(IllegalArgumentException.class, () -> d.withChains(Map.of(l1, new int[] {l1, l2})));
+    assertThrows(IllegalArgumentException.class,
+        () -> d.withChains(Map.of(l2, new int[] {a, l2})));
+    assertThrows(IllegalArgumentException.class,
+        () -> d.withChains(Map.of(l2, new int[] {l1})));
+    assertThrows(IllegalArgumentException.class,
+        () -> d.withChains(Map.of(l1, new int[] {l1, l2})));
     assertEquals(l1, d.withChains(Map.of(l2, new int[] {l1, l2})).chainStart(l2) + 1);
   }
 }

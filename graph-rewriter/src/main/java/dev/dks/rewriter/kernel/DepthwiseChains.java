@@ -1,7 +1,6 @@
 package dev.dks.rewriter.kernel;
 
 import dev.dks.rewriter.analysis.NetworkAnalysis;
-import dev.dks.rewriter.graph.GraphView;
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.maps.LocalMaps;
 import dev.dks.solver.maps.SignAveragedMaps;
@@ -37,8 +36,7 @@ final class DepthwiseChains {
    * @param layerMaps the local maps of every LAYER node (the shaped activation's, as the check
    *     predicts with)
    */
-  static Map<Integer, Chain> find(GraphView g, NetworkAnalysis a,
-      Map<Integer, LocalMaps> layerMaps) {
+  static Map<Integer, Chain> find(NetworkAnalysis a, Map<Integer, LocalMaps> layerMaps) {
     Dag dag = a.dag();
     // keyed by the chain's LocalMaps objects (List equality is their identity)
     Map<List<LocalMaps>, SignAveragedMaps> cache = new HashMap<>();

@@ -529,7 +529,7 @@ public final class KernelCheck {
       feedNode = measured.get(0);
       shape = staticShape(model, feedNode);
     }
-    return new Plan(a, measured, layerMaps, DepthwiseChains.find(g, a, layerMaps), allShaped,
+    return new Plan(a, measured, layerMaps, DepthwiseChains.find(a, layerMaps), allShaped,
         feedNode, shape);
   }
 
