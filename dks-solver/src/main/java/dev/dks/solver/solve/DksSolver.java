@@ -25,7 +25,8 @@ import java.util.OptionalDouble;
  * <p>Depthwise chains ({@code Dag.Node#chain}): the network C'(1) is computed with the chains'
  * own maps, as the kernel check predicts, and xi is found per activation so that it is zeta
  * ({@link #chainedSlopeTarget}). The local conditions stay those of a Gaussian input; a chain's
- * Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them from the chain's map).
+ * Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them from the chain's map). When
+ * that match fails, xi is the Gaussian one and the activation carries a warning saying so.
  */
 public final class DksSolver {
   /** The largest local C'(1) a shifted ReLU reaches with a positive input shift. */
@@ -41,9 +42,18 @@ public final class DksSolver {
     double local = Double.NaN;
     for (Activation a : activations) {
       if (!out.containsKey(a.id())) {
-        double x = network.hasChains() ? chainedSlopeTarget(a, xi, targets, network) : xi;
+        double x = xi;
+        String note = null;
+        if (network.hasChains()) {
+          try {
+            x = chainedSlopeTarget(a, xi, targets, network);
+          } catch (ShapingException e) {
+            note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer"
+                + " taken as Gaussian (xi " + xi + ")";
+          }
+        }
         local = Double.isNaN(local) ? x : local;
-        out.put(a.id(), solveOne(a, x, targets, network));
+        out.put(a.id(), SolverSupport.withWarning(solveOne(a, x, targets, network), note));
       }
     }
     return new ShapingSolution(Method.DKS, local, out);

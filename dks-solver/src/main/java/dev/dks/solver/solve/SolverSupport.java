@@ -56,6 +56,17 @@ final class SolverSupport {
     return out;
   }
 
+  /** {@code sa} with one more warning, or {@code sa} itself when {@code warning} is null. */
+  static ShapedActivation withWarning(ShapedActivation sa, String warning) {
+    if (warning == null) {
+      return sa;
+    }
+    List<String> w = new ArrayList<>(sa.warnings());
+    w.add(warning);
+    return new ShapedActivation(sa.base(), sa.params(), sa.local(), sa.network(),
+        sa.startIndex(), sa.evaluations(), List.copyOf(w));
+  }
+
   /**
    * The x whose network value {@code f(x)} is {@code target}, from {@code x0}, the solution when
    * every layer is taken as Gaussian: secant steps on {@code h(f(x)) - h(target)} in u = h(x),

@@ -87,10 +87,18 @@ public final class TatSolver {
     double tauLoc = localCurvatureTarget(network, targets.tau());
     double local = Double.NaN;
     for (Activation a : unique) {
-      double t = network.hasChains() ? chainedCurvatureTarget(a, tauLoc, targets, network)
-          : tauLoc;
+      double t = tauLoc;
+      String note = null;
+      if (network.hasChains()) {
+        try {
+          t = chainedCurvatureTarget(a, tauLoc, targets, network);
+        } catch (ShapingException e) {
+          note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer "
+              + "taken as Gaussian (tau_loc " + tauLoc + ")";
+        }
+      }
       local = Double.isNaN(local) ? t : local;
-      out.put(a.id(), solveSmooth(a, t, targets, network));
+      out.put(a.id(), SolverSupport.withWarning(solveSmooth(a, t, targets, network), note));
     }
     return new ShapingSolution(Method.TAT, local, out);
   }
