@@ -91,11 +91,37 @@ public final class SignAveragedMaps {
     return s / patterns.size();
   }
 
+  /** C'(1) of the chain's C map: the sign patterns' C'(1) averaged with the weights Q_s(1). */
+  public double cSlope1() {
+    return weighted(LocalMaps::cSlope1);
+  }
+
+  /** C''(1) of the chain's C map, weighted as {@link #cSlope1()}; infinite when a phi' jumps. */
+  public double cCurvature1() {
+    return weighted(LocalMaps::cCurvature1);
+  }
+
+  private double weighted(java.util.function.ToDoubleFunction<LocalMaps> value) {
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < q1.length; i++) {
+      if (q1[i] == 0) {
+        continue;
+      }
+      num += q1[i] * value.applyAsDouble(patterns.get(i));
+      den += q1[i];
+    }
+    return num / den;
+  }
+
   /** The chain's C map (see the class comment), for c in [-1, 1]. */
   public double c(double c) {
     double num = 0;
     double den = 0;
     for (int i = 0; i < q1.length; i++) {
+      if (q1[i] == 0) {
+        continue; // a pattern that zeroes its channels (ReLU after a -1 sign) adds nothing
+      }
       num += q1[i] * patterns.get(i).c(c);
       den += q1[i];
     }

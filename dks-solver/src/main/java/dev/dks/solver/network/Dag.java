@@ -33,8 +33,23 @@ public record Dag(List<Node> nodes) implements Structure {
    * @param kind what it does
    * @param inputs indices of earlier nodes it reads
    * @param fractions for AVERAGE, one weight per input, summing to 1
+   * @param chain for a LAYER whose input is an earlier LAYER's output passed through linear ops
+   *     that mix no channels (Delta depthwise convolutions): the LAYER nodes of that chain, first
+   *     to last, this node last (2 or more); empty otherwise. Such a layer maps the value at its
+   *     chain's start (the first layer's input) by {@link KernelSemantics#chain}, not its own
+   *     input by {@link KernelSemantics#layer}: its pre-activation is not Gaussian
    */
-  public record Node(Kind kind, int[] inputs, double[] fractions) {}
+  public record Node(Kind kind, int[] inputs, double[] fractions, int[] chain) {
+    /** A node outside any chain. */
+    public Node(Kind kind, int[] inputs, double[] fractions) {
+      this(kind, inputs, fractions, new int[0]);
+    }
+
+    /** True when this node ends a chain of 2 or more layers. */
+    public boolean endsChain() {
+      return chain.length >= 2;
+    }
+  }
 
   /** Checks topological order and the fractions. */
   public Dag {
@@ -60,7 +75,50 @@ public record Dag(List<Node> nodes) implements Structure {
         throw new IllegalArgumentException("DAG node " + i + " (" + n.kind()
             + ") must read exactly one node");
       }
+      checkChain(nodes, i);
     }
+  }
+
+  private static void checkChain(List<Node> nodes, int i) {
+    int[] chain = nodes.get(i).chain();
+    if (chain.length == 0) {
+      return;
+    }
+    boolean ok = nodes.get(i).kind() == Kind.LAYER && chain.length >= 2
+        && chain[chain.length - 1] == i;
+    for (int j = 0; ok && j < chain.length; j++) {
+      ok = chain[j] >= 0 && chain[j] <= i && nodes.get(chain[j]).kind() == Kind.LAYER
+          && (j == 0 || chain[j] > chain[j - 1]);
+    }
+    if (!ok) {
+      throw new IllegalArgumentException("DAG node " + i + ": chain " + Arrays.toString(chain)
+          + " must list 2 or more LAYER nodes in increasing order ending at the node itself");
+    }
+  }
+
+  /**
+   * This DAG with the given LAYER nodes marked as ending depthwise chains ({@link Node#chain}).
+   *
+   * @param chains per LAYER node index, its chain (first to last, the node last)
+   */
+  public Dag withChains(java.util.Map<Integer, int[]> chains) {
+    List<Node> out = new ArrayList<>(nodes.size());
+    for (int i = 0; i < nodes.size(); i++) {
+      Node n = nodes.get(i);
+      int[] c = chains.get(i);
+      out.add(c == null ? n : new Node(n.kind(), n.inputs(), n.fractions(), c.clone()));
+    }
+    return new Dag(out);
+  }
+
+  /** True when some node ends a chain. */
+  public boolean hasChains() {
+    return nodes.stream().anyMatch(Node::endsChain);
+  }
+
+  /** The node whose value a chain-ending node maps: its chain's first layer's input. */
+  public int chainStart(int node) {
+    return nodes.get(nodes.get(node).chain()[0]).inputs()[0];
   }
 
   /** A new builder; its first node (index 0) is the input. */
@@ -74,7 +132,9 @@ public record Dag(List<Node> nodes) implements Structure {
     for (Node n : nodes) {
       T v = switch (n.kind()) {
         case INPUT -> input;
-        case LAYER -> semantics.layer(values.get(n.inputs()[0]));
+        case LAYER -> n.endsChain()
+            ? semantics.chain(values.get(nodes.get(n.chain()[0]).inputs()[0]), n.chain().length)
+            : semantics.layer(values.get(n.inputs()[0]));
         case AFFINE -> values.get(n.inputs()[0]);
         case AVERAGE -> {
           List<T> ins = new ArrayList<>();

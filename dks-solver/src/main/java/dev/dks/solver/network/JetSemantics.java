@@ -1,15 +1,37 @@
 package dev.dks.solver.network;
 
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Propagates the first two derivatives of C maps at c = 1 through a structure: each nonlinear
  * layer with local C'(1) = a and C''(1) = b maps a network's (slope s, curvature k) to {@code (a s,
  * b s^2 + a k)} (chain rule, using C(1) = 1); weighted averages are linear; the subnetwork maximum
- * is taken per component. Start from {@code {1, 0}} (the identity map).
+ * is taken per component. Start from {@code {1, 0}} (the identity map). A depthwise chain of n
+ * layers ({@link Dag.Node#chain}) acts as one layer with the chain map's own {C'(1), C''(1)}
+ * ({@code chainJet.apply(n)}) when given, else as n layers.
+ *
+ * @param localSlope C'(1) of one layer
+ * @param localCurvature C''(1) of one layer
+ * @param chainJet {C'(1), C''(1)} of a chain of n layers, or null for the composition
  */
-public record JetSemantics(double localSlope, double localCurvature)
-    implements KernelSemantics<double[]> {
+public record JetSemantics(double localSlope, double localCurvature,
+    IntFunction<double[]> chainJet) implements KernelSemantics<double[]> {
+  /** Semantics with the same local values at every layer, chains included. */
+  public JetSemantics(double localSlope, double localCurvature) {
+    this(localSlope, localCurvature, null);
+  }
+
+  @Override
+  public double[] chain(double[] in, int layers) {
+    if (chainJet == null) {
+      return KernelSemantics.super.chain(in, layers);
+    }
+    double[] j = chainJet.apply(layers);
+    double s = in[0];
+    double curvature = j[1] * s * s + j[0] * in[1];
+    return new double[] {j[0] * s, curvature};
+  }
 
   @Override
   public double[] layer(double[] in) {

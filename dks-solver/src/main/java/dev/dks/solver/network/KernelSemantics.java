@@ -14,6 +14,20 @@ public interface KernelSemantics<T> {
   /** A dense/conv layer followed by an activation. */
   T layer(T input);
 
+  /**
+   * A chain of {@code layers} dense/conv + activation layers joined by linear ops that mix no
+   * channels ({@link Dag.Node#chain}): the second and later activations see the earlier ones'
+   * outputs, not Gaussian pre-activations. The default composes {@link #layer} (the Gaussian
+   * approximation); semantics that know the chain's own map override it.
+   */
+  default T chain(T input, int layers) {
+    T v = input;
+    for (int i = 0; i < layers; i++) {
+      v = layer(v);
+    }
+    return v;
+  }
+
   /** {@code sum_i fractions[i] * values[i]}, fractions summing to 1. */
   T weightedAverage(double[] fractions, List<T> values);
 

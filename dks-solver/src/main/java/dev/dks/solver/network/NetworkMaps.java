@@ -3,6 +3,7 @@ package dev.dks.solver.network;
 import dev.dks.solver.solve.MissingNetworkMapException;
 import java.util.Optional;
 import java.util.function.DoubleUnaryOperator;
+import java.util.function.IntFunction;
 
 /**
  * The network-level functions the DKS/TAT solves invert, derived from one {@link Structure} (the
@@ -77,9 +78,52 @@ public final class NetworkMaps {
         .propagate(0.0, new ScalarSemantics(localCMap));
   }
 
+  /**
+   * {@code M(0, ...)} with depthwise chains ({@link Dag.Node#chain}) mapped by their own maps: the
+   * network's C(0) as the kernel check predicts it.
+   *
+   * @param localCMap the C map of one layer
+   * @param chainCMap the C map of a chain of n layers
+   */
+  public double maxC0(DoubleUnaryOperator localCMap, IntFunction<DoubleUnaryOperator> chainCMap) {
+    return requireStructure("the maximal C(0) function (TAT with leaky_relu)")
+        .propagate(0.0, new ScalarSemantics(localCMap, chainCMap));
+  }
+
   /** {@code M(x, r)} for any r. */
   public double propagate(double x, DoubleUnaryOperator r) {
     return requireStructure("M(x, r)").propagate(x, new ScalarSemantics(r));
+  }
+
+  /** {@code M(x, r)} with depthwise chains of n layers mapped by {@code chains.apply(n)}. */
+  public double propagate(double x, DoubleUnaryOperator r,
+      IntFunction<DoubleUnaryOperator> chains) {
+    return requireStructure("M(x, r)").propagate(x, new ScalarSemantics(r, chains));
+  }
+
+  /**
+   * True when the structure has depthwise chains ({@link Dag.Node#chain}): layers whose
+   * pre-activation is not Gaussian, so that the network's maps are not compositions of the
+   * layers' maps and the solvers take the chains' own maps.
+   */
+  public boolean hasChains() {
+    return longestChain() >= 2;
+  }
+
+  /** The most layers in one chain of the structure ({@link Dag.Node#chain}), 0 without chains. */
+  public int longestChain() {
+    return structure == null ? 0 : longestChain(structure);
+  }
+
+  private static int longestChain(Structure s) {
+    if (s instanceof Dag d) {
+      return d.nodes().stream().mapToInt(n -> n.chain().length).max().orElse(0);
+    }
+    java.util.List<Structure> parts = s instanceof Structure.Max m ? m.candidates()
+        : s instanceof Structure.Series sr ? sr.parts()
+        : s instanceof Structure.NormalizedSum n ? n.branches()
+        : s instanceof Structure.Concat c ? c.branches() : java.util.List.of();
+    return parts.stream().mapToInt(NetworkMaps::longestChain).max().orElse(0);
   }
 
   private Structure requireStructure(String what) {

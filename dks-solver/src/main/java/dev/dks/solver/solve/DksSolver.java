@@ -21,6 +21,12 @@ import java.util.OptionalDouble;
  * ReLU, with beta fixed to +1 below xi = pi/(pi-1) and -1 above, and the Q'(1) condition dropped
  * (partial support, reported as a warning). For sin and cos the input shift is reduced into [0,
  * 2 pi).
+ *
+ * <p>Depthwise chains ({@code Dag.Node#chain}): the network C'(1) is computed with the chains'
+ * own maps, as the kernel check predicts, and xi is found per activation so that it is zeta
+ * ({@link #chainedSlopeTarget}). The local conditions stay those of a Gaussian input; a chain's
+ * Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them from the chain's map). When
+ * that match fails, xi is the Gaussian one and the activation carries a warning saying so.
  */
 public final class DksSolver {
   /** The largest local C'(1) a shifted ReLU reaches with a positive input shift. */
@@ -33,12 +39,38 @@ public final class DksSolver {
       List<Activation> activations, NetworkMaps network, DksTargets targets) {
     double xi = localSlopeTarget(network, targets.zeta());
     Map<String, ShapedActivation> out = new LinkedHashMap<>();
+    double local = Double.NaN;
     for (Activation a : activations) {
       if (!out.containsKey(a.id())) {
-        out.put(a.id(), solveOne(a, xi, targets, network));
+        double x = xi;
+        String note = null;
+        if (network.hasChains()) {
+          try {
+            x = chainedSlopeTarget(a, xi, targets, network);
+          } catch (ShapingException e) {
+            note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer"
+                + " taken as Gaussian (xi " + xi + ")";
+          }
+        }
+        local = Double.isNaN(local) ? x : local;
+        out.put(a.id(), SolverSupport.withWarning(solveOne(a, x, targets, network), note));
       }
     }
-    return new ShapingSolution(Method.DKS, xi, out);
+    return new ShapingSolution(Method.DKS, local, out);
+  }
+
+  /**
+   * The per-layer C'(1) that gives {@code base}'s network C'(1) zeta when the structure's
+   * depthwise chains take their own maps ({@code SignAveragedMaps}: a pair's C'(1) is not the
+   * square of the layers'), from xi, the value when every layer is taken as Gaussian. Each
+   * activation gets its own (the network values are those of a network of that activation).
+   */
+  static double chainedSlopeTarget(Activation base, double xi, DksTargets targets,
+      NetworkMaps network) {
+    return SolverSupport.matchNetworkValue(x -> {
+      ShapedActivation sa = solveOne(base, x, targets, network);
+      return sa.network().cSlope1();
+    }, targets.zeta(), xi, true, "the network C'(1) of '" + base.id() + "'");
   }
 
   /** xi: the per-layer C'(1) such that the network's maximal C'(1) is zeta. */
@@ -89,9 +121,10 @@ public final class DksSolver {
     }
     warnings.addAll(o.warnings());
     ShapingParams params = normalizeOutput(base, raw);
-    KernelValues local = KernelValues.of(new TransformedActivation(base, params));
-    double[] jet = SolverSupport.networkJet(network, local);
-    double c0 = SolverSupport.networkC0Linearized(network, local);
+    TransformedActivation shaped = new TransformedActivation(base, params);
+    KernelValues local = KernelValues.of(shaped);
+    double[] jet = SolverSupport.networkJet(network, local, shaped);
+    double c0 = SolverSupport.networkC0Linearized(network, local, shaped);
     return new ShapedActivation(base, params, local,
         new NetworkKernelValues(jet[0], jet[1], c0), o.startIndex(), o.evaluations(),
         List.copyOf(warnings));

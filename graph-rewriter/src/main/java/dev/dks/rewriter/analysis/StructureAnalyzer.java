@@ -279,7 +279,11 @@ public final class StructureAnalyzer {
       warnings.add("head: " + headActivations + " activations after the last layer on every path"
           + " to an output are left as they are");
     }
-    Dag prefix = b.build();
+    Dag unmarked = b.build();
+    // layers fed through depthwise convolutions by another layer: the solver and the kernel check
+    // both map them by their chain's map (one network map)
+    Dag prefix = unmarked.withChains(
+        DepthwiseChainFinder.find(g, unmarked, index, layerActivations, layers));
     Map<String, Dag> outputDags = new LinkedHashMap<>();
     Map<String, List<String>> head = new LinkedHashMap<>();
     Map<String, List<TensorName>> bodyOutputs = new LinkedHashMap<>();

@@ -554,7 +554,7 @@ public final class KernelCheck {
       feedNode = measured.get(0);
       shape = staticShape(model, feedNode);
     }
-    Map<Integer, DepthwiseChains.Chain> chains = DepthwiseChains.find(g, a, layerMaps);
+    Map<Integer, DepthwiseChains.Chain> chains = DepthwiseChains.find(a, layerMaps);
     // an activation reading a non-Gaussian input (ResNet v1's post-add activation after an
     // identity shortcut): predicted unit by unit (SampledUnits); depthwise chains keep theirs
     SampledUnits.Layout layout = SampledUnits.layout(g, a);

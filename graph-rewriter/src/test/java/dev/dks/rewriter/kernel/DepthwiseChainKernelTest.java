@@ -22,17 +22,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * MobileNet's {@code conv -> act -> depthwise -> act} pattern, TAT-shaped (leaky ReLU, 4 activation
- * layers, eta 0.6) and Delta-initialized: the depthwise layer multiplies each channel by a random
+ * layers, eta 0.45) and Delta-initialized: the depthwise layer multiplies each channel by a random
  * sign, so the second activation's input is the first one's output, not a Gaussian. The c measured
  * through TensorFlow after each depthwise pair (input c 0 and 0.5, 16 weight draws, width 96) must
  * match the closed form of the sign-averaged pair, {@code c + K (sqrt(1 - c^2) - c arccos c)} with
  * {@code K = (1 - a^2)^2 / (pi (1 + a^2)^2)} applied to the c at the pair's input (derived by hand
  * in {@code SignAveragedMaps}), within 0.02; negative control: at input c 0, the composition of
  * the two layers' own maps, which the check used before, is further than 0.03 from the measurement.
+ * The rewrite's solve uses the same chain maps: the shaped network's c at input c 0 is eta under
+ * them (the closed form above, and the check's prediction by quadrature), while the slope solved
+ * with every layer taken as Gaussian misses eta by more than 0.01.
  */
 class DepthwiseChainKernelTest {
   private static final int WIDTH = 96;
-  private static final TatTargets TARGETS = new TatTargets(0.6, 0.3);
+  private static final TatTargets TARGETS = new TatTargets(0.45, 0.3);
 
   private static double trelu(double c, double a) {
     double k = (1 - a) * (1 - a) / (Math.PI * (1 + a * a));
@@ -44,7 +47,7 @@ class DepthwiseChainKernelTest {
     return c + k * (Math.sqrt(1 - c * c) - c * Math.acos(c));
   }
 
-  private static Model network() {
+  private static Pipeline.Result network() {
     TestGraph t = new TestGraph(7);
     String x = t.placeholder("input", -1, 4, 4, 16);
     int in = 16;
@@ -62,16 +65,28 @@ class DepthwiseChainKernelTest {
         .add(new ShapeActivationsPass(Method.TAT,
             ActivationPolicy.defaults(Method.TAT).all("leaky_relu"), DksTargets.defaults(),
             TARGETS))
-        .add(new DksInitPass(11)).build().run(raw).model();
+        .add(new DksInitPass(11)).build().run(raw);
   }
 
   @Test
   void depthwisePairsFollowTheSignAveragedMap() {
-    ShapingSolution sol = TatSolver.solve(List.of(Activations.byName("leaky_relu")),
-        NetworkMaps.of(Architectures.plainChain(4)), TARGETS);
+    Pipeline.Result rewritten = network();
+    ShapingSolution sol = rewritten.fact(ShapingSolution.class).orElseThrow();
     double a = sol.get("leaky_relu").params().negativeSlope().getAsDouble();
-    KernelReport r = KernelCheck.run(network(), sol,
+    KernelReport r = KernelCheck.run(rewritten.model(), sol,
         new KernelCheck.Options(new double[] {0.0, 0.5}, 256, 99, 0.03, 0.5, 16));
+    // the solve's target under the chains' maps: the last pair's closed form, applied twice
+    // from input c 0, is eta; the slope solved for 4 layers taken as Gaussian misses it
+    assertEquals(TARGETS.eta(), pair(pair(0.0, a), a), 1e-7);
+    double gaussian = TatSolver.solve(List.of(Activations.byName("leaky_relu")),
+        NetworkMaps.of(Architectures.plainChain(4)), TARGETS).get("leaky_relu").params()
+        .negativeSlope().getAsDouble();
+    assertTrue(TARGETS.eta() - pair(pair(0.0, gaussian), gaussian) > 0.01,
+        "slope " + gaussian + " gives " + pair(pair(0.0, gaussian), gaussian));
+    KernelMeasurement judged = r.rows().stream()
+        .filter(m -> m.tensor().equals(r.judgedTensor()) && m.inputC() == 0.0).findFirst()
+        .orElseThrow();
+    assertEquals(TARGETS.eta(), judged.predictedC(), 1e-6, r.toText());
     int checked = 0;
     for (KernelMeasurement m : r.rows()) {
       if (!m.tensor().startsWith("dw") || m.depth() == 0) {

@@ -42,8 +42,9 @@ import org.tensorflow.proto.TensorProto;
  * The whole rewrite under DKS on MLPerf Tiny's keyword-spotting DS-CNN (a TF 2.3 Keras
  * SavedModel: functions, resource variables, 9 FusedBatchNormV3, DepthwiseConv2dNative, Relu, no
  * residual): no normalization is left, the ReLUs become shaped softplus, the output is finite, and
- * every depthwise kernel is per-channel Delta-orthogonal (for odd kernels: centre tap +-1 for a
- * channel multiplier of 1, every other tap zero); the passes before strip-norm, with the batch
+ * every depthwise kernel is per-channel Delta-orthogonal (centre tap +-1 for a channel multiplier
+ * of 1, every other tap zero) and the first conv's even 10x4 kernel has its one live tap at the
+ * centre rounded down; the passes before strip-norm, with the batch
  * norms folded, compute the SavedModel's own outputs.
  */
 class KwsDscnnRewriteTest {
@@ -211,9 +212,6 @@ class KwsDscnnRewriteTest {
       int c = (int) s[2];
       int mult = (int) s[3];
       report.append(l.node()).append(' ').append(Arrays.toString(s)).append("; ");
-      if (h % 2 == 0 || w % 2 == 0) {
-        continue; // even kernels are scaled orthogonal over the flattened kernel
-      }
       int centre = ((h - 1) / 2) * w + (w - 1) / 2;
       for (int p = 0; p < h * w; p++) {
         for (int ch = 0; ch < c; ch++) {
@@ -235,6 +233,22 @@ class KwsDscnnRewriteTest {
           assertEquals(0f, b, 0f, l.biasVariable());
         }
       }
+    }
+    // the first conv's 10x4 kernel (even): one live tap, the centre rounded down (4, 1), which
+    // SAME padding keeps inside the input at every output location
+    LayerSite first = a.layers().stream().filter(l -> l.op().equals("Conv2D")).findFirst()
+        .orElseThrow();
+    long[] fs = TensorProtos.shape(full.model().variables().get(first.kernelVariable()));
+    assertEquals(10, fs[0], Arrays.toString(fs));
+    assertEquals(4, fs[1], Arrays.toString(fs));
+    float[] fv = TensorProtos.floats(full.model().variables().get(first.kernelVariable()));
+    int block = (int) (fs[2] * fs[3]);
+    for (int p = 0; p < 40; p++) {
+      boolean live = false;
+      for (int j = 0; j < block; j++) {
+        live |= fv[p * block + j] != 0f;
+      }
+      assertEquals(p == 4 * 4 + 1, live, first.node() + " tap " + p);
     }
     long convs = a.layers().stream().filter(l -> Set.of("Conv2D", "MatMul").contains(l.op()))
         .count();

@@ -17,8 +17,8 @@ import org.tensorflow.proto.TensorProto;
 
 /**
  * "dks-init": re-initializes every layer on the network path for DKS/TAT, deterministically for a
- * seed (layer i uses seed + i): Conv2D kernels (HWIO) Delta-orthogonal, or scaled orthogonal over
- * the flattened kernel when a spatial size is even; DepthwiseConv2dNative kernels [H, W, C, M] as
+ * seed (layer i uses seed + i): Conv2D kernels (HWIO) Delta-orthogonal (live tap at the centre,
+ * rounded down for even sizes: see {@link #delta}); DepthwiseConv2dNative kernels [H, W, C, M] as
  * C independent Delta-orthogonal [H, W, 1, M] kernels; MatMul kernels [in, out] scaled uniform
  * orthogonal ({@code transpose_b} kernels [out, in] sampled as [in, out] and transposed); biases
  * zero. Only float32 kernels held as variables are touched; others are reported and left alone.
@@ -110,15 +110,41 @@ public final class DksInitPass implements RewritePass {
         return depthwise(shape, seed);
       }
       default -> {
-        boolean odd = shape.length == 4 && shape[0] % 2 == 1 && shape[1] % 2 == 1;
-        if (!odd) {
-          notes.add("'" + node.getName() + "' has an even kernel size " + java.util.Arrays
-              .toString(shape) + ": scaled orthogonal over the flattened kernel instead of Delta");
+        if (shape.length != 4) {
+          notes.add("'" + node.getName() + "' has a kernel of rank " + shape.length + " "
+              + java.util.Arrays.toString(shape) + ": scaled orthogonal over the flattened "
+              + "kernel instead of Delta");
           return new ScaledUniformOrthogonal(1.0, false).sample(shape, seed).toFloatArray();
         }
-        return DeltaOrthogonal.sample(shape, 1.0, seed).toFloatArray();
+        return delta(shape, seed);
       }
     }
+  }
+
+  /**
+   * A Delta-orthogonal [H, W, in, out] kernel: one live tap, at the centre ((H-1)/2, (W-1)/2),
+   * rounded down for an even size. Why that tap for even sizes (the DS-CNN's 10x4 first conv):
+   * under SAME padding TensorFlow pads floor(total/2) before, at most floor((k-1)/2), and
+   * ceil(total/2) after, so the tap (k-1)/2 (rounded down) reads an input location at every
+   * output location, for any stride; the layer then acts per location like a dense layer, as
+   * with odd sizes. Before, an even kernel was scaled orthogonal over its flattened taps: at the
+   * border the padding cut taps off (q 0.48 at the DS-CNN's corner), locations differed, and the
+   * global average pool then averaged unequal locations (measured c 0.80 against 0.74 per
+   * location).
+   */
+  private static float[] delta(long[] shape, long seed) {
+    int h = (int) shape[0];
+    int w = (int) shape[1];
+    if (h % 2 == 1 && w % 2 == 1) {
+      return DeltaOrthogonal.sample(shape, 1.0, seed).toFloatArray();
+    }
+    int block = (int) (shape[2] * shape[3]);
+    float[] centre = DeltaOrthogonal.sample(new long[] {1, 1, shape[2], shape[3]}, 1.0, seed)
+        .toFloatArray();
+    float[] out = new float[h * w * block];
+    int tap = (h - 1) / 2 * w + (w - 1) / 2;
+    System.arraycopy(centre, 0, out, tap * block, block);
+    return out;
   }
 
   /** [H, W, C, M]: channel c gets its own Delta-orthogonal [H, W, 1, M] kernel. */
@@ -129,11 +155,7 @@ public final class DksInitPass implements RewritePass {
     int m = (int) shape[3];
     float[] out = new float[h * w * c * m];
     for (int ch = 0; ch < c; ch++) {
-      float[] k = h % 2 == 1 && w % 2 == 1
-          ? DeltaOrthogonal.sample(new long[] {h, w, 1, m}, 1.0, seed * 1_000_003L + ch)
-              .toFloatArray()
-          : new ScaledUniformOrthogonal(1.0, false).sample(new long[] {h, w, 1, m},
-              seed * 1_000_003L + ch).toFloatArray();
+      float[] k = delta(new long[] {h, w, 1, m}, seed * 1_000_003L + ch);
       for (int p = 0; p < h * w; p++) {
         for (int j = 0; j < m; j++) {
           out[(p * c + ch) * m + j] = k[p * m + j];
