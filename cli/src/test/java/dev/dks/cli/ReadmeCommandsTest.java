@@ -161,7 +161,7 @@ class ReadmeCommandsTest {
   }
 
   /** README.md of the checkout: the first found from the working folder upwards. */
-  private static Path findReadme() {
+  static Path findReadme() {
     for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
       Path c = p.resolve("README.md");
       if (Files.isRegularFile(c) && Files.isRegularFile(p.resolve("dks"))) {
