@@ -100,7 +100,7 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
         throw new IllegalArgumentException("--kfac-recipe applies to --optimizer kfac only, "
             + "not " + opt);
       }
-      base = OptimizerDefaults.sgd(sgdKind(opt));
+      base = OptimizerDefaults.sgd(sgdKind(opt), shaped);
     }
     double lr = base.lr();
     if (given(f.lr())) {

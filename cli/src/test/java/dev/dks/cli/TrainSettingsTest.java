@@ -63,6 +63,20 @@ class TrainSettingsTest {
   }
 
   @Test
+  void sgdOnAShapedModelDefaultsToTheSmallerPeak() {
+    // 0.02 diverges on the README's TAT cnn (no normalization layer absorbs a large step)
+    assertEquals(0.005, TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300, true)
+        .lr());
+    assertEquals(0.02, TrainSettings.resolve(TrainSettings.Flags.of("nesterov"), 300, false)
+        .lr());
+    // plain SGD keeps the same effective step as momentum 0.9: lr / (1 - 0.9)
+    assertEquals(0.05, TrainSettings.resolve(TrainSettings.Flags.of("sgd"), 300, true).lr(),
+        1e-12);
+    assertEquals(0.2, TrainSettings.resolve(TrainSettings.Flags.of("sgd"), 300, false).lr(),
+        1e-12);
+  }
+
+  @Test
   void givenFlagsWinAndAutoMeansTheDefault() {
     TrainSettings s = TrainSettings.resolve(flags("momentum", null, "0.3", "step", "12", null,
         null), 100, false);
