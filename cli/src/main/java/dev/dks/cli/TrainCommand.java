@@ -179,7 +179,8 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--lr", paramLabel = "LR|auto",
       description = "Peak learning rate (default: the optimizer's: 0.02 for nesterov and "
-          + "momentum, 0.2 for sgd, 1e-3 for kfac, 3e-4 for the tat recipe).")
+          + "momentum, 0.2 for sgd (0.005 and 0.05 on a DKS/TAT-shaped model), 1e-3 for kfac, "
+          + "3e-4 for the tat recipe).")
   private String lr;
 
   @Option(names = "--schedule", paramLabel = "constant|cosine|step|auto",

@@ -23,8 +23,9 @@ import java.util.Locale;
  *
  * <p>The optimizer itself defaults to {@code auto}: K-FAC for a model whose shaping record says
  * it was shaped by DKS or TAT (the optimizer those plain networks were published with; Nesterov
- * SGD stalls near ln 10 for its first hundred steps on the builder's 20-layer plain CNN and
- * diverges a little above the learning rate that escapes), Nesterov SGD for any other model.
+ * SGD stalls near ln 10 for its first hundred steps on the builder's 20-layer plain CNN without
+ * down-sampling and diverges a little above the learning rate that escapes; SGD on a shaped
+ * model defaults to a smaller peak, {@link OptimizerDefaults#SHAPED_SGD_LR}), Nesterov SGD for any other model.
  *
  * @param optimizer {@code sgd}, {@code momentum}, {@code nesterov} or {@code kfac}
  * @param kfacRecipe for K-FAC, the base of its options: {@code default} or {@code tat}; null for

@@ -29,7 +29,8 @@ import java.util.List;
  * than the composition C(C(0)) of the two layers' maps (at MobileNetV2's a = 0.351: 0.194 against
  * 0.218).
  *
- * <p>q values are fixed to 1 at the chain's input, as in {@link LocalMaps}.
+ * <p>The C map, {@link #q1()} and the jets at c = 1 take q = 1 at the chain's input, as in
+ * {@link LocalMaps}; {@link #q(double)} follows another input q through the chain.
  */
 public final class SignAveragedMaps {
   /** The longest chain averaged over all its sign patterns (2^(n-1) compositions). */

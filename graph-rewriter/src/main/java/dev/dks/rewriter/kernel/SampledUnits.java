@@ -65,7 +65,7 @@ final class SampledUnits {
     boolean[] concat = new boolean[n];
     boolean depthwise = false;
     for (Map.Entry<String, Integer> e : a.dagIndex().entrySet()) {
-      if (e.getValue() >= n || g.get(e.getKey()) == null) {
+      if (e.getValue() >= n || !g.contains(e.getKey())) {
         continue;
       }
       String op = g.get(e.getKey()).getOp();
