@@ -133,7 +133,16 @@ final class Inspection {
       warnings.add("the signatures name no inputs or no outputs: the structure is not analysed");
     } else {
       try {
-        analysis = StructureAnalyzer.analyze(g, prepared.inputNodes(), prepared.outputNodes());
+        // Sin/Cos are activations only where the model's shaping record declares them (as in
+        // verify); a record that does not read leaves them undeclared
+        Map<String, String> declared;
+        try {
+          declared = ModelShaping.declaredSites(ModelShaping.read(loaded.path()));
+        } catch (RuntimeException e) {
+          declared = Map.of();
+        }
+        analysis = StructureAnalyzer.analyze(g, prepared.inputNodes(), prepared.outputNodes(),
+            null, declared);
         analysis.warnings().forEach(w -> warnings.add("analysis: " + w));
         bodyConditionals = BodyConditionals.find(g, analysis.body());
       } catch (RuntimeException e) {

@@ -60,7 +60,12 @@ class VerifyOneOpActivationsTest {
       assertTrue(j.get("passed").asBoolean(), j.toString());
       assertEquals(DEPTH, j.get("structure_depth").asInt(), activation + ": " + j);
     }
+    // dks inspect reads the same declared sites
+    JsonNode inspected = Cli.json("inspect", sin.toString());
+    assertEquals(DEPTH, inspected.get("structure_depth").asInt(), inspected.toString());
     Files.delete(sin.resolve("assets.extra").resolve("dks-shaping.json"));
+    assertEquals(0, Cli.json("inspect", sin.toString()).get("structure_depth").asInt(),
+        "negative control: without the record the Sin model has no activation");
     JsonNode linear = VerifyNoFlagsTest.verify(sin, VerifyCommand.CHECK_FAILED, "--method", "DKS",
         "--activation", "sin");
     assertEquals(0, linear.get("structure_depth").asInt(), linear.toString());
