@@ -1,5 +1,6 @@
 package dev.dks.solver.solve;
 
+import dev.dks.solver.maps.SignAveragedMaps;
 import dev.dks.solver.activation.Activation;
 import dev.dks.solver.activation.LeakyRelu;
 import dev.dks.solver.activation.ShapingParams;
@@ -123,8 +124,17 @@ public final class DksSolver {
     ShapingParams params = normalizeOutput(base, raw);
     TransformedActivation shaped = new TransformedActivation(base, params);
     KernelValues local = KernelValues.of(shaped);
-    double[] jet = SolverSupport.networkJet(network, local, shaped);
-    double c0 = SolverSupport.networkC0Linearized(network, local, shaped);
+    double[] jet;
+    double c0;
+    if (network.structure().isPresent() && network.hasChains()) {
+      // the chain maps are nested quadratures: built once for both values
+      SignAveragedMaps[] chains = SolverSupport.chainMaps(network, shaped);
+      jet = SolverSupport.networkJet(network, local, chains);
+      c0 = SolverSupport.networkC0Linearized(network, local, chains);
+    } else {
+      jet = SolverSupport.networkJet(network, local, shaped);
+      c0 = SolverSupport.networkC0Linearized(network, local, shaped);
+    }
     return new ShapedActivation(base, params, local,
         new NetworkKernelValues(jet[0], jet[1], c0), o.startIndex(), o.evaluations(),
         List.copyOf(warnings));

@@ -37,7 +37,12 @@ final class SolverSupport {
     if (!network.hasChains()) {
       return networkJet(network, local);
     }
-    SignAveragedMaps[] chains = chainMaps(network, shaped);
+    return networkJet(network, local, chainMaps(network, shaped));
+  }
+
+  /** As {@link #networkJet(NetworkMaps, KernelValues, Activation)} with its chain maps built. */
+  static double[] networkJet(NetworkMaps network, KernelValues local,
+      SignAveragedMaps[] chains) {
     return network.structure().get().propagate(new double[] {1.0, 0.0},
         new JetSemantics(local.cSlope1(), local.cCurvature1(),
             n -> new double[] {chains[n].cSlope1(), chains[n].cCurvature1()}));
@@ -128,7 +133,15 @@ final class SolverSupport {
     if (network.structure().isEmpty() || !network.hasChains()) {
       return networkC0Linearized(network, local);
     }
-    SignAveragedMaps[] chains = chainMaps(network, shaped);
+    return networkC0Linearized(network, local, chainMaps(network, shaped));
+  }
+
+  /**
+   * As {@link #networkC0Linearized(NetworkMaps, KernelValues, Activation)} with its chain maps
+   * built (a structure with chains).
+   */
+  static double networkC0Linearized(NetworkMaps network, KernelValues local,
+      SignAveragedMaps[] chains) {
     return network.propagate(0.0, c -> local.c0() + local.cSlope0() * c, n -> chains[n]::c);
   }
 }
