@@ -23,6 +23,12 @@ import org.tensorflow.proto.NodeDef;
  *       analysis, so {@code dks-init} leaves its trained kernel, and the analysis takes it for
  *       the identity. Its output's q is the trained kernel's gain, its c whatever those weights
  *       make of the input's, and its locations differ (each output location reads other taps).
+ *   <li>{@code GatherV2}/{@code GatherNd} whose indices are computed from the fed input (a
+ *       spatial transformer's sampling: facemesh-attention crops its feature maps at locations
+ *       its own re-initialized heads predict): which values reach what follows depends on the
+ *       network's outputs, not on a per-location map (facemesh-attention measured q = 0 after
+ *       its crops, where the maps predict 1). A gather with constant indices is a fixed
+ *       selection and stays predictable.
  * </ul>
  *
  * <p>Every tensor downstream of such an op is unpredictable. The check then judges the deepest
@@ -41,6 +47,22 @@ final class Unpredictable {
       "Conv2DBackpropInputV2", TRANSPOSED,
       "Conv3DBackpropInputV2", TRANSPOSED);
 
+  private static final String GATHER = "a gather whose indices are computed from the fed input "
+      + "(e.g. a spatial transformer's sampling at locations the network predicts): which "
+      + "values reach what follows depends on the network's outputs, so the per-location maps "
+      + "cannot predict it";
+
+  private static final java.util.Set<org.tensorflow.proto.DataType> FLOATS = java.util.Set.of(
+      org.tensorflow.proto.DataType.DT_FLOAT, org.tensorflow.proto.DataType.DT_DOUBLE,
+      org.tensorflow.proto.DataType.DT_HALF, org.tensorflow.proto.DataType.DT_BFLOAT16);
+
+  /**
+   * Gather ops that are unpredictable when they gather floating-point features (not shape
+   * arithmetic) at indices (input 1) that depend on the fed input.
+   */
+  static final java.util.Set<String> GATHERS = java.util.Set.of("GatherV2", "GatherNd",
+      "Gather", "ResourceGather");
+
   private Unpredictable() {}
 
   /**
@@ -52,6 +74,12 @@ final class Unpredictable {
     for (Map.Entry<String, Integer> e : a.dagIndex().entrySet()) {
       NodeDef n = g.get(e.getKey());
       String why = n == null ? null : OPS.get(n.getOp());
+      if (n != null && GATHERS.contains(n.getOp()) && n.getInputCount() >= 2
+          && n.containsAttr("Tparams") && FLOATS.contains(n.getAttrOrThrow("Tparams").getType())
+          && a.dagIndex().containsKey(
+              dev.dks.rewriter.graph.TensorName.parse(n.getInput(1)).node())) {
+        why = GATHER;
+      }
       if (why != null) {
         own.merge(e.getValue(), "'" + e.getKey() + "' (" + n.getOp() + ") is " + why,
             (x, y) -> x.compareTo(y) <= 0 ? x : y);

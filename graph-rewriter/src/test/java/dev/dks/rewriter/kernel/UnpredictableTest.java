@@ -139,6 +139,62 @@ class UnpredictableTest {
     assertFalse(r.passed(), r.toText());
   }
 
+  /**
+   * dense+act x 3, then a GatherV2 of the features (axis 1, batch_dims 1) at indices either
+   * computed from them (Cast(x * 0): all zeros, but a function of the input, as a spatial
+   * transformer's are) or constant (the same zeros), then dense+act x 3.
+   */
+  private static Model withGather(ShapedActivation act, boolean computedIndices) {
+    DenseNets n = new DenseNets(WIDTH);
+    TensorName x = TensorName.of("input");
+    for (int i = 0; i < BEFORE; i++) {
+      x = ActivationEmitter.emit(n.g, "act" + i, n.dense(x), act.base(), act.params(),
+          DataType.DT_FLOAT);
+    }
+    if (computedIndices) {
+      n.g.add(Nodes.constant("zero", TensorProtos.ofFloats(new long[0], new float[] {0f})));
+      n.g.add(Nodes.op("Mul", "idx/f").input(x).input("zero").type("T", DataType.DT_FLOAT)
+          .build());
+      n.g.add(Nodes.op("Cast", "idx").input("idx/f").type("SrcT", DataType.DT_FLOAT)
+          .type("DstT", DataType.DT_INT32).build());
+    } else {
+      n.g.add(Nodes.constant("idx", ints(new long[] {1, WIDTH}, new int[WIDTH])));
+    }
+    n.g.add(Nodes.constant("axis", ints(new long[0], 1)));
+    n.g.add(Nodes.op("GatherV2", "gather").input(x).input("idx").input("axis")
+        .type("Tparams", DataType.DT_FLOAT).type("Tindices", DataType.DT_INT32)
+        .type("Taxis", DataType.DT_INT32)
+        .attr("batch_dims", AttrValue.newBuilder().setI(computedIndices ? 1 : 0).build())
+        .build());
+    x = TensorName.of("gather");
+    if (!computedIndices) {
+      // [N, 1, 64] -> [N, 64]
+      n.g.add(Nodes.constant("flat/shape", ints(new long[] {2}, -1, WIDTH)));
+      n.g.add(Nodes.op("Reshape", "flat").input("gather").input("flat/shape")
+          .type("T", DataType.DT_FLOAT).type("Tshape", DataType.DT_INT32).build());
+      x = TensorName.of("flat");
+    }
+    for (int i = BEFORE; i < DEPTH; i++) {
+      x = ActivationEmitter.emit(n.g, "act" + i, n.dense(x), act.base(), act.params(),
+          DataType.DT_FLOAT);
+    }
+    return n.model(n.dense(x));
+  }
+
+  @Test
+  void judgedBeforeAGatherAtIndicesComputedFromTheInput() {
+    ShapingSolution sol = solution();
+    KernelCheck.Options o = KernelCheck.Options.defaults().withDraws(2);
+    KernelReport r = KernelCheck.run(withGather(sol.get("leaky_relu"), true), sol, o);
+    assertTrue(r.judgedTensor().startsWith("act1"), r.toText());
+    assertTrue(r.judgedNote() != null && r.judgedNote().contains("'gather' (GatherV2)"),
+        r.judgedNote());
+    // control: the same gather at constant indices is a fixed selection, judged as usual
+    KernelReport c = KernelCheck.run(withGather(sol.get("leaky_relu"), false), sol, o);
+    assertTrue(c.judgedTensor().startsWith("act5"), c.toText());
+    assertEquals(null, c.judgedNote());
+  }
+
   @Test
   void withoutTheOpTheLastLayersInputIsJudged() {
     Map<Integer, String> none = Map.of();
