@@ -333,6 +333,8 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     Json.put(root, "max_c_error", r.maxCError());
     root.put("judged_tensor", r.judgedTensor());
+    // why the judged tensor is not the last layer's input (an op the maps cannot predict past)
+    putNullable(root, "judged_note", r.judgedNote());
     rows(root.putArray("rows"), r);
     // every output: its own verdict and rows, or why it was not checked
     ArrayNode outs = root.putArray("outputs");
@@ -348,6 +350,7 @@ public final class VerifyCommand implements Callable<Integer> {
       }
       KernelReport k = c.report();
       o.put("judged_tensor", k.judgedTensor());
+      putNullable(o, "judged_note", k.judgedNote());
       o.put("width", k.width());
       o.put("passed", k.passed());
       if (k.passed()) {
@@ -363,6 +366,14 @@ public final class VerifyCommand implements Callable<Integer> {
       rows(o.putArray("rows"), k);
     }
     return root;
+  }
+
+  private static void putNullable(ObjectNode o, String key, String value) {
+    if (value == null) {
+      o.putNull(key);
+    } else {
+      o.put(key, value);
+    }
   }
 
   private static void rows(ArrayNode rows, KernelReport r) {

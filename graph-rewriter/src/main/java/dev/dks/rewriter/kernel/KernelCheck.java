@@ -284,6 +284,11 @@ public final class KernelCheck {
           continue;
         }
         Plan p = plan(model, entry, g, a, solution, target);
+        if (p.judged() < 0) {
+          notChecked.put(out, "the per-location maps predict nothing past the fed input on its "
+              + "path: " + p.judgedNote());
+          continue;
+        }
         if (feedNode != null && !p.feedNode().equals(feedNode)) {
           notChecked.put(out, "its first layer reads '" + p.feedNode() + "', but the pairs are "
               + "fed at '" + feedNode + "' (the first layer input of the first checked output)");
@@ -315,7 +320,7 @@ public final class KernelCheck {
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     // the judged tensor of every checked output, by index in the measured union
     List<Integer> judged = plans.values().stream()
-        .map(p -> measured.indexOf(judgedNode(p.measured()))).distinct().toList();
+        .map(p -> measured.indexOf(p.measured().get(p.judged()))).distinct().toList();
     String rule = auto ? "widths" : "given";
     // one graph and session for all draws: a draw loads its rotated kernels into the variables
     List<PairSums> sums = new ArrayList<>();
@@ -370,7 +375,8 @@ public final class KernelCheck {
       checks.add(new OutputCheck(out, r, null));
     }
     return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
-        firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime, sampling);
+        firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime, sampling,
+        firstReport.judgedNote());
   }
 
   /**
@@ -392,11 +398,6 @@ public final class KernelCheck {
       spatial = s.spatialUsed();
       sums.add(s);
     }
-  }
-
-  /** The tensor a check of {@code measured} judges: the last layer's input. */
-  private static String judgedNode(List<String> measured) {
-    return measured.get(measured.size() - 2 >= 0 ? measured.size() - 2 : 0);
   }
 
   /**
@@ -512,11 +513,15 @@ public final class KernelCheck {
 
   /**
    * What one output's check measures and predicts with: its analysis, the measured tensors (the
-   * inputs of its layers, then the output), the local maps per layer, where the pairs are fed.
+   * inputs of its layers, then the output), the local maps per layer, where the pairs are fed,
+   * and the judged tensor (index into measured: the last layer's input, or the deepest one before
+   * every op the maps cannot predict past, {@link Unpredictable}; -1 when none is) with why it is
+   * not the last layer's input (null when it is).
    */
   private record Plan(NetworkAnalysis analysis, List<String> measured,
       Map<Integer, LocalMaps> layerMaps, Map<Integer, DepthwiseChains.Chain> chains,
-      boolean allShaped, String feedNode, long[] feedShape, SampledUnits.Layout sampled) {}
+      boolean allShaped, String feedNode, long[] feedShape, SampledUnits.Layout sampled,
+      int judged, String judgedNote) {}
 
   private static Plan plan(Model model, KernelEntry entry, GraphView g, NetworkAnalysis a,
       ShapingSolution solution, String output) {
@@ -561,7 +566,19 @@ public final class KernelCheck {
     SampledUnits.Layout sampled = chains.isEmpty()
         && SampledUnits.needed(a.dag(), layout, a.dagIndex().get(measured.get(0)))
         ? layout : null;
-    return new Plan(a, measured, layerMaps, chains, allShaped, feedNode, shape, sampled);
+    // the judged tensor: the last layer's input, unless an op the maps cannot predict past
+    // (a transposed convolution the rewrite left trained) lies before it
+    Map<Integer, String> tainted = Unpredictable.tainted(g, a);
+    int judged = Unpredictable.judgedIndex(measured, a.dagIndex(), tainted);
+    int last = Math.max(0, measured.size() - 2);
+    String note = null;
+    if (judged != last) {
+      String why = tainted.get(a.dagIndex().get(measured.get(last)));
+      note = judged < 0 ? why : "judged at '" + measured.get(judged) + "', not at the last "
+          + "layer's input '" + measured.get(last) + "', which the maps cannot predict: " + why;
+    }
+    return new Plan(a, measured, layerMaps, chains, allShaped, feedNode, shape, sampled, judged,
+        note);
   }
 
   /**
@@ -603,7 +620,7 @@ public final class KernelCheck {
             c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
       }
     }
-    String last = judgedNode(measured);
+    String last = measured.get(plan.judged());
     long width = sums.get(0).width(union.indexOf(last));
     boolean pass = true;
     for (KernelMeasurement r : rows) {
@@ -614,7 +631,8 @@ public final class KernelCheck {
     }
     rows.sort(java.util.Comparator.comparingInt(KernelMeasurement::depth)
         .thenComparingDouble(KernelMeasurement::inputC));
-    return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass);
+    return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass)
+        .withJudgedNote(plan.judgedNote());
   }
 
   /**

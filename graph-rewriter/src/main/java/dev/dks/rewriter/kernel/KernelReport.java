@@ -25,11 +25,13 @@ import java.util.List;
  *     statistics and the verdict are the same either way
  * @param sampling the weight draws and pairs measured ({@link KernelSampling#UNKNOWN} when not
  *     recorded)
+ * @param judgedNote why the judged tensor is not the last layer's input (an op past which the
+ *     maps predict nothing lies before it, {@link Unpredictable}), or null when it is
  */
 public record KernelReport(
     List<KernelMeasurement> rows, double cTolerance, double qTolerance, long width,
     String judgedTensor, boolean passed, List<OutputCheck> outputs, String oneAtATime,
-    KernelSampling sampling) {
+    KernelSampling sampling, String judgedNote) {
 
   /** Copies the rows and outputs. */
   public KernelReport {
@@ -42,13 +44,27 @@ public record KernelReport(
   public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
       long width, String judgedTensor, boolean passed, List<OutputCheck> outputs) {
     this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs, null,
-        KernelSampling.UNKNOWN);
+        KernelSampling.UNKNOWN, null);
+  }
+
+  /** A report without a note on the judged tensor. */
+  public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
+      long width, String judgedTensor, boolean passed, List<OutputCheck> outputs,
+      String oneAtATime, KernelSampling sampling) {
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs, oneAtATime,
+        sampling, null);
   }
 
   /** This report with {@code s} as its sampling. */
   public KernelReport withSampling(KernelSampling s) {
     return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
-        oneAtATime, s);
+        oneAtATime, s, judgedNote);
+  }
+
+  /** This report with {@code note} on why its judged tensor is where it is (null: none). */
+  public KernelReport withJudgedNote(String note) {
+    return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
+        oneAtATime, sampling, note);
   }
 
   /** Whether the examples were fed one at a time ({@link #oneAtATime()}). */
@@ -59,7 +75,7 @@ public record KernelReport(
   /** This report, saying the examples were fed one at a time for {@code why} (null: batched). */
   public KernelReport withOneAtATime(String why) {
     return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
-        why, sampling);
+        why, sampling, judgedNote);
   }
 
   /** The report of one output. */
@@ -133,6 +149,9 @@ public record KernelReport(
             sampling.cStandardError()));
       }
       b.append(String.format("%n"));
+    }
+    if (judgedNote != null) {
+      b.append("note: ").append(judgedNote).append(String.format("%n"));
     }
     b.append(String.format("%-40s %5s %7s %9s %9s %9s %9s%n", "tensor", "depth", "c_in",
         "q_pred", "q_meas", "c_pred", "c_meas"));

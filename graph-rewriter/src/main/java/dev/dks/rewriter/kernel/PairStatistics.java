@@ -79,6 +79,8 @@ final class PairStatistics implements AutoCloseable {
   private final ModelSession session;
   private final PairFeed feed;
   private final long largest;
+  /** Why the run must keep the model's spatial size ({@link #fixedSizeReason}), or null. */
+  private final String fixedSize;
   private final int features;
   private final List<String> measured;
   private final List<Output<TFloat64>> sums = new ArrayList<>();
@@ -126,6 +128,7 @@ final class PairStatistics implements AutoCloseable {
     try (Graph original = new Graph()) {
       GraphImport.into(original, model.graph());
       this.largest = PairChunks.largestActivation(original);
+      this.fixedSize = fixedSizeReason(model.graph());
       this.staticWidths = new long[measured.size()];
       for (int i = 0; i < staticWidths.length; i++) {
         org.tensorflow.GraphOperation op = original.operation(measured.get(i));
@@ -206,6 +209,39 @@ final class PairStatistics implements AutoCloseable {
   /** The largest per-example element count of a batch-dependent tensor ({@link PairChunks}). */
   long largestActivation() {
     return largest;
+  }
+
+  /**
+   * Ops whose output size is an operand: a transposed convolution's {@code input_sizes}. When it
+   * is a constant, a run at fewer locations than the model's feeds the op an input that does not
+   * match that size, and oneDNN's convolution aborts the whole process ("could not create a
+   * primitive descriptor for a convolution forward propagation primitive": handdetect's verify
+   * exited 134) instead of raising the TensorFlow error {@link PairSums} catches.
+   */
+  static final java.util.Set<String> SIZED_OPS = java.util.Set.of("Conv2DBackpropInput",
+      "Conv2DBackpropInputV2", "Conv3DBackpropInputV2");
+
+  /** Why runs must keep the model's spatial size: a sized op of a constant size, or null. */
+  static String fixedSizeReason(org.tensorflow.proto.GraphDef g) {
+    java.util.Map<String, org.tensorflow.proto.NodeDef> byName = new java.util.HashMap<>();
+    for (org.tensorflow.proto.NodeDef n : g.getNodeList()) {
+      byName.put(n.getName(), n);
+    }
+    for (org.tensorflow.proto.NodeDef n : g.getNodeList()) {
+      if (SIZED_OPS.contains(n.getOp()) && n.getInputCount() > 0) {
+        org.tensorflow.proto.NodeDef size = byName.get(
+            dev.dks.rewriter.graph.TensorName.parse(n.getInput(0)).node());
+        if (size == null || size.getOp().equals("Const")) {
+          return "'" + n.getName() + "' (" + n.getOp() + ") has a constant output size";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Whether runs may use fewer locations than the model's (no sized op of a constant size). */
+  boolean reducible() {
+    return fixedSize == null;
   }
 
   /** The spatial dimensions of the fed tensor in the model. */

@@ -95,7 +95,8 @@ final class PairSums {
     }
     out.spatialUsed = full;
     SplittableRandom rng = new SplittableRandom(o.seed());
-    boolean mayReduce = !candidates.isEmpty();
+    // not past a transposed convolution of constant size: oneDNN aborts on the mismatch
+    boolean mayReduce = !candidates.isEmpty() && st.reducible();
     if (knownSpatial != null) {
       mayReduce = false;
     }
