@@ -655,7 +655,8 @@ public final class KernelCheck {
   /**
    * The q error allowed at one row: {@code max(qTolerance, 3 p sqrt((exp(s^2) - 1) / D))}, where
    * s is the standard deviation of log q over the D weight draws (each draw's mean q over its
-   * pairs) and p the predicted q (1 when it is not a positive number). Why: at finite width the
+   * pairs) and p the predicted q (1 when it is not a positive number; not the measured mean,
+   * which a mis-scaled network inflates with its error). Why: at finite width the
    * q of one draw is a product of one random factor per layer (about 1 + O(1/sqrt(width)) each),
    * so across draws it is about log-normal with E[q] = p when the prediction holds; the mean of D
    * draws then has the standard error p sqrt((exp(s^2) - 1) / D), which s estimates from the
