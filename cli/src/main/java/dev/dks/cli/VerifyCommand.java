@@ -230,7 +230,7 @@ public final class VerifyCommand implements Callable<Integer> {
       if (!m.tensor().equals(judged)) {
         continue;
       }
-      if (m.cError() > r.cTolerance() && (worstC == null || m.cError() > worstC.cError())) {
+      if (m.cError() > allowedC(r, m) && (worstC == null || m.cError() > worstC.cError())) {
         worstC = m;
       }
       if (m.qError() > allowedQ(r, m) && (worstQ == null || m.qError() > worstQ.qError())) {
@@ -241,7 +241,7 @@ public final class VerifyCommand implements Callable<Integer> {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured c is "
           + "%.4f but %.4f is predicted: error %.4f > c tolerance %.3f", worstC.tensor(),
           worstC.depth(), worstC.inputC(), worstC.measuredC(), worstC.predictedC(),
-          worstC.cError(), r.cTolerance());
+          worstC.cError(), allowedC(r, worstC));
     }
     if (worstQ != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured q is "
@@ -251,6 +251,11 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     String text = r.toText().strip();
     return text.substring(text.lastIndexOf('\n') + 1);
+  }
+
+  /** The c error allowed at row {@code m}: its own (widened by the standard error) or r's. */
+  private static double allowedC(KernelReport r, KernelMeasurement m) {
+    return Double.isNaN(m.cAllowed()) ? r.cTolerance() : m.cAllowed();
   }
 
   /** The q error allowed at row {@code m}: its own (widened by the draws' spread) or r's. */
@@ -388,6 +393,7 @@ public final class VerifyCommand implements Callable<Integer> {
       Json.put(o, "measured_c", m.measuredC());
       Json.put(o, "c_error", m.cError());
       Json.put(o, "q_allowed", m.qAllowed());
+      Json.put(o, "c_allowed", m.cAllowed());
     }
   }
 }

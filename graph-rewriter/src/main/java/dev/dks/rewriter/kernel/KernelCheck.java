@@ -42,10 +42,15 @@ import org.tensorflow.proto.DataType;
  * averaged over several weight draws (see {@link Options#draws()}). The verdict looks at the
  * features the last layer reads (the network's output representation).
  *
- * <p>Non-Gaussian pre-activations: where an activation reads an earlier activation's output
- * through no mixing layer (ResNet v1's post-add activation after an identity shortcut), the local
- * maps do not hold even at infinite width, and q and c are predicted unit by unit instead ({@link
- * SampledUnits}); depthwise chains have their own maps ({@link DepthwiseChains}).
+ * <p>Predictions at the network's own widths: the measured q and c are averages over
+ * initializations of a finite network, which differ from the infinite-width maps by a bias that
+ * grows with the maps' curvature and 1/width (a DKS softplus MobileNetV2 with 8-channel
+ * bottlenecks: q 4.6 measured where the maps say 1), so wherever the DAG's ops are known the
+ * prediction is that average, simulated pair by pair in plain Java ({@link FiniteWidthPairs}); it
+ * also holds where an activation reads a non-Gaussian input (ResNet v1's post-add activation
+ * after an identity shortcut, activations joined by depthwise convolutions). Elsewhere those have
+ * their own infinite-width predictions ({@link SampledUnits}, {@link DepthwiseChains}) and the
+ * rest the local maps.
  *
  * <p>Every output: each model output is checked on its own path ({@link StructureAnalyzer} run
  * from the input to that output alone: its layers, merges and depth), all outputs measured in the
@@ -190,6 +195,12 @@ public final class KernelCheck {
    * weights' while a pair's forward pass stays cheap next to a draw's rotations and session runs.
    */
   static final int SEQUENTIAL_PAIRS_PER_DRAW = 32;
+  /**
+   * Standard errors of the c difference the allowed c error covers when the sequential rule could
+   * not reach its target ({@link #cAllowed}): 1 / {@link #SE_FRACTION}, so the tolerance widens
+   * exactly where the target was missed.
+   */
+  static final double C_SE_FACTOR = 1 / SE_FRACTION;
   /** Factor on the draws the sequential rule predicts, for the error of the estimate. */
   static final double SEQUENTIAL_MARGIN = 1.2;
   /** Fewest input pairs per c value in one weight draw. */
@@ -283,7 +294,7 @@ public final class KernelCheck {
           notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
           continue;
         }
-        Plan p = plan(model, entry, g, a, solution, target);
+        Plan p = plan(model, entry, g, tg, a, solution, target);
         if (p.judged() < 0) {
           notChecked.put(out, "the per-location maps predict nothing past the fed input on its "
               + "path: " + p.judgedNote());
@@ -521,10 +532,10 @@ public final class KernelCheck {
   private record Plan(NetworkAnalysis analysis, List<String> measured,
       Map<Integer, LocalMaps> layerMaps, Map<Integer, DepthwiseChains.Chain> chains,
       boolean allShaped, String feedNode, long[] feedShape, SampledUnits.Layout sampled,
-      int judged, String judgedNote) {}
+      int judged, String judgedNote, FiniteWidthPairs.Layout finite) {}
 
-  private static Plan plan(Model model, KernelEntry entry, GraphView g, NetworkAnalysis a,
-      ShapingSolution solution, String output) {
+  private static Plan plan(Model model, KernelEntry entry, GraphView g, Graph tg,
+      NetworkAnalysis a, ShapingSolution solution, String output) {
     Map<String, LocalMaps> maps = new HashMap<>();
     boolean allShaped = true;
     Map<Integer, LocalMaps> layerMaps = new HashMap<>();
@@ -578,7 +589,7 @@ public final class KernelCheck {
           + "layer's input '" + measured.get(last) + "', which the maps cannot predict: " + why;
     }
     return new Plan(a, measured, layerMaps, chains, allShaped, feedNode, shape, sampled, judged,
-        note);
+        note, FiniteWidthPairs.layout(tg, g, a));
   }
 
   /**
@@ -594,30 +605,33 @@ public final class KernelCheck {
     int[] depth = depths(a.dag());
     List<KernelMeasurement> rows = new ArrayList<>();
     int first = a.dagIndex().get(measured.get(0));
-    double[] predictedQ = plan.allShaped()
-        ? predictQ(a.dag(), plan.layerMaps(), plan.chains(), first) : null;
+    int judgedIdx = a.dagIndex().get(measured.get(plan.judged()));
+    int judgedUi = union.indexOf(measured.get(plan.judged()));
     for (int ci = 0; ci < o.inputCs().length; ci++) {
       double startC = sums.get(0).meanC(union.indexOf(measured.get(0)), ci);
-      SampledUnits.Prediction sampled = plan.sampled() == null ? null
-          : SampledUnits.predict(a.dag(), plan.layerMaps(), plan.sampled(), o.inputCs()[ci],
-              first, startC);
-      double[] predicted = sampled != null ? sampled.c()
-          : predict(a.dag(), plan.layerMaps(), plan.chains(), o.inputCs()[ci], first, startC);
+      double[] judgedC = new double[sums.size()];
+      for (int d = 0; d < judgedC.length; d++) {
+        judgedC[d] = sums.get(d).meanC(judgedUi, ci);
+      }
+      double[][] qc = predictions(plan, o.inputCs()[ci], first, startC, judgedIdx,
+          standardError(judgedC) / 3);
       for (int ni = 0; ni < measured.size(); ni++) {
         String node = measured.get(ni);
         int idx = a.dagIndex().get(node);
         double q = 0;
         double c = 0;
         int ui = union.indexOf(node);
-        for (PairSums s : sums) {
-          q += s.meanQ(ui, ci);
-          c += s.meanC(ui, ci);
+        double[] drawC = new double[sums.size()];
+        for (int d = 0; d < drawC.length; d++) {
+          q += sums.get(d).meanQ(ui, ci);
+          drawC[d] = sums.get(d).meanC(ui, ci);
+          c += drawC[d];
         }
         rows.add(new KernelMeasurement(node, depth[idx], o.inputCs()[ci],
-            !plan.allShaped() ? Double.NaN : sampled != null ? sampled.q()[idx]
-                : predictedQ[idx], q / sums.size(),
-            predicted[idx],
-            c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance())));
+            !plan.allShaped() ? Double.NaN : qc[0][idx], q / sums.size(),
+            qc[1][idx],
+            c / sums.size(), qAllowed(sums, ui, ci, o.qTolerance(), qc[0][idx]),
+            cAllowed(o.cTolerance(), standardError(drawC), qc[2][idx])));
       }
     }
     String last = measured.get(plan.judged());
@@ -625,7 +639,7 @@ public final class KernelCheck {
     boolean pass = true;
     for (KernelMeasurement r : rows) {
       if (r.tensor().equals(last)) {
-        pass &= r.cError() <= o.cTolerance();
+        pass &= r.cError() <= r.cAllowed();
         pass &= !plan.allShaped() || r.qError() <= r.qAllowed();
       }
     }
@@ -636,17 +650,46 @@ public final class KernelCheck {
   }
 
   /**
-   * The q error allowed at one row: {@code max(qTolerance, 3 sqrt((exp(s^2) - 1) / D))}, where
+   * The c error allowed at one row: {@code max(cTolerance, C_SE_FACTOR * se)}, where se is the
+   * standard error of the difference measured - predicted: the measured mean c's over the weight
+   * draws ({@code measuredSe}, the sample standard deviation of the draws' mean c over
+   * sqrt(draws)) and the prediction's own ({@code predictedSe}, the finite-width simulation's
+   * noise) in quadrature; a standard error that is not finite counts as 0 (one draw: the
+   * tolerance as given). Why: the sequential rule aims the standard error at {@link
+   * #SE_FRACTION} of the tolerance, where noise alone fails a correctly shaped network in fewer
+   * than 1 of 10,000 rows; when its cost cap stops it short (a narrow ResNet-50: 0.018 at 14-24
+   * draws against the 0.0075 target), the tolerance widens to {@link #C_SE_FACTOR} standard
+   * errors instead, so that the verdict still does not depend on the noise, and the report
+   * shows the widened value.
+   */
+  static double cAllowed(double cTolerance, double measuredSe, double predictedSe) {
+    double m = Double.isFinite(measuredSe) ? measuredSe : 0;
+    double p = Double.isFinite(predictedSe) ? predictedSe : 0;
+    return Math.max(cTolerance, C_SE_FACTOR * Math.hypot(m, p));
+  }
+
+  /**
+   * The q error allowed at one row: {@code max(qTolerance, 3 p sqrt((exp(s^2) - 1) / D))}, where
    * s is the standard deviation of log q over the D weight draws (each draw's mean q over its
-   * pairs). Why: at finite width the q of one draw is a product of one random factor per layer
-   * (about 1 + O(1/sqrt(width)) each), so across draws it is about log-normal with E[q] = 1 when
-   * the prediction holds; the mean of D draws then has the standard error sqrt((exp(s^2) - 1) /
-   * D), which s estimates from the draws themselves. A narrow deep net (the demo's width-4
+   * pairs) and p the predicted q (1 when it is not a positive number; not the measured mean,
+   * which a mis-scaled network inflates with its error). Why: at finite width the
+   * q of one draw is a product of one random factor per layer (about 1 + O(1/sqrt(width)) each),
+   * so across draws it is about log-normal with E[q] = p when the prediction holds; the mean of D
+   * draws then has the standard error p sqrt((exp(s^2) - 1) / D), which s estimates from the
+   * draws themselves (the finite-width prediction of a narrow DKS softplus MobileNetV2 is q 3.5-5
+   * at its output, where the maps say 1: the error scales with it). A narrow deep net (the demo's width-4
    * ResNet-18: per-draw q from 0.001 to 7 at the global pool, s about 2) leaves q undetermined
    * and is not failed for it; a mis-scaled kernel shifts every draw alike (small s) and still
    * fails. With one draw, or q not positive, the tolerance as given.
    */
   static double qAllowed(List<PairSums> sums, int node, int ci, double qTolerance) {
+    return qAllowed(sums, node, ci, qTolerance, 1);
+  }
+
+  /** As {@link #qAllowed(List, int, int, double)} for the predicted q {@code predicted}. */
+  static double qAllowed(List<PairSums> sums, int node, int ci, double qTolerance,
+      double predicted) {
+    double p = predicted > 0 && Double.isFinite(predicted) ? predicted : 1;
     int d = sums.size();
     if (d < 2) {
       return qTolerance;
@@ -665,7 +708,7 @@ public final class KernelCheck {
     for (double l : logs) {
       var += (l - mean) * (l - mean) / (d - 1);
     }
-    return Math.max(qTolerance, 3 * Math.sqrt(Math.expm1(var) / d));
+    return Math.max(qTolerance, 3 * p * Math.sqrt(Math.expm1(var) / d));
   }
 
   /**
@@ -808,77 +851,84 @@ public final class KernelCheck {
   }
 
   /**
-   * q at every DAG node of a shaped network, from q = 1 at node {@code start} (the pairs are fed
-   * with q = 1): a layer applies its local Q map to the q of its input, or, when it ends a
-   * depthwise chain that starts at or after {@code start} (as in {@link #predict}), the chain's
-   * sign-averaged Q map to the q at the chain's start; affine nodes pass q on; averages average
-   * it with their fractions (the branches' cross terms vanish in expectation over the weights).
-   * Shaped activations keep q = 1 for a Gaussian pre-activation of q = 1, so q leaves 1 after a
-   * depthwise chain of smooth activations (whose input is not Gaussian; TAT's leaky ReLU chains
-   * keep it exactly) and the later layers' Q maps carry it on.
+   * Predicted q and c at every DAG node for input c {@code c0}, node {@code start} (where the
+   * first layer reads) taking q 1 and c {@code startC}: {q, c, standard error of c}. From {@link
+   * FiniteWidthPairs} (the network at its own widths, simulated; used wherever its layout is
+   * known, the simulation stopping at the standard error {@code targetSe} at {@code judged}, a
+   * third of the measurement's), else from {@link
+   * SampledUnits} where a pre-activation is not Gaussian, else from the maps ({@link #mapWalk});
+   * those two have no standard error to speak of (0).
    */
-  private static double[] predictQ(Dag dag, Map<Integer, LocalMaps> layerMaps,
-      Map<Integer, DepthwiseChains.Chain> chains, int start) {
-    double[] v = new double[dag.nodes().size()];
-    for (int i = 0; i < v.length; i++) {
+  private static double[][] predictions(Plan plan, double c0, int start, double startC,
+      int judged, double targetSe) {
+    Dag dag = plan.analysis().dag();
+    if (plan.finite() != null) {
+      FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, plan.layerMaps(),
+          plan.finite(), start, startC, judged, Double.isFinite(targetSe) ? targetSe : 0);
+      if (p != null) {
+        return new double[][] {p.q(), p.c(), p.cSe()};
+      }
+    }
+    if (plan.sampled() != null) {
+      SampledUnits.Prediction p = SampledUnits.predict(dag, plan.layerMaps(), plan.sampled(), c0,
+          start, startC);
+      return new double[][] {p.q(), p.c(), new double[p.c().length]};
+    }
+    double[][] m = mapWalk(dag, plan.layerMaps(), plan.chains(), c0, start, startC);
+    return new double[][] {m[0], m[1], new double[m[0].length]};
+  }
+
+  /**
+   * q and c at every DAG node by the maps, {q, c}: a layer applies its local Q and C maps to its
+   * input's q and c, or, when it ends a depthwise chain that starts at or after {@code start},
+   * the chain's sign-averaged maps to the values at the chain's start; affine nodes pass them on;
+   * averages average them with their fractions (the branches' cross terms vanish in expectation
+   * over the weights). The input takes c {@code c0}; node {@code start} c {@code startC}; q is 1
+   * up to {@code start} (the pairs are fed with q = 1). Shaped activations keep q = 1 for a
+   * Gaussian pre-activation of q = 1, so q leaves 1 after a depthwise chain of smooth activations
+   * (whose input is not Gaussian; TAT's leaky ReLU chains keep it exactly) and the later layers'
+   * Q maps carry it on.
+   */
+  private static double[][] mapWalk(Dag dag, Map<Integer, LocalMaps> layerMaps,
+      Map<Integer, DepthwiseChains.Chain> chains, double c0, int start, double startC) {
+    double[] q = new double[dag.nodes().size()];
+    double[] c = new double[q.length];
+    for (int i = 0; i < q.length; i++) {
       Dag.Node n = dag.nodes().get(i);
-      if (i <= start || n.kind() == Dag.Kind.INPUT) {
-        v[i] = 1.0;
+      if (n.kind() == Dag.Kind.INPUT || i == start) {
+        q[i] = 1.0;
+        c[i] = i == start ? startC : c0;
         continue;
       }
-      v[i] = switch (n.kind()) {
-        case INPUT -> 1.0;
-        case AFFINE -> v[n.inputs()[0]];
-        case LAYER -> chains.containsKey(i) && chains.get(i).start() >= start
-            ? mapQ(chains.get(i).maps()::q, v[chains.get(i).start()])
-            : mapQ(layerMaps.get(i)::q, v[n.inputs()[0]]);
-        case AVERAGE -> {
-          double s = 0;
-          for (int j = 0; j < n.inputs().length; j++) {
-            s += n.fractions()[j] * v[n.inputs()[j]];
-          }
-          yield s;
+      switch (n.kind()) {
+        case AFFINE -> {
+          q[i] = q[n.inputs()[0]];
+          c[i] = c[n.inputs()[0]];
         }
-      };
+        case LAYER -> {
+          DepthwiseChains.Chain ch = chains.get(i);
+          boolean chained = ch != null && ch.start() >= start;
+          int from = chained ? ch.start() : n.inputs()[0];
+          q[i] = mapQ(chained ? ch.maps()::q : layerMaps.get(i)::q, q[from]);
+          c[i] = mapC(chained ? ch.maps()::c : layerMaps.get(i)::c, c[from]);
+        }
+        default -> {
+          for (int j = 0; j < n.inputs().length; j++) {
+            q[i] += n.fractions()[j] * q[n.inputs()[j]];
+            c[i] += n.fractions()[j] * c[n.inputs()[j]];
+          }
+        }
+      }
+      if (i < start) {
+        q[i] = 1.0;
+      }
     }
-    return v;
+    return new double[][] {q, c};
   }
 
   /** A Q map at q (negative rounding clamped to 0); NaN stays NaN. */
   private static double mapQ(java.util.function.DoubleUnaryOperator map, double q) {
     return Double.isNaN(q) ? Double.NaN : map.applyAsDouble(Math.max(0, q));
-  }
-
-  /**
-   * c at every DAG node: layers apply their local C map (a layer ending a depthwise chain applies
-   * the chain's map to the c at the chain's start), averages average; node {@code start} takes
-   * the value {@code startC}.
-   */
-  private static double[] predict(Dag dag, Map<Integer, LocalMaps> layerMaps,
-      Map<Integer, DepthwiseChains.Chain> chains, double c0, int start, double startC) {
-    double[] v = new double[dag.nodes().size()];
-    for (int i = 0; i < v.length; i++) {
-      Dag.Node n = dag.nodes().get(i);
-      if (i == start) {
-        v[i] = startC;
-        continue;
-      }
-      v[i] = switch (n.kind()) {
-        case INPUT -> c0;
-        case AFFINE -> v[n.inputs()[0]];
-        case LAYER -> chains.containsKey(i) && chains.get(i).start() >= start
-            ? mapC(chains.get(i).maps()::c, v[chains.get(i).start()])
-            : mapC(layerMaps.get(i)::c, v[n.inputs()[0]]);
-        case AVERAGE -> {
-          double s = 0;
-          for (int j = 0; j < n.inputs().length; j++) {
-            s += n.fractions()[j] * v[n.inputs()[j]];
-          }
-          yield s;
-        }
-      };
-    }
-    return v;
   }
 
   /**

@@ -13,6 +13,10 @@ package dev.dks.rewriter.kernel;
  * @param qAllowed the q error allowed at this row when the check judges it: the q tolerance, or
  *     more where the weight draws' own spread of q leaves the averaged q a larger standard error
  *     (see {@link KernelCheck}); NaN when not set (the report's q tolerance applies)
+ * @param cAllowed the c error allowed at this row when the check judges it: the c tolerance, or
+ *     more where the standard error of the measured c and of its prediction leaves the error
+ *     undetermined at that tolerance ({@link KernelCheck#cAllowed}); NaN when not set (the
+ *     report's c tolerance applies)
  */
 public record KernelMeasurement(
     String tensor,
@@ -22,12 +26,20 @@ public record KernelMeasurement(
     double measuredQ,
     double predictedC,
     double measuredC,
-    double qAllowed) {
+    double qAllowed,
+    double cAllowed) {
 
-  /** A measurement without its own allowed q error (the report's q tolerance applies). */
+  /** A measurement without its own allowed errors (the report's tolerances apply). */
   public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,
       double measuredQ, double predictedC, double measuredC) {
     this(tensor, depth, inputC, predictedQ, measuredQ, predictedC, measuredC, Double.NaN);
+  }
+
+  /** A measurement without its own allowed c error (the report's c tolerance applies). */
+  public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,
+      double measuredQ, double predictedC, double measuredC, double qAllowed) {
+    this(tensor, depth, inputC, predictedQ, measuredQ, predictedC, measuredC, qAllowed,
+        Double.NaN);
   }
 
   /** |measured c - predicted c|. */

@@ -171,6 +171,13 @@ public record KernelReport(
           + "draws' q spread that far (finite width), so their mean does not determine q "
           + "closer%n", judgedTensor, widened, qTolerance));
     }
+    double widenedC = judgedRows().stream().mapToDouble(KernelMeasurement::cAllowed)
+        .filter(x -> x > cTolerance).max().orElse(Double.NaN);
+    if (!Double.isNaN(widenedC)) {
+      b.append(String.format("note: c at '%s' allows an error of %.3f, not %.3f: its standard "
+          + "error (measured and predicted) is more than a quarter of the tolerance, so the "
+          + "tolerance covers 4 standard errors%n", judgedTensor, widenedC, cTolerance));
+    }
     return b.toString();
   }
 

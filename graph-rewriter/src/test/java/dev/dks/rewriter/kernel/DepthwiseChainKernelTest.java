@@ -86,7 +86,9 @@ class DepthwiseChainKernelTest {
     KernelMeasurement judged = r.rows().stream()
         .filter(m -> m.tensor().equals(r.judgedTensor()) && m.inputC() == 0.0).findFirst()
         .orElseThrow();
-    assertEquals(TARGETS.eta(), judged.predictedC(), 1e-6, r.toText());
+    // the check predicts at the network's own widths (FiniteWidthPairs): within 0.01 of the
+    // infinite-width target at width 96
+    assertEquals(TARGETS.eta(), judged.predictedC(), 0.01, r.toText());
     int checked = 0;
     for (KernelMeasurement m : r.rows()) {
       if (!m.tensor().startsWith("dw") || m.depth() == 0) {

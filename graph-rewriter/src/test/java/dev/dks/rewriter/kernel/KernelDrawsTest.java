@@ -138,7 +138,9 @@ class KernelDrawsTest {
       double closedForm = compose(m.inputC(), s, DEPTH);
       // one width-64 draw of this 20-layer chain is off by about 0.05 (sd); 24 draws by ~0.01
       assertEquals(closedForm, m.measuredC(), 0.02, r.toText());
-      assertEquals(closedForm, m.predictedC(), 1e-4, "the check's prediction");
+      // predicted at the network's own width (FiniteWidthPairs): within 0.01 of the
+      // infinite-width closed form at width 64
+      assertEquals(closedForm, m.predictedC(), 0.01, "the check's prediction");
     }
     assertEquals(0.9, judged.get(0).measuredC(), 0.02, "TAT's C_f(0) target");
     // negative control: the measured c resolves a net 10 layers deeper (C^30(0) = 0.943)

@@ -127,7 +127,9 @@ class KernelOutputsTest {
       assertEquals(3, judged.size(), o.report().toText());
       for (KernelMeasurement m : judged) {
         double closedForm = compose(m.inputC(), s, depth.get(o.output()));
-        assertEquals(closedForm, m.predictedC(), 1e-4, o.output() + " prediction");
+        // predicted at the network's own width (FiniteWidthPairs): within 0.01 of the
+        // infinite-width closed form at width 64
+        assertEquals(closedForm, m.predictedC(), 0.01, o.output() + " prediction");
         assertEquals(closedForm, m.measuredC(), 0.02, o.report().toText());
       }
       assertTrue(o.report().passed(), o.report().toText());

@@ -1,0 +1,519 @@
+package dev.dks.rewriter.kernel;
+
+import dev.dks.rewriter.analysis.NetworkAnalysis;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.solver.activation.Activation;
+import dev.dks.solver.maps.LocalMaps;
+import dev.dks.solver.network.Dag;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.ndarray.Shape;
+
+/**
+ * Kernel predictions at the network's own widths: the expected q and c that the kernel check
+ * measures, averaged over the initializations, computed by simulating input pairs through the
+ * network in plain Java.
+ *
+ * <p>Why: the local Q and C maps are the kernel of an infinitely wide network. At finite width
+ * the q and c a layer sees fluctuate from example to example and draw to draw, and a map that is
+ * curved turns those fluctuations into a bias of the average: {@code E[Q(q^)] = Q(1) + Q''(1)
+ * Var(q^) / 2 + ...}. A narrow bottleneck makes Var(q^) large (MobileNetV2 at width multiplier
+ * 0.35 projects to 8 channels: q^ of the next layer has a relative variance of about 0.2), so a
+ * DKS softplus MobileNetV2's measured q grew 1-7 % per block and its c at input c 0 reached 0.12
+ * where the infinite-width maps say 1 and 0, while TAT's leaky ReLU (Q(q) = q exactly, no
+ * curvature) had no such bias. The check compares the measured average with the prediction, so
+ * the prediction has to be the finite-width average, which this class computes; at large widths it
+ * tends to the maps' values.
+ *
+ * <p><b>Method</b>: with the pairs' input the same vector at every location and Delta-initialized
+ * kernels, the network is per location an MLP with the kernels' centre taps. Each simulated pair
+ * goes through its own fresh draw of the weights (the expectation over weights and pairs is the
+ * same as with weights shared by a draw's pairs), one DAG node after the other, as two vectors
+ * of the node's width:
+ * <ul>
+ *   <li>a mixing layer ({@code Conv2D}, {@code MatMul}; scaled uniform orthogonal, factor {@code
+ *       max(sqrt(out/in), 1)}): its output depends on the Haar weights only through the images of
+ *       an orthonormal basis (e, f) of the input pair's span, which are a uniformly random
+ *       orthonormal pair in {@code R^max(in, out)} (truncated to {@code out} coordinates when
+ *       {@code out <= in}). So with {@code x = alpha e}, {@code x' = beta e + gamma f} the outputs
+ *       are {@code s alpha a} and {@code s (beta a + gamma b)}, {@code (a, b)} by Gram-Schmidt of
+ *       two Gaussian vectors: exact in distribution at O(in + out) per pair, no matrix;</li>
+ *   <li>a depthwise convolution (channel multiplier 1): a random sign per channel;</li>
+ *   <li>an activation: the shaped function per unit;</li>
+ *   <li>a normalized sum: the operands unit by unit, weighted by {@code sqrt(fraction)};</li>
+ *   <li>a concatenation: the operands one after the other;</li>
+ *   <li>a reshape that flattens a spatially constant map: copies of the vector (its Gram is all a
+ *       following mixing layer sees); other ops that keep the width (biases, which are zero,
+ *       pads, pooling, means over locations, scalings the sums account for): the identity.</li>
+ * </ul>
+ * q at a node is the pair's mean square (averaged over the two inputs), c their normalized inner
+ * product, both averaged over the simulated pairs as {@link PairSums} averages the measured ones.
+ * The pairs start at the first measured node with mean square 1 each and the measured c exactly
+ * (per-location normalization makes every fed pair so).
+ *
+ * <p>Deterministic (fixed seed, fixed batches whatever the thread count). Pairs are simulated in
+ * batches until the standard error of the predicted c at the judged node is at most a target
+ * (at least {@link #TARGET_SE}) or {@link #UNIT_BUDGET} units have been computed for the input
+ * c ({@link Prediction#cStandardError} says how far it got).
+ *
+ * <p>Not used (null layout) where an op's effect on the units is not known: a width change that
+ * is neither a mixing layer nor a flatten, a depthwise multiplier, a sum of unequal widths, a
+ * mixing layer of unknown width.
+ */
+final class FiniteWidthPairs {
+  /** The standard error of the predicted c at the judged node the simulation aims at. */
+  static final double TARGET_SE = 0.002;
+  /**
+   * Fewest simulated pairs per input c (fewer only when {@link #UNIT_BUDGET} pays for fewer, but
+   * never under {@link #BATCH}). A narrow network's q is heavy-tailed, so its predicted mean q
+   * needs many pairs: a DKS softplus MobileNetV2's output q came out 1.2-27.6 over input c
+   * values and seeds from 512 pairs, 3.5-5.4 from 60,000 (measured over 96 draws: 4.6-5.1).
+   */
+  static final int MIN_PAIRS = 4096;
+  /** Pairs per batch (the unit of parallel work and of the stopping rule). */
+  static final int BATCH = 64;
+  /**
+   * Most units (node values computed, summed over the nodes from the start) simulated per input
+   * c: about 2 s of CPU (a DKS softplus MobileNetV2 pair is about 3,000 units and 0.4 ms,
+   * measured 2026-12-07 on this machine under load).
+   */
+  static final double UNIT_BUDGET = 2e7;
+  /** The simulation seed. */
+  static final long SEED = 0xF1717EL;
+
+  /** What an AFFINE node does to the units. */
+  enum Op {
+    /** Keeps them. */
+    PASS,
+    /** A mixing layer: fresh units from the Haar weights. */
+    MIX,
+    /** A depthwise layer: a random sign per channel. */
+    SIGN,
+    /** A flatten of a spatially constant map: copies. */
+    TILE
+  }
+
+  /**
+   * What the DAG's nodes do.
+   *
+   * @param width units per node
+   * @param op per AFFINE node, what it does (PASS for the others)
+   * @param concat per AVERAGE node, whether it concatenates
+   */
+  record Layout(int[] width, Op[] op, boolean[] concat) {}
+
+  /**
+   * q and c per DAG node (NaN before the start), the standard error of each c (the simulation's
+   * own noise), the standard error of c at the judged node, and the pairs simulated.
+   */
+  record Prediction(double[] q, double[] c, double[] cSe, double cStandardError, int pairs) {}
+
+  private FiniteWidthPairs() {}
+
+  /**
+   * The layout of {@code a}'s DAG read from the graph's ops and static shapes ({@code tg}: the
+   * imported graph); a node whose effect on the units is not known gets width -1 (and so do the
+   * nodes whose width follows from it), and a simulation that would go through it is not made
+   * ({@link #predict}).
+   */
+  static Layout layout(Graph tg, GraphView g, NetworkAnalysis a) {
+    Dag dag = a.dag();
+    int n = dag.nodes().size();
+    String[] name = new String[n];
+    for (Map.Entry<String, Integer> e : a.dagIndex().entrySet()) {
+      int i = e.getValue();
+      if (i < n && dag.nodes().get(i).kind() != Dag.Kind.INPUT
+          && (name[i] == null || e.getKey().compareTo(name[i]) < 0)) {
+        name[i] = e.getKey();
+      }
+    }
+    for (Map.Entry<String, Integer> e : a.dagIndex().entrySet()) {
+      if (e.getValue() == 0) {
+        name[0] = e.getKey();
+      }
+    }
+    int[] width = new int[n];
+    Op[] op = new Op[n];
+    boolean[] concat = new boolean[n];
+    Arrays.fill(op, Op.PASS);
+    for (int i = 0; i < n; i++) {
+      Dag.Node node = dag.nodes().get(i);
+      long declared = name[i] == null ? -1 : channels(tg, name[i]);
+      String type = name[i] != null && g.contains(name[i]) ? g.get(name[i]).getOp() : "";
+      switch (node.kind()) {
+        case INPUT -> width[i] = (int) declared;
+        case LAYER -> width[i] = width[node.inputs()[0]];
+        case AVERAGE -> {
+          concat[i] = type.equals("ConcatV2") || type.equals("Concat");
+          int w = concat[i] ? 0 : width[node.inputs()[0]];
+          for (int j : node.inputs()) {
+            if (width[j] <= 0) {
+              w = -1;
+              break;
+            } else if (concat[i]) {
+              w += width[j];
+            } else if (width[j] != w) {
+              w = -1;
+              break;
+            }
+          }
+          width[i] = w;
+        }
+        case AFFINE -> {
+          int in = width[node.inputs()[0]];
+          if (type.equals("Conv2D") || type.equals("MatMul")) {
+            op[i] = Op.MIX;
+            width[i] = (int) declared;
+          } else if (type.equals("DepthwiseConv2dNative")) {
+            op[i] = Op.SIGN;
+            width[i] = in;
+            if (declared != in) {
+              width[i] = -1;
+            }
+          } else if (declared > 0 && declared != in) {
+            boolean tile = type.equals("Reshape") && in > 0 && declared % in == 0;
+            op[i] = Op.TILE;
+            width[i] = tile ? (int) declared : -1;
+          } else {
+            width[i] = in > 0 ? in : (int) declared;
+          }
+        }
+        default -> throw new IllegalStateException();
+      }
+    }
+    return new Layout(width, op, concat);
+  }
+
+  /** The static size of {@code node}'s output 0's last dimension, or -1. */
+  private static long channels(Graph tg, String node) {
+    GraphOperation o = tg.operation(node);
+    if (o == null || o.numOutputs() == 0) {
+      return -1;
+    }
+    Shape s = o.output(0).shape();
+    return s.isUnknown() || s.numDimensions() < 1 ? -1 : s.size(s.numDimensions() - 1);
+  }
+
+  /**
+   * q and c at every DAG node from node {@code start} on: its pairs have mean square 1 and
+   * correlation {@code startC}; the simulation stops on the standard error of c at node {@code
+   * judged}. Null when a node after the start reads one before it or has no known width. A NaN
+   * {@code startC} leaves every prediction NaN.
+   */
+  static Prediction predict(Dag dag, Map<Integer, LocalMaps> layerMaps, Layout layout,
+      int start, double startC, int judged) {
+    return predict(dag, layerMaps, layout, start, startC, judged, TARGET_SE);
+  }
+
+  /**
+   * As {@link #predict(Dag, Map, Layout, int, double, int)}, stopping at the standard error
+   * {@code targetSe} (at least {@link #TARGET_SE}; the check aims it at a third of the
+   * measurement's own, which it then adds about 5 % to).
+   */
+  static Prediction predict(Dag dag, Map<Integer, LocalMaps> layerMaps, Layout layout,
+      int start, double startC, int judged, double targetSe) {
+    double target = Math.max(TARGET_SE, targetSe);
+    int n = dag.nodes().size();
+    for (int i = start; i < n; i++) {
+      if (layout.width()[i] <= 0) {
+        return null;
+      }
+      for (int j : dag.nodes().get(i).inputs()) {
+        if (j < start && i > start) {
+          return null;
+        }
+      }
+    }
+    if (Double.isNaN(startC)) {
+      double[] nan = new double[n];
+      Arrays.fill(nan, Double.NaN);
+      return new Prediction(nan, nan.clone(), nan.clone(), Double.NaN, 0);
+    }
+    Activation[] phi = new Activation[n];
+    long unitsPerPair = 0;
+    for (int i = start; i < n; i++) {
+      if (dag.nodes().get(i).kind() == Dag.Kind.LAYER) {
+        phi[i] = layerMaps.get(i).activation();
+      }
+      unitsPerPair += layout.width()[i];
+    }
+    int maxPairs = (int) Math.max(BATCH,
+        Math.min(1 << 20, UNIT_BUDGET / Math.max(1, unitsPerPair)));
+    Sums total = new Sums(n);
+    SplittableRandom root = new SplittableRandom(SEED ^ Double.doubleToLongBits(startC));
+    int pairs = 0;
+    int step = Math.max(1, Math.min(MIN_PAIRS, maxPairs) / BATCH);
+    while (true) {
+      List<SplittableRandom> rngs = new ArrayList<>();
+      for (int b = 0; b < step; b++) {
+        rngs.add(root.split());
+      }
+      List<Sums> parts = IntStream.range(0, step).parallel().mapToObj(b -> {
+        Sums s = new Sums(n);
+        for (int k = 0; k < BATCH; k++) {
+          simulate(dag, layout, phi, start, startC, rngs.get(b), s);
+        }
+        return s;
+      }).toList();
+      for (Sums s : parts) {
+        total.add(s);
+      }
+      pairs += step * BATCH;
+      // the standard error falls as 1/sqrt(pairs): aim at the target, at most double
+      double ratio = total.cStandardError(judged) / target;
+      if (!(ratio > 1) || pairs >= maxPairs) {
+        break;
+      }
+      double want = pairs * ratio * ratio * 1.1;
+      int next = (int) Math.min(maxPairs, Math.min(2.0 * pairs, want));
+      step = Math.max(1, (next - pairs + BATCH - 1) / BATCH);
+    }
+    double[] q = new double[n];
+    double[] c = new double[n];
+    double[] se = new double[n];
+    for (int i = 0; i < n; i++) {
+      q[i] = i < start ? Double.NaN : total.q[i] / total.count[i];
+      c[i] = i < start ? Double.NaN : total.c[i] / total.count[i];
+      se[i] = i < start ? Double.NaN : total.cStandardError(i);
+    }
+    return new Prediction(q, c, se, total.cStandardError(judged), pairs);
+  }
+
+  /** Running sums over the simulated pairs, per node (pairs with a c that is not finite skipped). */
+  private static final class Sums {
+    final double[] q;
+    final double[] c;
+    final double[] cc;
+    final long[] count;
+
+    Sums(int n) {
+      q = new double[n];
+      c = new double[n];
+      cc = new double[n];
+      count = new long[n];
+    }
+
+    void add(Sums o) {
+      for (int i = 0; i < q.length; i++) {
+        q[i] += o.q[i];
+        c[i] += o.c[i];
+        cc[i] += o.cc[i];
+        count[i] += o.count[i];
+      }
+    }
+
+    double cStandardError(int node) {
+      long m = count[node];
+      if (m < 2) {
+        return Double.NaN;
+      }
+      double mean = c[node] / m;
+      double var = Math.max(0, (cc[node] - m * mean * mean) / (m - 1));
+      return Math.sqrt(var / m);
+    }
+  }
+
+  /** One pair through fresh weights, its q and c added to {@code s}. */
+  private static void simulate(Dag dag, Layout layout, Activation[] phi, int start,
+      double startC, SplittableRandom rng, Sums s) {
+    int n = dag.nodes().size();
+    double[][] xs = new double[n][];
+    double[][] ys = new double[n][];
+    int[] lastUse = new int[n];
+    for (int i = start; i < n; i++) {
+      lastUse[i] = i;
+      for (int j : dag.nodes().get(i).inputs()) {
+        lastUse[j] = Math.max(lastUse[j], i);
+      }
+    }
+    for (int i = start; i < n; i++) {
+      Dag.Node node = dag.nodes().get(i);
+      int w = layout.width()[i];
+      double[] x;
+      double[] y;
+      if (i == start) {
+        double[][] p = pair(w, Math.max(-1, Math.min(1, startC)), rng);
+        x = p[0];
+        y = p[1];
+      } else {
+        int in = node.inputs()[0];
+        switch (node.kind()) {
+          case LAYER -> {
+            x = new double[w];
+            y = new double[w];
+            Activation f = phi[i];
+            for (int k = 0; k < w; k++) {
+              x[k] = f.value(xs[in][k]);
+              y[k] = f.value(ys[in][k]);
+            }
+          }
+          case AFFINE -> {
+            switch (layout.op()[i]) {
+              case MIX -> {
+                double[][] p = mix(xs[in], ys[in], w, rng);
+                x = p[0];
+                y = p[1];
+              }
+              case SIGN -> {
+                x = xs[in].clone();
+                y = ys[in].clone();
+                for (int k = 0; k < w; k++) {
+                  if (rng.nextBoolean()) {
+                    x[k] = -x[k];
+                    y[k] = -y[k];
+                  }
+                }
+              }
+              case TILE -> {
+                x = new double[w];
+                y = new double[w];
+                int m = xs[in].length;
+                for (int k = 0; k < w; k += m) {
+                  System.arraycopy(xs[in], 0, x, k, m);
+                  System.arraycopy(ys[in], 0, y, k, m);
+                }
+              }
+              default -> {
+                x = xs[in];
+                y = ys[in];
+              }
+            }
+          }
+          case AVERAGE -> {
+            x = new double[w];
+            y = new double[w];
+            int from = 0;
+            for (int j = 0; j < node.inputs().length; j++) {
+              double[] ox = xs[node.inputs()[j]];
+              double[] oy = ys[node.inputs()[j]];
+              if (layout.concat()[i]) {
+                System.arraycopy(ox, 0, x, from, ox.length);
+                System.arraycopy(oy, 0, y, from, oy.length);
+                from += ox.length;
+              } else {
+                double f = Math.sqrt(node.fractions()[j]);
+                for (int k = 0; k < w; k++) {
+                  x[k] += f * ox[k];
+                  y[k] += f * oy[k];
+                }
+              }
+            }
+          }
+          default -> throw new IllegalStateException("input node after the start");
+        }
+      }
+      xs[i] = x;
+      ys[i] = y;
+      double xx = 0;
+      double yy = 0;
+      double xy = 0;
+      for (int k = 0; k < x.length; k++) {
+        xx += x[k] * x[k];
+        yy += y[k] * y[k];
+        xy += x[k] * y[k];
+      }
+      double c = xy / Math.sqrt(xx * yy);
+      if (Double.isFinite(c)) {
+        s.q[i] += (xx + yy) / (2.0 * x.length);
+        s.c[i] += c;
+        s.cc[i] += c * c;
+        s.count[i]++;
+      }
+      for (int j : node.inputs()) {
+        if (j >= start && lastUse[j] == i) {
+          xs[j] = null;
+          ys[j] = null;
+        }
+      }
+    }
+  }
+
+  /**
+   * Two vectors of length w with mean square 1 each and normalized inner product exactly c (w =
+   * 1: c is +-1 only; its sign).
+   */
+  private static double[][] pair(int w, double c, SplittableRandom rng) {
+    if (w < 2) {
+      return new double[][] {{1}, {c < 0 ? -1 : 1}};
+    }
+    double[][] ab = orthonormalPair(w, rng);
+    double r = Math.sqrt(w);
+    double s = Math.sqrt((1 - c) * (1 + c));
+    double[] x = new double[w];
+    double[] y = new double[w];
+    for (int k = 0; k < w; k++) {
+      x[k] = r * ab[0][k];
+      y[k] = r * (c * ab[0][k] + s * ab[1][k]);
+    }
+    return new double[][] {x, y};
+  }
+
+  /**
+   * The outputs of a scaled uniform orthogonal layer of {@code out} units for the pair (x, y):
+   * see the class comment.
+   */
+  static double[][] mix(double[] x, double[] y, int out, SplittableRandom rng) {
+    int in = x.length;
+    double xx = 0;
+    double xy = 0;
+    double yy = 0;
+    for (int k = 0; k < in; k++) {
+      xx += x[k] * x[k];
+      xy += x[k] * y[k];
+      yy += y[k] * y[k];
+    }
+    double alpha = Math.sqrt(xx);
+    double beta = alpha > 0 ? xy / alpha : 0;
+    double gamma = Math.sqrt(Math.max(0, yy - beta * beta));
+    if (alpha == 0) {
+      // x = 0: y spans the line alone
+      alpha = 0;
+      beta = Math.sqrt(yy);
+      gamma = 0;
+    }
+    int m = Math.max(in, out);
+    double scale = out > in ? Math.sqrt((double) out / in) : 1;
+    double[][] ab = orthonormalPair(Math.max(m, 2), rng);
+    double[] u = new double[out];
+    double[] v = new double[out];
+    for (int k = 0; k < out; k++) {
+      u[k] = scale * alpha * ab[0][k];
+      v[k] = scale * (beta * ab[0][k] + gamma * ab[1][k]);
+    }
+    return new double[][] {u, v};
+  }
+
+  /** A uniformly random orthonormal pair in R^m (Gram-Schmidt of two Gaussian vectors). */
+  private static double[][] orthonormalPair(int m, SplittableRandom rng) {
+    double[] a = new double[m];
+    double[] b = new double[m];
+    double aa = 0;
+    for (int k = 0; k < m; k++) {
+      a[k] = rng.nextGaussian();
+      b[k] = rng.nextGaussian();
+      aa += a[k] * a[k];
+    }
+    double na = 1 / Math.sqrt(aa);
+    double ab = 0;
+    for (int k = 0; k < m; k++) {
+      a[k] *= na;
+      ab += a[k] * b[k];
+    }
+    double bb = 0;
+    for (int k = 0; k < m; k++) {
+      b[k] -= ab * a[k];
+      bb += b[k] * b[k];
+    }
+    double nb = 1 / Math.sqrt(bb);
+    for (int k = 0; k < m; k++) {
+      b[k] *= nb;
+    }
+    return new double[][] {a, b};
+  }
+}

@@ -1,0 +1,233 @@
+package dev.dks.rewriter.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dks.solver.activation.Activation;
+import dev.dks.solver.activation.Activations;
+import dev.dks.solver.activation.ShapingParams;
+import dev.dks.solver.activation.TransformedActivation;
+import dev.dks.solver.init.HaarOrthogonal;
+import dev.dks.solver.maps.LocalMaps;
+import dev.dks.solver.network.Dag;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel at finite width ({@link FiniteWidthPairs}) against two independent sources: a closed
+ * form for one layer, and a brute-force simulation with explicit Haar weight matrices for a small
+ * DAG with every node kind (bottleneck, expansion, depthwise sign, identity shortcut from an
+ * activation, concatenation).
+ */
+class FiniteWidthPairsTest {
+  /** A DKS tanh (zeta 1.5) of a built ResNet-18 v1 (as in SampledUnitsTest). */
+  private static final Activation PHI = new TransformedActivation(Activations.byName("tanh"),
+      ShapingParams.of(0.2700950230537588, 0.6367228522046653, -0.5366276021186666,
+          5.371974502435377));
+
+  /**
+   * x -> SUO layer (in -> out) -> square: each output unit is s times a coordinate of a uniform
+   * point on the sphere of radius sqrt(in) in R^max(in, out) (s = sqrt(out / in) when out &gt;
+   * in), so E[h^4] = 3 in / (in + 2) when out &lt;= in and 3 out / (out + 2) when out &gt; in;
+   * the infinite-width Q map of the square says 3 (negative control).
+   */
+  @Test
+  void squareAfterOneLayerHasTheSphereMoment() {
+    Activation square = Activations.byName("square");
+    for (int[] io : new int[][] {{8, 4}, {4, 16}, {6, 6}}) {
+      int in = io[0];
+      int out = io[1];
+      Dag.Builder b = Dag.builder();
+      b.affine(b.layer(b.affine(b.input())));
+      Dag dag = b.build();
+      FiniteWidthPairs.Layout layout = new FiniteWidthPairs.Layout(new int[] {in, out, out, out},
+          new FiniteWidthPairs.Op[] {FiniteWidthPairs.Op.PASS, FiniteWidthPairs.Op.MIX,
+              FiniteWidthPairs.Op.PASS, FiniteWidthPairs.Op.PASS}, new boolean[4]);
+      FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag,
+          Map.of(2, LocalMaps.of(square)), layout, 0, 0.5, 2);
+      int m = Math.max(in, out);
+      double expected = 3.0 * m / (m + 2);
+      assertEquals(expected, p.q()[2], 0.03, in + " -> " + out);
+      assertEquals(1.0, p.q()[1], 0.01, "the layer keeps q in expectation");
+      assertTrue(Math.abs(p.q()[2] - LocalMaps.of(square).q(1)) > 0.3,
+          "the infinite-width map says " + LocalMaps.of(square).q(1));
+    }
+  }
+
+  /** Widths of the DAG of {@link #dag()}, node by node. */
+  private static final int[] WIDTHS = {6, 4, 4, 12, 12, 12, 12, 12, 12, 12, 16, 5, 5, 5};
+  private static final double W = 0.8;
+  private static final double S = 0.6;
+
+  /**
+   * 0 input (6), 1 mix -> 4, 2 act, 3 mix -> 12, 4 act, 5 depthwise, 6 act, 7 mix -> 12, 8 sum
+   * (W: node 4, S: node 7), 9 act, 10 concat (9, 2), 11 mix -> 5, 12 act, 13 output.
+   */
+  private static Dag dag() {
+    Dag.Builder b = Dag.builder();
+    int a2 = b.layer(b.affine(b.input()));
+    int a4 = b.layer(b.affine(a2));
+    int a6 = b.layer(b.affine(a4));
+    int m7 = b.affine(a6);
+    int a9 = b.layer(b.normalizedSum(new double[] {W, S}, a4, m7));
+    int cat = b.concat(new long[] {12, 4}, a9, a2);
+    b.affine(b.layer(b.affine(cat)));
+    return b.build();
+  }
+
+  @Test
+  void smallDagMatchesExplicitWeightMatrices() {
+    Dag dag = dag();
+    FiniteWidthPairs.Op pass = FiniteWidthPairs.Op.PASS;
+    FiniteWidthPairs.Op mix = FiniteWidthPairs.Op.MIX;
+    FiniteWidthPairs.Op[] ops = {pass, mix, pass, mix, pass, FiniteWidthPairs.Op.SIGN, pass, mix,
+        pass, pass, pass, mix, pass, pass};
+    boolean[] concat = new boolean[14];
+    concat[10] = true;
+    FiniteWidthPairs.Layout layout = new FiniteWidthPairs.Layout(WIDTHS, ops, concat);
+    LocalMaps maps = LocalMaps.of(PHI);
+    Map<Integer, LocalMaps> layerMaps = new HashMap<>();
+    for (int i : new int[] {2, 4, 6, 9, 12}) {
+      layerMaps.put(i, maps);
+    }
+    double c0 = 0.3;
+    FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, layerMaps, layout, 0, c0, 12);
+    double[] brute = bruteForce(c0, 20_000, new SplittableRandom(7));
+    double cTol = 4 * Math.hypot(p.cStandardError(), brute[2]);
+    System.out.printf("sim q %.4f c %.4f se %.4f (%d pairs); brute q %.4f c %.4f se %.4f%n",
+        p.q()[12], p.c()[12], p.cStandardError(), p.pairs(), brute[0], brute[1], brute[2]);
+    assertEquals(brute[1], p.c()[12], cTol, "c at the last activation");
+    assertEquals(brute[0], p.q()[12], 0.02, "q at the last activation");
+    // negative control: the infinite-width maps
+    double[][] inf = mapsWalk(maps, c0);
+    assertTrue(Math.abs(inf[1][12] - brute[1]) > cTol, "the maps' c " + inf[1][12]
+        + " against the brute force's " + brute[1]);
+    assertTrue(Math.abs(inf[0][12] - brute[0]) > 0.05, "the maps' q " + inf[0][12]
+        + " against the brute force's " + brute[0]);
+  }
+
+  /**
+   * The DAG of {@link #dag()} with explicit SUO matrices (HaarOrthogonal, factor max(sqrt(out /
+   * in), 1)) and sign vectors drawn per pair: {mean q, mean c, standard error of c} at node 12.
+   */
+  private static double[] bruteForce(double c0, int pairs, SplittableRandom rng) {
+    double sq = 0;
+    double sc = 0;
+    double scc = 0;
+    for (int t = 0; t < pairs; t++) {
+      double[][] x = new double[2][];
+      double[] v1 = new double[6];
+      double[] u = new double[6];
+      // x1 uniform with |x1|^2 = 6; x2 = c0 x1 + sqrt(1 - c0^2) u, u orthogonal, |u|^2 = 6
+      double n1 = 0;
+      for (int k = 0; k < 6; k++) {
+        v1[k] = rng.nextGaussian();
+        n1 += v1[k] * v1[k];
+      }
+      double d = 0;
+      for (int k = 0; k < 6; k++) {
+        v1[k] *= Math.sqrt(6 / n1);
+        u[k] = rng.nextGaussian();
+      }
+      for (int k = 0; k < 6; k++) {
+        d += u[k] * v1[k];
+      }
+      double nu = 0;
+      for (int k = 0; k < 6; k++) {
+        u[k] -= d / 6 * v1[k];
+        nu += u[k] * u[k];
+      }
+      double[] v2 = new double[6];
+      for (int k = 0; k < 6; k++) {
+        v2[k] = c0 * v1[k] + Math.sqrt(1 - c0 * c0) * u[k] * Math.sqrt(6 / nu);
+      }
+      double[][] h2 = act(suo(new double[][] {v1, v2}, 4, rng));
+      double[][] h4 = act(suo(h2, 12, rng));
+      double[][] h5 = new double[2][12];
+      for (int k = 0; k < 12; k++) {
+        double s = rng.nextBoolean() ? 1 : -1;
+        h5[0][k] = s * h4[0][k];
+        h5[1][k] = s * h4[1][k];
+      }
+      double[][] h7 = suo(act(h5), 12, rng);
+      double[][] h8 = new double[2][12];
+      for (int e = 0; e < 2; e++) {
+        for (int k = 0; k < 12; k++) {
+          h8[e][k] = W * h4[e][k] + S * h7[e][k];
+        }
+      }
+      double[][] h9 = act(h8);
+      double[][] h10 = new double[2][16];
+      for (int e = 0; e < 2; e++) {
+        System.arraycopy(h9[e], 0, h10[e], 0, 12);
+        System.arraycopy(h2[e], 0, h10[e], 12, 4);
+      }
+      x = act(suo(h10, 5, rng));
+      double xx = 0;
+      double yy = 0;
+      double xy = 0;
+      for (int k = 0; k < 5; k++) {
+        xx += x[0][k] * x[0][k];
+        yy += x[1][k] * x[1][k];
+        xy += x[0][k] * x[1][k];
+      }
+      double c = xy / Math.sqrt(xx * yy);
+      sq += (xx + yy) / 10;
+      sc += c;
+      scc += c * c;
+    }
+    double mc = sc / pairs;
+    return new double[] {sq / pairs, mc, Math.sqrt((scc / pairs - mc * mc) / pairs)};
+  }
+
+  /** y = factor W^T x for a Haar W of in x out (row-major), for both inputs. */
+  private static double[][] suo(double[][] x, int out, SplittableRandom rng) {
+    int in = x[0].length;
+    double[] w = HaarOrthogonal.sample(in, out, rng);
+    double f = Math.max(Math.sqrt((double) out / in), 1);
+    double[][] y = new double[2][out];
+    for (int e = 0; e < 2; e++) {
+      for (int j = 0; j < out; j++) {
+        double s = 0;
+        for (int i = 0; i < in; i++) {
+          s += x[e][i] * w[i * out + j];
+        }
+        y[e][j] = f * s;
+      }
+    }
+    return y;
+  }
+
+  private static double[][] act(double[][] x) {
+    double[][] y = new double[2][x[0].length];
+    for (int e = 0; e < 2; e++) {
+      for (int k = 0; k < y[e].length; k++) {
+        y[e][k] = PHI.value(x[e][k]);
+      }
+    }
+    return y;
+  }
+
+  /** The infinite-width maps along the DAG (depthwise pair composed, as a Gaussian walk). */
+  private static double[][] mapsWalk(LocalMaps m, double c0) {
+    double q2 = m.q(1);
+    double c2 = m.c(c0);
+    double q4 = m.q(q2);
+    double c4 = m.c(c2);
+    double q6 = m.q(q4);
+    double c6 = m.c(c4);
+    double q8 = W * W * q4 + S * S * q6;
+    double c8 = W * W * c4 + S * S * c6;
+    double q9 = m.q(q8);
+    double c9 = m.c(c8);
+    double q10 = 0.75 * q9 + 0.25 * q2;
+    double c10 = 0.75 * c9 + 0.25 * c2;
+    double[] q = new double[14];
+    double[] c = new double[14];
+    q[12] = m.q(q10);
+    c[12] = m.c(c10);
+    return new double[][] {q, c};
+  }
+}
