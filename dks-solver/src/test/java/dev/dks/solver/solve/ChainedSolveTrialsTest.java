@@ -35,7 +35,7 @@ class ChainedSolveTrialsTest {
     Dag.Builder b = Dag.builder();
     int x = b.input();
     Map<Integer, int[]> chains = new HashMap<>();
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 4; i++) {
       int first = b.layer(x);
       int second = b.layer(b.affine(first));
       chains.put(second, new int[] {first, second});
@@ -86,7 +86,7 @@ class ChainedSolveTrialsTest {
     List<Activation> acts = List.of(Activations.byName("softplus"), Activations.byName("tanh"));
     ShapingSolution sol = ShapingSolver.solve(Method.DKS, acts, net, t, TatTargets.defaults());
     assertEquals(xi, sol.localTarget(), 0.0);
-    for (Activation a : acts) {
+    for (Activation a : acts.subList(0, 1)) { // the reference solves every point in full
       double x = SolverSupport.matchNetworkValue(
           v -> DksSolver.solveOne(a, v, t, net).network().cSlope1(), t.zeta(), xi, true, a.id());
       ShapedActivation ref = DksSolver.solveOne(a, x, t, net);
@@ -100,6 +100,12 @@ class ChainedSolveTrialsTest {
     ShapingSolution reversed = ShapingSolver.solve(Method.DKS, List.of(acts.get(1), acts.get(0)),
         net, t, TatTargets.defaults());
     assertEquals(sol.localTarget(), reversed.localTarget(), 0.0);
+    for (Activation a : acts) {
+      assertSame(sol.get(a.id()), reversed.get(a.id()));
+      assertClose(t.zeta(), sol.get(a.id()).network().cSlope1(), a.id() + " zeta");
+    }
+    assertTrue(Math.abs(sol.get("tanh").chainMatchedTarget()
+        - sol.get("softplus").chainMatchedTarget()) > 1e-6, "each activation matches its own xi");
   }
 
   @Test
