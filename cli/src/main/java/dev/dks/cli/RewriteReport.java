@@ -20,9 +20,12 @@ import java.util.Optional;
 
 /**
  * The output of {@code dks rewrite}: the model read, the options, every pass's outcome (name,
- * description, changes, notes; skipped passes say so), the shaping solution (per activation its
- * parameters and the network's C'(1), C''(1) and C(0)), node and parameter counts before and
- * after, and where the SavedModel went (nothing with {@code --dry-run}).
+ * description, changes, notes; skipped passes say so), the shaping solution ({@code local_target}:
+ * the solve's per-layer target with every layer taken as Gaussian; per activation its parameters,
+ * the network's C'(1), C''(1) and C(0), and {@code chain_matched_local_target}: the per-layer
+ * target that activation was solved for under the depthwise chains' maps, null without), node and
+ * parameter counts before and after, and where the SavedModel went (nothing with {@code
+ * --dry-run}).
  */
 final class RewriteReport {
   private final ModelReaders.Loaded loaded;
@@ -105,6 +108,7 @@ final class RewriteReport {
         Json.put(net, "c_slope_1", a.network().cSlope1());
         Json.put(net, "c_curvature_1", a.network().cCurvature1());
         Json.put(net, "c0", a.network().c0());
+        Json.put(n, "chain_matched_local_target", a.chainMatchedTarget());
         ArrayNode ws = n.putArray("warnings");
         a.warnings().forEach(ws::add);
       }
@@ -166,6 +170,10 @@ final class RewriteReport {
         line(b, "      network C'(1) = %s, C''(1) = %s, C(0) = %s",
             Json.num(a.network().cSlope1()), Json.num(a.network().cCurvature1()),
             Json.num(a.network().c0()));
+        if (Double.isFinite(a.chainMatchedTarget())) {
+          line(b, "      solved for per-layer target %s under the depthwise chains' maps",
+              Json.num(a.chainMatchedTarget()));
+        }
         a.warnings().forEach(w -> line(b, "      warning: %s", w));
       }
     }

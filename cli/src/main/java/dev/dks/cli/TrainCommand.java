@@ -304,7 +304,8 @@ public final class TrainCommand implements Callable<Integer> {
     });
     TrainSettings settings = settings(total, shaping.map(TrainCommand::shapedForKfac)
         .orElse(false));
-    TrainingSpec ts = trainingSpec(settings);
+    TrainingSpec ts = trainingSpec(settings)
+        .withDeclaredSites(ModelShaping.declaredSites(shaping));
     DistributedTraining dist = cluster.isEmpty() ? null : DistributedTraining.start(cluster.get(),
         config, batch, clusterFlags, spec.commandLine().getErr());
     try (TrainingGraph tg = TrainingGraph.build(placement.place(original), ts, config,

@@ -23,6 +23,11 @@ public final class ComposedActivation implements Activation {
   private final Activation inner;
   private final Activation outer;
   private final double sign;
+  /**
+   * The kinks, found on first use (the parts are immutable); the quadratures ask for them on
+   * every C map value.
+   */
+  private volatile double[] kinks;
 
   /**
    * {@code outer(sign * inner(x))}.
@@ -80,6 +85,16 @@ public final class ComposedActivation implements Activation {
 
   @Override
   public double[] kinks() {
+    double[] k = kinks;
+    if (k == null) {
+      k = findKinks();
+      kinks = k;
+    }
+    return k.clone();
+  }
+
+  /** The kinks by the scan described on the class (thousands of evaluations of inner). */
+  private double[] findKinks() {
     TreeSet<Double> k = new TreeSet<>();
     for (double v : inner.kinks()) {
       k.add(v);

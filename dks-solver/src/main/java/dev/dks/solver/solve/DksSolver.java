@@ -8,6 +8,7 @@ import dev.dks.solver.activation.TransformedActivation;
 import dev.dks.solver.maps.GaussianMoments;
 import dev.dks.solver.network.NetworkMaps;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,9 +26,11 @@ import java.util.OptionalDouble;
  *
  * <p>Depthwise chains ({@code Dag.Node#chain}): the network C'(1) is computed with the chains'
  * own maps, as the kernel check predicts, and xi is found per activation so that it is zeta
- * ({@link #chainedSlopeTarget}). The local conditions stay those of a Gaussian input; a chain's
- * Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them from the chain's map). When
- * that match fails, xi is the Gaussian one and the activation carries a warning saying so.
+ * ({@link #chainedSlopeTarget}; {@link ShapedActivation#chainMatchedTarget()}, while the
+ * solution's {@link ShapingSolution#localTarget()} stays xi). The local conditions stay those of
+ * a Gaussian input; a chain's Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them
+ * from the chain's map). When that match fails, xi is the Gaussian one and the activation carries
+ * a warning saying so.
  */
 public final class DksSolver {
   /** The largest local C'(1) a shifted ReLU reaches with a positive input shift. */
@@ -40,37 +43,53 @@ public final class DksSolver {
       List<Activation> activations, NetworkMaps network, DksTargets targets) {
     double xi = localSlopeTarget(network, targets.zeta());
     Map<String, ShapedActivation> out = new LinkedHashMap<>();
-    double local = Double.NaN;
     for (Activation a : activations) {
       if (!out.containsKey(a.id())) {
         double x = xi;
+        double matched = Double.NaN;
         String note = null;
+        Map<Double, Trial> tried = new HashMap<>();
         if (network.hasChains()) {
           try {
-            x = chainedSlopeTarget(a, xi, targets, network);
+            x = chainedSlopeTarget(a, xi, targets, network, tried);
+            matched = x;
           } catch (ShapingException e) {
             note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer"
                 + " taken as Gaussian (xi " + xi + ")";
           }
         }
-        local = Double.isNaN(local) ? x : local;
-        out.put(a.id(), SolverSupport.withWarning(solveOne(a, x, targets, network), note));
+        Trial t = tried.get(x);
+        ShapedActivation sa = t != null ? withNetwork(t.local(), t.chains(), network)
+            : solveOne(a, x, targets, network);
+        out.put(a.id(), SolverSupport.withWarning(
+            SolverSupport.withChainMatchedTarget(sa, matched), note));
       }
     }
-    return new ShapingSolution(Method.DKS, local, out);
+    return new ShapingSolution(Method.DKS, xi, out);
   }
+
+  /**
+   * One point of the chained match: the local solve at a per-layer C'(1) and its chain maps, kept
+   * so that the point the match returns is not solved again.
+   */
+  private record Trial(LocalSolve local, SignAveragedMaps[] chains) {}
 
   /**
    * The per-layer C'(1) that gives {@code base}'s network C'(1) zeta when the structure's
    * depthwise chains take their own maps ({@code SignAveragedMaps}: a pair's C'(1) is not the
    * square of the layers'), from xi, the value when every layer is taken as Gaussian. Each
    * activation gets its own (the network values are those of a network of that activation).
+   * Every point tried is recorded in {@code tried}. Each point costs the local root search and the chain maps'
+   * Gaussian moments (the network C'(1) needs only their C'(1)); the network C(0), which needs
+   * the chain maps' C maps (nested quadratures), is left to the point returned.
    */
-  static double chainedSlopeTarget(Activation base, double xi, DksTargets targets,
-      NetworkMaps network) {
+  private static double chainedSlopeTarget(Activation base, double xi, DksTargets targets,
+      NetworkMaps network, Map<Double, Trial> tried) {
     return SolverSupport.matchNetworkValue(x -> {
-      ShapedActivation sa = solveOne(base, x, targets, network);
-      return sa.network().cSlope1();
+      LocalSolve l = solveLocal(base, x, targets);
+      SignAveragedMaps[] chains = SolverSupport.chainMaps(network, l.shaped());
+      tried.put(x, new Trial(l, chains));
+      return SolverSupport.networkJet(network, l.local(), chains)[0];
     }, targets.zeta(), xi, true, "the network C'(1) of '" + base.id() + "'");
   }
 
@@ -84,6 +103,20 @@ public final class DksSolver {
 
   static ShapedActivation solveOne(
       Activation base, double xi, DksTargets targets, NetworkMaps network) {
+    LocalSolve l = solveLocal(base, xi, targets);
+    SignAveragedMaps[] chains = network.structure().isPresent() && network.hasChains()
+        ? SolverSupport.chainMaps(network, l.shaped()) : null;
+    return withNetwork(l, chains, network);
+  }
+
+  /**
+   * The local part of one activation's solve at one per-layer C'(1): the parameters, the shaped
+   * activation, its local values and the root search's outcome and warnings.
+   */
+  private record LocalSolve(Activation base, ShapingParams params, TransformedActivation shaped,
+      KernelValues local, RootSearch.Outcome outcome, List<String> warnings) {}
+
+  private static LocalSolve solveLocal(Activation base, double xi, DksTargets targets) {
     ActivationKind kind = ActivationKind.of(base);
     List<String> warnings = new ArrayList<>();
     String conditions = "Q'(1) = " + targets.localQSlope() + " and C'(1) = xi = " + xi;
@@ -123,21 +156,28 @@ public final class DksSolver {
     warnings.addAll(o.warnings());
     ShapingParams params = normalizeOutput(base, raw);
     TransformedActivation shaped = new TransformedActivation(base, params);
-    KernelValues local = KernelValues.of(shaped);
+    return new LocalSolve(base, params, shaped, KernelValues.of(shaped), o, warnings);
+  }
+
+  /**
+   * {@code l} with its network values: with {@code chains} (the chain maps of {@code l}'s shaped
+   * activation, a structure with chains) the network jet and C(0) under them, else the Gaussian
+   * ones.
+   */
+  private static ShapedActivation withNetwork(LocalSolve l, SignAveragedMaps[] chains,
+      NetworkMaps network) {
     double[] jet;
     double c0;
-    if (network.structure().isPresent() && network.hasChains()) {
-      // the chain maps are nested quadratures: built once for both values
-      SignAveragedMaps[] chains = SolverSupport.chainMaps(network, shaped);
-      jet = SolverSupport.networkJet(network, local, chains);
-      c0 = SolverSupport.networkC0Linearized(network, local, chains);
+    if (chains != null) {
+      jet = SolverSupport.networkJet(network, l.local(), chains);
+      c0 = SolverSupport.networkC0Linearized(network, l.local(), chains);
     } else {
-      jet = SolverSupport.networkJet(network, local, shaped);
-      c0 = SolverSupport.networkC0Linearized(network, local, shaped);
+      jet = SolverSupport.networkJet(network, l.local(), l.shaped());
+      c0 = SolverSupport.networkC0Linearized(network, l.local(), l.shaped());
     }
-    return new ShapedActivation(base, params, local,
-        new NetworkKernelValues(jet[0], jet[1], c0), o.startIndex(), o.evaluations(),
-        List.copyOf(warnings));
+    return new ShapedActivation(l.base(), l.params(), l.local(),
+        new NetworkKernelValues(jet[0], jet[1], c0), l.outcome().startIndex(),
+        l.outcome().evaluations(), List.copyOf(l.warnings()));
   }
 
   private static ShapingParams leaky(double slope, double beta) {

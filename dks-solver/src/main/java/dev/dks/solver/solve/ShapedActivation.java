@@ -16,6 +16,12 @@ import java.util.List;
  * @param startIndex index (0-based) of the start point that succeeded, -1 where no root solve ran
  * @param evaluations residual evaluations spent by the root solve (all starts)
  * @param warnings notes for the user (partial support, reference quirks), empty when none
+ * @param chainMatchedTarget the per-layer target this activation was solved for when the solve
+ *     matched it under the structure's depthwise chains ({@code Dag.Node#chain}): DKS xi or TAT
+ *     tau_loc giving this activation's network C'(1) zeta or C''(1) tau under the chains' own
+ *     maps; NaN when the activation was solved for the solution's {@link
+ *     ShapingSolution#localTarget()} (no chains, TAT's leaky ReLU, whose slope the chains enter
+ *     directly, or a failed match, which adds a warning)
  */
 public record ShapedActivation(
     Activation base,
@@ -24,7 +30,14 @@ public record ShapedActivation(
     NetworkKernelValues network,
     int startIndex,
     int evaluations,
-    List<String> warnings) {
+    List<String> warnings,
+    double chainMatchedTarget) {
+
+  /** A solve for the solution's per-layer target (no chain-matched one). */
+  public ShapedActivation(Activation base, ShapingParams params, KernelValues local,
+      NetworkKernelValues network, int startIndex, int evaluations, List<String> warnings) {
+    this(base, params, local, network, startIndex, evaluations, warnings, Double.NaN);
+  }
 
   /** The shaped activation as a function. */
   public TransformedActivation transformed() {

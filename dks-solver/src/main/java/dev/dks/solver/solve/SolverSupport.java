@@ -6,7 +6,9 @@ import dev.dks.solver.network.JetSemantics;
 import dev.dks.solver.network.NetworkMaps;
 import dev.dks.solver.network.Structure;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoubleUnaryOperator;
 
@@ -69,7 +71,13 @@ final class SolverSupport {
     List<String> w = new ArrayList<>(sa.warnings());
     w.add(warning);
     return new ShapedActivation(sa.base(), sa.params(), sa.local(), sa.network(),
-        sa.startIndex(), sa.evaluations(), List.copyOf(w));
+        sa.startIndex(), sa.evaluations(), List.copyOf(w), sa.chainMatchedTarget());
+  }
+
+  /** {@code sa} solved for the chain-matched per-layer target {@code target} (NaN: none). */
+  static ShapedActivation withChainMatchedTarget(ShapedActivation sa, double target) {
+    return new ShapedActivation(sa.base(), sa.params(), sa.local(), sa.network(),
+        sa.startIndex(), sa.evaluations(), sa.warnings(), target);
   }
 
   /**
@@ -142,6 +150,20 @@ final class SolverSupport {
    */
   static double networkC0Linearized(NetworkMaps network, KernelValues local,
       SignAveragedMaps[] chains) {
-    return network.propagate(0.0, c -> local.c0() + local.cSlope0() * c, n -> chains[n]::c);
+    // a chain's C map is a nested quadrature per value; the candidates of a structure's maximum
+    // (one DAG per output, sharing their layers) ask for the same values again
+    DoubleUnaryOperator[] memo = new DoubleUnaryOperator[chains.length];
+    for (int n = 0; n < chains.length; n++) {
+      if (chains[n] != null) {
+        memo[n] = memoized(chains[n]::c);
+      }
+    }
+    return network.propagate(0.0, c -> local.c0() + local.cSlope0() * c, n -> memo[n]);
+  }
+
+  /** {@code f} remembering its values by argument (f must be a function of its argument). */
+  static DoubleUnaryOperator memoized(DoubleUnaryOperator f) {
+    Map<Double, Double> seen = new HashMap<>();
+    return x -> seen.computeIfAbsent(x, f::applyAsDouble);
   }
 }

@@ -8,6 +8,7 @@ import dev.dks.solver.maps.LeakyReluCMap;
 import dev.dks.solver.maps.LeakyReluChainCMap;
 import dev.dks.solver.network.NetworkMaps;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,8 @@ import java.util.OptionalDouble;
  * are not Gaussian, and the composition of the layers' maps would overstate the network's C(0)
  * (a rewritten MobileNetV2 solved by composition for eta 0.9 has 0.877). Smooth activations on
  * such a structure: tau_loc is found per activation so that the network C''(1), with the chains'
- * own maps, is tau ({@link #chainedCurvatureTarget}).
+ * own maps, is tau ({@link #chainedCurvatureTarget}; {@link ShapedActivation#chainMatchedTarget()},
+ * while the solution's {@link ShapingSolution#localTarget()} stays the Gaussian tau_loc).
  */
 public final class TatSolver {
   /** TAT rejects solutions with input scale times output scale at or above this. */
@@ -85,34 +87,41 @@ public final class TatSolver {
       return new ShapingSolution(Method.TAT, s, out);
     }
     double tauLoc = localCurvatureTarget(network, targets.tau());
-    double local = Double.NaN;
     for (Activation a : unique) {
       double t = tauLoc;
+      double matched = Double.NaN;
       String note = null;
+      Map<Double, ShapedActivation> tried = new HashMap<>();
       if (network.hasChains()) {
         try {
-          t = chainedCurvatureTarget(a, tauLoc, targets, network);
+          t = chainedCurvatureTarget(a, tauLoc, targets, network, tried);
+          matched = t;
         } catch (ShapingException e) {
           note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer "
               + "taken as Gaussian (tau_loc " + tauLoc + ")";
         }
       }
-      local = Double.isNaN(local) ? t : local;
-      out.put(a.id(), SolverSupport.withWarning(solveSmooth(a, t, targets, network), note));
+      ShapedActivation sa = tried.get(t);
+      sa = sa != null ? sa : solveSmooth(a, t, targets, network);
+      out.put(a.id(), SolverSupport.withWarning(
+          SolverSupport.withChainMatchedTarget(sa, matched), note));
     }
-    return new ShapingSolution(Method.TAT, local, out);
+    return new ShapingSolution(Method.TAT, tauLoc, out);
   }
 
   /**
    * The per-layer C''(1) that gives {@code base}'s network C''(1) tau when the structure's
    * depthwise chains take their own maps ({@code SignAveragedMaps}), from tau_loc, the value
-   * when every layer is taken as Gaussian. Each activation gets its own.
+   * when every layer is taken as Gaussian. Each activation gets its own. The solve at every point
+   * tried is recorded in {@code tried} (the point returned is not solved again).
    */
-  static double chainedCurvatureTarget(Activation base, double tauLoc, TatTargets targets,
-      NetworkMaps network) {
-    return SolverSupport.matchNetworkValue(
-        t -> solveSmooth(base, t, targets, network).network().cCurvature1(), targets.tau(),
-        tauLoc, false, "the network C''(1) of '" + base.id() + "'");
+  private static double chainedCurvatureTarget(Activation base, double tauLoc,
+      TatTargets targets, NetworkMaps network, Map<Double, ShapedActivation> tried) {
+    return SolverSupport.matchNetworkValue(t -> {
+      ShapedActivation sa = solveSmooth(base, t, targets, network);
+      tried.put(t, sa);
+      return sa.network().cCurvature1();
+    }, targets.tau(), tauLoc, false, "the network C''(1) of '" + base.id() + "'");
   }
 
   /** tau_loc: the per-layer C''(1) such that the network's maximal C''(1) is tau. */
@@ -178,7 +187,8 @@ public final class TatSolver {
         -1, 0, List.copyOf(warnings));
   }
 
-  private static ShapedActivation solveSmooth(
+  /** The smooth activation's TAT solve at one per-layer C''(1), with its network values. */
+  static ShapedActivation solveSmooth(
       Activation base, double tauLoc, TatTargets targets, NetworkMaps network) {
     String failure = "no TAT parameters for '" + base.id() + "' meet Q'(1) = 1, C'(1) = 1 and "
         + "C''(1) = tau_loc = " + tauLoc + " from any of " + StartPoints.TOTAL

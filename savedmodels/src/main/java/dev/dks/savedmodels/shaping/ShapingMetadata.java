@@ -28,6 +28,7 @@ import java.util.Optional;
  *   "method": "DKS",                    // DKS, TAT or UNTRANSFORMED
  *   "targets": {"zeta": 1.5, "local_q_slope": 1.0},  // DKS; TAT: {"eta": 0.9, "tau": 0.3}
  *   "local_target": 1.0081,             // per-layer target of the solve (xi, tau_loc or slope)
+ *                                       // with every layer's input taken as Gaussian
  *   "shortcut_weight": 0.0,             // w of the normalized skips (0: none); null: no skips
  *   "pln": "one",                       // per-location input normalization mode, null: none
  *   "structure": {"depth": 20, "sites": 20},   // nonlinear layers in series; activation sites
@@ -35,7 +36,8 @@ import java.util.Optional;
  *     {"activation": "softplus",
  *      "params": {"input_scale": 1.2, "input_shift": 0.1, "output_shift": -0.7,
  *                 "output_scale": 1.6},  // leaky_relu: also "negative_slope"
- *      "network": {"c_slope_1": 1.5, "c_curvature_1": 0.4, "c0": 0.0}}
+ *      "network": {"c_slope_1": 1.5, "c_curvature_1": 0.4, "c0": 0.0},
+ *      "chain_matched_local_target": null}  // its own xi / tau_loc under depthwise chains
  *   ],
  *   "sites": [                          // every activation site of the graph, in graph order
  *     {"node": "dense_1/Softplus", "kind": "softplus", "activation": "softplus"}
@@ -100,12 +102,21 @@ public record ShapingMetadata(
    * @param cSlope1 the network's maximal C'(1) with it
    * @param cCurvature1 the network's maximal C''(1) (infinite for leaky ReLU)
    * @param c0 the network's maximal C(0), NaN where not computed
+   * @param chainMatchedTarget the per-layer target this activation was solved for when the solve
+   *     matched it under the network's depthwise chains (DKS xi, TAT tau_loc of this activation);
+   *     NaN when it was solved for the record's {@link ShapingMetadata#localTarget()}
    */
   public record ShapedEntry(String activation, Map<String, Double> params, double cSlope1,
-      double cCurvature1, double c0) {
+      double cCurvature1, double c0, double chainMatchedTarget) {
     /** Copies the parameters (order kept). */
     public ShapedEntry {
       params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
+    }
+
+    /** An entry solved for the record's local target (no chain-matched one). */
+    public ShapedEntry(String activation, Map<String, Double> params, double cSlope1,
+        double cCurvature1, double c0) {
+      this(activation, params, cSlope1, cCurvature1, c0, Double.NaN);
     }
   }
 

@@ -67,6 +67,7 @@ public final class ShapingMetadataJson {
       put(n, "c_slope_1", a.cSlope1());
       put(n, "c_curvature_1", a.cCurvature1());
       put(n, "c0", a.c0());
+      put(o, "chain_matched_local_target", a.chainMatchedTarget());
     }
     ArrayNode sites = root.putArray("sites");
     for (ShapingMetadata.Site s : m.sites()) {
@@ -133,7 +134,8 @@ public final class ShapingMetadataJson {
       JsonNode net = a.path("network");
       acts.add(new ShapingMetadata.ShapedEntry(text(a, "activation", where),
           numbers(a.path("params"), "params", where), number(net, "c_slope_1"),
-          number(net, "c_curvature_1"), number(net, "c0")));
+          number(net, "c_curvature_1"), number(net, "c0"),
+          number(a, "chain_matched_local_target")));
     }
     List<ShapingMetadata.Site> sites = new ArrayList<>();
     for (JsonNode s : root.path("sites")) {

@@ -58,7 +58,8 @@ public final class ShapingRecorder {
     if (solution != null) {
       for (ShapedActivation a : solution.activations().values()) {
         acts.add(new ShapingMetadata.ShapedEntry(a.base().id(), a.params().asMap(),
-            a.network().cSlope1(), a.network().cCurvature1(), a.network().c0()));
+            a.network().cSlope1(), a.network().cCurvature1(), a.network().c0(),
+            a.chainMatchedTarget()));
       }
     }
     List<ShapingMetadata.Site> sites = new ArrayList<>();

@@ -15,8 +15,13 @@ import dev.dks.savedmodels.export.ExportException;
 import dev.dks.savedmodels.export.ServingCheck;
 import dev.dks.savedmodels.export.ServingExporter;
 import dev.dks.savedmodels.export.TrainingExporter;
+import dev.dks.solver.activation.Activations;
+import dev.dks.solver.network.Dag;
+import dev.dks.solver.network.NetworkMaps;
 import dev.dks.solver.solve.DksTargets;
 import dev.dks.solver.solve.Method;
+import dev.dks.solver.solve.ShapingSolution;
+import dev.dks.solver.solve.ShapingSolver;
 import dev.dks.solver.solve.TatTargets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +78,44 @@ class ShapingMetadataTest {
     ShapingMetadata trained = record.withTrainedSteps(7);
     assertEquals(trained, ShapingMetadataJson.parse(ShapingMetadataJson.write(trained), "y"));
     assertFalse(trained.equals(record), "the step count is part of the record");
+  }
+
+  /**
+   * On a network with depthwise chains (4 blocks of two layers joined by a depthwise conv, 8
+   * layers) {@code local_target} stays the solve's per-layer target with every layer taken as
+   * Gaussian, xi = zeta^(1/8) in closed form, and the activation's own xi under the chains' maps
+   * (its network C'(1) is zeta there, not with xi) is the separate {@code
+   * chain_matched_local_target}, which round-trips; a record without chains writes it as null.
+   */
+  @Test
+  void chainMatchedTargetIsItsOwnKeyAndLocalTargetKeepsItsMeaning() {
+    Dag.Builder b = Dag.builder();
+    int x = b.input();
+    Map<Integer, int[]> chains = new java.util.HashMap<>();
+    for (int i = 0; i < 4; i++) {
+      int first = b.layer(x);
+      int second = b.layer(b.affine(first));
+      chains.put(second, new int[] {first, second});
+      x = b.affine(second);
+    }
+    ShapingSolution s = ShapingSolver.solve(Method.DKS, List.of(Activations.byName("tanh")),
+        NetworkMaps.of(b.build().withChains(chains)), DksTargets.ofZeta(1.5),
+        TatTargets.defaults());
+    ShapingMetadata chained = ShapingRecorder.record(built.model(), "rewrite", "dks test",
+        Method.DKS, DksTargets.ofZeta(1.5), TatTargets.defaults(), s, 0.0, null);
+    assertEquals(Math.pow(1.5, 1.0 / 8), chained.localTarget(), 1e-8); // bisection tolerance
+    double matched = chained.activation("tanh").orElseThrow().chainMatchedTarget();
+    assertEquals(s.get("tanh").chainMatchedTarget(), matched, 0.0);
+    assertTrue(Math.abs(matched - chained.localTarget()) > 1e-4,
+        "the chains change the per-layer target: " + matched);
+    assertEquals(1.5, s.get("tanh").network().cSlope1(), 1e-9);
+    byte[] json = ShapingMetadataJson.write(chained);
+    assertEquals(chained, ShapingMetadataJson.parse(json, "c.json"));
+    assertTrue(new String(json, StandardCharsets.UTF_8)
+        .contains("\"chain_matched_local_target\" : " + matched));
+    assertTrue(new String(ShapingMetadataJson.write(record), StandardCharsets.UTF_8)
+        .contains("\"chain_matched_local_target\" : null"));
+    assertTrue(Double.isNaN(record.activation("tanh").orElseThrow().chainMatchedTarget()));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.dks.trainers.graph;
 
 import dev.dks.rewriter.analysis.LayerSite;
+import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
@@ -21,7 +22,6 @@ import dev.dks.trainers.kfac.LayerMatcher;
 import dev.dks.trainers.kfac.Registration;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,6 +106,7 @@ public final class TrainingGraph implements AutoCloseable {
   private final List<String> trainable;
   private final List<Output<?>> gradients;
   private final List<String> kernels;
+  private final int structureDepth;
   private final List<String> modelVariables;
   private final List<String> slotVariables;
   private final Map<String, Placeholder<TFloat32>> assignFeeds;
@@ -137,6 +138,7 @@ public final class TrainingGraph implements AutoCloseable {
     this.trainable = List.copyOf(b.trainable);
     this.gradients = List.copyOf(b.gradients);
     this.kernels = List.copyOf(b.kernels);
+    this.structureDepth = b.structureDepth;
     this.modelVariables = List.copyOf(b.modelVariables);
     this.slotVariables = List.copyOf(b.slotVariables);
     this.assignFeeds = b.assignFeeds;
@@ -496,6 +498,15 @@ public final class TrainingGraph implements AutoCloseable {
     return trainable;
   }
 
+  /**
+   * Nonlinear layers in series from the input to the logits, as the trainer's structure analysis
+   * found them (with {@link TrainingSpec#declaredSites()}: a DKS sin model is otherwise linear to
+   * it); 0 when the analysis failed and nothing needed it.
+   */
+  public int structureDepth() {
+    return structureDepth;
+  }
+
   /** The kernel variables that L2 decays (found by the structure analysis). */
   public List<String> kernelVariables() {
     return kernels;
@@ -582,6 +593,7 @@ public final class TrainingGraph implements AutoCloseable {
     List<String> trainable = new ArrayList<>();
     List<Output<?>> gradients = new ArrayList<>();
     List<String> kernels = new ArrayList<>();
+    int structureDepth;
     List<String> modelVariables = new ArrayList<>();
     List<String> slotVariables = new ArrayList<>();
     Map<String, Placeholder<TFloat32>> assignFeeds = new LinkedHashMap<>();
@@ -650,8 +662,10 @@ public final class TrainingGraph implements AutoCloseable {
               + "variable of the model");
         }
       }
-      List<LayerSite> sites = layerSites(view, inName.node(), logitsName.node(),
-          spec.l2() > 0 || spec.kfac() != null);
+      NetworkAnalysis analysis = analysis(view, inName.node(), logitsName.node(),
+          spec.declaredSites(), spec.l2() > 0 || spec.kfac() != null);
+      List<LayerSite> sites = analysis == null ? List.of() : analysis.layers();
+      structureDepth = analysis == null ? 0 : analysis.dag().depth();
       for (LayerSite site : sites) {
         if (!site.kernelVariable().isEmpty() && model.variables().containsKey(site.kernelVariable())
             && !kernels.contains(site.kernelVariable())) {
@@ -831,16 +845,18 @@ public final class TrainingGraph implements AutoCloseable {
       return out;
     }
 
-    private static List<LayerSite> layerSites(GraphView view, String input, String logits,
-        boolean required) {
+    /** The structure analysis from the input to the logits; null when it fails and is optional. */
+    private static NetworkAnalysis analysis(GraphView view, String input, String logits,
+        Map<String, String> declaredSites, boolean required) {
       try {
-        return StructureAnalyzer.analyze(view, List.of(input),
-            List.of(logits)).layers();
+        // Sin/Cos are activations only where the model declares them (as in verify and inspect)
+        return StructureAnalyzer.analyze(view, List.of(input), List.of(logits), null,
+            declaredSites);
       } catch (RuntimeException e) {
         if (required) {
           throw e;
         }
-        return Collections.emptyList();
+        return null;
       }
     }
   }

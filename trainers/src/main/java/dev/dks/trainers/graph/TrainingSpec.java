@@ -3,6 +3,7 @@ package dev.dks.trainers.graph;
 import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -27,6 +28,9 @@ import java.util.Objects;
  *     {@link BatchNormTraining.Mode#FROZEN} (BN stays an affine map with fixed statistics)
  * @param batchNormMomentum the moving averages' momentum for every trained BN, in [0, 1), or null
  *     for the model's own (see {@link BatchNormTraining}), else Keras' 0.99
+ * @param declaredSites activation sites the model declares, node name to kind (its shaping
+ *     record's sites): the structure analysis takes Sin and Cos nodes for activations only where
+ *     named here, as {@code dks verify} and {@code inspect} do; empty for none (never null)
  */
 public record TrainingSpec(
     SgdOptimizer.Kind optimizer,
@@ -37,7 +41,8 @@ public record TrainingSpec(
     List<String> trainable,
     KfacOptions kfac,
     BatchNormTraining.Mode batchNorm,
-    Double batchNormMomentum) {
+    Double batchNormMomentum,
+    Map<String, String> declaredSites) {
 
   /** Validates. */
   public TrainingSpec {
@@ -55,6 +60,7 @@ public record TrainingSpec(
       throw new IllegalArgumentException("l2 must be finite and >= 0, got " + l2);
     }
     trainable = trainable == null ? null : List.copyOf(trainable);
+    declaredSites = declaredSites == null ? Map.of() : Map.copyOf(declaredSites);
   }
 
   /**
@@ -63,13 +69,13 @@ public record TrainingSpec(
    */
   public static TrainingSpec defaults() {
     return new TrainingSpec(SgdOptimizer.Kind.SGD, 0, 0, null, null, null, null,
-        BatchNormTraining.Mode.TRAIN, null);
+        BatchNormTraining.Mode.TRAIN, null, Map.of());
   }
 
   /** With batch normalization trained (Keras semantics) or frozen. */
   public TrainingSpec withBatchNorm(BatchNormTraining.Mode mode) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
-        kfac, mode, batchNormMomentum);
+        kfac, mode, batchNormMomentum, declaredSites);
   }
 
   /**
@@ -78,48 +84,57 @@ public record TrainingSpec(
    */
   public TrainingSpec withBatchNormMomentum(Double momentum) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
-        kfac, batchNorm, momentum);
+        kfac, batchNorm, momentum, declaredSites);
   }
 
   /** With K-FAC as the update rule (null: back to the SGD family). */
   public TrainingSpec withKfac(KfacOptions options) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
-        options, batchNorm, batchNormMomentum);
+        options, batchNorm, batchNormMomentum, declaredSites);
   }
 
   /** With another optimizer of the SGD family (K-FAC off). */
   public TrainingSpec withOptimizer(SgdOptimizer.Kind kind) {
     return new TrainingSpec(kind, labelSmoothing, l2, logitsTensor, inputTensor, trainable, null,
-        batchNorm, batchNormMomentum);
+        batchNorm, batchNormMomentum, declaredSites);
   }
 
   /** With label smoothing epsilon. */
   public TrainingSpec withLabelSmoothing(double eps) {
     return new TrainingSpec(optimizer, eps, l2, logitsTensor, inputTensor, trainable, kfac,
-        batchNorm, batchNormMomentum);
+        batchNorm, batchNormMomentum, declaredSites);
   }
 
   /** With an L2 coefficient on kernels. */
   public TrainingSpec withL2(double coefficient) {
     return new TrainingSpec(optimizer, labelSmoothing, coefficient, logitsTensor, inputTensor,
-        trainable, kfac, batchNorm, batchNormMomentum);
+        trainable, kfac, batchNorm, batchNormMomentum, declaredSites);
   }
 
   /** With an explicit logits tensor. */
   public TrainingSpec withLogitsTensor(String tensor) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, tensor, inputTensor, trainable, kfac,
-        batchNorm, batchNormMomentum);
+        batchNorm, batchNormMomentum, declaredSites);
   }
 
   /** With an explicit input tensor. */
   public TrainingSpec withInputTensor(String tensor) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, tensor, trainable, kfac,
-        batchNorm, batchNormMomentum);
+        batchNorm, batchNormMomentum, declaredSites);
   }
 
   /** With an explicit list of trainable variables. */
   public TrainingSpec withTrainable(List<String> variables) {
     return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, variables,
-        kfac, batchNorm, batchNormMomentum);
+        kfac, batchNorm, batchNormMomentum, declaredSites);
+  }
+
+  /**
+   * With the activation sites the model declares (node name to kind, from its shaping record), for
+   * the structure analysis that finds the layers.
+   */
+  public TrainingSpec withDeclaredSites(Map<String, String> sites) {
+    return new TrainingSpec(optimizer, labelSmoothing, l2, logitsTensor, inputTensor, trainable,
+        kfac, batchNorm, batchNormMomentum, sites);
   }
 }

@@ -89,7 +89,9 @@ public final class ShapeActivationsPass implements RewritePass {
         + a.dag().depth() + " nonlinear layers in series");
     for (ShapedActivation sa : solution.activations().values()) {
       notes.add(sa.base().id() + ": " + sa.params().asMap() + ", network C'(1) = "
-          + sa.network().cSlope1());
+          + sa.network().cSlope1() + (Double.isFinite(sa.chainMatchedTarget())
+              ? ", per-layer target " + sa.chainMatchedTarget() + " under the depthwise chains"
+              : ""));
       sa.warnings().forEach(w -> notes.add(sa.base().id() + ": " + w));
     }
     int changed = 0;
