@@ -23,9 +23,14 @@ import java.util.Objects;
  *     {@code min(1, sqrt(C_max / (lr^2 grad . u)))}; 0 switches it off (recipe 1e-3)
  * @param estimation how the statistics' backward pass is seeded
  * @param inverse how the factors are damped and inverted
- * @param statisticsExamples use only the first this many examples of a batch for the factor
- *     statistics (0 = the whole batch): the A statistics of 3x3 convs cost about
- *     {@code 9 c_in / c_out} times the forward conv, so sub-batches keep K-FAC cheap
+ * @param statisticsExamples use only the first this many examples of the (global) batch for the
+ *     factor statistics (0 = the whole batch). Unless examples interact in the forward pass
+ *     (batch normalization with batch statistics), the statistics then run on a copy of the
+ *     forward pass that reads only those rows ({@link SubBatchForward}), so that their cost,
+ *     chiefly the sampled backward pass through every layer, scales with m instead of the batch;
+ *     with such batch normalization, or a global batch of at most m rows, they read the
+ *     training forward pass and mask the seeds of the other rows (the same statistics at the
+ *     whole batch's cost)
  * @param seed seed of the sampled targets (with the step, it fixes every draw)
  * @param conv how Conv2D blocks treat weight sharing over locations (recipe: expand)
  * @param patchRowsPerDimension KFC-expand conv blocks estimate A from {@code ceil(k d_A)} patch
