@@ -406,21 +406,21 @@ public final class KfacOptimizer {
     Operand<TInt32> globalExamples = options.statisticsExamples() > 0
         ? tf.math.minimum(globalBatch, tf.constant(options.statisticsExamples())) : globalBatch;
     globalExamples = tf.withName("global_examples").identity(globalExamples);
-    // the statistics use the first globalExamples rows of the global batch: here a prefix (the
-    // rows the sub-batch copy reads, by the same formula)
-    Operand<TInt32> examples = forward != null
-        ? tf.withName("examples").identity(graph.operationOrThrow(forward.rows())
-            .<TInt32>output(0))
-        : tf.withName("examples").math.minimum(batch, tf.math.maximum(
-            tf.constant(0), tf.math.sub(globalExamples, first)));
+    // the statistics use the first globalExamples rows of the global batch: here a prefix
+    Operand<TInt32> examples = tf.withName("examples").math.minimum(batch, tf.math.maximum(
+        tf.constant(0), tf.math.sub(globalExamples, first)));
+    // the rows the backward pass runs on: the batch, or the sub-batch copy's (examples, but at
+    // least one: the mask below zeroes that row's seeds, the blocks slice it off)
     Output<TFloat32> statLogits = logits;
     Operand<TFloat32> statLabels = labels;
+    Operand<TInt32> statRows = batch;
     if (forward != null) {
       statLogits = KroneckerBlock.output(graph, forward.tensor(
           logits.op().name() + ":" + logits.index()));
-      statLabels = KroneckerBlock.firstRows(tf, labels, examples);
+      statRows = tf.withName("copy_rows").identity(graph.operationOrThrow(forward.rows())
+          .<TInt32>output(0));
+      statLabels = KroneckerBlock.firstRows(tf, labels, statRows);
     }
-    Operand<TInt32> statRows = forward == null ? batch : examples;
     Operand<TFloat32> mask = tf.reshape(tf.dtypes.cast(tf.math.less(
         tf.range(tf.constant(0), statRows, tf.constant(1)), examples), TFloat32.class),
         tf.constant(new int[] {-1, 1}));
@@ -433,9 +433,9 @@ public final class KfacOptimizer {
       Operand<TFloat32> u = SeedFactory.uniform(tf, seed, first, globalBatch, statLogits, 1);
       mask = tf.math.mul(mask, tf.math.sign(tf.math.sub(u, tf.constant(0.5f))));
     }
-    // with the whole batch every replica uses all its examples (examples == batch), and the
-    // sub-batch copy holds only the used rows
-    boolean sliced = options.statisticsExamples() > 0 && forward == null;
+    // with the whole batch every replica uses all its examples (examples == batch); a sub-batch
+    // is sliced off the layer tensors (of the copy: a no-op unless this replica's part is empty)
+    boolean sliced = options.statisticsExamples() > 0;
     boolean wholeBatchOnes = !sliced && !signs;
     List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), statLogits,
         statLabels, seed, first, globalBatch);

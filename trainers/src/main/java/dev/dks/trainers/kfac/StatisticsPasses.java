@@ -35,8 +35,9 @@ import org.tensorflow.types.TInt64;
  * @param layerInputs per registered layer input tensor name, the tensor the statistics read as
  *     that input (the layer's own, or its {@link SubBatchForward} copy's)
  * @param sliced whether blocks must take the first {@code examples} rows of the layer inputs and
- *     output gradients themselves (false when those tensors hold exactly the used rows: the whole
- *     batch, or a {@link SubBatchForward} copy)
+ *     output gradients themselves (false with the whole batch, where they hold exactly the used
+ *     rows; with a {@link SubBatchForward} copy the slice is a no-op unless this replica's part is
+ *     empty and the copy read one row anyway)
  */
 public record StatisticsPasses(
     Operand<TInt32> examples,

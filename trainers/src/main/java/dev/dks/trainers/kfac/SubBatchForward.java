@@ -30,8 +30,11 @@ import org.tensorflow.proto.TensorShapeProto;
  * (TF Java 1.1.0's import cannot map inputs to nodes already in a graph).
  *
  * <p>Rows, for a data-parallel replica of rank {@code r} with local batch {@code b} (one process:
- * {@code r = 0}): {@code min(b, max(0, m - r b))}, i.e. the replica's part of the first {@code m}
- * examples of the global batch (possibly none), as {@link StatisticsPasses} counts them.
+ * {@code r = 0}): {@code max(1, min(b, max(0, m - r b)))}, i.e. the replica's part of the first
+ * {@code m} examples of the global batch, but at least one row: with an empty batch this TF
+ * build's oneDNN Conv2D returns an empty tensor of the wrong shape (its input's channels), so a
+ * replica whose part is empty reads one row and the statistics mask it ({@link StatisticsPasses}
+ * counts the true part).
  *
  * <p>The copy computes the same function as the original only when examples do not interact:
  * batch normalization with batch statistics (training form) does, so the trainer does not build a
@@ -125,7 +128,7 @@ public record SubBatchForward(String prefix, Set<String> copied, String inputNod
     return prefix + "/batch";
   }
 
-  /** The number of examples the copy reads (int32 scalar tensor). */
+  /** The number of examples the copy reads, at least 1 (int32 scalar tensor). */
   public String rows() {
     return prefix + "/rows";
   }
@@ -145,7 +148,9 @@ public record SubBatchForward(String prefix, Set<String> copied, String inputNod
     out.addNode(binary("Mul", p + "first", p + "batch", p + "rank"));
     out.addNode(binary("Sub", p + "left", p + "examples", p + "first"));
     out.addNode(binary("Maximum", p + "left_or_none", p + "left", p + "zero"));
-    out.addNode(binary("Minimum", p + "rows", p + "batch", p + "left_or_none"));
+    out.addNode(binary("Minimum", p + "share", p + "batch", p + "left_or_none"));
+    out.addNode(intConst(p + "one", 1, false));
+    out.addNode(binary("Maximum", p + "rows", p + "share", p + "one"));
     out.addNode(Nodes.op("Reshape", p + "end").input(p + "rows").input(p + "one_vector")
         .type("T", DataType.DT_INT32).type("Tshape", DataType.DT_INT32).build());
     out.addNode(Nodes.op("StridedSlice", p + "input").input(input).input(p + "zero_vector")

@@ -11,10 +11,14 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
+import dev.dks.trainers.distributed.Replication;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
+import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -132,8 +136,9 @@ class KfacSubBatchForwardTest {
   }
 
   /**
-   * Replica r of local batch b reads {@code min(b, max(0, m - r b))} rows, and the copy's logits
-   * are the original's first rows (zero rows included).
+   * Replica r of local batch b reads {@code min(b, max(0, m - r b))} rows, but at least one (an
+   * empty batch through oneDNN's Conv2D comes back wrongly shaped), and the copy's logits are the
+   * original's first rows.
    */
   @Test
   void theCopyReadsThisReplicasShareOfTheFirstExamples() {
@@ -150,7 +155,7 @@ class KfacSubBatchForwardTest {
       def = g.toGraphDef();
     }
     float[] x = KfacFixtures.gaussian(b * din, 409, 1);
-    int[] want = {3, 1, 0};
+    int[] want = {3, 1, 1};
     for (int rank = 0; rank < 3; rank++) {
       SubBatchForward.WithCopy c = SubBatchForward.add(def, TensorName.of("input"), "logits", m,
           rank);
@@ -171,5 +176,86 @@ class KfacSubBatchForwardTest {
         }
       }
     }
+  }
+
+  /**
+   * One replica of two, each with a local batch of 4, statistics from the first 4 global
+   * examples: rank 0's share (sums over its 4 rows divided by 4 / 2 examples per replica) is
+   * twice the factors of a one-process graph fed those rows; rank 1 reads zero rows, and its
+   * statistics run (KFC-expand with sampled patch rows too, the distributed test's options) leaves
+   * zero shares. The replication here is a stand-in whose mean is the identity (no cluster).
+   */
+  @Test
+  void replicasTakeTheirShareOfTheFirstExamplesAndAnEmptyShareRuns() {
+    int b = 4;
+    int d = Q.h() * Q.w() * Q.c();
+    float[] x = KfacFixtures.gaussian(b * d, 410, 1);
+    float[] y = KfacFixtures.labels(b, K, 411);
+    long[] shape = {b, Q.h(), Q.w(), Q.c()};
+    KfacOptions exact = KfacOptions.tatRecipe().withEstimation(FisherEstimation.EXACT)
+        .withConv(ConvApproximation.REDUCE);
+    try (TrainingGraph r0 = replica(exact.withStatisticsExamples(b), 0);
+        TrainingGraph ref = build(exact)) {
+      KfacFixtures.statistics(r0, x, shape, y, 1, 0, 0);
+      KfacFixtures.statistics(ref, x, shape, y, 1, 0, 0);
+      for (int blk = 0; blk < 2; blk++) {
+        for (String f : new String[] {"a", "g"}) {
+          double[][] want = KfacFixtures.factor(ref, blk, f);
+          for (double[] row : want) {
+            for (int j = 0; j < row.length; j++) {
+              row[j] *= 2;
+            }
+          }
+          double e = KfacFixtures.relErr(KfacFixtures.factor(r0, blk, f), want);
+          assertTrue(e < 1e-5, "rank 0 block " + blk + " " + f + ": " + e);
+        }
+      }
+    }
+    for (KfacOptions o : new KfacOptions[] {exact, KfacOptions.tatRecipe()
+        .withPatchRowsPerDimension(3)}) {
+      try (TrainingGraph r1 = replica(o.withStatisticsExamples(b), 1)) {
+        KfacFixtures.statistics(r1, x, shape, y, 1, 0, 0);
+        for (int blk = 0; blk < 2; blk++) {
+          for (String f : new String[] {"a", "g"}) {
+            for (double[] row : KfacFixtures.factor(r1, blk, f)) {
+              for (double v : row) {
+                assertEquals(0, v, 0, "rank 1 reads no rows: block " + blk + " " + f);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static TrainingGraph replica(KfacOptions o, int rank) {
+    Replication stand = new Replication() {
+      @Override
+      public List<Operand<TFloat32>> mean(Ops tf, List<? extends Operand<TFloat32>> values) {
+        return new ArrayList<>(values);
+      }
+
+      @Override
+      public List<Operand<TFloat32>> fromRank0(Ops tf,
+          List<? extends Operand<TFloat32>> values) {
+        return new ArrayList<>(values);
+      }
+
+      @Override
+      public Session openSession(Graph graph) {
+        return new Session(graph);
+      }
+
+      @Override
+      public int rank() {
+        return rank;
+      }
+
+      @Override
+      public int replicas() {
+        return 2;
+      }
+    };
+    return TrainingGraph.build(convNet(), TrainingSpec.defaults().withKfac(o), null, stand);
   }
 }
