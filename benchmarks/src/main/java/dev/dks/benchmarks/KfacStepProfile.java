@@ -4,6 +4,7 @@ import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.builder.Pooling;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
 import dev.dks.solver.solve.Method;
@@ -50,7 +51,9 @@ import org.tensorflow.types.TInt64;
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.dks.benchmarks.KfacStepProfile [--arch
  * plain|plain-resnet] [--depth 20] [--width 16] [--batch 128] [--rounds 5] [--warmup 1]
- * [--threads 0] [--inter-threads 0] [--trace-repeats 3 (0: no trace)] [--json FILE]}.
+ * [--threads 0] [--inter-threads 0] [--trace-repeats 3 (0: no trace)] [--kfac "default;
+ * examples=32;stats=2"] [--pooling none|stride|avg|max] [--pool-every 4] [--json FILE]}: {@code --kfac} lists K-FAC variants (see {@link
+ * #variant}), each timed by its own pieces in the same interleaved rounds.
  */
 public final class KfacStepProfile {
   private KfacStepProfile() {}
@@ -65,6 +68,11 @@ public final class KfacStepProfile {
     int threads = 0;
     int interThreads = 0;
     int traceRepeats = 3;
+    /** K-FAC variants: {@code default}, or comma lists of examples=N and stats=K. */
+    String kfac = "default";
+    /** Down-sampling of the plain CNN: none, or stride/avg/max every {@link #poolEvery}. */
+    String pooling = "none";
+    int poolEvery = 4;
     Path json = Path.of("benchmarks/target/kfac-step-profile.json");
 
     static Options parse(String[] args) {
@@ -80,6 +88,9 @@ public final class KfacStepProfile {
           case "--threads" -> o.threads = Integer.parseInt(v);
           case "--inter-threads" -> o.interThreads = Integer.parseInt(v);
           case "--trace-repeats" -> o.traceRepeats = Integer.parseInt(v);
+          case "--kfac" -> o.kfac = v;
+          case "--pooling" -> o.pooling = v;
+          case "--pool-every" -> o.poolEvery = Integer.parseInt(v);
           case "--json" -> o.json = Path.of(v);
           default -> throw HarnessSupport.unknown(a);
         }
@@ -90,12 +101,21 @@ public final class KfacStepProfile {
 
   /** The issue's networks: the plain TAT CNN, or the ResNet-50 layout without skips and BN. */
   static BuiltModel network(String arch, int depth, int width, String input, int classes) {
+    return network(arch, depth, width, input, classes, Pooling.NONE);
+  }
+
+  /** As above, with down-sampling (the README's {@code cnn}: stride every 4). */
+  static BuiltModel network(String arch, int depth, int width, String input, int classes,
+      Pooling pooling) {
     ArchitectureSpec.Builder b = switch (arch) {
       case "plain" -> ArchitectureSpec.builder(Architecture.PLAIN_CNN, depth).width(width);
       case "plain-resnet" -> ArchitectureSpec.builder(Architecture.RESNET, depth).width(width)
           .resnetV2(true).shortcutWeight(0);
       default -> throw new IllegalArgumentException("--arch: plain or plain-resnet, got " + arch);
     };
+    if (pooling.kind() != Pooling.Kind.NONE) {
+      b.pooling(pooling);
+    }
     return ModelBuilder.build(b.activation("leaky_relu").shaped(Method.TAT).input(input)
         .classes(classes).seed(0).build());
   }
@@ -111,59 +131,81 @@ public final class KfacStepProfile {
     if (o == null) {
       System.out.println("usage: KfacStepProfile [--arch plain|plain-resnet] [--depth 20] "
           + "[--width 16] [--batch 128] [--rounds 5] [--warmup 1] [--threads 0] "
-          + "[--inter-threads 0] [--json FILE]");
+          + "[--inter-threads 0] [--trace-repeats 3] [--kfac \"default;examples=32;stats=2\"] "
+          + "[--json FILE]");
       return;
     }
     PrintStream out = System.out;
     long start = System.nanoTime();
     HarnessSupport.printEnvironment(out);
     ConfigProto config = DevicePlacement.config(false, o.threads, o.interThreads);
-    BuiltModel built = network(o.arch, o.depth, o.width, "28x28x1", 10);
+    Pooling.Kind kind = Pooling.Kind.parse(o.pooling);
+    BuiltModel built = network(o.arch, o.depth, o.width, "28x28x1", 10,
+        kind == Pooling.Kind.NONE ? Pooling.NONE : Pooling.every(kind, o.poolEvery));
     Model model = built.model();
     HarnessSupport.FixedBatch fixed = HarnessSupport.syntheticBatch(model, o.batch, 10);
     String inputName = model.signature(Signature.SERVING_DEFAULT).inputs().values().iterator()
         .next().tensor().toString();
-    KfacOptions kfacOptions = KfacOptions.defaults();
-    out.printf(Locale.ROOT, "network: %s; %,d parameters; batch %d; K-FAC %s%n",
-        built.spec().describe(), built.parameterCount(), o.batch, kfacOptions);
+    List<String> labels = new ArrayList<>();
+    List<KfacOptions> variants = new ArrayList<>();
+    for (String v : o.kfac.split(";")) {
+      labels.add(v.trim());
+      variants.add(variant(v.trim()));
+    }
+    out.printf(Locale.ROOT, "network: %s; %,d parameters; batch %d%n", built.spec().describe(),
+        built.parameterCount(), o.batch);
+    for (int i = 0; i < variants.size(); i++) {
+      out.printf(Locale.ROOT, "K-FAC variant '%s': %s%n", labels.get(i), variants.get(i));
+    }
     double lr = 1e-5;
     double mu = 0.9;
     TrainingSpec base = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV);
     Map<String, HarnessSupport.Times> times = new LinkedHashMap<>();
+    List<TrainingGraph> graphs = new ArrayList<>();
     try (TrainingGraph sgd = TrainingGraph.build(model, base, config);
-        TrainingGraph kfac = TrainingGraph.build(model, base.withKfac(kfacOptions), config);
         TFloat32 xt = TFloat32.tensorOf(Shape.of(fixed.shape()), DataBuffers.of(fixed.x(), true,
             false));
         TFloat32 yt = TFloat32.tensorOf(Shape.of(o.batch, 10), DataBuffers.of(fixed.y(), true,
             false));
         TFloat32 rho = TFloat32.scalarOf(0.99f);
         TInt64 seed = TInt64.vectorOf(0, 1)) {
-      KfacGraph k = kfac.kfac().orElseThrow();
-      int inv = kfacOptions.inverseEvery();
-      int cur = kfacOptions.curvatureEvery();
+      for (KfacOptions v : variants) {
+        graphs.add(TrainingGraph.build(model, base.withKfac(v), config));
+      }
       Map<String, Consumer<Integer>> pieces = new LinkedHashMap<>();
-      pieces.put("kfac forward (loss)", r -> kfac.trainingLoss(fixed.x(), fixed.shape(), fixed.y()));
       pieces.put("sgd forward (loss)", r -> sgd.trainingLoss(fixed.x(), fixed.shape(),
           fixed.y()));
       pieces.put("sgd gradients", r -> sgd.gradients(fixed.x(), fixed.shape(), fixed.y()));
-      pieces.put("kfac gradients", r -> kfac.gradients(fixed.x(), fixed.shape(), fixed.y()));
       pieces.put("sgd step", r -> sgd.step(r, fixed.x(), fixed.shape(), fixed.y(), lr, mu));
-      pieces.put("kfac statistics only", r -> {
-        Session.Runner run = kfac.session().runner().feed(inputName, xt)
-            .feed(kfac.labelsName(), yt).feed(k.rho(), rho).feed(k.seed(), seed)
-            .addTarget(k.statistics());
-        run.run().close();
-      });
-      pieces.put("kfac inverses only", r -> kfac.session().runner().addTarget(k.inverses()).run()
-          .close());
-      pieces.put("kfac plain step", r -> kfac.step((long) (r + 1) * inv + 1, fixed.x(),
-          fixed.shape(), fixed.y(), lr, mu));
-      if (inv > cur) {
-        pieces.put("kfac statistics step", r -> kfac.step((long) (r + 1) * inv + cur, fixed.x(),
+      for (int i = 0; i < variants.size(); i++) {
+        TrainingGraph kfac = graphs.get(i);
+        KfacGraph k = kfac.kfac().orElseThrow();
+        KfacOptions kfacOptions = variants.get(i);
+        String p = variants.size() == 1 ? "kfac " : "kfac[" + labels.get(i) + "] ";
+        int inv = kfacOptions.inverseEvery();
+        int cur = kfacOptions.curvatureEvery();
+        if (i == 0) {
+          pieces.put(p + "forward (loss)", r -> kfac.trainingLoss(fixed.x(), fixed.shape(),
+              fixed.y()));
+          pieces.put(p + "gradients", r -> kfac.gradients(fixed.x(), fixed.shape(), fixed.y()));
+          pieces.put(p + "inverses only", r -> kfac.session().runner().addTarget(k.inverses())
+              .run().close());
+        }
+        pieces.put(p + "statistics only", r -> {
+          Session.Runner run = kfac.session().runner().feed(inputName, xt)
+              .feed(kfac.labelsName(), yt).feed(k.rho(), rho).feed(k.seed(), seed)
+              .addTarget(k.statistics());
+          run.run().close();
+        });
+        pieces.put(p + "plain step", r -> kfac.step((long) (r + 1) * inv + 1, fixed.x(),
+            fixed.shape(), fixed.y(), lr, mu));
+        if (inv > cur) {
+          pieces.put(p + "statistics step", r -> kfac.step((long) (r + 1) * inv + cur,
+              fixed.x(), fixed.shape(), fixed.y(), lr, mu));
+        }
+        pieces.put(p + "inverse step", r -> kfac.step((long) (r + 1) * inv, fixed.x(),
             fixed.shape(), fixed.y(), lr, mu));
       }
-      pieces.put("kfac inverse step", r -> kfac.step((long) (r + 1) * inv, fixed.x(),
-          fixed.shape(), fixed.y(), lr, mu));
       pieces.keySet().forEach(name -> times.put(name, new HarnessSupport.Times()));
       List<String> names = new ArrayList<>(pieces.keySet());
       for (int round = 0; round < o.warmup + o.rounds; round++) {
@@ -184,12 +226,12 @@ public final class KfacStepProfile {
       double sgdWall = times.get("sgd step").wall();
       out.printf(Locale.ROOT, "%nmedians over %d rounds (CPU = process CPU time, all threads)%n",
           o.rounds);
-      out.printf(Locale.ROOT, "  %-24s %10s %10s %10s %10s%n", "piece", "wall ms", "CPU ms",
+      out.printf(Locale.ROOT, "  %-40s %10s %10s %10s %10s%n", "piece", "wall ms", "CPU ms",
           "CPU/sgd", "wall/sgd");
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Map.Entry<String, HarnessSupport.Times> e : times.entrySet()) {
         HarnessSupport.Times t = e.getValue();
-        out.printf(Locale.ROOT, "  %-24s %10.1f %10.1f %9.2fx %9.2fx%n", e.getKey(), t.wall(),
+        out.printf(Locale.ROOT, "  %-40s %10.1f %10.1f %9.2fx %9.2fx%n", e.getKey(), t.wall(),
             t.cpu(), t.cpu() / sgdCpu, t.wall() / sgdWall);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("piece", e.getKey());
@@ -197,24 +239,64 @@ public final class KfacStepProfile {
         row.put("cpuMs", t.cpu());
         rows.add(row);
       }
-      int statsPerPeriod = inv / cur;
-      double mean = times.get("kfac inverse step").cpu()
-          + (statsPerPeriod - 1) * (statsPerPeriod > 1 ? times.get("kfac statistics step").cpu()
-          : 0) + (inv - statsPerPeriod) * times.get("kfac plain step").cpu();
-      mean /= inv;
-      out.printf(Locale.ROOT, "  mean K-FAC step over one inverse period (CPU): %.1f ms = %.2fx "
-          + "SGD (goal <= 1.2x)%n", mean, mean / sgdCpu);
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("piece", "kfac mean step (CPU)");
-      row.put("cpuMs", mean);
-      row.put("ratioToSgdCpu", mean / sgdCpu);
-      row.put("network", built.spec().describe());
-      rows.add(row);
+      for (int i = 0; i < variants.size(); i++) {
+        KfacOptions kfacOptions = variants.get(i);
+        String p = variants.size() == 1 ? "kfac " : "kfac[" + labels.get(i) + "] ";
+        int inv = kfacOptions.inverseEvery();
+        int cur = kfacOptions.curvatureEvery();
+        int statsPerPeriod = inv / cur;
+        double mean = times.get(p + "inverse step").cpu()
+            + (statsPerPeriod - 1) * (statsPerPeriod > 1 ? times.get(p + "statistics step").cpu()
+            : 0) + (inv - statsPerPeriod) * times.get(p + "plain step").cpu();
+        mean /= inv;
+        out.printf(Locale.ROOT, "  %smean step over one inverse period (CPU): %.1f ms = %.2fx "
+            + "SGD (goal <= 1.2x)%n", p, mean, mean / sgdCpu);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("piece", p + "mean step (CPU)");
+        row.put("variant", labels.get(i));
+        row.put("cpuMs", mean);
+        row.put("ratioToSgdCpu", mean / sgdCpu);
+        row.put("network", built.spec().describe());
+        rows.add(row);
+      }
       if (o.traceRepeats > 0) {
-        traced(out, sgd, kfac, k, inputName, xt, yt, rho, seed, o.traceRepeats);
+        for (int i = 0; i < variants.size(); i++) {
+          out.printf(Locale.ROOT, "%n== traces, K-FAC variant '%s'%n", labels.get(i));
+          traced(out, sgd, graphs.get(i), graphs.get(i).kfac().orElseThrow(), inputName, xt, yt,
+              rho, seed, o.traceRepeats);
+        }
       }
       HarnessSupport.finish(out, start, o.json, rows);
+    } finally {
+      graphs.forEach(TrainingGraph::close);
     }
+  }
+
+  /**
+   * A K-FAC variant: {@code default} ({@link KfacOptions#defaults()}), or a comma list applied to
+   * the defaults: {@code examples=N} (statistics examples), {@code stats=K} (statistics every K
+   * steps), {@code inv=K} (inverses every K steps).
+   */
+  static KfacOptions variant(String spec) {
+    KfacOptions k = KfacOptions.defaults();
+    if (spec.equals("default")) {
+      return k;
+    }
+    int stats = k.curvatureEvery();
+    int inv = k.inverseEvery();
+    for (String kv : spec.split(",")) {
+      String[] p = kv.split("=", 2);
+      if (p.length != 2) {
+        throw new IllegalArgumentException("--kfac: expected key=value in '" + spec + "'");
+      }
+      switch (p[0].trim()) {
+        case "examples" -> k = k.withStatisticsExamples(Integer.parseInt(p[1].trim()));
+        case "stats" -> stats = Integer.parseInt(p[1].trim());
+        case "inv" -> inv = Integer.parseInt(p[1].trim());
+        default -> throw new IllegalArgumentException("--kfac: unknown key " + p[0]);
+      }
+    }
+    return k.withPeriods(stats, inv);
   }
 
   /**
@@ -254,7 +336,9 @@ public final class KfacStepProfile {
                 String[] parts = n.getNodeName().split("/");
                 String scope = parts.length > 2 && parts[0].equals("train")
                     ? parts[0] + "/" + parts[1] + "/" + parts[2] : parts[0];
-                if (scope.startsWith("gradients")) {
+                if (parts[0].startsWith("kfac_statistics")) {
+                  scope = "(sub-batch forward copy)";
+                } else if (scope.startsWith("gradients")) {
                   scope = "gradients";
                 } else if (!scope.startsWith("train")) {
                   scope = "(model forward)";

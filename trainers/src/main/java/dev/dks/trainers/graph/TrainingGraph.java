@@ -20,6 +20,7 @@ import dev.dks.trainers.kfac.KfacGraph;
 import dev.dks.trainers.kfac.KfacOptimizer;
 import dev.dks.trainers.kfac.LayerMatcher;
 import dev.dks.trainers.kfac.Registration;
+import dev.dks.trainers.kfac.SubBatchForward;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -270,6 +271,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   private double[] kfacStep(long globalStep, float[] x, long[] xShape, float[] yOneHot,
       double learningRate, double mu) {
+    KfacGraph kfac = this.kfac.forBatch(xShape[0]);
     double[] out = null;
     double modelChange = Double.NaN;
     try (TFloat32 xt = tensor(x, xShape);
@@ -361,6 +363,7 @@ public final class TrainingGraph implements AutoCloseable {
     }
     long k = -1;
     for (Batch b : batches) {
+      KfacGraph kfac = this.kfac.forBatch(b.size());
       try (TFloat32 xt = tensor(b.images(), new long[] {b.size(), b.h(), b.w(), b.c()});
           TFloat32 yt = labelTensor(b.oneHot());
           TFloat32 one = TFloat32.scalarOf(1f);
@@ -603,6 +606,7 @@ public final class TrainingGraph implements AutoCloseable {
     Op initSlots;
     int classes;
     Replication replication;
+    SubBatchForward subBatchForward;
     Operand<TFloat32> stepLoss;
     Operand<TFloat32> stepAccuracy;
     Op syncFromRank0;
@@ -623,6 +627,16 @@ public final class TrainingGraph implements AutoCloseable {
         batchNorm = BatchNormTraining.sites(model, spec.batchNormMomentum());
       }
       if (batchNorm.isEmpty()) {
+        if (spec.kfac() != null && spec.kfac().statisticsExamples() > 0) {
+          // statistics on a sub-batch: a copy of the forward pass on its rows, so that the
+          // sampled backward pass runs on those rows only (examples do not interact without
+          // batch statistics; with them the statistics mask the other rows' seeds instead)
+          SubBatchForward.WithCopy c = SubBatchForward.add(trainingForm, inName,
+              logitsName.node(), spec.kfac().statisticsExamples(),
+              replication == null ? 0 : replication.rank());
+          subBatchForward = c.forward();
+          return c.graph();
+        }
         return trainingForm;
       }
       trainingForm = BatchNormTraining.trainingForm(model.graph(), batchNorm);
@@ -792,7 +806,8 @@ public final class TrainingGraph implements AutoCloseable {
       if (spec.kfac() != null) {
         Registration reg = LayerMatcher.match(view, g, sites, trainable);
         kfac = KfacOptimizer.emit(g, tf.withSubScope("kfac"), spec.kfac(), reg, logits, labels,
-            trainable, vars, typed, loss, accuracy, spec.l2(), lr, momentum, replication);
+            trainable, vars, typed, loss, accuracy, spec.l2(), lr, momentum, replication,
+            subBatchForward);
         for (Variable<TFloat32> s : kfac.state()) {
           slotVariables.add(s.op().name());
         }

@@ -44,6 +44,10 @@ import org.tensorflow.types.TInt64;
  * @param batchAccuracy likewise for the accuracy
  * @param state every state variable (block statistics, inverses, velocities, damping),
  *     checkpointed
+ * @param wholeBatch with statistics from a sub-batch forward copy ({@link SubBatchForward}): the
+ *     statistics targets on the training forward pass, for global batches of at most
+ *     {@link KfacOptions#statisticsExamples} rows (where the copy would redo the whole forward
+ *     pass; {@link #forBatch} picks); else null
  */
 public record KfacGraph(
     KfacOptions options,
@@ -64,7 +68,37 @@ public record KfacGraph(
     UpdateOutputs statisticsInversesAndApplyOutputs,
     Output<TFloat32> batchLoss,
     Output<TFloat32> batchAccuracy,
-    List<Variable<TFloat32>> state) {
+    List<Variable<TFloat32>> state,
+    WholeBatchRuns wholeBatch) {
+
+  /**
+   * The statistics targets that read the training forward pass, used instead of those of a
+   * sub-batch copy when the global batch has at most m rows. Their statistics equal the copy's
+   * for any batch (they mask the seeds of the rows after the first m), at the cost of a
+   * whole-batch backward pass.
+   *
+   * @param replicas data-parallel replicas (1: one process): global batch = replicas x local
+   */
+  public record WholeBatchRuns(int replicas, Op statistics, Op statisticsAndApply,
+      Op statisticsInversesAndApply, UpdateOutputs statisticsAndApplyOutputs,
+      UpdateOutputs statisticsInversesAndApplyOutputs) {}
+
+  /**
+   * The targets to run on a batch of {@code localBatch} rows per replica: these, or, with a
+   * sub-batch copy and a global batch of at most {@link KfacOptions#statisticsExamples} rows, the
+   * same graph with the {@link #wholeBatch} statistics targets (equal statistics, one forward
+   * pass fewer).
+   */
+  public KfacGraph forBatch(long localBatch) {
+    if (wholeBatch == null || localBatch * wholeBatch.replicas() > options.statisticsExamples()) {
+      return this;
+    }
+    return new KfacGraph(options, registration, wholeBatch.statistics(), inverses, apply,
+        wholeBatch.statisticsAndApply(), wholeBatch.statisticsInversesAndApply(), initState, rho,
+        seed, damping, newDamping, setDamping, applyOutputs,
+        wholeBatch.statisticsAndApplyOutputs(), wholeBatch.statisticsInversesAndApplyOutputs(),
+        batchLoss, batchAccuracy, state, null);
+  }
 
   /**
    * What an update run can fetch.

@@ -71,12 +71,19 @@ public final class KfacOptimizer {
    * @param replication null for one process; else this graph is one data-parallel replica and
    *     every run that updates the statistics or the weights averages the replicas' statistics,
    *     gradients, loss and accuracy in one all-reduce (see the class comment)
+   * @param forward the sub-batch copy of the forward pass the statistics run on (its first
+   *     {@link KfacOptions#statisticsExamples} rows), already in {@code graph}; null: the
+   *     statistics read the training forward pass (with a sub-batch, by masking the seeds of the
+   *     other rows, which costs a whole-batch backward pass)
    */
   public static KfacGraph emit(Graph graph, Ops tf, KfacOptions options,
       Registration registration, Output<TFloat32> logits, Operand<TFloat32> labels,
       List<String> names, List<Output<TFloat32>> variables, List<Output<TFloat32>> gradients,
       Operand<TFloat32> loss, Operand<TFloat32> accuracy, double l2, Operand<TFloat32> lr,
-      Operand<TFloat32> momentum, Replication replication) {
+      Operand<TFloat32> momentum, Replication replication, SubBatchForward forward) {
+    if (forward != null && options.statisticsExamples() == 0) {
+      throw new IllegalArgumentException("a sub-batch forward copy needs statistics examples > 0");
+    }
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       index.put(names.get(i), i);
@@ -100,26 +107,13 @@ public final class KfacOptimizer {
     List<CurvatureBlock> blocks = new ArrayList<>();
     int b = 0;
     for (RegisteredLayer l : registration.layers()) {
-      blocks.add(new KroneckerBlock(graph, tf.withSubScope("block" + b), b, l, options));
+      blocks.add(new KroneckerBlock(tf.withSubScope("block" + b), b, l, options));
       b++;
     }
     for (String v : registration.diagonal().keySet()) {
       blocks.add(new DiagonalBlock(tf.withSubScope("block" + b++), v,
           variables.get(index.get(v))));
     }
-
-    Ops st = tf.withSubScope("statistics");
-    StatisticsPasses passes = backwardPasses(graph, st, options, registration, logits, labels,
-        variables, index, seed, replication);
-    List<Operand<TFloat32>> shares = new ArrayList<>();
-    List<Integer> sizes = new ArrayList<>();
-    for (CurvatureBlock block : blocks) {
-      List<Operand<TFloat32>> s = block.batchStatistics(st, passes);
-      shares.addAll(s);
-      sizes.add(s.size());
-    }
-    Op statistics = tf.withControlDependencies(accumulateAll(st, blocks, sizes,
-        mean(replication, st, shares), passes, rho)).withName("update_statistics").noOp();
 
     Ops iv = tf.withSubScope("inverses");
     List<Op> invOps = new ArrayList<>();
@@ -149,21 +143,90 @@ public final class KfacOptimizer {
     Update plain = update(ap, ready(ap, reduced), blocks, index, variables,
         gradientsOf(reduced, gradients.size()), velocities, totalDamping, options, l2, lr,
         momentum, reduced.get(gradients.size()), reduced.get(gradients.size() + 1));
+    // the loss and accuracy alone (damping adaptation's second look at the batch)
+    List<Operand<TFloat32>> la = mean(replication, tf.withSubScope("loss_replicas"),
+        List.of(loss, accuracy));
+
+    Step step = new Step(blocks, index, variables, gradients, velocities, totalDamping, options,
+        l2, lr, momentum, loss, accuracy, replication, rho);
+    Ops st = tf.withSubScope("statistics");
+    StatisticsRuns main = statisticsRuns(tf, st, step, backwardPasses(graph, st, options,
+        registration, logits, labels, variables, index, seed, replication, forward));
+    // with a sub-batch copy, the same runs on the training forward pass (seeds of rows after
+    // the first m masked) for global batches of at most m rows, where the copy would redo the
+    // whole forward pass
+    KfacGraph.WholeBatchRuns wholeBatch = null;
+    if (forward != null) {
+      Ops wb = tf.withSubScope("whole_batch");
+      Ops wst = wb.withSubScope("statistics");
+      StatisticsRuns w = statisticsRuns(wb, wst, step, backwardPasses(graph, wst, options,
+          registration, logits, labels, variables, index, seed, replication, null));
+      wholeBatch = new KfacGraph.WholeBatchRuns(replication == null ? 1 : replication.replicas(),
+          w.statistics(), w.statisticsAndApply(), w.statisticsInversesAndApply(),
+          w.statisticsAndApplyOutputs(), w.statisticsInversesAndApplyOutputs());
+    }
+
+    List<Variable<TFloat32>> state = new ArrayList<>();
+    for (CurvatureBlock block : blocks) {
+      state.addAll(block.state());
+    }
+    state.addAll(velocities);
+    state.add(dampingState);
+    return new KfacGraph(options, registration, main.statistics(), inverses,
+        tf.withControlDependencies(plain.ops).withName("apply").noOp(),
+        main.statisticsAndApply(), main.statisticsInversesAndApply(),
+        initState, rho, seed, dampingState, newDamping, setDamping,
+        new KfacGraph.UpdateOutputs(plain.loss, plain.accuracy, plain.dot, plain.clip,
+            plain.modelChange),
+        main.statisticsAndApplyOutputs(), main.statisticsInversesAndApplyOutputs(),
+        la.get(0).asOutput(), la.get(1).asOutput(), state, wholeBatch);
+  }
+
+  /** What every update of a step reads (shared by the statistics runs of each kind). */
+  private record Step(List<CurvatureBlock> blocks, Map<String, Integer> index,
+      List<Output<TFloat32>> variables, List<Output<TFloat32>> gradients,
+      List<Variable<TFloat32>> velocities, Operand<TFloat32> totalDamping, KfacOptions options,
+      double l2, Operand<TFloat32> lr, Operand<TFloat32> momentum, Operand<TFloat32> loss,
+      Operand<TFloat32> accuracy, Replication replication, Operand<TFloat32> rho) {}
+
+  /** The three targets that fold statistics of one kind of backward pass into the factors. */
+  private record StatisticsRuns(Op statistics, Op statisticsAndApply,
+      Op statisticsInversesAndApply, KfacGraph.UpdateOutputs statisticsAndApplyOutputs,
+      KfacGraph.UpdateOutputs statisticsInversesAndApplyOutputs) {}
+
+  /**
+   * Under {@code tf}: {@code update_statistics}, {@code statistics_and_apply} and {@code
+   * statistics_inverses_and_apply} from {@code passes}; the batch statistics under {@code st}.
+   */
+  private static StatisticsRuns statisticsRuns(Ops tf, Ops st, Step p,
+      StatisticsPasses passes) {
+    List<CurvatureBlock> blocks = p.blocks();
+    Replication replication = p.replication();
+    Operand<TFloat32> rho = p.rho();
+    List<Output<TFloat32>> gradients = p.gradients();
+    List<Operand<TFloat32>> shares = new ArrayList<>();
+    List<Integer> sizes = new ArrayList<>();
+    for (CurvatureBlock block : blocks) {
+      List<Operand<TFloat32>> s = block.batchStatistics(st, passes);
+      shares.addAll(s);
+      sizes.add(s.size());
+    }
+    Op statistics = tf.withControlDependencies(accumulateAll(st, blocks, sizes,
+        mean(replication, st, shares), passes, rho)).withName("update_statistics").noOp();
+
     // statistics and update from one forward pass: one all-reduce of the statistics' shares with
     // the gradients, loss and accuracy; the update waits for the statistics
     Ops sa = tf.withSubScope("statistics_and_apply_update");
     List<Operand<TFloat32>> packed = new ArrayList<>(shares);
-    packed.addAll(withLossAndAccuracy(gradients, loss, accuracy));
+    packed.addAll(withLossAndAccuracy(gradients, p.loss(), p.accuracy()));
     List<Operand<TFloat32>> both = mean(replication, sa.withSubScope("replicas"), packed);
     List<Operand<TFloat32>> rest = both.subList(shares.size(), both.size());
     List<Op> deps = new ArrayList<>(ready(sa, rest));
     deps.addAll(accumulateAll(sa, blocks, sizes, both.subList(0, shares.size()), passes, rho));
-    Update withStats = update(sa, deps, blocks, index, variables,
-        gradientsOf(rest, gradients.size()), velocities, totalDamping, options, l2, lr, momentum,
-        rest.get(gradients.size()), rest.get(gradients.size() + 1));
-    // the loss and accuracy alone (damping adaptation's second look at the batch)
-    List<Operand<TFloat32>> la = mean(replication, tf.withSubScope("loss_replicas"),
-        List.of(loss, accuracy));
+    Update withStats = update(sa, deps, blocks, p.index(), p.variables(),
+        gradientsOf(rest, gradients.size()), p.velocities(), p.totalDamping(), p.options(),
+        p.l2(), p.lr(), p.momentum(), rest.get(gradients.size()),
+        rest.get(gradients.size() + 1));
 
     // statistics, inverse refresh and update from one forward pass, so that an inverse step is
     // one session run instead of a statistics run and an update run: the same one all-reduce as
@@ -177,31 +240,20 @@ public final class KfacOptimizer {
         sizes, all.subList(0, shares.size()), passes, rho));
     List<Op> fused = new ArrayList<>(ready(sia, allRest));
     for (CurvatureBlock block : blocks) {
-      fused.addAll(block.updateInverses(ivs, totalDamping));
+      fused.addAll(block.updateInverses(ivs, p.totalDamping()));
     }
-    Update withInverses = update(sia, fused, blocks, index, variables,
-        gradientsOf(allRest, gradients.size()), velocities, totalDamping, options, l2, lr,
-        momentum, allRest.get(gradients.size()), allRest.get(gradients.size() + 1));
-
-    List<Variable<TFloat32>> state = new ArrayList<>();
-    for (CurvatureBlock block : blocks) {
-      state.addAll(block.state());
-    }
-    state.addAll(velocities);
-    state.add(dampingState);
-    return new KfacGraph(options, registration, statistics, inverses,
-        tf.withControlDependencies(plain.ops).withName("apply").noOp(),
+    Update withInverses = update(sia, fused, blocks, p.index(), p.variables(),
+        gradientsOf(allRest, gradients.size()), p.velocities(), p.totalDamping(), p.options(),
+        p.l2(), p.lr(), p.momentum(), allRest.get(gradients.size()),
+        allRest.get(gradients.size() + 1));
+    return new StatisticsRuns(statistics,
         tf.withControlDependencies(withStats.ops).withName("statistics_and_apply").noOp(),
         tf.withControlDependencies(withInverses.ops).withName("statistics_inverses_and_apply")
             .noOp(),
-        initState, rho, seed, dampingState, newDamping, setDamping,
-        new KfacGraph.UpdateOutputs(plain.loss, plain.accuracy, plain.dot, plain.clip,
-            plain.modelChange),
         new KfacGraph.UpdateOutputs(withStats.loss, withStats.accuracy, withStats.dot,
             withStats.clip, withStats.modelChange),
         new KfacGraph.UpdateOutputs(withInverses.loss, withInverses.accuracy, withInverses.dot,
-            withInverses.clip, withInverses.modelChange),
-        la.get(0).asOutput(), la.get(1).asOutput(), state);
+            withInverses.clip, withInverses.modelChange));
   }
 
   private record Update(List<Op> ops, Output<TFloat32> loss, Output<TFloat32> accuracy,
@@ -332,9 +384,18 @@ public final class KfacOptimizer {
   private static StatisticsPasses backwardPasses(Graph graph, Ops tf, KfacOptions options,
       Registration registration, Output<TFloat32> logits, Operand<TFloat32> labels,
       List<Output<TFloat32>> variables, Map<String, Integer> index, Operand<TInt64> seed,
-      Replication replication) {
-    Operand<TInt32> batch = tf.withName("batch_size").gather(tf.shape(logits), tf.constant(0),
-        tf.constant(0));
+      Replication replication, SubBatchForward forward) {
+    // with a sub-batch copy, the batch size from the fed input (the logits' shape would run the
+    // whole-batch forward pass in a statistics-only run)
+    Operand<TInt32> batch = forward != null
+        ? tf.withName("batch_size").identity(graph.operationOrThrow(forward.batch())
+            .<TInt32>output(0))
+        : tf.withName("batch_size").gather(tf.shape(logits), tf.constant(0), tf.constant(0));
+    Map<String, Output<TFloat32>> layerInputs = new LinkedHashMap<>();
+    for (RegisteredLayer l : registration.layers()) {
+      layerInputs.put(l.input(), KroneckerBlock.output(graph,
+          forward == null ? l.input() : forward.tensor(l.input())));
+    }
     // positions in the global batch (equal shards: replica r holds rows [r b, (r + 1) b))
     int replicas = replication == null ? 1 : replication.replicas();
     int rank = replication == null ? 0 : replication.rank();
@@ -348,8 +409,20 @@ public final class KfacOptimizer {
     // the statistics use the first globalExamples rows of the global batch: here a prefix
     Operand<TInt32> examples = tf.withName("examples").math.minimum(batch, tf.math.maximum(
         tf.constant(0), tf.math.sub(globalExamples, first)));
+    // the rows the backward pass runs on: the batch, or the sub-batch copy's (examples, but at
+    // least one: the mask below zeroes that row's seeds, the blocks slice it off)
+    Output<TFloat32> statLogits = logits;
+    Operand<TFloat32> statLabels = labels;
+    Operand<TInt32> statRows = batch;
+    if (forward != null) {
+      statLogits = KroneckerBlock.output(graph, forward.tensor(
+          logits.op().name() + ":" + logits.index()));
+      statRows = tf.withName("copy_rows").identity(graph.operationOrThrow(forward.rows())
+          .<TInt32>output(0));
+      statLabels = KroneckerBlock.firstRows(tf, labels, statRows);
+    }
     Operand<TFloat32> mask = tf.reshape(tf.dtypes.cast(tf.math.less(
-        tf.range(tf.constant(0), batch, tf.constant(1)), examples), TFloat32.class),
+        tf.range(tf.constant(0), statRows, tf.constant(1)), examples), TFloat32.class),
         tf.constant(new int[] {-1, 1}));
     boolean signs = options.estimation() == FisherEstimation.EXACT
         && !registration.diagonal().isEmpty();
@@ -357,16 +430,19 @@ public final class KfacOptimizer {
       // one seed per class is shared by all examples, so the diagonal blocks' squared batch
       // gradient would keep cross-example terms; a random sign per example removes them in
       // expectation and leaves every per-example outer product (the Kronecker factors) unchanged
-      Operand<TFloat32> u = SeedFactory.uniform(tf, seed, first, globalBatch, logits, 1);
+      Operand<TFloat32> u = SeedFactory.uniform(tf, seed, first, globalBatch, statLogits, 1);
       mask = tf.math.mul(mask, tf.math.sign(tf.math.sub(u, tf.constant(0.5f))));
     }
-    // with the whole batch every replica uses all its examples (examples == batch)
-    boolean wholeBatchOnes = options.statisticsExamples() == 0 && !signs;
-    List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), logits, labels,
-        seed, first, globalBatch);
+    // with the whole batch every replica uses all its examples (examples == batch); a sub-batch
+    // is sliced off the layer tensors (of the copy: a no-op unless this replica's part is empty)
+    boolean sliced = options.statisticsExamples() > 0;
+    boolean wholeBatchOnes = !sliced && !signs;
+    List<Operand<TFloat32>> seeds = SeedFactory.seeds(tf, options.estimation(), statLogits,
+        statLabels, seed, first, globalBatch);
     List<Output<?>> xs = new ArrayList<>();
     for (RegisteredLayer l : registration.layers()) {
-      xs.add(KroneckerBlock.output(graph, l.output()));
+      xs.add(KroneckerBlock.output(graph, forward == null ? l.output()
+          : forward.tensor(l.output())));
     }
     for (String v : registration.diagonal().keySet()) {
       xs.add(variables.get(index.get(v)));
@@ -383,7 +459,7 @@ public final class KfacOptimizer {
       Output<?>[] dx;
       try {
         dx = graph.addGradients(tf.scope().makeOpName("backward" + k),
-            new Output<?>[] {logits}, xs.toArray(new Output<?>[0]),
+            new Output<?>[] {statLogits}, xs.toArray(new Output<?>[0]),
             new Output<?>[] {masked.asOutput()});
       } catch (RuntimeException e) {
         throw new IllegalArgumentException("K-FAC cannot back-propagate from the logits to the "
@@ -399,6 +475,6 @@ public final class KfacOptimizer {
       k++;
     }
     return new StatisticsPasses(examples, first, globalExamples, replicas, outGrads, varGrads,
-        seed);
+        seed, layerInputs, sliced);
   }
 }

@@ -1,5 +1,6 @@
 package dev.dks.trainers.kfac;
 
+import dev.dks.rewriter.graph.TensorName;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Graph;
@@ -32,14 +33,11 @@ final class KroneckerBlock implements CurvatureBlock {
   /** Apart from the seed's first word, so that no two blocks' patch row draws coincide. */
   private static final long SALT_STRIDE = 0x9E3779B97F4A7C15L >>> 20;
   private final RegisteredLayer layer;
-  private final Output<TFloat32> input;
   private final InverseMethod method;
   /** A from per-example mean patches (K-FAC-reduce). */
   private final boolean reduce;
   /** G from per-example sums of output gradients over locations (reduce and hybrid). */
   private final boolean summedG;
-  /** Statistics on the whole batch: the layer tensors are read as they are, not sliced. */
-  private final boolean wholeBatch;
   private final long sampledRows;
   private final long salt;
   private final int dA;
@@ -55,17 +53,15 @@ final class KroneckerBlock implements CurvatureBlock {
   /**
    * @param index the block's position, which salts its stream of sampled patch rows
    */
-  KroneckerBlock(Graph graph, Ops scope, int index, RegisteredLayer layer, KfacOptions options) {
+  KroneckerBlock(Ops scope, int index, RegisteredLayer layer, KfacOptions options) {
     this.layer = layer;
     this.method = options.inverse();
     boolean conv = layer.kind() == RegisteredLayer.Kind.CONV2D;
     this.reduce = conv && options.conv() == ConvApproximation.REDUCE;
     this.summedG = conv && options.conv() != ConvApproximation.EXPAND;
-    this.wholeBatch = options.statisticsExamples() == 0;
     this.sampledRows = conv && !reduce && options.patchRowsPerDimension() > 0
         ? (long) Math.ceil(options.patchRowsPerDimension() * layer.inputDim()) : 0;
     this.salt = index + 1L;
-    this.input = output(graph, layer.input());
     this.dA = layer.inputDim();
     this.dG = layer.outputDim();
     aAcc = scope.withName("a_acc").variable(Shape.of(dA, dA), TFloat32.class);
@@ -83,10 +79,10 @@ final class KroneckerBlock implements CurvatureBlock {
     }
   }
 
+  /** A tensor in {@code node}, {@code node:k} syntax. */
   static Output<TFloat32> output(Graph graph, String tensor) {
-    int colon = tensor.lastIndexOf(':');
-    return graph.operationOrThrow(tensor.substring(0, colon))
-        .output(Integer.parseInt(tensor.substring(colon + 1)));
+    TensorName t = TensorName.parse(tensor);
+    return graph.operationOrThrow(t.node()).output(t.index());
   }
 
   RegisteredLayer layer() {
@@ -131,8 +127,9 @@ final class KroneckerBlock implements CurvatureBlock {
   @Override
   public List<Operand<TFloat32>> batchStatistics(Ops tf, StatisticsPasses backward) {
     Operand<TInt32> m = backward.examples();
-    // whole batch: every replica uses all its rows (examples == its batch), so no slice
-    Operand<TFloat32> a = wholeBatch ? input : firstRows(tf, input, m);
+    // whole batch or a sub-batch forward copy: the tensors hold exactly the used rows, no slice
+    Output<TFloat32> input = backward.layerInputs().get(layer.input());
+    Operand<TFloat32> a = backward.sliced() ? firstRows(tf, input, m) : input;
     // a replica's share: sums over its used rows / (global examples / replicas) / T
     Operand<TFloat32> count = tf.math.mul(backward.perReplicaExamples(tf),
         tf.constant((float) scale()));
@@ -151,7 +148,7 @@ final class KroneckerBlock implements CurvatureBlock {
     }
     Operand<TFloat32> gBatch = null;
     for (Output<TFloat32> out : backward.outputGradients().get(layer.output())) {
-      Operand<TFloat32> g = wholeBatch ? out : firstRows(tf, out, m);
+      Operand<TFloat32> g = backward.sliced() ? firstRows(tf, out, m) : out;
       Operand<TFloat32> rowsG = summedG ? Patches.summedOutputRows(tf, layer, g)
           : Patches.outputRows(tf, layer, g);
       Operand<TFloat32> term = FactorOps.secondMoment(tf, rowsG, count);

@@ -32,6 +32,12 @@ import org.tensorflow.types.TInt64;
  *     seeded loss over the used examples)
  * @param seed the int64 {@code [2]} seed of this update's draws ({@code [options.seed, step]});
  *     blocks that draw (sampled patch rows) derive their own stream from it
+ * @param layerInputs per registered layer input tensor name, the tensor the statistics read as
+ *     that input (the layer's own, or its {@link SubBatchForward} copy's)
+ * @param sliced whether blocks must take the first {@code examples} rows of the layer inputs and
+ *     output gradients themselves (false with the whole batch, where they hold exactly the used
+ *     rows; with a {@link SubBatchForward} copy the slice is a no-op unless this replica's part is
+ *     empty and the copy read one row anyway)
  */
 public record StatisticsPasses(
     Operand<TInt32> examples,
@@ -40,7 +46,9 @@ public record StatisticsPasses(
     int replicas,
     Map<String, List<Output<TFloat32>>> outputGradients,
     Map<String, List<Output<TFloat32>>> variableGradients,
-    Operand<TInt64> seed) {
+    Operand<TInt64> seed,
+    Map<String, Output<TFloat32>> layerInputs,
+    boolean sliced) {
 
   /** {@code globalExamples / replicas} as float32: the divisor of a replica's share of a mean. */
   Operand<TFloat32> perReplicaExamples(Ops tf) {

@@ -30,7 +30,9 @@ import org.tensorflow.types.TFloat32;
  * chief's per-step losses, its serving export and every replica's final weights must equal one
  * process training on the same global batches (a second method: no all-reduce, no sharding):
  * two and three workers, each with Nesterov SGD (1e-4 relative) and then, in the same processes,
- * with K-FAC (1e-3; statistics averaged with the gradients). The serving exports (the chief's and
+ * with K-FAC (1e-3; statistics averaged with the gradients; with two workers also K-FAC whose
+ * statistics use the first half of the global batch, read by the sub-batch forward copy: all rows
+ * of the chief's shard, none of the other's). The serving exports (the chief's and
  * the one-process run's, both written by {@link dev.dks.savedmodels.export.ServingExporter}) are
  * loaded with TF and run on the same inputs; their logits must agree within the tolerance times
  * the largest logit. Negative controls: a run whose global batch is only the chief's shard (per
@@ -54,18 +56,22 @@ class DistributedTrainingTest {
 
   private static List<String> reference(String mode) {
     return REFERENCE.computeIfAbsent(mode, m -> ReplicaRun.single(STEPS, m,
-        m.equals("nesterov") || m.equals("kfac") ? shared.resolve("reference." + m) : null));
+        shared.resolve("reference." + m)));
   }
 
   @Test
   @Timeout(value = 420, unit = TimeUnit.SECONDS)
   void twoWorkersMatchOneProcessWithNesterovAndKfac() throws Exception {
-    Map<String, List<List<String>>> runs = cluster(2, "nesterov,kfac", () -> {
+    // kfac-12: statistics from the first 12 of 24 examples through the sub-batch forward copy,
+    // which reads all 12 rows of the chief's shard and none of the other replica's
+    Map<String, List<List<String>>> runs = cluster(2, "nesterov,kfac,kfac-12", () -> {
       reference("nesterov");
       reference("kfac");
+      reference("kfac-12");
     });
     String sgd = compare("nesterov", runs.get("nesterov"), 1e-4);
     String kfac = compare("kfac", runs.get("kfac"), 1e-3);
+    String sub = compare("kfac-12", runs.get("kfac-12"), 1e-3);
     // negative control: K-FAC statistics of the chief's shard alone (its first 12 of 24
     // examples, with the same sampled targets), gradients of the global batch
     double unaveraged = worstRelative(ReplicaRun.losses(ReplicaRun.single(STEPS,
@@ -73,7 +79,8 @@ class DistributedTrainingTest {
     assertTrue(unaveraged > 1e-2, "K-FAC with the chief's statistics alone should differ, max "
         + "relative " + unaveraged);
     System.out.printf("2 workers vs 1 process, %d steps: Nesterov %s; K-FAC %s (statistics not "
-        + "averaged: losses %.2e)%n", STEPS, sgd, kfac, unaveraged);
+        + "averaged: losses %.2e); K-FAC, statistics of the first 12 examples %s%n", STEPS, sgd,
+        kfac, unaveraged, sub);
   }
 
   @Test
