@@ -239,7 +239,7 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     if (worstC != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured c is "
-          + "%.4f but %.4f is predicted: error %.4f > c tolerance %.3f", worstC.tensor(),
+          + "%.4f but %.4f is predicted: error %.4f > allowed c error %.3f", worstC.tensor(),
           worstC.depth(), worstC.inputC(), worstC.measuredC(), worstC.predictedC(),
           worstC.cError(), allowedC(r, worstC));
     }

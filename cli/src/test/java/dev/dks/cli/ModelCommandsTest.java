@@ -278,7 +278,7 @@ class ModelCommandsTest {
     assertTrue(f.out().contains("FAIL"), f.out());
     assertEquals(1, f.err().lines().count(), f.err());
     assertTrue(f.err().startsWith("dks: verify failed: at '") && f.err().contains(
-        "c tolerance 0.030"), f.err());
+        "allowed c error 0.030"), f.err());
 
     assertOneErrorLine(Cli.run("verify", good.toString(), "--method", "DKS", "--activation",
         "softplus"), "the model's activations are [tanh]");

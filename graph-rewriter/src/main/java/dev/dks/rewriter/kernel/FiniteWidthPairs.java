@@ -201,9 +201,13 @@ final class FiniteWidthPairs {
   }
 
   /**
-   * q and c at every DAG node from node {@code start} on: its pairs have mean square 1 and
-   * correlation {@code startC}; the simulation stops on the standard error of c at node {@code
-   * judged}. Null when a node after the start reads one before it or has no known width. A NaN
+   * q and c at every DAG node from node {@code start} to node {@code judged}: its pairs have mean
+   * square 1 and correlation {@code startC}; the simulation stops on the standard error of c at
+   * node {@code judged}. Nodes after {@code judged} cannot change it (the DAG is in topological
+   * order), so they are neither simulated nor required to have a known width (an op past which
+   * the check does not judge, {@link Unpredictable}, may change the width in ways the layout does
+   * not know); their q and c are NaN. Null when {@code judged} precedes {@code start}, or a node
+   * from the start to {@code judged} reads one before the start or has no known width. A NaN
    * {@code startC} leaves every prediction NaN.
    */
   static Prediction predict(Dag dag, Map<Integer, LocalMaps> layerMaps, Layout layout,
@@ -220,7 +224,10 @@ final class FiniteWidthPairs {
       int start, double startC, int judged, double targetSe) {
     double target = Math.max(TARGET_SE, targetSe);
     int n = dag.nodes().size();
-    for (int i = start; i < n; i++) {
+    if (judged < start || judged >= n) {
+      return null;
+    }
+    for (int i = start; i <= judged; i++) {
       if (layout.width()[i] <= 0) {
         return null;
       }
@@ -237,7 +244,7 @@ final class FiniteWidthPairs {
     }
     Activation[] phi = new Activation[n];
     long unitsPerPair = 0;
-    for (int i = start; i < n; i++) {
+    for (int i = start; i <= judged; i++) {
       if (dag.nodes().get(i).kind() == Dag.Kind.LAYER) {
         phi[i] = layerMaps.get(i).activation();
       }
@@ -257,7 +264,7 @@ final class FiniteWidthPairs {
       List<Sums> parts = IntStream.range(0, step).parallel().mapToObj(b -> {
         Sums s = new Sums(n);
         for (int k = 0; k < BATCH; k++) {
-          simulate(dag, layout, phi, start, startC, rngs.get(b), s);
+          simulate(dag, layout, phi, start, judged, startC, rngs.get(b), s);
         }
         return s;
       }).toList();
@@ -319,20 +326,23 @@ final class FiniteWidthPairs {
     }
   }
 
-  /** One pair through fresh weights, its q and c added to {@code s}. */
-  private static void simulate(Dag dag, Layout layout, Activation[] phi, int start,
+  /**
+   * One pair through fresh weights from node {@code start} to node {@code end}, its q and c added
+   * to {@code s}.
+   */
+  private static void simulate(Dag dag, Layout layout, Activation[] phi, int start, int end,
       double startC, SplittableRandom rng, Sums s) {
     int n = dag.nodes().size();
     double[][] xs = new double[n][];
     double[][] ys = new double[n][];
     int[] lastUse = new int[n];
-    for (int i = start; i < n; i++) {
+    for (int i = start; i <= end; i++) {
       lastUse[i] = i;
       for (int j : dag.nodes().get(i).inputs()) {
         lastUse[j] = Math.max(lastUse[j], i);
       }
     }
-    for (int i = start; i < n; i++) {
+    for (int i = start; i <= end; i++) {
       Dag.Node node = dag.nodes().get(i);
       int w = layout.width()[i];
       double[] x;

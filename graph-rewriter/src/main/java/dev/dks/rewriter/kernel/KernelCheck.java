@@ -854,8 +854,8 @@ public final class KernelCheck {
    * Predicted q and c at every DAG node for input c {@code c0}, node {@code start} (where the
    * first layer reads) taking q 1 and c {@code startC}: {q, c, standard error of c}. From {@link
    * FiniteWidthPairs} (the network at its own widths, simulated; used wherever its layout is
-   * known, the simulation stopping at the standard error {@code targetSe} at {@code judged}, a
-   * third of the measurement's), else from {@link
+   * known up to {@code judged}, the simulation stopping there at the standard error {@code
+   * targetSe}, a third of the measurement's; the nodes after it from the maps), else from {@link
    * SampledUnits} where a pre-activation is not Gaussian, else from the maps ({@link #mapWalk});
    * those two have no standard error to speak of (0).
    */
@@ -866,7 +866,17 @@ public final class KernelCheck {
       FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, plan.layerMaps(),
           plan.finite(), start, startC, judged, Double.isFinite(targetSe) ? targetSe : 0);
       if (p != null) {
-        return new double[][] {p.q(), p.c(), p.cSe()};
+        // past the judged tensor (rows shown, not judged) the simulation stops: the maps there
+        double[][] m = mapWalk(dag, plan.layerMaps(), plan.chains(), c0, start, startC);
+        double[] q = p.q().clone();
+        double[] c = p.c().clone();
+        double[] se = p.cSe().clone();
+        for (int i = judged + 1; i < q.length; i++) {
+          q[i] = m[0][i];
+          c[i] = m[1][i];
+          se[i] = 0;
+        }
+        return new double[][] {q, c, se};
       }
     }
     if (plan.sampled() != null) {

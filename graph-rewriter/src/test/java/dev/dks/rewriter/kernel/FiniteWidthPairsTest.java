@@ -56,6 +56,30 @@ class FiniteWidthPairsTest {
     }
   }
 
+  /**
+   * Nodes after the judged one (an op the check does not judge past, e.g. a transposed
+   * convolution that changes the channels, whose width the layout does not know) neither stop
+   * the simulation nor enter it: the judged node keeps the sphere moment of
+   * {@link #squareAfterOneLayerHasTheSphereMoment}; judging at the unknown node itself still
+   * gives no prediction (control).
+   */
+  @Test
+  void nodesAfterTheJudgedOneMayHaveUnknownWidths() {
+    Dag.Builder b = Dag.builder();
+    b.affine(b.layer(b.affine(b.input())));
+    Dag dag = b.build();
+    FiniteWidthPairs.Layout layout = new FiniteWidthPairs.Layout(new int[] {6, 6, 6, -1},
+        new FiniteWidthPairs.Op[] {FiniteWidthPairs.Op.PASS, FiniteWidthPairs.Op.MIX,
+            FiniteWidthPairs.Op.PASS, FiniteWidthPairs.Op.MIX}, new boolean[4]);
+    Map<Integer, LocalMaps> maps = Map.of(2, LocalMaps.of(Activations.byName("square")));
+    FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, maps, layout, 0, 0.5, 2);
+    assertTrue(p != null, "an unknown width after the judged node");
+    assertEquals(3.0 * 6 / 8, p.q()[2], 0.03, "E[h^4] at width 6");
+    assertTrue(Double.isNaN(p.q()[3]), "not simulated past the judged node: " + p.q()[3]);
+    assertTrue(FiniteWidthPairs.predict(dag, maps, layout, 0, 0.5, 3) == null,
+        "judged at the node of unknown width");
+  }
+
   /** Widths of the DAG of {@link #dag()}, node by node. */
   private static final int[] WIDTHS = {6, 4, 4, 12, 12, 12, 12, 12, 12, 12, 16, 5, 5, 5};
   private static final double W = 0.8;

@@ -627,10 +627,12 @@ public final class TrainingGraph implements AutoCloseable {
         batchNorm = BatchNormTraining.sites(model, spec.batchNormMomentum());
       }
       if (batchNorm.isEmpty()) {
-        if (spec.kfac() != null && spec.kfac().statisticsExamples() > 0) {
+        if (spec.kfac() != null && spec.kfac().statisticsExamples() > 0
+            && SubBatchForward.fixedBatchNode(trainingForm, inName, logitsName.node()) == null) {
           // statistics on a sub-batch: a copy of the forward pass on its rows, so that the
           // sampled backward pass runs on those rows only (examples do not interact without
-          // batch statistics; with them the statistics mask the other rows' seeds instead)
+          // batch statistics; with them, or with a batch size fixed in a constant shape that the
+          // copy's fewer rows would break, the statistics mask the other rows' seeds instead)
           SubBatchForward.WithCopy c = SubBatchForward.add(trainingForm, inName,
               logitsName.node(), spec.kfac().statisticsExamples(),
               replication == null ? 0 : replication.rank());

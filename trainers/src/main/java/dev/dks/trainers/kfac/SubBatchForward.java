@@ -3,10 +3,14 @@ package dev.dks.trainers.kfac;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
@@ -72,21 +76,7 @@ public record SubBatchForward(String prefix, Set<String> copied, String inputNod
     if (examples <= 0) {
       throw new IllegalArgumentException("statistics examples must be > 0, got " + examples);
     }
-    GraphView view = GraphView.of(def);
-    Set<String> upstream = view.ancestors(List.of(logits));
-    if (!upstream.contains(input.node())) {
-      throw new IllegalArgumentException("the logits " + logits + " do not depend on the input "
-          + input.node());
-    }
-    Set<String> copy = new HashSet<>();
-    Deque<String> todo = new ArrayDeque<>(view.consumers(input.node()));
-    while (!todo.isEmpty()) {
-      String n = todo.pop();
-      if (!upstream.contains(n) || !copy.add(n)) {
-        continue;
-      }
-      todo.addAll(view.consumers(n));
-    }
+    Set<String> copy = copiedNodes(def, input, logits);
     String prefix = freePrefix(def);
     SubBatchForward f = new SubBatchForward(prefix, copy, input.node());
     GraphDef.Builder out = def.toBuilder();
@@ -102,6 +92,68 @@ public record SubBatchForward(String prefix, Set<String> copied, String inputNod
       out.addNode(b);
     }
     return new WithCopy(out.build(), f);
+  }
+
+  /** The nodes that depend on the input and lead to the logits: those the copy holds. */
+  private static Set<String> copiedNodes(GraphDef def, TensorName input, String logits) {
+    GraphView view = GraphView.of(def);
+    Set<String> upstream = view.ancestors(List.of(logits));
+    if (!upstream.contains(input.node())) {
+      throw new IllegalArgumentException("the logits " + logits + " do not depend on the input "
+          + input.node());
+    }
+    Set<String> copy = new HashSet<>();
+    Deque<String> todo = new ArrayDeque<>(view.consumers(input.node()));
+    while (!todo.isEmpty()) {
+      String n = todo.pop();
+      if (!upstream.contains(n) || !copy.add(n)) {
+        continue;
+      }
+      todo.addAll(view.consumers(n));
+    }
+    return copy;
+  }
+
+  /**
+   * A node the copy would hold that fixes the batch size in a constant shape operand (a
+   * {@code Reshape} or {@code BroadcastTo} of an input-dependent tensor whose shape is a
+   * {@code Const} with a positive first entry, e.g. a flatten exported as {@code [128, -1]}), or
+   * null when there is none. The copy reads fewer rows than the batch, so such a node would fail
+   * at run time or, when the sizes happen to divide, mix rows silently: the trainer then takes the
+   * sub-batch statistics by masking seeds instead (a whole-batch backward pass, the same
+   * statistics).
+   *
+   * @throws IllegalArgumentException when the logits do not depend on the input
+   */
+  public static String fixedBatchNode(GraphDef def, TensorName input, String logits) {
+    Set<String> copy = copiedNodes(def, input, logits);
+    Map<String, NodeDef> byName = new HashMap<>();
+    def.getNodeList().forEach(n -> byName.put(n.getName(), n));
+    for (NodeDef n : def.getNodeList()) {
+      if (!copy.contains(n.getName()) || n.getInputCount() < 2
+          || !(n.getOp().equals("Reshape") || n.getOp().equals("BroadcastTo"))) {
+        continue;
+      }
+      NodeDef shape = byName.get(TensorName.parse(n.getInput(1)).node());
+      if (shape != null && shape.getOp().equals("Const") && firstEntry(shape) > 0) {
+        return n.getName();
+      }
+    }
+    return null;
+  }
+
+  /** The first entry of an int32/int64 Const, or -1 when it has none or another type. */
+  private static long firstEntry(NodeDef constant) {
+    TensorProto t = constant.getAttrOrDefault("value", AttrValue.getDefaultInstance()).getTensor();
+    ByteBuffer content = t.getTensorContent().asReadOnlyByteBuffer()
+        .order(ByteOrder.LITTLE_ENDIAN);
+    return switch (t.getDtype()) {
+      case DT_INT32 -> t.getIntValCount() > 0 ? t.getIntVal(0)
+          : content.remaining() >= 4 ? content.getInt(0) : -1;
+      case DT_INT64 -> t.getInt64ValCount() > 0 ? t.getInt64Val(0)
+          : content.remaining() >= 8 ? content.getLong(0) : -1;
+      default -> -1;
+    };
   }
 
   /**
