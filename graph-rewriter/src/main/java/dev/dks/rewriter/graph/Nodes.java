@@ -1,9 +1,12 @@
 package dev.dks.rewriter.graph;
 
 import com.google.protobuf.ByteString;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
@@ -15,7 +18,6 @@ import org.tensorflow.proto.TensorShapeProto;
 public final class Nodes {
   private Nodes() {}
 
-  /** Starts a node of type {@code op} named {@code name}. */
   /** Whether {@code consumer} reads an output of {@code producer} through a data (not control) input. */
   public static boolean readsData(NodeDef consumer, String producer) {
     for (String in : consumer.getInputList()) {
@@ -27,6 +29,20 @@ public final class Nodes {
     return false;
   }
 
+  /** A name scope no node of {@code g} uses: {@code base}, else {@code base_1}, {@code base_2}, ... */
+  public static String freeScope(GraphDef g, String base) {
+    Set<String> names = new HashSet<>();
+    g.getNodeList().forEach(n -> names.add(n.getName()));
+    for (int i = 0; ; i++) {
+      String p = i == 0 ? base : base + "_" + i;
+      String slash = p + "/";
+      if (!names.contains(p) && names.stream().noneMatch(n -> n.startsWith(slash))) {
+        return p;
+      }
+    }
+  }
+
+  /** Starts a node of type {@code op} named {@code name}. */
   public static Builder op(String op, String name) {
     return new Builder(op, name);
   }

@@ -62,17 +62,4 @@ final class InferenceCopy {
     }
     return out.build();
   }
-
-  /** A name scope not used by any node of {@code g}: {@code base}, {@code base_1}, ... */
-  static String freePrefix(GraphDef g, String base) {
-    Set<String> names = new HashSet<>();
-    g.getNodeList().forEach(n -> names.add(n.getName()));
-    for (int i = 0; ; i++) {
-      String p = i == 0 ? base : base + "_" + i;
-      String slash = p + "/";
-      if (!names.contains(p) && names.stream().noneMatch(n -> n.startsWith(slash))) {
-        return p;
-      }
-    }
-  }
 }

@@ -5,6 +5,7 @@ import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.analysis.StructureAnalyzer;
 import dev.dks.rewriter.graph.GraphImport;
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.Signature;
@@ -642,7 +643,7 @@ public final class TrainingGraph implements AutoCloseable {
         return trainingForm;
       }
       trainingForm = BatchNormTraining.trainingForm(model.graph(), batchNorm);
-      inferencePrefix = InferenceCopy.freePrefix(model.graph(), "inference");
+      inferencePrefix = Nodes.freeScope(model.graph(), "inference");
       return InferenceCopy.with(trainingForm, model.graph(),
           batchNorm.stream().map(BatchNormTraining.Site::node).toList(), logitsName.node(),
           inferencePrefix);

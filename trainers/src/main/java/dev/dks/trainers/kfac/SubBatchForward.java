@@ -77,7 +77,7 @@ public record SubBatchForward(String prefix, Set<String> copied, String inputNod
       throw new IllegalArgumentException("statistics examples must be > 0, got " + examples);
     }
     Set<String> copy = copiedNodes(def, input, logits);
-    String prefix = freePrefix(def);
+    String prefix = Nodes.freeScope(def, BASE_PREFIX);
     SubBatchForward f = new SubBatchForward(prefix, copy, input.node());
     GraphDef.Builder out = def.toBuilder();
     f.addSlice(out, input, examples, rank);
@@ -225,17 +225,5 @@ public record SubBatchForward(String prefix, Set<String> copied, String inputNod
     }
     return Nodes.constant(name, TensorProto.newBuilder().setDtype(DataType.DT_INT32)
         .setTensorShape(shape).addIntVal(value).build());
-  }
-
-  private static String freePrefix(GraphDef g) {
-    Set<String> names = new HashSet<>();
-    g.getNodeList().forEach(n -> names.add(n.getName()));
-    for (int i = 0; ; i++) {
-      String p = i == 0 ? BASE_PREFIX : BASE_PREFIX + "_" + i;
-      String slash = p + "/";
-      if (!names.contains(p) && names.stream().noneMatch(n -> n.startsWith(slash))) {
-        return p;
-      }
-    }
   }
 }
