@@ -866,6 +866,9 @@ public final class KernelCheck {
       FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, plan.layerMaps(),
           plan.finite(), start, startC, judged, Double.isFinite(targetSe) ? targetSe : 0);
       if (p != null) {
+        if (judged + 1 >= p.q().length) {
+          return new double[][] {p.q(), p.c(), p.cSe()};
+        }
         // past the judged tensor (rows shown, not judged) the simulation stops: the maps there
         double[][] m = mapWalk(dag, plan.layerMaps(), plan.chains(), c0, start, startC);
         double[] q = p.q().clone();
