@@ -2,10 +2,13 @@ package dev.dks.rewriter.kernel;
 
 import dev.dks.rewriter.analysis.NetworkAnalysis;
 import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
 import dev.dks.solver.network.Dag;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 
 /**
@@ -52,15 +55,15 @@ final class Unpredictable {
       + "values reach what follows depends on the network's outputs, so the per-location maps "
       + "cannot predict it";
 
-  private static final java.util.Set<org.tensorflow.proto.DataType> FLOATS = java.util.Set.of(
-      org.tensorflow.proto.DataType.DT_FLOAT, org.tensorflow.proto.DataType.DT_DOUBLE,
-      org.tensorflow.proto.DataType.DT_HALF, org.tensorflow.proto.DataType.DT_BFLOAT16);
+  private static final Set<DataType> FLOATS = Set.of(
+      DataType.DT_FLOAT, DataType.DT_DOUBLE,
+      DataType.DT_HALF, DataType.DT_BFLOAT16);
 
   /**
    * Gather ops that are unpredictable when they gather floating-point features (not shape
    * arithmetic) at indices (input 1) that depend on the fed input.
    */
-  static final java.util.Set<String> GATHERS = java.util.Set.of("GatherV2", "GatherNd",
+  static final Set<String> GATHERS = Set.of("GatherV2", "GatherNd",
       "Gather", "ResourceGather");
 
   private Unpredictable() {}
@@ -77,7 +80,7 @@ final class Unpredictable {
       if (n != null && GATHERS.contains(n.getOp()) && n.getInputCount() >= 2
           && n.containsAttr("Tparams") && FLOATS.contains(n.getAttrOrThrow("Tparams").getType())
           && a.dagIndex().containsKey(
-              dev.dks.rewriter.graph.TensorName.parse(n.getInput(1)).node())) {
+              TensorName.parse(n.getInput(1)).node())) {
         why = GATHER;
       }
       if (why != null) {
