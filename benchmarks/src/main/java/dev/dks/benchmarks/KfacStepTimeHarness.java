@@ -4,6 +4,7 @@ import dev.dks.rewriter.builder.Architecture;
 import dev.dks.rewriter.builder.ArchitectureSpec;
 import dev.dks.rewriter.builder.BuiltModel;
 import dev.dks.rewriter.builder.ModelBuilder;
+import dev.dks.rewriter.builder.Pooling;
 import dev.dks.rewriter.model.Model;
 import dev.dks.solver.solve.Method;
 import dev.dks.trainers.device.DevicePlacement;
@@ -53,8 +54,11 @@ import org.tensorflow.proto.ConfigProto;
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.dks.benchmarks.KfacStepTimeHarness [--depth 50]
  * [--width 64] [--batch 128] [--steps 5] [--warmup 1] [--threads 0] [--input 28x28x1]
- * [--stats-examples 0] [--json FILE]}. Prints a table and one line {@code JSON {...}}; the JSON
- * also goes to {@code benchmarks/target/kfac-step-time.json}.
+ * [--stats-examples 0] [--pooling none|stride|... --pool-every 4] [--variants all|defaults]
+ * [--json FILE]}. {@code --variants defaults} times only SGD, the K-FAC defaults and the defaults
+ * with {@code --stats-examples} (issue 16). Wall and process CPU times are both reported.
+ * Prints a table and one line {@code JSON {...}}; the JSON also goes to
+ * {@code benchmarks/target/kfac-step-time.json}.
  */
 public final class KfacStepTimeHarness {
   private KfacStepTimeHarness() {}
@@ -74,6 +78,9 @@ public final class KfacStepTimeHarness {
     int classes = 10;
     int statsExamples = 0;
     String input = "28x28x1";
+    String pooling = "none";
+    int poolEvery = 4;
+    boolean defaultsOnly = false;
     Path json = Path.of("benchmarks/target/kfac-step-time.json");
 
     static Options parse(String[] args) {
@@ -89,6 +96,13 @@ public final class KfacStepTimeHarness {
           case "--classes" -> o.classes = Integer.parseInt(v);
           case "--stats-examples" -> o.statsExamples = Integer.parseInt(v);
           case "--input" -> o.input = v;
+          case "--pooling" -> o.pooling = v;
+          case "--pool-every" -> o.poolEvery = Integer.parseInt(v);
+          case "--variants" -> o.defaultsOnly = switch (v) {
+            case "defaults" -> true;
+            case "all" -> false;
+            default -> throw new IllegalArgumentException("--variants: all or defaults, got " + v);
+          };
           case "--json" -> o.json = Path.of(v);
           default -> throw HarnessSupport.unknown(a);
         }
@@ -111,6 +125,8 @@ public final class KfacStepTimeHarness {
     final KfacOptions kfac;
     final List<Kind> kinds = new ArrayList<>();
     final Map<Kind, List<Double>> ms = new LinkedHashMap<>();
+    /** Process CPU time (all threads, TF's included) per step, ms. */
+    final Map<Kind, List<Double>> cpu = new LinkedHashMap<>();
     TrainingGraph graph;
     double buildMs;
 
@@ -130,6 +146,7 @@ public final class KfacStepTimeHarness {
       }
       for (Kind k : kinds) {
         ms.put(k, new ArrayList<>());
+        cpu.put(k, new ArrayList<>());
       }
     }
 
@@ -152,17 +169,26 @@ public final class KfacStepTimeHarness {
 
     /** The amortized mean step time over one inverse period. */
     double amortized() {
+      return amortized(ms);
+    }
+
+    /** {@link #amortized()} of the process CPU times. */
+    double amortizedCpu() {
+      return amortized(cpu);
+    }
+
+    private double amortized(Map<Kind, List<Double>> times) {
       if (kfac == null) {
-        return median(Kind.PLAIN);
+        return HarnessSupport.median(times.get(Kind.PLAIN));
       }
       int inv = kfac.inverseEvery();
       int stats = inv / kfac.curvatureEvery();
-      double t = median(Kind.INVERSE);
+      double t = HarnessSupport.median(times.get(Kind.INVERSE));
       if (stats > 1) {
-        t += (stats - 1) * median(Kind.STATS);
+        t += (stats - 1) * HarnessSupport.median(times.get(Kind.STATS));
       }
       if (inv > stats) {
-        t += (inv - stats) * median(Kind.PLAIN);
+        t += (inv - stats) * HarnessSupport.median(times.get(Kind.PLAIN));
       }
       return t / inv;
     }
@@ -179,7 +205,8 @@ public final class KfacStepTimeHarness {
     if (o == null) {
       System.out.println("usage: KfacStepTimeHarness [--depth 50] [--width 64] [--batch 128] "
           + "[--steps 5 (measured rounds)] [--warmup 1] [--threads 0 (TF decides)] "
-          + "[--classes 10] [--input 28x28x1] [--stats-examples 0 (whole batch)] [--json FILE]");
+          + "[--classes 10] [--input 28x28x1] [--stats-examples 0 (whole batch)] "
+          + "[--pooling none] [--pool-every 4] [--variants all|defaults] [--json FILE]");
       return;
     }
     PrintStream out = System.out;
@@ -189,6 +216,8 @@ public final class KfacStepTimeHarness {
 
     ArchitectureSpec spec = ArchitectureSpec.builder(Architecture.PLAIN_CNN, o.depth)
         .width(o.width).activation("leaky_relu").input(o.input).classes(o.classes)
+        .pooling(o.pooling.equals("none") ? Pooling.NONE
+            : Pooling.every(Pooling.Kind.parse(o.pooling), o.poolEvery))
         .shaped(Method.TAT).seed(0).build();
     BuiltModel built = ModelBuilder.build(spec);
     Model model = built.model();
@@ -200,7 +229,7 @@ public final class KfacStepTimeHarness {
     double mu = 0.9;
 
     KfacOptions recipe = KfacOptions.tatRecipe().withStatisticsExamples(o.statsExamples);
-    List<Variant> variants = List.of(
+    List<Variant> variants = o.defaultsOnly ? defaultsVariants(o.statsExamples) : List.of(
         new Variant("SGD (Nesterov)", null),
         new Variant("K-FAC TAT recipe", recipe),
         new Variant("K-FAC recipe, conv reduce", recipe.withConv(ConvApproximation.REDUCE)),
@@ -246,14 +275,17 @@ public final class KfacStepTimeHarness {
           Object[] job = jobs.get((j + round) % jobs.size());
           Variant v = (Variant) job[0];
           Kind k = (Kind) job[1];
+          long c0 = processCpuNanos();
           long s0 = System.nanoTime();
           double[] la = v.graph.step(v.stepOf(k, round), x, xShape, y, lr, mu);
           double ms = (System.nanoTime() - s0) / 1e6;
+          double cpuMs = (processCpuNanos() - c0) / 1e6;
           if (!Double.isFinite(la[0])) {
             throw new IllegalStateException(v.name + ": loss " + la[0]);
           }
           if (keep) {
             v.ms.get(k).add(ms);
+            v.cpu.get(k).add(cpuMs);
           }
           line.append(String.format(Locale.ROOT, " %s/%s %.0f", shortName(v), k.name()
               .toLowerCase(Locale.ROOT), ms));
@@ -269,17 +301,20 @@ public final class KfacStepTimeHarness {
     }
 
     double sgd = variants.get(0).amortized();
+    double sgdCpu = variants.get(0).amortizedCpu();
     out.println();
     out.printf(Locale.ROOT, "Median step times (ms) over %d rounds; 'mean/step' = amortized "
         + "mean over one inverse period (t_inv + (I/C-1) t_stats + (I-I/C) t_plain) / I%n",
         o.steps);
-    out.printf(Locale.ROOT, "  %-30s %-22s %9s %9s %9s %10s %8s%n", "variant", "schedule",
-        "plain", "stats", "inverse", "mean/step", "vs SGD");
+    out.printf(Locale.ROOT, "  %-36s %-22s %9s %9s %9s %10s %8s %10s %8s%n", "variant",
+        "schedule", "plain", "stats", "inverse", "mean/step", "vs SGD", "CPU/step", "vs SGD");
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Variant v : variants) {
       double a = v.amortized();
-      out.printf(Locale.ROOT, "  %-30s %-22s %9s %9s %9s %10.1f %7.2fx%n", v.name, v.schedule(),
-          fmt(v, Kind.PLAIN), fmt(v, Kind.STATS), fmt(v, Kind.INVERSE), a, a / sgd);
+      double c = v.amortizedCpu();
+      out.printf(Locale.ROOT, "  %-36s %-22s %9s %9s %9s %10.1f %7.2fx %10.1f %7.2fx%n", v.name,
+          v.schedule(), fmt(v, Kind.PLAIN), fmt(v, Kind.STATS), fmt(v, Kind.INVERSE), a, a / sgd,
+          c, c / sgdCpu);
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("variant", v.name);
       row.put("schedule", v.schedule());
@@ -288,6 +323,8 @@ public final class KfacStepTimeHarness {
       row.put("inverseMs", v.ms.get(Kind.INVERSE) == null ? null : v.median(Kind.INVERSE));
       row.put("amortizedMs", a);
       row.put("ratioToSgd", a / sgd);
+      row.put("amortizedCpuMs", c);
+      row.put("cpuRatioToSgd", c / sgdCpu);
       row.put("graphBuildMs", v.buildMs);
       row.put("network", spec.describe());
       row.put("batch", o.batch);
@@ -295,15 +332,37 @@ public final class KfacStepTimeHarness {
       row.put("statisticsExamples", o.statsExamples);
       rows.add(row);
     }
-    Variant rec = variants.get(1);
-    Variant sampled = variants.get(3);
-    out.printf(Locale.ROOT, "goal (issue 6): K-FAC with inverses every 50 under 1.5x SGD: "
+    if (!o.defaultsOnly) {
+      Variant rec = variants.get(1);
+      Variant sampled = variants.get(3);
+      out.printf(Locale.ROOT, "goal (issue 6): K-FAC with inverses every 50 under 1.5x SGD: "
         + "recipe with sampled A rows (dks train's default) %.2fx -> %s; recipe with every "
         + "row %.2fx%n", sampled.amortized() / sgd, sampled.amortized() / sgd < 1.5 ? "met"
         : "NOT met", rec.amortized() / sgd);
+    }
     out.println("JSON " + new com.fasterxml.jackson.databind.ObjectMapper()
         .writeValueAsString(rows));
     HarnessSupport.finish(out, start, o.json, rows);
+  }
+
+  /**
+   * SGD, the K-FAC defaults with the whole batch and, when {@code statsExamples > 0}, the
+   * defaults with statistics from that many examples: issue 16's comparison in one process.
+   */
+  private static List<Variant> defaultsVariants(int statsExamples) {
+    List<Variant> v = new ArrayList<>(List.of(new Variant("SGD (Nesterov)", null),
+        new Variant("K-FAC defaults", KfacOptions.defaults().withStatisticsExamples(0))));
+    if (statsExamples > 0) {
+      v.add(new Variant("K-FAC defaults, statistics from " + statsExamples,
+          KfacOptions.defaults().withStatisticsExamples(statsExamples)));
+    }
+    return v;
+  }
+
+  /** CPU time of the whole process (every thread, TensorFlow's included), ns. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static String fmt(Variant v, Kind k) {
@@ -314,8 +373,9 @@ public final class KfacStepTimeHarness {
     if (v.kfac == null) {
       return "sgd";
     }
-    if (v.name.equals("K-FAC defaults")) {
-      return "defaults";
+    if (v.name.startsWith("K-FAC defaults")) {
+      return v.kfac.statisticsExamples() > 0 ? "defaults-n" + v.kfac.statisticsExamples()
+          : "defaults";
     }
     if (v.kfac.inverseEvery() == 1) {
       return "noamort";

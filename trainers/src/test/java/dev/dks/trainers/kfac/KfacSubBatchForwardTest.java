@@ -96,6 +96,110 @@ class KfacSubBatchForwardTest {
     }
   }
 
+  /**
+   * The copy's factors against numbers computed here by direct summation over the first m
+   * examples, with no TF graph: K-FAC-reduce's A of the conv layer is the second moment of the
+   * examples' mean patches (trailing 1 included); the read-out's A that of the flattened conv
+   * outputs; with exact estimation the read-out's G is the mean output Fisher
+   * {@code diag(p) - p p^T} and the conv layer's summed-over-locations G is
+   * {@code W_sum F(p) W_sum^T} with {@code W_sum[c][k] = sum_t W_r[t cout + c][k]} (the logits are
+   * linear in the conv output). Negative control: the same sums over the whole batch differ.
+   */
+  @Test
+  void subBatchFactorsEqualDirectSumsOverTheLeadingExamples() {
+    int b = 6;
+    int m = 3;
+    int flat = Q.locations() * Q.cout();
+    float[] kernel = KfacFixtures.gaussian(Q.patchDim() * Q.cout(), 401, 0.4);
+    float[] bc = KfacFixtures.gaussian(Q.cout(), 402, 0.2);
+    float[] wr = KfacFixtures.gaussian(flat * K, 403, 0.3);
+    float[] br = KfacFixtures.gaussian(K, 404, 0.2);
+    float[] x = KfacFixtures.gaussian(b * Q.h() * Q.w() * Q.c(), 412, 1);
+    float[] y = KfacFixtures.labels(b, K, 413);
+    KfacOptions o = KfacOptions.tatRecipe().withEstimation(FisherEstimation.EXACT)
+        .withConv(ConvApproximation.REDUCE).withStatisticsExamples(m);
+    try (TrainingGraph sub = build(o)) {
+      KfacFixtures.statistics(sub, x, new long[] {b, Q.h(), Q.w(), Q.c()}, y, 1, 0, 0);
+      double[][][] want = directFactors(x, m, kernel, bc, wr, br);
+      double[][][] whole = directFactors(x, b, kernel, bc, wr, br);
+      String[] names = {"conv a", "conv g", "read-out a", "read-out g"};
+      for (int i = 0; i < 4; i++) {
+        double[][] got = KfacFixtures.factor(sub, i / 2, i % 2 == 0 ? "a" : "g");
+        double e = KfacFixtures.relErr(got, want[i]);
+        assertTrue(e < 1e-4, names[i] + ": rel err " + e);
+        double control = KfacFixtures.relErr(got, whole[i]);
+        assertTrue(control > 1e-2, names[i] + ": the whole batch's sums should differ, "
+            + control);
+      }
+    }
+  }
+
+  /** conv A, conv G, read-out A, read-out G of the first {@code n} examples, summed directly. */
+  private static double[][][] directFactors(float[] x, int n, float[] kernel, float[] bc,
+      float[] wr, float[] br) {
+    int t = Q.locations();
+    int cout = Q.cout();
+    int flat = t * cout;
+    int dA = Q.patchDim() + 1;
+    double[][] wsum = new double[cout][K];
+    for (int l = 0; l < t; l++) {
+      for (int c = 0; c < cout; c++) {
+        for (int k = 0; k < K; k++) {
+          wsum[c][k] += wr[(l * cout + c) * K + k];
+        }
+      }
+    }
+    double[][] convA = new double[dA][dA];
+    double[][] convG = new double[cout][cout];
+    double[][] readA = new double[flat + 1][flat + 1];
+    double[][] readG = new double[K][K];
+    for (int i = 0; i < n; i++) {
+      double[] mean = new double[dA];
+      for (double[] row : KfacFixtures.patches(Q, x, i)) {
+        for (int j = 0; j < dA; j++) {
+          mean[j] += row[j] / t;
+        }
+      }
+      addOuter(convA, mean, 1.0 / n);
+      double[][] s = KfacFixtures.conv(Q, x, i, kernel, bc);
+      double[] f = new double[flat + 1];
+      for (int l = 0; l < t; l++) {
+        System.arraycopy(s[l], 0, f, l * cout, cout);
+      }
+      f[flat] = 1;
+      addOuter(readA, f, 1.0 / n);
+      double[] z = new double[K];
+      for (int k = 0; k < K; k++) {
+        z[k] = br[k];
+        for (int j = 0; j < flat; j++) {
+          z[k] += f[j] * wr[j * K + k];
+        }
+      }
+      double[][] fisher = KfacFixtures.outputFisher(KfacFixtures.softmax(z));
+      double[][] g = KfacFixtures.matmul(KfacFixtures.matmul(wsum, fisher),
+          KfacFixtures.transpose(wsum));
+      for (int p = 0; p < K; p++) {
+        for (int q = 0; q < K; q++) {
+          readG[p][q] += fisher[p][q] / n;
+        }
+      }
+      for (int p = 0; p < cout; p++) {
+        for (int q = 0; q < cout; q++) {
+          convG[p][q] += g[p][q] / n;
+        }
+      }
+    }
+    return new double[][][] {convA, convG, readA, readG};
+  }
+
+  private static void addOuter(double[][] m, double[] v, double w) {
+    for (int p = 0; p < v.length; p++) {
+      for (int q = 0; q < v.length; q++) {
+        m[p][q] += w * v[p] * v[q];
+      }
+    }
+  }
+
   @Test
   void aStatisticsRunExecutesTheCopyAndNotTheTrainingForwardPass() {
     int b = 6;
