@@ -129,7 +129,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--curvature-every", paramLabel = "N",
       description = "K-FAC: steps between curvature statistics updates (default 1; 5 makes a "
-          + "step about 18% cheaper at some accuracy, see README; a divisor of --inverse-every).")
+          + "step about 18%% cheaper at some accuracy, see README; a divisor of --inverse-every).")
   private Integer curvatureEvery;
 
   @Option(names = "--curvature-ema", paramLabel = "RHO",
