@@ -107,12 +107,11 @@ public record KfacOptions(
    * take a step on the README's down-sampling CNN from 1.88x to 1.42x SGD's CPU time (16: 1.20x)
    * at the same 300-step accuracy (86.15% and 86.27% against 86.07%). On the 20 layers without
    * down-sampling 32 examples let the preconditioned step grow a million-fold (loss 28 at step 57)
-   * before the run recovered to 79.74%, and 16 examples reached 83.69% without a blow-up (whole
-   * batch: 80.70%); the blow-up is not the sub-batch's doing (continued from step 45 with the whole
-   * batch, the same run blows up too): K-FAC-reduce's conv factors at 28x28 are nearly rank one, so
-   * most of the update is the gradient over the damping, and such runs move by a few points with
-   * any perturbation of the statistics. One run per setting cannot tell that apart from luck, so
-   * the whole batch stays (BENCHMARKS.md, session 17).
+   * before the run recovered to 79.74%, and 16 examples blew up with another data order (loss 217
+   * at step 76) while the whole batch did not (80.70% with the default order). The spikes come
+   * from K-FAC-reduce's nearly rank-one conv factors at 28x28, which leave most of the update to
+   * the damping (the whole batch has them too); why a sub-batch reaches a blow-up more often is
+   * not known, so the whole batch stays (BENCHMARKS.md, session 17).
    * Everything else is the recipe's: EMA 0.99, burn-in 5, norm constraint 1e-3, sampled targets,
    * Cholesky, whole batch, seed 0, fixed damping. Use with a peak learning rate of 1e-3
    * ({@code OptimizerDefaults.kfac()}).
