@@ -41,7 +41,8 @@ import picocli.CommandLine;
  *
  * <p>Prints one row per model as it finishes, then a table: family, model, seed, verdict, the
  * judged c error with the c error allowed at that row (the tolerance or the noise-widened
- * allowance, JSON {@code c_allowed}), the judged q error with the q error allowed at that row,
+ * allowance, JSON {@code c_allowed}), the judged q error with the q error allowed at that row
+ * (of mean log q, marked "log", where the check judged q by it),
  * the draws x pairs the check measured, its c standard error, and the CPU seconds of the build or
  * rewrite and of the verify (process CPU time, TensorFlow's threads included); then the pass
  * counts per family. The rows also go to a JSON file ({@code --json FILE}, default
@@ -335,8 +336,8 @@ public final class VerifySweep {
 
   /**
    * The judged numbers of {@code j}: the largest c error and the c error allowed at its row, the
-   * largest q error relative to its allowance and that allowance, over the checked outputs'
-   * judged rows.
+   * largest q error relative to its allowance and that allowance (of mean log q where the check
+   * judged q by it), over the checked outputs' judged rows, and 1 when q was judged by log q.
    */
   static double[] judged(JsonNode j) {
     double c = 0;
@@ -344,6 +345,7 @@ public final class VerifySweep {
     double q = 0;
     double qAllowed = Double.NaN;
     double qWorst = -1;
+    boolean logJudged = false;
     for (JsonNode o : j.path("outputs")) {
       if (!o.path("checked").asBoolean()) {
         continue;
@@ -358,9 +360,15 @@ public final class VerifySweep {
           c = ce;
           cAllowed = row.path("c_allowed").asDouble(Double.NaN);
         }
-        double qe = Math.abs(row.path("measured_q").asDouble(Double.NaN)
-            - row.path("predicted_q").asDouble(Double.NaN));
-        double qa = row.path("q_allowed").asDouble(Double.NaN);
+        // q as the check judged it: by mean log q when the row says so, else by mean q
+        boolean byLog = row.path("log_q_allowed").isNumber();
+        double qe = byLog ? Math.abs(row.path("measured_log_q").asDouble()
+            - row.path("predicted_log_q").asDouble())
+            : Math.abs(row.path("measured_q").asDouble(Double.NaN)
+                - row.path("predicted_q").asDouble(Double.NaN));
+        double qa = byLog ? row.path("log_q_allowed").asDouble()
+            : row.path("q_allowed").asDouble(Double.NaN);
+        logJudged |= byLog;
         if (Double.isFinite(qe) && qe / qa > qWorst) {
           qWorst = qe / qa;
           q = qe;
@@ -368,7 +376,7 @@ public final class VerifySweep {
         }
       }
     }
-    return new double[] {c, cAllowed, q, qAllowed};
+    return new double[] {c, cAllowed, q, qAllowed, logJudged ? 1 : 0};
   }
 
   private static String row(Result r) {
@@ -386,8 +394,9 @@ public final class VerifySweep {
     String se = j.has("c_standard_error") && j.path("c_standard_error").isNumber()
         ? String.format(Locale.ROOT, "%.4f", j.path("c_standard_error").asDouble()) : "-";
     return String.format(Locale.ROOT,
-        "| %s | %s | %s | %.4f | %.3f | %.4f | %.3f | %s | %s | %.1f | %.1f |", c.family(),
-        c.name(), r.verdict(), k[0], k[1], k[2], k[3], sampling, se, r.makeCpu(), r.verifyCpu());
+        "| %s | %s | %s | %.4f | %.3f | %s%.4f | %.3f | %s | %s | %.1f | %.1f |", c.family(),
+        c.name(), r.verdict(), k[0], k[1], k[4] > 0 ? "log " : "", k[2], k[3], sampling, se,
+        r.makeCpu(), r.verifyCpu());
   }
 
   private static ObjectNode toJson(Result r) {
@@ -404,6 +413,7 @@ public final class VerifySweep {
       o.put("c_allowed", k[1]);
       o.put("q_error", k[2]);
       o.put("q_allowed", k[3]);
+      o.put("q_judged_by_log", k[4] > 0);
       o.put("draws", r.json().path("draws").asInt());
       o.set("c_standard_error", r.json().path("c_standard_error"));
       o.set("reason", r.json().path("reason"));
