@@ -233,7 +233,7 @@ public final class VerifyCommand implements Callable<Integer> {
       if (m.cError() > allowedC(r, m) && (worstC == null || m.cError() > worstC.cError())) {
         worstC = m;
       }
-      if (m.qError() > allowedQ(r, m) && (worstQ == null || m.qError() > worstQ.qError())) {
+      if (m.qFails(r.qTolerance()) && (worstQ == null || qExcess(r, m) > qExcess(r, worstQ))) {
         worstQ = m;
       }
     }
@@ -242,6 +242,13 @@ public final class VerifyCommand implements Callable<Integer> {
           + "%.4f but %.4f is predicted: error %.4f > allowed c error %.3f", worstC.tensor(),
           worstC.depth(), worstC.inputC(), worstC.measuredC(), worstC.predictedC(),
           worstC.cError(), allowedC(r, worstC));
+    }
+    if (worstQ != null && worstQ.judgesLogQ()) {
+      return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured mean "
+          + "log q is %.4f (q %.4f) but %.4f is predicted: error %.4f > allowed log q error "
+          + "%.3f", worstQ.tensor(), worstQ.depth(), worstQ.inputC(), worstQ.measuredLogQ(),
+          Math.exp(worstQ.measuredLogQ()), worstQ.predictedLogQ(), worstQ.logQError(),
+          worstQ.logQAllowed());
     }
     if (worstQ != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured q is "
@@ -256,6 +263,11 @@ public final class VerifyCommand implements Callable<Integer> {
   /** The c error allowed at row {@code m}: its own (widened by the standard error) or r's. */
   private static double allowedC(KernelReport r, KernelMeasurement m) {
     return Double.isNaN(m.cAllowed()) ? r.cTolerance() : m.cAllowed();
+  }
+
+  /** How far row {@code m}'s q error exceeds its allowance (log q or mean q), as a ratio. */
+  private static double qExcess(KernelReport r, KernelMeasurement m) {
+    return m.judgesLogQ() ? m.logQError() / m.logQAllowed() : m.qError() / allowedQ(r, m);
   }
 
   /** The q error allowed at row {@code m}: its own (widened by the draws' spread) or r's. */
@@ -394,6 +406,9 @@ public final class VerifyCommand implements Callable<Integer> {
       Json.put(o, "c_error", m.cError());
       Json.put(o, "q_allowed", m.qAllowed());
       Json.put(o, "c_allowed", m.cAllowed());
+      Json.put(o, "predicted_log_q", m.predictedLogQ());
+      Json.put(o, "measured_log_q", m.measuredLogQ());
+      Json.put(o, "log_q_allowed", m.logQAllowed());
     }
   }
 }

@@ -17,6 +17,11 @@ package dev.dks.rewriter.kernel;
  *     more where the standard error of the measured c and of its prediction leaves the error
  *     undetermined at that tolerance ({@link KernelCheck#cAllowed}); NaN when not set (the
  *     report's c tolerance applies)
+ * @param predictedLogQ the mean of log q the finite-width simulation predicts (NaN when q is
+ *     judged by its mean: no simulation, or one weight draw)
+ * @param measuredLogQ the mean over the measured pairs of log q (NaN as above)
+ * @param logQAllowed the log q error allowed at this row when the check judges q by log q
+ *     ({@link KernelCheck#logQAllowed}); NaN when it judges q by its mean ({@link #qAllowed})
  */
 public record KernelMeasurement(
     String tensor,
@@ -27,7 +32,17 @@ public record KernelMeasurement(
     double predictedC,
     double measuredC,
     double qAllowed,
-    double cAllowed) {
+    double cAllowed,
+    double predictedLogQ,
+    double measuredLogQ,
+    double logQAllowed) {
+
+  /** A measurement whose q is judged by its mean. */
+  public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,
+      double measuredQ, double predictedC, double measuredC, double qAllowed, double cAllowed) {
+    this(tensor, depth, inputC, predictedQ, measuredQ, predictedC, measuredC, qAllowed, cAllowed,
+        Double.NaN, Double.NaN, Double.NaN);
+  }
 
   /** A measurement without its own allowed errors (the report's tolerances apply). */
   public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,
@@ -50,5 +65,26 @@ public record KernelMeasurement(
   /** |measured q - predicted q|, NaN when q is not predicted. */
   public double qError() {
     return Math.abs(measuredQ - predictedQ);
+  }
+
+  /** Whether q is judged by log q ({@link #logQAllowed} set). */
+  public boolean judgesLogQ() {
+    return !Double.isNaN(logQAllowed);
+  }
+
+  /** |measured - predicted| mean log q; NaN when q is judged by its mean. */
+  public double logQError() {
+    return Math.abs(measuredLogQ - predictedLogQ);
+  }
+
+  /**
+   * Whether q is beyond its allowance: by log q when {@link #judgesLogQ}, else by the mean q
+   * against {@link #qAllowed} ({@code fallback}, the report's q tolerance, when that is NaN).
+   */
+  public boolean qFails(double fallback) {
+    if (judgesLogQ()) {
+      return !(logQError() <= logQAllowed);
+    }
+    return qError() > (Double.isNaN(qAllowed) ? fallback : qAllowed);
   }
 }

@@ -171,6 +171,15 @@ public record KernelReport(
           + "draws' q spread that far (finite width), so their mean does not determine q "
           + "closer%n", judgedTensor, widened, qTolerance));
     }
+    double logAllowed = judgedRows().stream().filter(KernelMeasurement::judgesLogQ)
+        .mapToDouble(KernelMeasurement::logQAllowed).max().orElse(Double.NaN);
+    if (!Double.isNaN(logAllowed)) {
+      b.append(String.format("note: q at '%s' is judged by its mean log q (largest error %.4f, "
+          + "allowed %.3f): at finite width q is heavy-tailed, so its mean over the draws is "
+          + "not determined, its logarithm is%n", judgedTensor, judgedRows().stream()
+          .filter(KernelMeasurement::judgesLogQ).mapToDouble(KernelMeasurement::logQError)
+          .max().orElse(0), logAllowed));
+    }
     double widenedC = judgedRows().stream().mapToDouble(KernelMeasurement::cAllowed)
         .filter(x -> x > cTolerance).max().orElse(Double.NaN);
     if (!Double.isNaN(widenedC)) {

@@ -8,8 +8,8 @@ import org.tensorflow.exceptions.TensorFlowException;
 /**
  * The kernel check's measurement: sends the input pairs through the network chunk by chunk
  * ({@link PairChunks}) and accumulates, per measured tensor and input c value, the sums over the
- * pairs of the pair's q ({@code (|a|^2 + |b|^2) / (2 F)}) and c ({@code a.b / (|a| |b|)}) at
- * location 0, from the per-pair sums TensorFlow reduced ({@link PairStatistics}).
+ * pairs of the pair's q ({@code (|a|^2 + |b|^2) / (2 F)}), its logarithm, and c ({@code a.b /
+ * (|a| |b|)}) at location 0, from the per-pair sums TensorFlow reduced ({@link PairStatistics}).
  *
  * <p>The pairs are drawn in the order input c, then pair index, from one generator seeded with
  * the options' seed ({@link InputPairs}), so the numbers do not depend on the chunk size.
@@ -38,6 +38,7 @@ final class PairSums {
 
   private final double[][] q;
   private final double[][] c;
+  private final double[][] logQ;
   private final long[] widths;
   private final int pairs;
   private long[] spatialUsed;
@@ -45,6 +46,7 @@ final class PairSums {
   private PairSums(int nodes, int cs, int pairs) {
     this.q = new double[nodes][cs];
     this.c = new double[nodes][cs];
+    this.logQ = new double[nodes][cs];
     this.widths = new long[nodes];
     this.pairs = pairs;
   }
@@ -187,13 +189,23 @@ final class PairSums {
   }
 
   private void add(int node, int ci, double qa, double qb, double ab) {
-    q[node][ci] += (qa + qb) / (2.0 * widths[node]);
+    double pq = (qa + qb) / (2.0 * widths[node]);
+    q[node][ci] += pq;
     c[node][ci] += ab / Math.sqrt(qa * qb);
+    logQ[node][ci] += Math.log(pq);
   }
 
   /** Mean q over the pairs of input c number {@code ci} at measured tensor {@code node}. */
   double meanQ(int node, int ci) {
     return q[node][ci] / pairs;
+  }
+
+  /**
+   * Mean over the pairs of input c number {@code ci} of log q at measured tensor {@code node}
+   * (the pair's q as in {@link #meanQ}; -infinity when a pair's q is 0).
+   */
+  double meanLogQ(int node, int ci) {
+    return logQ[node][ci] / pairs;
   }
 
   /** Mean c over the pairs of input c number {@code ci} at measured tensor {@code node}. */

@@ -57,6 +57,48 @@ class FiniteWidthPairsTest {
   }
 
   /**
+   * Mean log q after a bottleneck (closed form): x of mean square 1 at width in, y = x (input c
+   * 1), through an SUO layer to out &lt; in units: the output's q is (in / out) B with B the
+   * squared length of out coordinates of a uniform unit vector in R^in, B ~ Beta(out / 2, (in -
+   * out) / 2), so E[q] = 1 and E[log q] = log(in / out) + psi(out / 2) - psi(in / 2) (digamma by
+   * psi(1) = -gamma, psi(1/2) = -gamma - 2 log 2, psi(x + 1) = psi(x) + 1 / x). Negative control:
+   * the log of the mean q is 0, 0.09-0.25 above the mean log q (the gap a check comparing one with
+   * the other would take for a scale error).
+   */
+  @Test
+  void meanLogQAfterABottleneckIsTheBetaLogMoment() {
+    for (int[] io : new int[][] {{16, 4}, {9, 3}, {24, 8}}) {
+      int in = io[0];
+      int out = io[1];
+      Dag.Builder b = Dag.builder();
+      b.affine(b.input());
+      Dag dag = b.build();
+      FiniteWidthPairs.Layout layout = new FiniteWidthPairs.Layout(new int[] {in, out},
+          new FiniteWidthPairs.Op[] {FiniteWidthPairs.Op.PASS, FiniteWidthPairs.Op.MIX},
+          new boolean[2]);
+      FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, Map.of(), layout, 0, 1.0, 1);
+      double expected = Math.log((double) in / out) + psiHalf(out) - psiHalf(in);
+      System.out.printf("%d -> %d: E[log q] %.5f, simulated %.5f +- %.5f (%d pairs)%n", in, out,
+          expected, p.logQ()[1], p.logQSe()[1], p.pairs());
+      assertEquals(expected, p.logQ()[1], 4 * p.logQSe()[1] + 1e-3, in + " -> " + out);
+      assertEquals(1.0, p.q()[1], 0.03, "E[q] = 1");
+      assertEquals(0.0, p.logQ()[0], 1e-12, "the input keeps log q 0");
+      assertTrue(Math.abs(Math.log(p.q()[1]) - expected) > 0.06, "log E[q] against E[log q]");
+    }
+  }
+
+  /** psi(n / 2) for a positive integer n (see the test above). */
+  private static double psiHalf(int n) {
+    double euler = 0.5772156649015329;
+    double x = n % 2 == 0 ? 1 : 0.5;
+    double psi = n % 2 == 0 ? -euler : -euler - 2 * Math.log(2);
+    for (; x < n / 2.0; x += 1) {
+      psi += 1 / x;
+    }
+    return psi;
+  }
+
+  /**
    * Nodes after the judged one (an op the check does not judge past, e.g. a transposed
    * convolution that changes the channels, whose width the layout does not know) neither stop
    * the simulation nor enter it: the judged node keeps the sphere moment of
@@ -124,6 +166,12 @@ class FiniteWidthPairsTest {
         p.q()[12], p.c()[12], p.cStandardError(), p.pairs(), brute[0], brute[1], brute[2]);
     assertEquals(brute[1], p.c()[12], cTol, "c at the last activation");
     assertEquals(brute[0], p.q()[12], 0.02, "q at the last activation");
+    double logTol = 4 * Math.hypot(p.logQSe()[12], brute[4]);
+    System.out.printf("sim log q %.4f se %.4f; brute log q %.4f se %.4f%n", p.logQ()[12],
+        p.logQSe()[12], brute[3], brute[4]);
+    assertEquals(brute[3], p.logQ()[12], logTol, "mean log q at the last activation");
+    assertTrue(Math.abs(Math.log(brute[0]) - brute[3]) > logTol,
+        "the log of the mean q is another number: " + Math.log(brute[0]));
     // negative control: the infinite-width maps
     double[][] inf = mapsWalk(maps, c0);
     assertTrue(Math.abs(inf[1][12] - brute[1]) > cTol, "the maps' c " + inf[1][12]
@@ -134,12 +182,15 @@ class FiniteWidthPairsTest {
 
   /**
    * The DAG of {@link #dag()} with explicit SUO matrices (HaarOrthogonal, factor max(sqrt(out /
-   * in), 1)) and sign vectors drawn per pair: {mean q, mean c, standard error of c} at node 12.
+   * in), 1)) and sign vectors drawn per pair: {mean q, mean c, standard error of c, mean log q,
+   * standard error of log q} at node 12.
    */
   private static double[] bruteForce(double c0, int pairs, SplittableRandom rng) {
     double sq = 0;
     double sc = 0;
     double scc = 0;
+    double sl = 0;
+    double sll = 0;
     for (int t = 0; t < pairs; t++) {
       double[][] x = new double[2][];
       double[] v1 = new double[6];
@@ -201,9 +252,14 @@ class FiniteWidthPairsTest {
       sq += (xx + yy) / 10;
       sc += c;
       scc += c * c;
+      double l = Math.log((xx + yy) / 10);
+      sl += l;
+      sll += l * l;
     }
     double mc = sc / pairs;
-    return new double[] {sq / pairs, mc, Math.sqrt((scc / pairs - mc * mc) / pairs)};
+    double ml = sl / pairs;
+    return new double[] {sq / pairs, mc, Math.sqrt((scc / pairs - mc * mc) / pairs), ml,
+        Math.sqrt((sll / pairs - ml * ml) / pairs)};
   }
 
   /** y = factor W^T x for a Haar W of in x out (row-major), for both inputs. */
