@@ -6,8 +6,10 @@ import java.util.function.IntFunction;
 /**
  * Propagates the first two derivatives of C maps at c = 1 through a structure: each nonlinear
  * layer with local C'(1) = a and C''(1) = b maps a network's (slope s, curvature k) to {@code (a s,
- * b s^2 + a k)} (chain rule, using C(1) = 1); weighted averages are linear; the subnetwork maximum
- * is taken per component. Start from {@code {1, 0}} (the identity map). A depthwise chain of n
+ * b s^2 + a k)} (chain rule, using C(1) = 1); weighted averages are linear; a product of streams
+ * ({@link KernelSemantics#product}: C maps multiply) has the derivatives of a product of functions
+ * that are 1 at c = 1: slope {@code sum_i s_i}, curvature {@code sum_i k_i + 2 sum_{i<j} s_i s_j};
+ * the subnetwork maximum is taken per component. Start from {@code {1, 0}} (the identity map). A depthwise chain of n
  * layers ({@link Dag.Node#chain}) acts as one layer with the chain map's own {C'(1), C''(1)}
  * ({@code chainJet.apply(n)}) when given, else as n layers.
  *
@@ -53,6 +55,20 @@ public record JetSemantics(double localSlope, double localCurvature,
       k += fractions[i] * values.get(i)[1];
     }
     return new double[] {s, k};
+  }
+
+  @Override
+  public double[] product(List<double[]> values) {
+    double s = 0;
+    double k = 0;
+    double squares = 0;
+    for (double[] v : values) {
+      s += v[0];
+      k += v[1];
+      squares += v[0] * v[0];
+    }
+    // 2 sum_{i<j} s_i s_j = (sum s)^2 - sum s^2
+    return new double[] {s, k + s * s - squares};
   }
 
   @Override

@@ -31,6 +31,20 @@ public interface KernelSemantics<T> {
   /** {@code sum_i fractions[i] * values[i]}, fractions summing to 1. */
   T weightedAverage(double[] fractions, List<T> values);
 
+  /**
+   * An elementwise product {@code z = a (.) b (.) ...} of streams computed from the input ({@link
+   * Dag.Kind#PRODUCT}). The kernel model: at initialization the factors are independent given the
+   * inputs (their last mixing layers have independent weights; a factor's unit sees another
+   * factor's unit only through O(1/sqrt(width)) weights), so the expected uncentered second
+   * moments multiply: {@code q_z = q_a q_b} and {@code k_z(x, x') = k_a(x, x') k_b(x, x')}, hence
+   * the normalized C map of the product is the product of the factors' C maps, {@code C_z(c) =
+   * C_a(c) C_b(c)}. A gate broadcast over locations (shape [N, 1, 1, C]) is a per-example stream
+   * whose kernel is that of its pooled path. What that means for the propagated quantity is the
+   * semantics' business: C values multiply; slopes at c = 1 add ({@code C_z'(1) = C_a'(1) +
+   * C_b'(1)}, as C(1) = 1).
+   */
+  T product(List<T> values);
+
   /** The maximum over candidate subnetworks. */
   T max(List<T> values);
 }

@@ -17,6 +17,14 @@ import java.util.function.IntFunction;
  *   <li>maximal C(0) {@code M(0, C_local)}: the network's C(0) for a given local C map (TAT, leaky
  *       ReLU).
  * </ul>
+ *
+ * <p>Products of streams ({@link Dag.Kind#PRODUCT}: C maps multiply) enter each function as its
+ * quantity demands: slopes add ({@link ScalarSemantics#forSlopes}); the curvature of a product
+ * needs its factors' slopes ({@code (C_a C_b)''(1) = C_a''(1) + C_b''(1) + 2 C_a'(1) C_b'(1)}), so
+ * with products kappa is propagated as a {@link JetSemantics} with every local C'(1) = 1; C
+ * values multiply. Without products the functions are exactly the reference's. A product of
+ * two streams each of C'(1) at least 1 has C'(1) at least 2 whatever the activations, so with
+ * products {@code mu(1) > 1} and {@code kappa(0) > 0}: the solvers take those as floors.
  */
 public final class NetworkMaps {
   private final Structure structure;
@@ -34,8 +42,10 @@ public final class NetworkMaps {
   public static NetworkMaps of(Structure structure) {
     return new NetworkMaps(
         structure,
-        x -> structure.propagate(1.0, new ScalarSemantics(y -> x * y)),
-        x -> structure.propagate(0.0, new ScalarSemantics(y -> x + y)));
+        x -> structure.propagate(1.0, ScalarSemantics.forSlopes(y -> x * y)),
+        hasProducts(structure)
+            ? x -> structure.propagate(new double[] {1.0, 0.0}, new JetSemantics(1.0, x))[1]
+            : x -> structure.propagate(0.0, new ScalarSemantics(y -> x + y)));
   }
 
   /**
@@ -110,6 +120,28 @@ public final class NetworkMaps {
     return longestChain() >= 2;
   }
 
+  /**
+   * True when the structure multiplies streams ({@link Dag.Kind#PRODUCT}): then {@code mu(1) > 1}
+   * and {@code kappa(0) > 0} (see the class comment).
+   */
+  public boolean hasProducts() {
+    return structure != null && hasProducts(structure);
+  }
+
+  private static boolean hasProducts(Structure s) {
+    if (s instanceof Dag d) {
+      return d.hasProducts();
+    }
+    return parts(s).stream().anyMatch(NetworkMaps::hasProducts);
+  }
+
+  private static java.util.List<Structure> parts(Structure s) {
+    return s instanceof Structure.Max m ? m.candidates()
+        : s instanceof Structure.Series sr ? sr.parts()
+        : s instanceof Structure.NormalizedSum n ? n.branches()
+        : s instanceof Structure.Concat c ? c.branches() : java.util.List.of();
+  }
+
   /** The most layers in one chain of the structure ({@link Dag.Node#chain}), 0 without chains. */
   public int longestChain() {
     return structure == null ? 0 : longestChain(structure);
@@ -119,11 +151,7 @@ public final class NetworkMaps {
     if (s instanceof Dag d) {
       return d.nodes().stream().mapToInt(n -> n.chain().length).max().orElse(0);
     }
-    java.util.List<Structure> parts = s instanceof Structure.Max m ? m.candidates()
-        : s instanceof Structure.Series sr ? sr.parts()
-        : s instanceof Structure.NormalizedSum n ? n.branches()
-        : s instanceof Structure.Concat c ? c.branches() : java.util.List.of();
-    return parts.stream().mapToInt(NetworkMaps::longestChain).max().orElse(0);
+    return parts(s).stream().mapToInt(NetworkMaps::longestChain).max().orElse(0);
   }
 
   private Structure requireStructure(String what) {
