@@ -18,13 +18,12 @@ import java.util.function.IntFunction;
  *       ReLU).
  * </ul>
  *
- * <p>Products of streams ({@link Dag.Kind#PRODUCT}: C maps multiply) enter each function as its
- * quantity demands: slopes add ({@link ScalarSemantics#forSlopes}); the curvature of a product
- * needs its factors' slopes ({@code (C_a C_b)''(1) = C_a''(1) + C_b''(1) + 2 C_a'(1) C_b'(1)}), so
- * with products kappa is propagated as a {@link JetSemantics} with every local C'(1) = 1; C
- * values multiply. Without products the functions are exactly the reference's. A product of
- * two streams each of C'(1) at least 1 has C'(1) at least 2 whatever the activations, so with
- * products {@code mu(1) > 1} and {@code kappa(0) > 0}: the solvers take those as floors.
+ * <p>Products of streams ({@link Dag.Kind#PRODUCT}, {@link KernelSemantics#product}): mu and kappa
+ * read a product as the geometric mean of its factors' C maps, the part the activations shape (a
+ * product's C map is that mean squared, and the squaring's C'(1) = 2 is out of any activation's
+ * reach); at TAT's local C'(1) = 1 that mean's C''(1) is the mean of the factors', so both are the
+ * reference's functions with a product averaging its factors' values. The maximal C(0) multiplies
+ * them (C values, which the targets can reach).
  */
 public final class NetworkMaps {
   private final Structure structure;
@@ -42,10 +41,8 @@ public final class NetworkMaps {
   public static NetworkMaps of(Structure structure) {
     return new NetworkMaps(
         structure,
-        x -> structure.propagate(1.0, ScalarSemantics.forSlopes(y -> x * y)),
-        hasProducts(structure)
-            ? x -> structure.propagate(new double[] {1.0, 0.0}, new JetSemantics(1.0, x))[1]
-            : x -> structure.propagate(0.0, new ScalarSemantics(y -> x + y)));
+        x -> structure.propagate(1.0, ScalarSemantics.forDerivatives(y -> x * y)),
+        x -> structure.propagate(0.0, ScalarSemantics.forDerivatives(y -> x + y)));
   }
 
   /**
@@ -120,10 +117,7 @@ public final class NetworkMaps {
     return longestChain() >= 2;
   }
 
-  /**
-   * True when the structure multiplies streams ({@link Dag.Kind#PRODUCT}): then {@code mu(1) > 1}
-   * and {@code kappa(0) > 0} (see the class comment).
-   */
+  /** True when the structure multiplies streams ({@link Dag.Kind#PRODUCT}). */
   public boolean hasProducts() {
     return structure != null && hasProducts(structure);
   }

@@ -41,9 +41,8 @@ public final class DksSolver {
   /** Solves for every activation (duplicates by id are solved once). */
   public static ShapingSolution solve(
       List<Activation> activations, NetworkMaps network, DksTargets targets) {
-    // products of streams: the activations' share is aimed at zeta (ProductFloors)
-    double zeta = ProductFloors.zeta(network, targets.zeta());
-    String productNote = ProductFloors.dksWarning(network, targets.zeta());
+    double zeta = targets.zeta();
+    String productNote = ProductNote.of(network, "zeta " + zeta);
     double xi = localSlopeTarget(network, zeta);
     Map<String, ShapedActivation> out = new LinkedHashMap<>();
     for (Activation a : activations) {

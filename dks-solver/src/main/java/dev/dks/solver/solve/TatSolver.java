@@ -86,9 +86,8 @@ public final class TatSolver {
       out.put(unique.get(0).id(), leakyResult(unique.get(0), s, network, warnings));
       return new ShapingSolution(Method.TAT, s, out);
     }
-    // products of streams: the activations' share is aimed at tau (ProductFloors)
-    double tau = ProductFloors.tau(network, targets.tau());
-    String productNote = ProductFloors.tatWarning(network, targets.tau());
+    double tau = targets.tau();
+    String productNote = ProductNote.of(network, "tau " + tau);
     double tauLoc = localCurvatureTarget(network, tau);
     for (Activation a : unique) {
       double t = tauLoc;

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
  * C maps, checked against (1) a brute-force simulation with explicit random Gaussian weights in
  * plain Java (independent of the maps: the normalized inner product of the units of z over many
  * weight draws), with the equal-weight average the analysis used before as the negative control;
- * (2) the jet at c = 1 against finite differences of the hand-composed product map; (3) mu and
- * kappa against their closed forms {@code x + x^3} and {@code 4 t + 2}.
+ * (2) the solvers' jet at c = 1 against finite differences of the hand-composed geometric mean of
+ * the factors' maps (the part of the product the activations shape); (3) mu and kappa against
+ * their closed forms {@code (x + x^3) / 2} and {@code 2 t}.
  */
 class ProductNodeTest {
   /** The normalized ReLU C map (arc-cosine kernel of degree 1), closed form. */
@@ -79,7 +80,7 @@ class ProductNodeTest {
 
   @Test
   void jetOfTheProductIsTheDerivativeOfTheProductMap() {
-    DoubleUnaryOperator z = c -> erfC(c) * erfC(erfC(erfC(c)));
+    DoubleUnaryOperator z = c -> Math.sqrt(erfC(c) * erfC(erfC(erfC(c))));
     double h = 1e-3;
     double[] f = new double[6];
     for (int i = 0; i < f.length; i++) {
@@ -94,8 +95,8 @@ class ProductNodeTest {
     double[] jet = gate().propagate(new double[] {1, 0}, new JetSemantics(s1, k1));
     assertEquals(slope, jet[0], 1e-6);
     assertEquals(curvature, jet[1], 1e-4);
-    // C map values through the DAG: the hand composition
-    assertEquals(z.applyAsDouble(0.3), gate().propagate(0.3,
+    // C map values through the DAG: the product itself
+    assertEquals(erfC(0.3) * erfC(erfC(erfC(0.3))), gate().propagate(0.3,
         new ScalarSemantics(ProductNodeTest::erfC)), 1e-15);
   }
 
@@ -104,11 +105,11 @@ class ProductNodeTest {
     NetworkMaps m = NetworkMaps.of(gate());
     assertTrue(m.hasProducts());
     for (double x : new double[] {1.0, 1.1, 1.7}) {
-      assertEquals(x + x * x * x, m.maxSlope(x), 1e-12);
+      assertEquals((x + x * x * x) / 2, m.maxSlope(x), 1e-12);
     }
     for (double t : new double[] {0.0, 0.1, 0.3}) {
-      // slopes 1: h (1, t), g (1, 3t), z (2, 4t + 2)
-      assertEquals(4 * t + 2, m.maxCurvature(t), 1e-12);
+      // slopes 1: h (1, t), g (1, 3t), their geometric mean (1, 2t)
+      assertEquals(2 * t, m.maxCurvature(t), 1e-12);
     }
     assertFalse(NetworkMaps.of(Architectures.plainChain(3)).hasProducts());
     assertThrows(IllegalArgumentException.class, () -> {

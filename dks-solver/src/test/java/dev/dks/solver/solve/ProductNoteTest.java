@@ -12,12 +12,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * DKS and TAT on a network with a product node ({@code h = layer(x); g = layer(layer(h)); z = h
- * g}): mu(x) = x + x^3 and kappa(t) = 4 t + 2 (ProductNodeTest), so the floors are mu(1) = 2 and
- * kappa(0) = 2 and the solves aim at zeta mu(1) and tau + kappa(0): xi is the real root of {@code
- * x^3 + x = 2 zeta} by Cardano's formula, tau_loc = tau / 4; each activation carries
- * the warning. Control: a plain chain keeps the reference's targets and no warning.
+ * g}), read by the solvers as the geometric mean of the factors: mu(x) = (x + x^3) / 2, so xi is
+ * the real root of {@code x^3 + x = 2 zeta} (Cardano's formula), and kappa(t) = 2 t, so tau_loc =
+ * tau / 2; every activation carries the note on products. Control: a plain chain has no note.
  */
-class ProductFloorsTest {
+class ProductNoteTest {
   private static NetworkMaps gate() {
     Dag.Builder b = Dag.builder();
     int h = b.layer(b.input());
@@ -33,14 +32,14 @@ class ProductFloorsTest {
   }
 
   @Test
-  void dksAimsTheActivationsAtZetaTimesTheProductFloor() {
+  void dksSolvesTheGeometricMeanPartAndSaysSo() {
     ShapingSolution s = DksSolver.solve(List.of(Activations.byName("softplus")), gate(),
         DksTargets.defaults());
-    double xi = cubicRoot(1.5 * 2);
+    double xi = cubicRoot(2 * 1.5);
     assertEquals(xi, s.localTarget(), 1e-7);
     ShapedActivation a = s.get("softplus");
     assertEquals(xi, a.local().cSlope1(), 1e-6);
-    assertEquals(3.0, a.network().cSlope1(), 1e-5);
+    assertEquals(1.5, a.network().cSlope1(), 1e-5);
     assertTrue(a.warnings().stream().anyMatch(w -> w.contains("multiplies streams")),
         a.warnings().toString());
 
@@ -52,13 +51,13 @@ class ProductFloorsTest {
   }
 
   @Test
-  void tatAimsTheActivationsAtTauPlusTheProductFloor() {
+  void tatSolvesTheGeometricMeanPartAndSaysSo() {
     ShapingSolution s = TatSolver.solve(List.of(Activations.byName("softplus")), gate(),
         TatTargets.defaults());
-    assertEquals(0.3 / 4, s.localTarget(), 1e-7);
+    assertEquals(0.3 / 2, s.localTarget(), 1e-7);
     ShapedActivation a = s.get("softplus");
-    assertEquals(0.3 + 2, a.network().cCurvature1(), 1e-5);
-    assertEquals(2.0, a.network().cSlope1(), 1e-6);
+    assertEquals(0.3, a.network().cCurvature1(), 1e-5);
+    assertEquals(1.0, a.network().cSlope1(), 1e-6);
     assertTrue(a.warnings().stream().anyMatch(w -> w.contains("multiplies streams")),
         a.warnings().toString());
   }
