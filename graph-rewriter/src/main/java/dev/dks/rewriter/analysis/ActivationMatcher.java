@@ -193,7 +193,7 @@ public final class ActivationMatcher {
 
   /**
    * hard-swish: x * (relu6(x + 3) * (1/6)), (x * relu6(x + 3)) / 6 or (x * (1/6)) * relu6(x + 3),
-   * and operand swaps.
+   * and operand swaps; the constants 1/6 (or 6) and 3 as stored in float16 or better.
    */
   private Optional<ActivationSite> matchHardSwish(NodeDef top) {
     List<String> nodes = new ArrayList<>();
@@ -204,7 +204,7 @@ public final class ActivationMatcher {
         TensorName x = p.in(top, i);
         Optional<NodeDef> scaled = p.producer(p.in(top, 1 - i));
         if (scaled.isPresent()) {
-          Optional<TensorName> r6 = p.scaledBy(scaled.get(), 1.0 / 6);
+          Optional<TensorName> r6 = p.scaledBy(scaled.get(), 1.0 / 6, OpPatterns.HALF_PRECISION);
           if (r6.isPresent() && p.isRelu6OfXPlus3(r6.get(), x, nodes)) {
             nodes.add(scaled.get().getName());
             return Optional.of(new ActivationSite("hard_swish", Double.NaN, x, top.getName(),
@@ -218,7 +218,8 @@ public final class ActivationMatcher {
     if (p.isMul(top)) {
       for (int i = 0; i < 2; i++) {
         Optional<NodeDef> scaled = p.producer(p.in(top, i));
-        Optional<TensorName> x = scaled.flatMap(s -> p.scaledBy(s, 1.0 / 6));
+        Optional<TensorName> x =
+            scaled.flatMap(s -> p.scaledBy(s, 1.0 / 6, OpPatterns.HALF_PRECISION));
         if (x.isPresent() && p.isRelu6OfXPlus3(p.in(top, 1 - i), x.get(), nodes)) {
           nodes.add(scaled.get().getName());
           return Optional.of(new ActivationSite("hard_swish", Double.NaN, x.get(), top.getName(),
@@ -227,7 +228,7 @@ public final class ActivationMatcher {
       }
     }
     // form B: Mul(Mul(x, Relu6(x+3)), 1/6) or RealDiv(Mul(x, Relu6(x+3)), 6)
-    Optional<TensorName> prod = p.scaledBy(top, 1.0 / 6);
+    Optional<TensorName> prod = p.scaledBy(top, 1.0 / 6, OpPatterns.HALF_PRECISION);
     if (prod.isPresent()) {
       Optional<NodeDef> mul = p.producer(prod.get());
       if (mul.isPresent() && p.isMul(mul.get())) {

@@ -19,7 +19,8 @@ import org.tensorflow.proto.DataType;
  * with no "equal-weight average" warning; controls: a Mul by a constant and a Mul of a tensor by
  * itself are no products, and hard-swish written with x scaled first, {@code (x * 1/6) *
  * relu6(x + 3)} (the TF.js selfie and meet models), is one hard_swish activation, not a product of
- * its pieces, while the same form with 1/5 is not hard-swish.
+ * its pieces (also with 1/6 stored in float16, as TF.js models store it), while the same form with
+ * 1/5 is not hard-swish.
  */
 class StreamProductTest {
   private static void mul(DenseNets n, String name, TensorName a, TensorName b) {
@@ -79,13 +80,16 @@ class StreamProductTest {
 
   @Test
   void hardSwishWithTheInputScaledFirstIsOneActivation() {
-    NetworkAnalysis a = hardSwishScaledFirst(1f / 6);
-    assertEquals(1, a.activations().size(), a.activations().toString());
-    ActivationSite s = a.activations().get(0);
-    assertEquals("hard_swish", s.kind());
-    assertEquals("hs/out", s.output());
-    assertEquals(TensorName.of("dense1/BiasAdd"), s.input());
-    assertEquals(0, products(a));
+    // 1/6 as float32, and as selfie stores it (float16: 0.1666259765625)
+    for (float sixth : new float[] {1f / 6, 0.1666259765625f}) {
+      NetworkAnalysis a = hardSwishScaledFirst(sixth);
+      assertEquals(1, a.activations().size(), a.activations().toString());
+      ActivationSite s = a.activations().get(0);
+      assertEquals("hard_swish", s.kind());
+      assertEquals("hs/out", s.output());
+      assertEquals(TensorName.of("dense1/BiasAdd"), s.input());
+      assertEquals(0, products(a));
+    }
 
     NetworkAnalysis fifth = hardSwishScaledFirst(1f / 5);
     assertTrue(fifth.activations().stream().noneMatch(x -> x.kind().equals("hard_swish")),
