@@ -7,9 +7,10 @@ import java.util.List;
 /**
  * A structure given as a directed acyclic graph, for networks read from real graphs where
  * branches fork and join arbitrarily: nodes in topological order, each the input, a nonlinear
- * layer, an affine (identity) op, or a weighted average of earlier nodes (normalized sums with
- * squared weights, concatenations with width fractions). The last node is the output. Build with
- * {@link Builder}.
+ * layer, an affine (identity) op, a weighted average of earlier nodes (normalized sums with
+ * squared weights, concatenations with width fractions), or an elementwise product of earlier
+ * nodes (gates: {@link KernelSemantics#product}). The last node is the output. Build with {@link
+ * Builder}.
  *
  * @param nodes the nodes, topologically ordered; node 0 is the input
  */
@@ -24,7 +25,13 @@ public record Dag(List<Node> nodes) implements Structure {
     /** Identity for the kernel (affine without activation, pooling, reshape, ...). */
     AFFINE,
     /** Weighted average of its inputs. */
-    AVERAGE
+    AVERAGE,
+    /**
+     * Elementwise product of its inputs (2 or more streams computed from the input, e.g. a
+     * squeeze-and-excitation gate times the features): kernels multiply ({@link
+     * KernelSemantics#product}).
+     */
+    PRODUCT
   }
 
   /**
@@ -32,7 +39,7 @@ public record Dag(List<Node> nodes) implements Structure {
    *
    * @param kind what it does
    * @param inputs indices of earlier nodes it reads
-   * @param fractions for AVERAGE, one weight per input, summing to 1
+   * @param fractions for AVERAGE, one weight per input, summing to 1; empty for the other kinds
    * @param chain for a LAYER whose input is an earlier LAYER's output passed through linear ops
    *     that mix no channels (Delta depthwise convolutions): the LAYER nodes of that chain, first
    *     to last, this node last (2 or more); empty otherwise. Such a layer maps the value at its
@@ -70,6 +77,11 @@ public record Dag(List<Node> nodes) implements Structure {
         if (n.fractions().length != n.inputs().length || Math.abs(sum - 1) > 1e-9) {
           throw new IllegalArgumentException("DAG node " + i + ": average fractions "
               + Arrays.toString(n.fractions()) + " must have one entry per input and sum to 1");
+        }
+      } else if (n.kind() == Kind.PRODUCT) {
+        if (n.inputs().length < 2) {
+          throw new IllegalArgumentException("DAG node " + i + " (PRODUCT) must read 2 or more "
+              + "nodes, got " + n.inputs().length);
         }
       } else if (n.kind() != Kind.INPUT && n.inputs().length != 1) {
         throw new IllegalArgumentException("DAG node " + i + " (" + n.kind()
@@ -111,6 +123,11 @@ public record Dag(List<Node> nodes) implements Structure {
     return new Dag(out);
   }
 
+  /** True when some node is a {@link Kind#PRODUCT}. */
+  public boolean hasProducts() {
+    return nodes.stream().anyMatch(n -> n.kind() == Kind.PRODUCT);
+  }
+
   /** True when some node ends a chain. */
   public boolean hasChains() {
     return nodes.stream().anyMatch(Node::endsChain);
@@ -142,6 +159,13 @@ public record Dag(List<Node> nodes) implements Structure {
             ins.add(values.get(i));
           }
           yield semantics.weightedAverage(n.fractions(), ins);
+        }
+        case PRODUCT -> {
+          List<T> ins = new ArrayList<>();
+          for (int i : n.inputs()) {
+            ins.add(values.get(i));
+          }
+          yield semantics.product(ins);
         }
       };
       values.add(v);
@@ -203,6 +227,14 @@ public record Dag(List<Node> nodes) implements Structure {
         f[i] = widths[i] / total;
       }
       return add(new Node(Kind.AVERAGE, from.clone(), f));
+    }
+
+    /**
+     * An elementwise product of the streams {@code from} (2 or more; a gate broadcast over
+     * locations counts as a stream of its own): their kernels multiply.
+     */
+    public int product(int... from) {
+      return add(new Node(Kind.PRODUCT, from.clone(), new double[0]));
     }
 
     /** Number of nodes so far. */

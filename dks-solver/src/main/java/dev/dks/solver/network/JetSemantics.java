@@ -6,8 +6,13 @@ import java.util.function.IntFunction;
 /**
  * Propagates the first two derivatives of C maps at c = 1 through a structure: each nonlinear
  * layer with local C'(1) = a and C''(1) = b maps a network's (slope s, curvature k) to {@code (a s,
- * b s^2 + a k)} (chain rule, using C(1) = 1); weighted averages are linear; the subnetwork maximum
- * is taken per component. Start from {@code {1, 0}} (the identity map). A depthwise chain of n
+ * b s^2 + a k)} (chain rule, using C(1) = 1); weighted averages are linear; a product of n streams
+ * ({@link KernelSemantics#product}) is read as the geometric mean {@code G = (prod_i C_i)^(1/n)} of
+ * the factors' maps, the part of the product the activations shape: from {@code (log G)' =
+ * mean(s_i)} and {@code (log G)'' = mean(k_i - s_i^2)} at c = 1, slope {@code mean(s_i)} and
+ * curvature {@code mean(k_i) - mean(s_i^2) + mean(s_i)^2} (two factors: {@code (k_a + k_b)/2 -
+ * (s_a - s_b)^2/4});
+ * the subnetwork maximum is taken per component. Start from {@code {1, 0}} (the identity map). A depthwise chain of n
  * layers ({@link Dag.Node#chain}) acts as one layer with the chain map's own {C'(1), C''(1)}
  * ({@code chainJet.apply(n)}) when given, else as n layers.
  *
@@ -53,6 +58,20 @@ public record JetSemantics(double localSlope, double localCurvature,
       k += fractions[i] * values.get(i)[1];
     }
     return new double[] {s, k};
+  }
+
+  @Override
+  public double[] product(List<double[]> values) {
+    int n = values.size();
+    double s = 0;
+    double k = 0;
+    double squares = 0;
+    for (double[] v : values) {
+      s += v[0] / n;
+      k += v[1] / n;
+      squares += v[0] * v[0] / n;
+    }
+    return new double[] {s, k - squares + s * s};
   }
 
   @Override

@@ -17,6 +17,13 @@ import java.util.function.IntFunction;
  *   <li>maximal C(0) {@code M(0, C_local)}: the network's C(0) for a given local C map (TAT, leaky
  *       ReLU).
  * </ul>
+ *
+ * <p>Products of streams ({@link Dag.Kind#PRODUCT}, {@link KernelSemantics#product}): mu and kappa
+ * read a product as the geometric mean of its factors' C maps, the part the activations shape (a
+ * product's C map is that mean squared, and the squaring's C'(1) = 2 is out of any activation's
+ * reach); at TAT's local C'(1) = 1 that mean's C''(1) is the mean of the factors', so both are the
+ * reference's functions with a product averaging its factors' values. The maximal C(0) multiplies
+ * them (C values, which the targets can reach).
  */
 public final class NetworkMaps {
   private final Structure structure;
@@ -34,8 +41,8 @@ public final class NetworkMaps {
   public static NetworkMaps of(Structure structure) {
     return new NetworkMaps(
         structure,
-        x -> structure.propagate(1.0, new ScalarSemantics(y -> x * y)),
-        x -> structure.propagate(0.0, new ScalarSemantics(y -> x + y)));
+        x -> structure.propagate(1.0, ScalarSemantics.forDerivatives(y -> x * y)),
+        x -> structure.propagate(0.0, ScalarSemantics.forDerivatives(y -> x + y)));
   }
 
   /**
@@ -110,6 +117,25 @@ public final class NetworkMaps {
     return longestChain() >= 2;
   }
 
+  /** True when the structure multiplies streams ({@link Dag.Kind#PRODUCT}). */
+  public boolean hasProducts() {
+    return structure != null && hasProducts(structure);
+  }
+
+  private static boolean hasProducts(Structure s) {
+    if (s instanceof Dag d) {
+      return d.hasProducts();
+    }
+    return parts(s).stream().anyMatch(NetworkMaps::hasProducts);
+  }
+
+  private static java.util.List<Structure> parts(Structure s) {
+    return s instanceof Structure.Max m ? m.candidates()
+        : s instanceof Structure.Series sr ? sr.parts()
+        : s instanceof Structure.NormalizedSum n ? n.branches()
+        : s instanceof Structure.Concat c ? c.branches() : java.util.List.of();
+  }
+
   /** The most layers in one chain of the structure ({@link Dag.Node#chain}), 0 without chains. */
   public int longestChain() {
     return structure == null ? 0 : longestChain(structure);
@@ -119,11 +145,7 @@ public final class NetworkMaps {
     if (s instanceof Dag d) {
       return d.nodes().stream().mapToInt(n -> n.chain().length).max().orElse(0);
     }
-    java.util.List<Structure> parts = s instanceof Structure.Max m ? m.candidates()
-        : s instanceof Structure.Series sr ? sr.parts()
-        : s instanceof Structure.NormalizedSum n ? n.branches()
-        : s instanceof Structure.Concat c ? c.branches() : java.util.List.of();
-    return parts.stream().mapToInt(NetworkMaps::longestChain).max().orElse(0);
+    return parts(s).stream().mapToInt(NetworkMaps::longestChain).max().orElse(0);
   }
 
   private Structure requireStructure(String what) {

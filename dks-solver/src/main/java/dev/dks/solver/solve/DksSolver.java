@@ -41,7 +41,9 @@ public final class DksSolver {
   /** Solves for every activation (duplicates by id are solved once). */
   public static ShapingSolution solve(
       List<Activation> activations, NetworkMaps network, DksTargets targets) {
-    double xi = localSlopeTarget(network, targets.zeta());
+    double zeta = targets.zeta();
+    String productNote = ProductNote.of(network, "zeta " + zeta);
+    double xi = localSlopeTarget(network, zeta);
     Map<String, ShapedActivation> out = new LinkedHashMap<>();
     for (Activation a : activations) {
       if (!out.containsKey(a.id())) {
@@ -51,7 +53,7 @@ public final class DksSolver {
         Map<Double, Trial> tried = new HashMap<>();
         if (network.hasChains()) {
           try {
-            x = chainedSlopeTarget(a, xi, targets, network, tried);
+            x = chainedSlopeTarget(a, xi, zeta, targets, network, tried);
             matched = x;
           } catch (ShapingException e) {
             note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer"
@@ -61,8 +63,8 @@ public final class DksSolver {
         Trial t = tried.get(x);
         ShapedActivation sa = t != null ? withNetwork(t.local(), t.chains(), network)
             : solveOne(a, x, targets, network);
-        out.put(a.id(), SolverSupport.withWarning(
-            SolverSupport.withChainMatchedTarget(sa, matched), note));
+        out.put(a.id(), SolverSupport.withWarning(SolverSupport.withWarning(
+            SolverSupport.withChainMatchedTarget(sa, matched), note), productNote));
       }
     }
     return new ShapingSolution(Method.DKS, xi, out);
@@ -83,14 +85,14 @@ public final class DksSolver {
    * Gaussian moments (the network C'(1) needs only their C'(1)); the network C(0), which needs
    * the chain maps' C maps (nested quadratures), is left to the point returned.
    */
-  private static double chainedSlopeTarget(Activation base, double xi, DksTargets targets,
-      NetworkMaps network, Map<Double, Trial> tried) {
+  private static double chainedSlopeTarget(Activation base, double xi, double zeta,
+      DksTargets targets, NetworkMaps network, Map<Double, Trial> tried) {
     return SolverSupport.matchNetworkValue(x -> {
       LocalSolve l = solveLocal(base, x, targets);
       SignAveragedMaps[] chains = SolverSupport.chainMaps(network, l.shaped());
       tried.put(x, new Trial(l, chains));
       return SolverSupport.networkJet(network, l.local(), chains)[0];
-    }, targets.zeta(), xi, true, "the network C'(1) of '" + base.id() + "'");
+    }, zeta, xi, true, "the network C'(1) of '" + base.id() + "'");
   }
 
   /** xi: the per-layer C'(1) such that the network's maximal C'(1) is zeta. */

@@ -86,7 +86,9 @@ public final class TatSolver {
       out.put(unique.get(0).id(), leakyResult(unique.get(0), s, network, warnings));
       return new ShapingSolution(Method.TAT, s, out);
     }
-    double tauLoc = localCurvatureTarget(network, targets.tau());
+    double tau = targets.tau();
+    String productNote = ProductNote.of(network, "tau " + tau);
+    double tauLoc = localCurvatureTarget(network, tau);
     for (Activation a : unique) {
       double t = tauLoc;
       double matched = Double.NaN;
@@ -94,7 +96,7 @@ public final class TatSolver {
       Map<Double, ShapedActivation> tried = new HashMap<>();
       if (network.hasChains()) {
         try {
-          t = chainedCurvatureTarget(a, tauLoc, targets, network, tried);
+          t = chainedCurvatureTarget(a, tauLoc, tau, targets, network, tried);
           matched = t;
         } catch (ShapingException e) {
           note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer "
@@ -103,8 +105,8 @@ public final class TatSolver {
       }
       ShapedActivation sa = tried.get(t);
       sa = sa != null ? sa : solveSmooth(a, t, targets, network);
-      out.put(a.id(), SolverSupport.withWarning(
-          SolverSupport.withChainMatchedTarget(sa, matched), note));
+      out.put(a.id(), SolverSupport.withWarning(SolverSupport.withWarning(
+          SolverSupport.withChainMatchedTarget(sa, matched), note), productNote));
     }
     return new ShapingSolution(Method.TAT, tauLoc, out);
   }
@@ -115,13 +117,13 @@ public final class TatSolver {
    * when every layer is taken as Gaussian. Each activation gets its own. The solve at every point
    * tried is recorded in {@code tried} (the point returned is not solved again).
    */
-  private static double chainedCurvatureTarget(Activation base, double tauLoc,
+  private static double chainedCurvatureTarget(Activation base, double tauLoc, double tau,
       TatTargets targets, NetworkMaps network, Map<Double, ShapedActivation> tried) {
     return SolverSupport.matchNetworkValue(t -> {
       ShapedActivation sa = solveSmooth(base, t, targets, network);
       tried.put(t, sa);
       return sa.network().cCurvature1();
-    }, targets.tau(), tauLoc, false, "the network C''(1) of '" + base.id() + "'");
+    }, tau, tauLoc, false, "the network C''(1) of '" + base.id() + "'");
   }
 
   /** tau_loc: the per-layer C''(1) such that the network's maximal C''(1) is tau. */

@@ -13,8 +13,8 @@ import org.tensorflow.proto.NodeDef;
 /**
  * Finds activations in a graph: single ops (Relu, Relu6, LeakyRelu, Elu, Selu, Softplus, Sigmoid,
  * Tanh, Softsign) and composite forms: swish {@code x * sigmoid(x)}, hard-swish {@code x *
- * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side), GELU from Erf
- * {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
+ * relu6(x + 3) / 6} (with the /6 as Mul by 1/6 or RealDiv by 6, on either side or on x first),
+ * GELU from Erf {@code 0.5 x (1 + erf(x / sqrt 2))} and from the tanh formula {@code 0.5 x (1 + tanh(sqrt(2/pi)
  * (x + 0.044715 x^3)))}, PReLU {@code relu(x) - alpha * relu(-x)} (TF.js's Prelu as the reader
  * splits it), {@code max(x, 0) + alpha * min(x, 0)} ({@link PreluMaxMin}) or {@code relu(x) +
  * alpha * (x - |x|)} ({@link PreluAbs}, also that tail on a ReLU's output), ReLU6 written as
@@ -191,7 +191,10 @@ public final class ActivationMatcher {
     return Optional.empty();
   }
 
-  /** hard-swish: x * (relu6(x + 3) * (1/6)) or (x * relu6(x + 3)) / 6 and operand swaps. */
+  /**
+   * hard-swish: x * (relu6(x + 3) * (1/6)), (x * relu6(x + 3)) / 6 or (x * (1/6)) * relu6(x + 3),
+   * and operand swaps; the constants 1/6 (or 6) and 3 as stored in float16 or better.
+   */
   private Optional<ActivationSite> matchHardSwish(NodeDef top) {
     List<String> nodes = new ArrayList<>();
     nodes.add(top.getName());
@@ -201,7 +204,7 @@ public final class ActivationMatcher {
         TensorName x = p.in(top, i);
         Optional<NodeDef> scaled = p.producer(p.in(top, 1 - i));
         if (scaled.isPresent()) {
-          Optional<TensorName> r6 = p.scaledBy(scaled.get(), 1.0 / 6);
+          Optional<TensorName> r6 = p.scaledBy(scaled.get(), 1.0 / 6, OpPatterns.HALF_PRECISION);
           if (r6.isPresent() && p.isRelu6OfXPlus3(r6.get(), x, nodes)) {
             nodes.add(scaled.get().getName());
             return Optional.of(new ActivationSite("hard_swish", Double.NaN, x, top.getName(),
@@ -210,8 +213,22 @@ public final class ActivationMatcher {
         }
       }
     }
+    // form C: Mul(Mul(x, 1/6), Relu6(x+3)) or Mul(RealDiv(x, 6), Relu6(x+3)): x scaled first, as
+    // the TF.js selfie and meet segmenters write it
+    if (p.isMul(top)) {
+      for (int i = 0; i < 2; i++) {
+        Optional<NodeDef> scaled = p.producer(p.in(top, i));
+        Optional<TensorName> x =
+            scaled.flatMap(s -> p.scaledBy(s, 1.0 / 6, OpPatterns.HALF_PRECISION));
+        if (x.isPresent() && p.isRelu6OfXPlus3(p.in(top, 1 - i), x.get(), nodes)) {
+          nodes.add(scaled.get().getName());
+          return Optional.of(new ActivationSite("hard_swish", Double.NaN, x.get(), top.getName(),
+              nodes));
+        }
+      }
+    }
     // form B: Mul(Mul(x, Relu6(x+3)), 1/6) or RealDiv(Mul(x, Relu6(x+3)), 6)
-    Optional<TensorName> prod = p.scaledBy(top, 1.0 / 6);
+    Optional<TensorName> prod = p.scaledBy(top, 1.0 / 6, OpPatterns.HALF_PRECISION);
     if (prod.isPresent()) {
       Optional<NodeDef> mul = p.producer(prod.get());
       if (mul.isPresent() && p.isMul(mul.get())) {

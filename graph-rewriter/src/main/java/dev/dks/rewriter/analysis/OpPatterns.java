@@ -94,17 +94,37 @@ final class OpPatterns {
 
   /** If n computes {@code t * factor} (Mul either order, or RealDiv by 1/factor), t. */
   Optional<TensorName> scaledBy(NodeDef n, double factor) {
+    return scaledBy(n, factor, 1e-6);
+  }
+
+  /**
+   * Relative error of a constant stored in half precision (TF.js models quantize weights to
+   * float16: hard-swish's 1/6 is read back as 0.166626, 2.4e-4 off): one unit in the last place
+   * of float16 is 2^-10 of the value.
+   */
+  static final double HALF_PRECISION = 1e-3;
+
+  /**
+   * {@link #scaledBy(NodeDef, double)} with the constant within {@code relTol} (relative) of the
+   * factor, e.g. {@link #HALF_PRECISION} for a constant a model may store in float16.
+   */
+  Optional<TensorName> scaledBy(NodeDef n, double factor, double relTol) {
     if (isMul(n)) {
       for (int i = 0; i < 2; i++) {
-        if (isConstValue(in(n, i), factor)) {
+        if (isConstNear(in(n, i), factor, relTol)) {
           return Optional.of(in(n, 1 - i));
         }
       }
     }
-    if (n.getOp().equals("RealDiv") && isConstValue(in(n, 1), 1 / factor)) {
+    if (n.getOp().equals("RealDiv") && isConstNear(in(n, 1), 1 / factor, relTol)) {
       return Optional.of(in(n, 0));
     }
     return Optional.empty();
+  }
+
+  private boolean isConstNear(TensorName t, double v, double relTol) {
+    return constValue(t).filter(c -> Math.abs(c - v) <= relTol * Math.max(1, Math.abs(v)))
+        .isPresent();
   }
 
   /** True when t = Relu6(x + 3) (Add/AddV2 either order); adds the nodes to {@code nodes}. */
@@ -118,7 +138,7 @@ final class OpPatterns {
       return false;
     }
     for (int i = 0; i < 2; i++) {
-      if (in(add.get(), i).equals(x) && isConstValue(in(add.get(), 1 - i), 3.0)) {
+      if (in(add.get(), i).equals(x) && isConstNear(in(add.get(), 1 - i), 3.0, HALF_PRECISION)) {
         nodes.add(r6.get().getName());
         nodes.add(add.get().getName());
         return true;

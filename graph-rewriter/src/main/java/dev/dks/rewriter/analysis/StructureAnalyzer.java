@@ -26,7 +26,10 @@ import org.tensorflow.proto.NodeDef;
  * the outputs in topological order; an activation site becomes a nonlinear layer, a residual
  * merge a normalized sum (weights read from Mul-by-constant operands, else equal), a ConcatV2 a
  * width-weighted average (widths from TensorFlow's shape inference), anything else on one path
- * the identity (affine layers, bias adds, normalization, pooling, reshapes).
+ * the identity (affine layers, bias adds, normalization, pooling, reshapes). A Mul of two body
+ * streams that both depend on the input (a squeeze-and-excitation gate times the features, a
+ * product of two dense streams: {@link StreamProduct}) is a product node, whose C map is the
+ * product of its factors' (kernels multiply, {@code KernelSemantics#product}).
  *
  * <p><b>Body and head.</b> The body is every node on a path from the inputs that is a trainable
  * linear layer (Conv2D, DepthwiseConv2dNative, MatMul) with its bias add, or has one after it on
@@ -230,6 +233,12 @@ public final class StructureAnalyzer {
         sinceRoot.put(name, pathInputs.stream().mapToInt(i -> sinceRoot.getOrDefault(i, 0))
             .max().orElse(0));
         lastLayer.put(name, lastLayer.getOrDefault(pathInputs.get(0), ""));
+        continue;
+      }
+      if (StreamProduct.matches(n, onPath, body)) {
+        // a gate or a product of two streams: kernels multiply (KernelSemantics#product)
+        index.put(name, b.product(from));
+        root.put(name, index.get(name));
         continue;
       }
       String notMerge = ADD_OPS.contains(n.getOp())

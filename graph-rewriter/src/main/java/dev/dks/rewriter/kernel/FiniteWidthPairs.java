@@ -48,6 +48,10 @@ import org.tensorflow.ndarray.Shape;
  *   <li>an activation: the shaped function per unit;</li>
  *   <li>a normalized sum: the operands unit by unit, weighted by {@code sqrt(fraction)};</li>
  *   <li>a concatenation: the operands one after the other;</li>
+ *   <li>a product of streams (a gate): the operands multiplied channel by channel (a gate
+ *       broadcast over locations has the features' channels; a factor of width 1 is
+ *       broadcast); exact in distribution, as each factor's units come from its own layers'
+ *       draws;</li>
  *   <li>a reshape that flattens a spatially constant map: copies of the vector (its Gram is all a
  *       following mixing layer sees); other ops that keep the width (biases, which are zero,
  *       pads, pooling, means over locations, scalings the sums account for): the identity.</li>
@@ -169,6 +173,18 @@ final class FiniteWidthPairs {
               w = -1;
               break;
             }
+          }
+          width[i] = w;
+        }
+        case PRODUCT -> {
+          // channel by channel; a factor of width 1 (a per-example scalar) is broadcast
+          int w = 1;
+          for (int j : node.inputs()) {
+            if (width[j] <= 0 || width[j] != 1 && w != 1 && width[j] != w) {
+              w = -1;
+              break;
+            }
+            w = Math.max(w, width[j]);
           }
           width[i] = w;
         }
@@ -444,6 +460,21 @@ final class FiniteWidthPairs {
                   x[k] += f * ox[k];
                   y[k] += f * oy[k];
                 }
+              }
+            }
+          }
+          case PRODUCT -> {
+            x = new double[w];
+            y = new double[w];
+            Arrays.fill(x, 1.0);
+            Arrays.fill(y, 1.0);
+            for (int j : node.inputs()) {
+              double[] ox = xs[j];
+              double[] oy = ys[j];
+              boolean scalar = ox.length == 1;
+              for (int k = 0; k < w; k++) {
+                x[k] *= ox[scalar ? 0 : k];
+                y[k] *= oy[scalar ? 0 : k];
               }
             }
           }

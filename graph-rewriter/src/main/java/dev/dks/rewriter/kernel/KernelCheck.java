@@ -938,7 +938,8 @@ public final class KernelCheck {
    * input's q and c, or, when it ends a depthwise chain that starts at or after {@code start},
    * the chain's sign-averaged maps to the values at the chain's start; affine nodes pass them on;
    * averages average them with their fractions (the branches' cross terms vanish in expectation
-   * over the weights). The input takes c {@code c0}; node {@code start} c {@code startC}; q is 1
+   * over the weights); products multiply them (factors independent at initialization: q_z = q_a
+   * q_b, c_z = c_a c_b). The input takes c {@code c0}; node {@code start} c {@code startC}; q is 1
    * up to {@code start} (the pairs are fed with q = 1). Shaped activations keep q = 1 for a
    * Gaussian pre-activation of q = 1, so q leaves 1 after a depthwise chain of smooth activations
    * (whose input is not Gaussian; TAT's leaky ReLU chains keep it exactly) and the later layers'
@@ -966,6 +967,15 @@ public final class KernelCheck {
           int from = chained ? ch.start() : n.inputs()[0];
           q[i] = mapQ(chained ? ch.maps()::q : layerMaps.get(i)::q, q[from]);
           c[i] = mapC(chained ? ch.maps()::c : layerMaps.get(i)::c, c[from]);
+        }
+        case PRODUCT -> {
+          // independent factors: second moments multiply, so q and c do (KernelSemantics#product)
+          q[i] = 1.0;
+          c[i] = 1.0;
+          for (int j : n.inputs()) {
+            q[i] *= q[j];
+            c[i] *= c[j];
+          }
         }
         default -> {
           for (int j = 0; j < n.inputs().length; j++) {

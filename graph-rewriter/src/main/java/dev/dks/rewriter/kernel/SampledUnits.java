@@ -107,6 +107,7 @@ final class SampledUnits {
         case LAYER -> false;
         case AFFINE -> layout.mixing()[i] || gauss[n.inputs()[0]];
         case AVERAGE -> Arrays.stream(n.inputs()).allMatch(j -> gauss[j]);
+        case PRODUCT -> false;
       };
     }
     return gauss;
@@ -147,6 +148,7 @@ final class SampledUnits {
               : units[node.inputs()[0]];
           case LAYER -> apply(layerMaps.get(i).activation(), units[node.inputs()[0]]);
           case AVERAGE -> layout.concat()[i] ? concat(node, units) : sum(node, units);
+          case PRODUCT -> product(node, units);
           case INPUT -> throw new IllegalStateException();
         };
       }
@@ -224,6 +226,22 @@ final class SampledUnits {
       for (int k = 0; k < UNITS; k++) {
         x[k] += w * in[0][k];
         y[k] += w * in[1][k];
+      }
+    }
+    return new double[][] {x, y};
+  }
+
+  /** A product of streams: the operands' units multiplied unit by unit. */
+  private static double[][] product(Dag.Node node, double[][][] units) {
+    double[] x = new double[UNITS];
+    double[] y = new double[UNITS];
+    Arrays.fill(x, 1.0);
+    Arrays.fill(y, 1.0);
+    for (int j : node.inputs()) {
+      double[][] in = units[j];
+      for (int k = 0; k < UNITS; k++) {
+        x[k] *= in[0][k];
+        y[k] *= in[1][k];
       }
     }
     return new double[][] {x, y};
