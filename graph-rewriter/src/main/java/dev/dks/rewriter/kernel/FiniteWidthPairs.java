@@ -199,6 +199,10 @@ final class FiniteWidthPairs {
             if (declared != in) {
               width[i] = -1;
             }
+          } else if (declared > 0 && declared != in && node.inputs()[0] == 0) {
+            // preprocessing of the raw input (per-location normalization's homogeneous
+            // coordinate adds a channel): the pairs start at or after it, with its width
+            width[i] = (int) declared;
           } else if (declared > 0 && declared != in) {
             boolean tile = type.equals("Reshape") && in > 0 && declared % in == 0;
             op[i] = Op.TILE;
