@@ -31,7 +31,9 @@ import org.tensorflow.proto.NodeDef;
  *   <li>statistics computed from x ({@code tf.nn.moments}: {@code Mean}, {@code
  *       SquaredDifference} with {@code StopGradient}, {@code Mean}; or {@code Sub}, {@code
  *       Square}, {@code Mean}): LayerNorm over the last axis, training-form BatchNorm when the
- *       axes include 0, and RMS norm (no mean) classified the same way.
+ *       axes include 0, and RMS norm (no mean) classified the same way; the statistics may sit
+ *       behind a training switch ({@link TrainingSwitch}: {@code Select(flag, batch, moving)}),
+ *       whose moving-average updates (ending in {@code AssignSub}) join the match.
  * </ul>
  *
  * The chain from x to the output is a sequence of affine steps ({@code value op coefficient})
