@@ -19,8 +19,10 @@ import dev.dks.solver.solve.ShapingSolution;
 import dev.dks.solver.solve.ShapingSolver;
 import dev.dks.solver.solve.TatTargets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
@@ -95,13 +97,18 @@ public final class ShapeActivationsPass implements RewritePass {
       sa.warnings().forEach(w -> notes.add(sa.base().id() + ": " + w));
     }
     int changed = 0;
+    // an activation that reads another (Elu of Elu once a norm between them is stripped) reads
+    // the earlier one's replacement
+    Map<TensorName, TensorName> replaced = new HashMap<>();
     for (ActivationSite s : a.activations()) {
       ShapedActivation sa = solution.get(policy.target(s.kind()));
       DataType dtype = g.get(s.output()).containsAttr("T")
           ? g.get(s.output()).getAttrOrThrow("T").getType() : DataType.DT_FLOAT;
-      TensorName out = ActivationEmitter.emit(g, s.output() + "_dks", s.input(), sa.base(),
+      TensorName in = replaced.getOrDefault(s.input(), s.input());
+      TensorName out = ActivationEmitter.emit(g, s.output() + "_dks", in, sa.base(),
           sa.params(), dtype);
       g.replaceUses(TensorName.of(s.output()), out, List.of());
+      replaced.put(TensorName.of(s.output()), out);
       removeUnused(g, s.nodes());
       changed++;
     }

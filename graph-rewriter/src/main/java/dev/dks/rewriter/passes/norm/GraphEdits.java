@@ -27,7 +27,7 @@ final class GraphEdits {
       "ExpandDims", "Cast", "Mul", "Add", "AddV2", "Sub", "RealDiv", "Div", "Rsqrt", "Sqrt",
       "Reciprocal", "Inv", "Neg", "Square", "SquaredDifference", "Mean", "Maximum", "Minimum",
       "Pow", "Range", "ConcatV2", "ZerosLike", "OnesLike", "BroadcastTo", "FusedBatchNorm",
-      "FusedBatchNormV2", "FusedBatchNormV3");
+      "FusedBatchNormV2", "FusedBatchNormV3", "Select", "SelectV2");
 
   private GraphEdits() {}
 
@@ -79,6 +79,7 @@ final class GraphEdits {
         continue;
       }
       todo.addAll(inputNodes(g.get(n)));
+      removeControlUses(g, n);
       g.remove(n);
       ctx.variables().remove(n);
     }

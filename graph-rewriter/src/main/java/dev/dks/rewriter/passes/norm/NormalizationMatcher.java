@@ -29,7 +29,10 @@ import org.tensorflow.proto.NodeDef;
  *       rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))}, {@code (x - mean) *
  *       rsqrt(var + eps) * gamma + beta}, operand orders swapped, Add or AddV2), and LayerNorm /
  *       training BatchNorm computed from moments ({@code Mean}, {@code SquaredDifference} or
- *       {@code Sub} + {@code Square}, {@code Mean}, {@code AddV2 eps}, {@code Rsqrt}, ...).
+ *       {@code Sub} + {@code Square}, {@code Mean}, {@code AddV2 eps}, {@code Rsqrt}, ...), also
+ *       when the statistics pass through TF1 {@code tf.layers}' training switch (a {@code Select}
+ *       by a bool flag between the batch moments and the moving statistics, {@link
+ *       TrainingSwitch}); the moving-average updates that read them belong to the match.
  * </ol>
  *
  * Anything that looks like a normalization but does not fit (another output read, an internal

@@ -31,7 +31,9 @@ import org.tensorflow.proto.NodeDef;
  *   <li>statistics computed from x ({@code tf.nn.moments}: {@code Mean}, {@code
  *       SquaredDifference} with {@code StopGradient}, {@code Mean}; or {@code Sub}, {@code
  *       Square}, {@code Mean}): LayerNorm over the last axis, training-form BatchNorm when the
- *       axes include 0, and RMS norm (no mean) classified the same way.
+ *       axes include 0, and RMS norm (no mean) classified the same way; the statistics may sit
+ *       behind a training switch ({@link TrainingSwitch}: {@code Select(flag, batch, moving)}),
+ *       whose moving-average updates (ending in {@code AssignSub}) join the match.
  * </ul>
  *
  * The chain from x to the output is a sequence of affine steps ({@code value op coefficient})
@@ -51,11 +53,31 @@ final class WrittenOutMatcher {
   private final GraphView g;
   private final Map<String, Boolean> paramMemo = new HashMap<>();
   private final MomentsFinder moments;
+  private final TrainingSwitch switches;
   private Map<String, Integer> positions;
 
   WrittenOutMatcher(GraphView g) {
     this.g = g;
     this.moments = new MomentsFinder(g);
+    this.switches = new TrainingSwitch(g);
+  }
+
+  /**
+   * The moments behind a training switch: {@code variance} selects, by a training flag, between
+   * the variance of some x's moments and a stored statistic; null when it does not.
+   */
+  private Moments switchedMoments(TensorName variance) throws Bail {
+    TrainingSwitch.Switched sw = switches.of(variance);
+    if (sw == null) {
+      return null;
+    }
+    for (int i = 0; i < 2; i++) {
+      TensorName batch = sw.branches().get(i);
+      if (isParam(sw.branches().get(1 - i)) && !isParam(batch)) {
+        return moments.find(batch);
+      }
+    }
+    return null;
   }
 
   /** Scans every anchor; matches overlapping {@code claimed} nodes are skipped. */
@@ -119,6 +141,9 @@ final class WrittenOutMatcher {
     Moments mo = null;
     if (!isParam(c.variance())) {
       mo = moments.find(c.variance());
+      if (mo == null) {
+        mo = switchedMoments(c.variance());
+      }
       if (mo == null) {
         throw new Bail("its variance '" + c.variance() + "' is neither a parameter nor the "
             + "Mean of squared deviations of one tensor");
@@ -239,12 +264,17 @@ final class WrittenOutMatcher {
       collect(s.coefficient(), value.node(), covered, leaves);
     }
     covered.addAll(chainNodes);
+    if (stats != null) {
+      covered.addAll(movingAverageUpdates(covered, tail));
+    }
     for (String n : covered) {
       if (n.equals(tail)) {
         continue;
       }
       for (String u : g.consumers(n)) {
-        if (!covered.contains(u)) {
+        boolean updateTrigger = !Nodes.readsData(g.get(u), n)
+            && ValueSource.VARIABLE_BOOKKEEPING.contains(g.get(n).getOp());
+        if (!covered.contains(u) && !updateTrigger) {
           throw new Bail("node '" + n + "' (" + g.get(n).getOp() + ") inside it is also read by "
               + "'" + u + "' (" + g.get(u).getOp() + ")");
         }
@@ -261,6 +291,30 @@ final class WrittenOutMatcher {
     ordered.add(tail);
     return new NormalizationMatch(kind, Form.WRITTEN_OUT, stats != null, c.r().getName(),
         ordered, value, TensorName.of(tail), params, c.epsilon(), null, chain);
+  }
+
+  /**
+   * The moving-average updates that read the statistics of a normalization with batch
+   * statistics (they die with it): consumers outside {@code covered} that only lead to variable
+   * assignments, with the switch and constant nodes only they read.
+   */
+  private Set<String> movingAverageUpdates(Set<String> covered, String tail) {
+    Set<String> updates = new LinkedHashSet<>();
+    for (String n : List.copyOf(covered)) {
+      if (n.equals(tail)) {
+        continue;
+      }
+      for (String u : g.consumers(n)) {
+        if (covered.contains(u) || updates.contains(u) || !Nodes.readsData(g.get(u), n)) {
+          continue;
+        }
+        Set<String> up = switches.updatesFrom(u);
+        if (up != null) {
+          updates.addAll(up);
+        }
+      }
+    }
+    return updates;
   }
 
   /** A node's position in the graph's node order. */
@@ -348,7 +402,17 @@ final class WrittenOutMatcher {
     }
     NodeDef n = g.find(node).orElse(null);
     boolean result = false;
-    if (n != null && depth < 100 && ELEMENTWISE.contains(n.getOp())
+    TrainingSwitch.Switched sw = n == null ? null : switches.ofNode(node);
+    if (sw != null && depth < 100) {
+      memo.put(node, false);
+      result = true;
+      for (TensorName b : sw.branches()) {
+        if (!isCoef(b.node(), m, memo, depth + 1)) {
+          result = false;
+          break;
+        }
+      }
+    } else if (n != null && depth < 100 && ELEMENTWISE.contains(n.getOp())
         && !node.equals(m.x().node())) {
       memo.put(node, false);
       result = true;
@@ -371,7 +435,7 @@ final class WrittenOutMatcher {
       if (n.equals(xNode) || covered.contains(n) || leaves.contains(n)) {
         continue;
       }
-      if (isLeafParam(n)) {
+      if (isLeafParam(n) || switches.isFlagNode(n)) {
         leaves.add(n);
         continue;
       }
