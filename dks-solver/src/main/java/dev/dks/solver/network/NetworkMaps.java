@@ -97,7 +97,11 @@ public final class NetworkMaps {
         .propagate(0.0, new ScalarSemantics(localCMap, chainCMap));
   }
 
-  /** {@code M(x, r)} for any r. */
+  /**
+   * {@code M(x, r)} for any r, a product of streams multiplying its factors' values (so with
+   * products, {@code propagate(1, y -> x y)} is not {@link #maxSlope}, which reads a product as
+   * its factors' geometric mean).
+   */
   public double propagate(double x, DoubleUnaryOperator r) {
     return requireStructure("M(x, r)").propagate(x, new ScalarSemantics(r));
   }

@@ -17,7 +17,7 @@ import java.util.function.ToDoubleFunction;
  *
  * @param r the local map of one layer
  * @param chains the map of a chain of n layers, or null for the composition of r
- * @param product how a product node combines two factors' values
+ * @param product how a product node combines its factors' values (all of them at once)
  */
 public record ScalarSemantics(DoubleUnaryOperator r, IntFunction<DoubleUnaryOperator> chains,
     ToDoubleFunction<double[]> product) implements KernelSemantics<Double> {

@@ -258,10 +258,16 @@ final class FiniteWidthPairs {
       if (layout.width()[i] <= 0) {
         return null;
       }
-      for (int j : dag.nodes().get(i).inputs()) {
+      Dag.Node node = dag.nodes().get(i);
+      for (int j : node.inputs()) {
         if (j < start && i > start) {
           return null;
         }
+      }
+      // a width change kept as PASS (the raw input's preprocessing) only where the pairs start
+      if (i > start && node.kind() == Dag.Kind.AFFINE && layout.op()[i] == Op.PASS
+          && layout.width()[i] != layout.width()[node.inputs()[0]]) {
+        return null;
       }
     }
     if (Double.isNaN(startC)) {

@@ -79,12 +79,13 @@ public record KernelMeasurement(
 
   /**
    * Whether q is beyond its allowance: by log q when {@link #judgesLogQ}, else by the mean q
-   * against {@link #qAllowed} ({@code fallback}, the report's q tolerance, when that is NaN).
+   * against {@link #qAllowed} ({@code fallback}, the report's q tolerance, when that is NaN). A
+   * NaN error (q not measured or not predicted) fails.
    */
   public boolean qFails(double fallback) {
     if (judgesLogQ()) {
       return !(logQError() <= logQAllowed);
     }
-    return qError() > (Double.isNaN(qAllowed) ? fallback : qAllowed);
+    return !(qError() <= (Double.isNaN(qAllowed) ? fallback : qAllowed));
   }
 }

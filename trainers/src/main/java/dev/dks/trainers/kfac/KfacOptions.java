@@ -108,7 +108,7 @@ public record KfacOptions(
    * at the same 300-step accuracy (86.15% and 86.27% against 86.07%). On the 20 layers without
    * down-sampling 32 examples let the preconditioned step grow a million-fold (loss 28 at step 57)
    * before the run recovered to 79.74%, and 16 examples blew up with another data order (loss 217
-   * at step 76) while the whole batch did not (80.70% with the default order). The spikes come
+   * at step 76) while the whole batch with that order did not (82.41%). The spikes come
    * from K-FAC-reduce's nearly rank-one conv factors at 28x28, which leave most of the update to
    * the damping (the whole batch has them too); why a sub-batch reaches a blow-up more often is
    * not known, so the whole batch stays (BENCHMARKS.md, session 17).
