@@ -29,7 +29,9 @@ import picocli.CommandLine.Spec;
  * {@link dev.dks.savedmodels.export.ServingExporter} (atomically: a temporary folder beside DIR,
  * then a rename; a non-empty DIR is refused before anything runs), with the shaping recorded in
  * {@code assets.extra/dks-shaping.json} (see {@link ModelShaping}). {@code
- * --dry-run} writes nothing; {@code --list-passes} prints the passes and exits.
+ * --dry-run} writes nothing; {@code --list-passes} prints the passes and exits. A model in which
+ * the rewrite shapes no activation and re-initializes no layer is refused (exit 2, nothing
+ * written).
  */
 @Command(
     name = "rewrite",
