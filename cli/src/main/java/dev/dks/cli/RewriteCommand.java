@@ -6,6 +6,7 @@ import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.RewritePass;
 import dev.dks.savedmodels.ModelReaders;
 import dev.dks.solver.init.HomogeneousMode;
+import dev.dks.solver.solve.ShapingSolution;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +29,9 @@ import picocli.CommandLine.Spec;
  * {@link dev.dks.savedmodels.export.ServingExporter} (atomically: a temporary folder beside DIR,
  * then a rename; a non-empty DIR is refused before anything runs), with the shaping recorded in
  * {@code assets.extra/dks-shaping.json} (see {@link ModelShaping}). {@code
- * --dry-run} writes nothing; {@code --list-passes} prints the passes and exits.
+ * --dry-run} writes nothing; {@code --list-passes} prints the passes and exits. A model in which
+ * the rewrite shapes no activation and re-initializes no layer is refused (exit 2, nothing
+ * written).
  */
 @Command(
     name = "rewrite",
@@ -133,6 +136,7 @@ public final class RewriteCommand implements Callable<Integer> {
     Pipeline pipeline = builder.build();
     ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     Pipeline.Result result = pipeline.run(loaded.model());
+    refuseNothingShaped(result);
     Path written = null;
     if (!dryRun) {
       written = RewriteOutput.write(result, options, target, untrusted);
@@ -142,6 +146,24 @@ public final class RewriteCommand implements Callable<Integer> {
     w.print(json ? Json.write(report.json()) : report.text());
     w.flush();
     return 0;
+  }
+
+  /**
+   * Refuses (exit 2, nothing written) a model in which the rewrite shaped no activation and
+   * re-initialized no layer, such as TF Serving's half_plus_two (y = x/2 + 2): it is not a
+   * network DKS/TAT can shape, and the input normalization alone would only change its function.
+   * Not when dks-init was skipped (--skip): then the user chose what to run.
+   */
+  private void refuseNothingShaped(Pipeline.Result result) {
+    boolean shaped = result.fact(ShapingSolution.class).isPresent();
+    boolean initialized = result.outcomes().stream()
+        .noneMatch(o -> o.pass().equals("dks-init") && o.changes() == 0);
+    if (!shaped && !initialized) {
+      throw new IllegalArgumentException(model + ": nothing to shape: the network path from the "
+          + "input has no activation and no layer (MatMul, Conv2D, ...) that DKS/TAT could shape "
+          + "or initialize, so the model is not rewritten and nothing is written; rewrite a "
+          + "network with nonlinear layers");
+    }
   }
 
   private RewriteOptions options() {

@@ -81,6 +81,7 @@ public final class ActivationMatcher {
       Optional<ActivationSite> m = matchGeluErf(n).or(() -> matchGeluTanh(n))
           .or(() -> matchHardSwish(n)).or(() -> matchSwish(n)).or(() -> matchPrelu(n))
           .or(() -> matchBentid(n)).or(() -> clips.match(n));
+      m = m.or(() -> MaximumMatcher.match(g, p, n));
       if (m.isPresent() && m.get().nodes().stream().noneMatch(covered::contains)) {
         composites.add(m.get());
         covered.addAll(m.get().nodes());

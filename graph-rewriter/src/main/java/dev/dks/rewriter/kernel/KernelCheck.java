@@ -325,6 +325,7 @@ public final class KernelCheck {
       p.analysis().layers().stream().filter(l -> !layers.contains(l)).forEach(layers::add);
     }
     Plan first = plans.values().iterator().next();
+    UnfedInputException.check(g, first.feedNode(), measured);
     List<WeightRotations.Kernel> kernels = WeightRotations.kernels(model, layers, g);
     boolean auto = o.draws() <= 0;
     int draws = auto ? autoDraws(model, plans.values(), kernels) : o.draws();
