@@ -3,6 +3,7 @@ package dev.dks.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.builder.BuiltModel;
+import dev.dks.rewriter.kernel.KernelMeasurement;
 import dev.dks.rewriter.kernel.KernelReport;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
@@ -97,11 +98,31 @@ final class DemoReport {
   }
 
   private static String line(String what, KernelReport k, int baseWidth) {
+    String q = judgesLogQ(k)
+        ? String.format(Locale.ROOT, "log q error %.3f (allowed %.3f)", logQError(k),
+            logQAllowed(k))
+        : String.format(Locale.ROOT, "q error %.3f (tolerance %.2f)",
+            k.judgedRows().stream().mapToDouble(r -> r.qError()).max().orElse(0),
+            k.qTolerance());
     return String.format(Locale.ROOT, "%s at base width %d: %s at %s (%d channels): c error "
-        + "%.4f (tolerance %.2f), q error %.3f (tolerance %.2f)", what, baseWidth,
+        + "%.4f (tolerance %.2f), %s", what, baseWidth,
         k.passed() ? "passed" : "FAILED", k.judgedTensor(), k.width(),
-        k.judgedRows().stream().mapToDouble(r -> r.cError()).max().orElse(0), k.cTolerance(),
-        k.judgedRows().stream().mapToDouble(r -> r.qError()).max().orElse(0), k.qTolerance());
+        k.judgedRows().stream().mapToDouble(r -> r.cError()).max().orElse(0), k.cTolerance(), q);
+  }
+
+  /** Whether the check judged q by its mean log q (several draws, finite-width prediction). */
+  private static boolean judgesLogQ(KernelReport k) {
+    return k.judgedRows().stream().anyMatch(KernelMeasurement::judgesLogQ);
+  }
+
+  private static double logQError(KernelReport k) {
+    return k.judgedRows().stream().filter(KernelMeasurement::judgesLogQ)
+        .mapToDouble(KernelMeasurement::logQError).max().orElse(0);
+  }
+
+  private static double logQAllowed(KernelReport k) {
+    return k.judgedRows().stream().filter(KernelMeasurement::judgesLogQ)
+        .mapToDouble(KernelMeasurement::logQAllowed).min().orElse(0);
   }
 
   String servingLine() {
@@ -138,6 +159,11 @@ final class DemoReport {
     k.put("c_tolerance", r.cTolerance());
     k.put("q_error", r.judgedRows().stream().mapToDouble(x -> x.qError()).max().orElse(0));
     k.put("q_tolerance", r.qTolerance());
+    if (judgesLogQ(r)) {
+      // q judged by its mean log q: these decide, q_error stays for readers of the old keys
+      k.put("log_q_error", logQError(r));
+      k.put("log_q_allowed", logQAllowed(r));
+    }
   }
 
   /** The JSON object (also written to the demo folder). */
