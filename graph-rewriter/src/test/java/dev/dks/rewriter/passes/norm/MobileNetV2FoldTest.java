@@ -16,14 +16,13 @@ import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.rewriter.pipeline.StructuralVerifier;
 import dev.dks.rewriter.pipeline.TensorFlowVerifier;
-import java.nio.file.Files;
+import dev.dks.rewriter.testing.SharedModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Result;
@@ -57,17 +56,7 @@ class MobileNetV2FoldTest {
 
   @BeforeAll
   static void load() {
-    Path dir = locate();
-    if (dir == null && System.getenv("DKS_REQUIRE_SHARED") != null) {
-      throw new AssertionError("../shared/models/" + MODEL + " is missing but DKS_REQUIRE_SHARED "
-          + "is set (CI): the shared models must be beside the checkout");
-    }
-    Assumptions.assumeTrue(dir != null, () -> {
-      String why = "skipped: ../shared/models/" + MODEL + " not found from "
-          + Path.of("").toAbsolutePath();
-      System.out.println(why);
-      return why;
-    });
+    Path dir = SharedModels.require(MODEL);
     try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve")) {
       SignatureDef sig = b.metaGraphDef().getSignatureDefMap().get("serving_default");
       input = sig.getInputsMap().values().iterator().next().getName();
@@ -97,24 +86,6 @@ class MobileNetV2FoldTest {
     }
   }
 
-  /** Finds ../shared/models/MODEL from the module or the reactor folder. */
-  static Path locate() {
-    String prop = System.getProperty("dks.models");
-    List<Path> roots = new ArrayList<>();
-    if (prop != null) {
-      roots.add(Path.of(prop));
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    for (Path p = cwd; p != null; p = p.getParent()) {
-      roots.add(p.resolve("shared").resolve("models"));
-    }
-    for (Path r : roots) {
-      if (Files.isDirectory(r.resolve(MODEL))) {
-        return r.resolve(MODEL);
-      }
-    }
-    return null;
-  }
 
   /**
    * VarHandleOp -> VariableV2 and ReadVariableOp -> Identity, in place; returns, per variable, a

@@ -10,13 +10,11 @@ import dev.dks.rewriter.model.Model;
 import dev.dks.rewriter.model.TensorProtos;
 import dev.dks.rewriter.passes.norm.StripNormalizationPass.Mode;
 import dev.dks.rewriter.pipeline.Pipeline;
-import java.nio.file.Files;
+import dev.dks.rewriter.testing.SharedModels;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -39,17 +37,7 @@ class VespaBatchNormMnistTest {
 
   @Test
   void removesTheTwoBodyBatchNormsAndKeepsTheFunctionWithoutThem() {
-    Path dir = locate();
-    if (dir == null && System.getenv("DKS_REQUIRE_SHARED") != null) {
-      throw new AssertionError("../shared/models/" + MODEL + " is missing but DKS_REQUIRE_SHARED "
-          + "is set (CI): the shared models must be beside the checkout");
-    }
-    Assumptions.assumeTrue(dir != null, () -> {
-      String why = "skipped: ../shared/models/" + MODEL + " not found from "
-          + Path.of("").toAbsolutePath();
-      System.out.println(why);
-      return why;
-    });
+    Path dir = SharedModels.require(MODEL);
     try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve")) {
       GraphView g = GraphView.of(b.graph().toGraphDef());
       String out = "dnn/batch_normalization_3/batchnorm/add_1";
@@ -95,23 +83,5 @@ class VespaBatchNormMnistTest {
       assertTrue(scale > 0.1, "output scale " + scale);
       assertEquals(0.0, TestGraph.maxAbsDiff(got, want), 1e-5 * Math.max(1, scale));
     }
-  }
-
-  /** Finds ../shared/models/MODEL from the module or the reactor folder. */
-  static Path locate() {
-    String prop = System.getProperty("dks.models");
-    List<Path> roots = new ArrayList<>();
-    if (prop != null) {
-      roots.add(Path.of(prop));
-    }
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      roots.add(p.resolve("shared").resolve("models"));
-    }
-    for (Path r : roots) {
-      if (Files.isDirectory(r.resolve(MODEL))) {
-        return r.resolve(MODEL);
-      }
-    }
-    return null;
   }
 }
