@@ -364,22 +364,20 @@ final class FiniteWidthPairs {
 
     /** The standard error of the mean log q at {@code node} over the pairs. */
     double logQStandardError(int node) {
-      long m = lqCount[node];
-      if (m < 2) {
-        return Double.NaN;
-      }
-      double mean = lq[node] / m;
-      double var = Math.max(0, (lqq[node] - m * mean * mean) / (m - 1));
-      return Math.sqrt(var / m);
+      return standardError(lq[node], lqq[node], lqCount[node]);
     }
 
     double cStandardError(int node) {
-      long m = count[node];
+      return standardError(c[node], cc[node], count[node]);
+    }
+
+    /** The standard error of a mean from the sum and the sum of squares of m values. */
+    private static double standardError(double sum, double squares, long m) {
       if (m < 2) {
         return Double.NaN;
       }
-      double mean = c[node] / m;
-      double var = Math.max(0, (cc[node] - m * mean * mean) / (m - 1));
+      double mean = sum / m;
+      double var = Math.max(0, (squares - m * mean * mean) / (m - 1));
       return Math.sqrt(var / m);
     }
   }
