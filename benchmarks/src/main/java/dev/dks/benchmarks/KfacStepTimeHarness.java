@@ -55,8 +55,10 @@ import org.tensorflow.proto.ConfigProto;
  * <p>Usage: {@code java -cp benchmarks.jar dev.dks.benchmarks.KfacStepTimeHarness [--depth 50]
  * [--width 64] [--batch 128] [--steps 5] [--warmup 1] [--threads 0] [--input 28x28x1]
  * [--stats-examples 0] [--pooling none|stride|... --pool-every 4] [--variants all|defaults]
- * [--json FILE]}. {@code --variants defaults} times only SGD, the K-FAC defaults and the defaults
- * with {@code --stats-examples} (issue 16). Wall and process CPU times are both reported.
+ * [--periods C/I,...] [--json FILE]}. {@code --variants defaults} times only SGD, the K-FAC
+ * defaults and the defaults with {@code --stats-examples} (issue 16); {@code --periods 1/10,5/10}
+ * times SGD and the defaults with each statistics/inverse period pair (each also with
+ * {@code --stats-examples} when given). Wall and process CPU times are both reported.
  * Prints a table and one line {@code JSON {...}}; the JSON also goes to
  * {@code benchmarks/target/kfac-step-time.json}.
  */
@@ -82,6 +84,8 @@ public final class KfacStepTimeHarness {
     int poolEvery = 4;
     boolean defaultsOnly = false;
     Path json = Path.of("benchmarks/target/kfac-step-time.json");
+    /** Statistics/inverse periods {@code "C/I,C/I,..."} of the defaults to time, or null. */
+    String periods;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -103,6 +107,7 @@ public final class KfacStepTimeHarness {
             case "all" -> false;
             default -> throw new IllegalArgumentException("--variants: all or defaults, got " + v);
           };
+          case "--periods" -> o.periods = v;
           case "--json" -> o.json = Path.of(v);
           default -> throw HarnessSupport.unknown(a);
         }
@@ -206,7 +211,7 @@ public final class KfacStepTimeHarness {
       System.out.println("usage: KfacStepTimeHarness [--depth 50] [--width 64] [--batch 128] "
           + "[--steps 5 (measured rounds)] [--warmup 1] [--threads 0 (TF decides)] "
           + "[--classes 10] [--input 28x28x1] [--stats-examples 0 (whole batch)] "
-          + "[--pooling none] [--pool-every 4] [--variants all|defaults] [--json FILE]");
+          + "[--pooling none] [--pool-every 4] [--variants all|defaults] [--periods C/I,...] [--json FILE]");
       return;
     }
     PrintStream out = System.out;
@@ -229,7 +234,8 @@ public final class KfacStepTimeHarness {
     double mu = 0.9;
 
     KfacOptions recipe = KfacOptions.tatRecipe().withStatisticsExamples(o.statsExamples);
-    List<Variant> variants = o.defaultsOnly ? defaultsVariants(o.statsExamples) : List.of(
+    List<Variant> variants = o.periods != null ? periodVariants(o.periods, o.statsExamples)
+        : o.defaultsOnly ? defaultsVariants(o.statsExamples) : List.of(
         new Variant("SGD (Nesterov)", null),
         new Variant("K-FAC TAT recipe", recipe),
         new Variant("K-FAC recipe, conv reduce", recipe.withConv(ConvApproximation.REDUCE)),
@@ -332,7 +338,7 @@ public final class KfacStepTimeHarness {
       row.put("statisticsExamples", o.statsExamples);
       rows.add(row);
     }
-    if (!o.defaultsOnly) {
+    if (!o.defaultsOnly && o.periods == null) {
       Variant rec = variants.get(1);
       Variant sampled = variants.get(3);
       out.printf(Locale.ROOT, "goal (issue 6): K-FAC with inverses every 50 under 1.5x SGD: "
@@ -355,6 +361,30 @@ public final class KfacStepTimeHarness {
     if (statsExamples > 0) {
       v.add(new Variant("K-FAC defaults, statistics from " + statsExamples,
           KfacOptions.defaults().withStatisticsExamples(statsExamples)));
+    }
+    return v;
+  }
+
+  /**
+   * SGD, then {@code KfacOptions.defaults()} with each statistics/inverse period pair of
+   * {@code spec} ({@code "C/I,C/I"}), on the whole batch and, when {@code statsExamples > 0}, on
+   * that many examples too: what amortizing the statistics costs per step.
+   */
+  static List<Variant> periodVariants(String spec, int statsExamples) {
+    List<Variant> v = new ArrayList<>(List.of(new Variant("SGD (Nesterov)", null)));
+    for (String pair : spec.split(",")) {
+      String[] ci = pair.trim().split("/");
+      if (ci.length != 2) {
+        throw new IllegalArgumentException("--periods: C/I pairs separated by commas, got " + spec);
+      }
+      int c = Integer.parseInt(ci[0]);
+      int i = Integer.parseInt(ci[1]);
+      KfacOptions k = KfacOptions.defaults().withPeriods(c, i);
+      v.add(new Variant("K-FAC defaults, stats/" + c + " inv/" + i, k));
+      if (statsExamples > 0) {
+        v.add(new Variant("  same, statistics from " + statsExamples,
+            k.withStatisticsExamples(statsExamples)));
+      }
     }
     return v;
   }
