@@ -65,7 +65,7 @@ import org.tensorflow.proto.ConfigProto;
  * normalization, TAT's LReLUNet), {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
  * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
- * examples), {@code rows} (KFC-expand A from this many sampled patch rows per dimension), {@code
+ * examples), {@code dense} (statistics at every step before this one), {@code rows} (KFC-expand A from this many sampled patch rows per dimension), {@code
  * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
  * in tables). The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
  * with no other flag, on the plain ResNet layout: {@code KfacOptions.defaults()} and {@code
@@ -158,6 +158,7 @@ public final class KfacConvergenceHarness {
     int burnIn = 5;
     double normConstraint = 1e-3;
     int statsExamples = 0;
+    int denseStats = 0;
     double patchRows = 0;
     String estimation = "sampled";
     /** K-FAC from {@code KfacOptions.defaults()} (only the keys given change it). */
@@ -226,6 +227,7 @@ public final class KfacConvergenceHarness {
             case "burnin" -> r.burnIn = Integer.parseInt(v);
             case "nc" -> r.normConstraint = Double.parseDouble(v);
             case "statsex" -> r.statsExamples = Integer.parseInt(v);
+            case "dense" -> r.denseStats = Integer.parseInt(v);
             case "rows" -> r.patchRows = Double.parseDouble(v);
             case "est" -> r.estimation = v;
             case "label" -> r.label = v;
@@ -262,22 +264,28 @@ public final class KfacConvergenceHarness {
         if (given.contains("statsex")) {
           k = k.withStatisticsExamples(statsExamples);
         }
+        if (given.contains("dense")) {
+          k = k.withDenseStatisticsSteps(denseStats);
+        }
         return k;
       }
       return KfacOptions.tatRecipe().withDamping(damping).withPeriods(stats, inv)
           .withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)))
           .withBurnIn(burnIn).withNormConstraint(normConstraint)
           .withStatisticsExamples(statsExamples).withPatchRowsPerDimension(patchRows)
-          .withEstimation(FisherEstimation.valueOf(estimation.toUpperCase(Locale.ROOT)));
+          .withEstimation(FisherEstimation.valueOf(estimation.toUpperCase(Locale.ROOT)))
+          .withDenseStatisticsSteps(denseStats);
     }
 
     String describe() {
       if (kfacDefaults) {
         KfacOptions k = kfacOptions();
         return String.format(Locale.ROOT, "%s: %s; K-FAC defaults (damping %.0e, conv %s, "
-            + "stats/%d, inverses/%d, burn-in %d, norm constraint %.0e), peak lr %.3g, warm-up "
+            + "stats/%d%s, inverses/%d, burn-in %d, norm constraint %.0e), peak lr %.3g, warm-up "
             + "%.0f%%", label, model.spec().describe(), k.damping(),
-            k.conv().name().toLowerCase(Locale.ROOT), k.curvatureEvery(), k.inverseEvery(),
+            k.conv().name().toLowerCase(Locale.ROOT), k.curvatureEvery(),
+            k.denseStatisticsSteps() > 0 ? " (every step before " + k.denseStatisticsSteps()
+            + ")" : "", k.inverseEvery(),
             k.burnIn(), k.normConstraint(), lr, 100 * warmupFraction);
       }
       String o = opt.equals("kfac") ? String.format(Locale.ROOT, "K-FAC damping %.0e, conv %s, "

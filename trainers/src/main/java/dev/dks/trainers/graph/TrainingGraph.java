@@ -279,7 +279,7 @@ public final class TrainingGraph implements AutoCloseable {
         TFloat32 yt = labelTensor(yOneHot);
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
         TFloat32 mut = TFloat32.scalarOf((float) mu);
-        TFloat32 rho = TFloat32.scalarOf((float) kfac.decayPerUpdate());
+        TFloat32 rho = TFloat32.scalarOf((float) kfac.decayPerUpdate(globalStep));
         TInt64 seed = TInt64.vectorOf(kfac.options().seed(), globalStep)) {
       for (KfacGraph.Phase phase : kfac.phases(globalStep)) {
         Session.Runner r = session.runner();

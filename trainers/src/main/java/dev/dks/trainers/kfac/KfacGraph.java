@@ -135,15 +135,15 @@ public record KfacGraph(
   }
 
   /**
-   * The session runs of global step {@code step}: statistics at multiples of
-   * {@code curvatureEvery}, inverses at multiples of {@code inverseEvery} (so always at step 0,
+   * The session runs of global step {@code step}: statistics at every step below
+   * {@code denseStatisticsSteps} and at multiples of {@code curvatureEvery}, inverses at multiples of {@code inverseEvery} (so always at step 0,
    * after that step's statistics and before its update). A step with statistics is one session
    * run, one forward pass: statistics, inverses and update are ordered inside the graph by
    * control dependencies (and, across replicas, share the step's one all-reduce); an inverse
    * refresh without statistics runs the inverses, then the update.
    */
   public List<Phase> phases(long step) {
-    boolean stats = step % options.curvatureEvery() == 0;
+    boolean stats = options.statisticsAt(step);
     boolean inv = step % options.inverseEvery() == 0;
     List<Phase> out = new ArrayList<>();
     if (inv) {
@@ -160,10 +160,13 @@ public record KfacGraph(
   }
 
   /**
-   * The EMA decay fed for a statistics update in regular training: {@code rho^curvatureEvery}, so
-   * that the average forgets at the same rate per step whatever the period.
+   * The EMA decay fed for the statistics update of global step {@code step} in regular training:
+   * {@code rho} while statistics are taken every step (below {@code denseStatisticsSteps}),
+   * {@code rho^curvatureEvery} after, so that the average forgets at the same rate per step
+   * whatever the period.
    */
-  public double decayPerUpdate() {
-    return Math.pow(options.curvatureEma(), options.curvatureEvery());
+  public double decayPerUpdate(long step) {
+    int period = step < options.denseStatisticsSteps() ? 1 : options.curvatureEvery();
+    return Math.pow(options.curvatureEma(), period);
   }
 }

@@ -40,6 +40,10 @@ import java.util.Objects;
  *     every row (the recipe's exact batch statistics). Ignored by K-FAC-reduce and dense blocks
  * @param adaptation Levenberg-Marquardt adaptation of the damping, or null for a fixed damping
  *     (the recipe's)
+ * @param denseStatisticsSteps statistics are taken at every global step below this one (and at
+ *     multiples of {@code curvatureEvery} after it), so that the factors follow the fast early
+ *     change of the curvature while later steps amortize them; 0 (the recipe's) = the period
+ *     applies from the start. {@code dks train} sets it to the learning-rate warm-up
  */
 public record KfacOptions(
     double curvatureEma,
@@ -54,7 +58,8 @@ public record KfacOptions(
     long seed,
     ConvApproximation conv,
     double patchRowsPerDimension,
-    DampingAdaptation adaptation) {
+    DampingAdaptation adaptation,
+    int denseStatisticsSteps) {
 
   /** Validates. */
   public KfacOptions {
@@ -85,6 +90,10 @@ public record KfacOptions(
     if (!(patchRowsPerDimension >= 0) || Double.isInfinite(patchRowsPerDimension)) {
       throw new IllegalArgumentException("patch rows per dimension must be finite and >= 0 (0 = "
           + "every patch row), got " + patchRowsPerDimension);
+    }
+    if (denseStatisticsSteps < 0) {
+      throw new IllegalArgumentException("dense statistics steps must be >= 0, got "
+          + denseStatisticsSteps);
     }
     if (statisticsExamples < 0) {
       throw new IllegalArgumentException("statistics examples must be >= 0 (0 = whole batch), "
@@ -133,85 +142,105 @@ public record KfacOptions(
   public static KfacOptions tatRecipe() {
     return new KfacOptions(0.99, 1, 50, 5, 1e-3, 1e-3, FisherEstimation.SAMPLED,
         InverseMethod.CHOLESKY, 0, 0, ConvApproximation.EXPAND, 0,
-        null);
+        null, 0);
   }
 
   /** With another curvature EMA decay. */
   public KfacOptions withCurvatureEma(double rho) {
     return new KfacOptions(rho, curvatureEvery, inverseEvery, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation);
+        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation,
+        denseStatisticsSteps);
   }
 
   /** With other statistics and inverse update periods. */
   public KfacOptions withPeriods(int curvature, int inverses) {
     return new KfacOptions(curvatureEma, curvature, inverses, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation);
+        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation,
+        denseStatisticsSteps);
   }
 
   /** With another burn-in length. */
   public KfacOptions withBurnIn(int batches) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, batches, damping,
         normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation);
+        patchRowsPerDimension, adaptation, denseStatisticsSteps);
   }
 
   /** With another damping. */
   public KfacOptions withDamping(double lambda) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, lambda,
         normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation);
+        patchRowsPerDimension, adaptation, denseStatisticsSteps);
   }
 
   /** With another norm constraint (0 = off). */
   public KfacOptions withNormConstraint(double cMax) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping, cMax,
-        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation);
+        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation,
+        denseStatisticsSteps);
   }
 
   /** With another estimation mode. */
   public KfacOptions withEstimation(FisherEstimation mode) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
         normConstraint, mode, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation);
+        patchRowsPerDimension, adaptation, denseStatisticsSteps);
   }
 
   /** With another inverse method. */
   public KfacOptions withInverse(InverseMethod method) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
         normConstraint, estimation, method, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation);
+        patchRowsPerDimension, adaptation, denseStatisticsSteps);
   }
 
   /** Using only the first {@code n} examples of each batch for statistics (0 = all). */
   public KfacOptions withStatisticsExamples(int n) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, n, seed, conv, patchRowsPerDimension, adaptation);
+        normConstraint, estimation, inverse, n, seed, conv, patchRowsPerDimension, adaptation,
+        denseStatisticsSteps);
   }
 
   /** With another sampling seed. */
   public KfacOptions withSeed(long s) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
         normConstraint, estimation, inverse, statisticsExamples, s, conv,
-        patchRowsPerDimension, adaptation);
+        patchRowsPerDimension, adaptation, denseStatisticsSteps);
   }
 
   /** With another conv block approximation. */
   public KfacOptions withConv(ConvApproximation approximation) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
         normConstraint, estimation, inverse, statisticsExamples, seed, approximation,
-        patchRowsPerDimension, adaptation);
+        patchRowsPerDimension, adaptation, denseStatisticsSteps);
   }
 
   /** With KFC-expand A statistics from {@code k d_A} sampled patch rows (0: every row). */
   public KfacOptions withPatchRowsPerDimension(double k) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv, k, adaptation);
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv, k, adaptation,
+        denseStatisticsSteps);
+  }
+
+  /** With statistics at every step below global step {@code steps} (0: the period throughout). */
+  public KfacOptions withDenseStatisticsSteps(int steps) {
+    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
+        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
+        patchRowsPerDimension, adaptation, steps);
+  }
+
+  /**
+   * Whether global step {@code step} takes statistics: below {@link #denseStatisticsSteps()}
+   * always, then at multiples of {@link #curvatureEvery()}.
+   */
+  public boolean statisticsAt(long step) {
+    return step < denseStatisticsSteps || step % curvatureEvery == 0;
   }
 
   /** With Levenberg-Marquardt damping adaptation (null: fixed damping). */
   public KfacOptions withAdaptation(DampingAdaptation a) {
     return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
         normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, a);
+        patchRowsPerDimension, a, denseStatisticsSteps);
   }
 }
