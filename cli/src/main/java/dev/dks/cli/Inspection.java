@@ -219,7 +219,8 @@ final class Inspection {
     Set<String> names = new LinkedHashSet<>();
     for (Signature s : loaded.model().signatures()) {
       for (TensorSpec t : s.inputs().values()) {
-        if (t.dtype() == DataType.DT_FLOAT) {
+        // a scalar (rank 0) input is left alone by pln (InputNormalizationPass)
+        if (t.dtype() == DataType.DT_FLOAT && (t.shape() == null || t.shape().length > 0)) {
           names.add("'" + t.tensor().node() + "'");
         }
       }
