@@ -13,6 +13,7 @@ import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
+import dev.dks.rewriter.passes.norm.BatchNormCondPass;
 import dev.dks.rewriter.passes.norm.FrozenAffinePass;
 import dev.dks.rewriter.passes.norm.StripNormalizationPass;
 import dev.dks.rewriter.pipeline.Pipeline;
@@ -21,7 +22,8 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 
 /**
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
- * resource-to-ref-vars, split-fused, body-check (refuses a tf.cond in the body), constants-to-variables, strip-norm (remove), skips,
+ * resource-to-ref-vars, split-fused, bn-cond (batch-norm statistics behind a training tf.cond
+ * become the moving averages), body-check (refuses a tf.cond in the body), constants-to-variables, strip-norm (remove), skips,
  * max-pool, gather-bounds, shape-activations, pln (per-location input normalization, optional), dks-init.
  * Verification: the structural verifier (registered ops, existing nodes and output indices,
  * outputs present) runs on the input graph and after every pass that changed the graph; the
@@ -50,6 +52,7 @@ public final class DksRewrite {
         .add(new InlineFunctionsPass())
         .add(new ResourceVariablesPass())
         .add(new SplitFusedOpsPass())
+        .add(new BatchNormCondPass())
         .add(new BodyCheckPass())
         .add(new ConstantsToVariablesPass())
         .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))
