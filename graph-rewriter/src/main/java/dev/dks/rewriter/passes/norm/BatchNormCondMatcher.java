@@ -3,31 +3,42 @@ package dev.dks.rewriter.passes.norm;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.NodeDef;
 
 /**
- * Finds {@link BatchNormCond}s without changing the graph. A {@code Merge} is one when:
+ * Finds {@link BatchNormCond}s without changing the graph. A {@code Merge} is one when nothing
+ * reads its {@code value_index} output, it has two data inputs, one from each branch of a cond on
+ * a training flag ({@link TrainingSwitch#flagOf}: a bool placeholder, possibly behind Identity /
+ * Reshape / Cast, such as the cond's {@code pred_id}), and either
  *
  * <ul>
- *   <li>it has two data inputs, each the output of a {@code Switch} (through Identity nodes in the
- *       branch), one taken from output 0 (the predicate false) and one from output 1 (true);
- *   <li>both Switches are on the same training flag ({@link TrainingSwitch#flagOf}: a bool
- *       placeholder, possibly behind Identity / Reshape / Cast, such as the cond's {@code
- *       pred_id});
- *   <li>one branch's value is a stored statistic ({@link ValueSource}: a variable or Const read)
- *       and the other a batch statistic: a {@code Mean} (through Identity / Squeeze /
- *       StopGradient / Reshape) over constant axes that include 0;
- *   <li>nothing reads the Merge's {@code value_index} output.
+ *   <li>(unfused) each input is a Switch output (through Identity nodes in the branch), one from
+ *       output 0 (the flag false) and one from output 1 (true), and one branch's value is a stored
+ *       statistic ({@link ValueSource}: a variable or Const read) and the other a batch statistic:
+ *       a {@code Mean} (through Identity / Squeeze / StopGradient / Reshape) over constant axes
+ *       that include 0; or
+ *   <li>(fused) the inputs are the same output of two FusedBatchNorm (V2, V3) nodes, one with
+ *       {@code is_training} false whose every input is a Switch output 0 on the flag, one with
+ *       {@code is_training} true whose inputs are Switch outputs 1 on the flag or Consts (the
+ *       empty mean and variance), both normalizing the same tensor; the Merges of their other
+ *       outputs join the match.
  * </ul>
  *
- * Anything else (a dropout cond, a cond on a computed predicate, a cond choosing between whole
- * layers) is not a match and is left to body-check, which refuses a cond in the body.
+ * Every removed node (Switches, branch Identities, the training FusedBatchNorm) must be read
+ * only inside the match. Anything else (a dropout cond, a cond on a computed predicate, a cond
+ * choosing between other layers) is not a match and is left to body-check, which refuses a cond
+ * in the body.
  */
 final class BatchNormCondMatcher {
+  private static final Set<String> FUSED = Set.of("FusedBatchNorm", "FusedBatchNormV2",
+      "FusedBatchNormV3");
   private static final Set<String> BRANCH_WRAPPERS = Set.of("Identity", "Snapshot");
   private static final Set<String> STAT_WRAPPERS = Set.of("Identity", "Snapshot", "Squeeze",
       "StopGradient", "Reshape", "ExpandDims");
@@ -43,10 +54,12 @@ final class BatchNormCondMatcher {
   /** The batch-norm conds of the graph, in graph order. */
   List<BatchNormCond> find() {
     List<BatchNormCond> out = new ArrayList<>();
+    Set<String> claimed = new HashSet<>();
     for (NodeDef n : g.nodes()) {
-      if (n.getOp().equals("Merge")) {
+      if (n.getOp().equals("Merge") && !claimed.contains(n.getName())) {
         BatchNormCond c = match(n);
-        if (c != null) {
+        if (c != null && c.nodes().stream().noneMatch(claimed::contains) && readOnlyInside(c)) {
+          claimed.addAll(c.nodes());
           out.add(c);
         }
       }
@@ -60,6 +73,11 @@ final class BatchNormCondMatcher {
     if (ins.size() != 2 || !g.dataConsumers(new TensorName(merge.getName(), 1)).isEmpty()) {
       return null;
     }
+    BatchNormCond c = unfused(merge, ins);
+    return c != null ? c : fused(ins);
+  }
+
+  private BatchNormCond unfused(NodeDef merge, List<TensorName> ins) {
     Set<String> nodes = new LinkedHashSet<>(List.of(merge.getName()));
     TensorName[] byPort = new TensorName[2];
     String flag = null;
@@ -69,13 +87,12 @@ final class BatchNormCondMatcher {
         return null;
       }
       NodeDef s = g.get(sw.node());
-      List<TensorName> sIns = GraphEdits.dataInputs(s);
-      String f = sIns.size() == 2 ? switches.flagOf(sIns.get(1)) : null;
+      String f = switchFlag(s);
       if (f == null || flag != null && !flag.equals(f)) {
         return null;
       }
       flag = f;
-      byPort[sw.index()] = sIns.get(0);
+      byPort[sw.index()] = GraphEdits.dataInputs(s).get(0);
       nodes.add(s.getName());
     }
     for (int stored = 0; stored < 2; stored++) {
@@ -83,10 +100,98 @@ final class BatchNormCondMatcher {
       TensorName training = byPort[1 - stored];
       if (ValueSource.resolve(g, inference) != null && ValueSource.resolve(g, training) == null
           && isBatchStatistic(training)) {
-        return new BatchNormCond(merge.getName(), inference, training, flag, nodes);
+        return new BatchNormCond(Map.of(merge.getName(), inference), null, training, flag,
+            nodes);
       }
     }
     return null;
+  }
+
+  private BatchNormCond fused(List<TensorName> ins) {
+    NodeDef a = g.find(ins.get(0).node()).orElse(null);
+    NodeDef b = g.find(ins.get(1).node()).orElse(null);
+    if (a == null || b == null || !FUSED.contains(a.getOp()) || !FUSED.contains(b.getOp())
+        || ins.get(0).index() != ins.get(1).index() || training(a) == training(b)) {
+      return null;
+    }
+    NodeDef inf = training(a) ? b : a;
+    NodeDef train = training(a) ? a : b;
+    Set<String> nodes = new LinkedHashSet<>();
+    String flag = null;
+    TensorName[] xs = new TensorName[2];
+    for (NodeDef bn : List.of(inf, train)) {
+      boolean isTrain = bn == train;
+      List<TensorName> bnIns = GraphEdits.dataInputs(bn);
+      for (int i = 0; i < bnIns.size(); i++) {
+        TensorName t = bnIns.get(i);
+        NodeDef src = g.find(t.node()).orElse(null);
+        if (src == null) {
+          return null;
+        }
+        if (isTrain && i >= 3 && src.getOp().equals("Const")) {
+          continue;
+        }
+        String f = src.getOp().equals("Switch") ? switchFlag(src) : null;
+        if (f == null || t.index() != (isTrain ? 1 : 0) || flag != null && !flag.equals(f)) {
+          return null;
+        }
+        flag = f;
+        nodes.add(src.getName());
+        if (i == 0) {
+          xs[isTrain ? 1 : 0] = GraphEdits.dataInputs(src).get(0);
+        }
+      }
+    }
+    if (xs[0] == null || !xs[0].equals(xs[1])) {
+      return null;
+    }
+    nodes.add(train.getName());
+    Map<String, TensorName> merges = new LinkedHashMap<>();
+    for (String m : g.consumers(inf.getName())) {
+      NodeDef mn = g.get(m);
+      List<TensorName> mIns = GraphEdits.dataInputs(mn);
+      if (!mn.getOp().equals("Merge") || mIns.size() != 2
+          || !g.dataConsumers(new TensorName(m, 1)).isEmpty()) {
+        return null;
+      }
+      TensorName fromInf = mIns.get(0).node().equals(inf.getName()) ? mIns.get(0) : mIns.get(1);
+      TensorName other = fromInf == mIns.get(0) ? mIns.get(1) : mIns.get(0);
+      if (!other.equals(new TensorName(train.getName(), fromInf.index()))) {
+        return null;
+      }
+      merges.put(m, fromInf);
+      nodes.add(m);
+    }
+    return new BatchNormCond(merges, inf.getName(), new TensorName(train.getName(), 0), flag,
+        nodes);
+  }
+
+  /** The flag a Switch switches on (its predicate input), or null. */
+  private String switchFlag(NodeDef s) {
+    List<TensorName> sIns = GraphEdits.dataInputs(s);
+    return sIns.size() == 2 ? switches.flagOf(sIns.get(1)) : null;
+  }
+
+  private static boolean training(NodeDef bn) {
+    return bn.getAttrOrDefault("is_training", AttrValue.newBuilder().setB(true).build()).getB();
+  }
+
+  /**
+   * True when every removed node other than a Merge is read only by the match's nodes and the
+   * lifted inference node (so that removing them cuts no other reader).
+   */
+  private boolean readOnlyInside(BatchNormCond c) {
+    for (String n : c.nodes()) {
+      if (c.merges().containsKey(n)) {
+        continue;
+      }
+      for (String r : g.consumers(n)) {
+        if (!c.nodes().contains(r) && !r.equals(c.lifted())) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**

@@ -8,13 +8,15 @@ import dev.dks.rewriter.pipeline.RewritePass;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.NodeDef;
 
 /**
- * "bn-cond": resolves each batch-norm statistic behind a TF1 {@code tf.cond} on a training flag
- * ({@link BatchNormCondMatcher}) to its inference branch, the moving average: the Merge's readers
- * read the stored statistic instead, and the Merge, its Switches, the batch moments and the cond's
+ * "bn-cond": resolves each batch norm behind a TF1 {@code tf.cond} on a training flag ({@link
+ * BatchNormCondMatcher}) to its inference branch, the moving averages: the Merge's readers read
+ * the stored statistic (unfused) or the inference FusedBatchNorm, taken out of the cond (fused),
+ * instead, and the Merges, Switches, the batch moments or training FusedBatchNorm and the cond's
  * predicate Switch (once nothing reads them) are removed. What remains is the batch norm in its
  * inference form, which strip-norm then removes like any other; without this pass body-check
  * refuses the cond (TensorFlow has no gradient for Switch/Merge).
@@ -44,19 +46,29 @@ public final class BatchNormCondPass implements RewritePass {
     GraphView g = ctx.graph();
     List<BatchNormCond> found = new BatchNormCondMatcher(g).find();
     if (found.isEmpty()) {
-      return new PassOutcome(NAME, 0, List.of("no batch-norm statistic behind a training tf.cond"));
+      return new PassOutcome(NAME, 0, List.of("no batch norm behind a training tf.cond"));
     }
     Set<String> remove = new LinkedHashSet<>();
     Set<String> flags = new LinkedHashSet<>();
     Set<String> scopes = new LinkedHashSet<>();
     List<String> notes = new ArrayList<>();
     for (BatchNormCond c : found) {
-      GraphEdits.rewire(g, TensorName.of(c.merge()), c.inference(), c.nodes());
+      if (c.lifted() != null) {
+        lift(g, c);
+      }
+      for (Map.Entry<String, TensorName> m : c.merges().entrySet()) {
+        GraphEdits.rewire(g, TensorName.of(m.getKey()), m.getValue(), c.nodes());
+      }
       remove.addAll(c.nodes());
       flags.add(c.flag());
-      scopes.add(scope(c.merge()));
-      notes.add("'" + c.merge() + "' (training flag '" + c.flag() + "') reads the moving average '"
-          + c.inference() + "' instead of the batch statistic '" + c.training() + "'");
+      c.merges().keySet().forEach(m -> scopes.add(scope(m)));
+      notes.add(c.lifted() == null
+          ? "'" + c.merge() + "' (training flag '" + c.flag() + "') reads the moving average '"
+              + c.merges().get(c.merge()) + "' instead of the batch statistic '" + c.training()
+              + "'"
+          : "'" + c.merge() + "' (training flag '" + c.flag() + "') is the inference batch norm '"
+              + c.lifted() + "' (moving averages) instead of the training one '"
+              + c.training().node() + "'");
     }
     GraphEdits.removeAndPrune(ctx, remove);
     // the conds' predicate Switches (Switch(flag, flag) and its switch_t / switch_f Identities)
@@ -77,6 +89,26 @@ public final class BatchNormCondPass implements RewritePass {
     }
     GraphEdits.removeAndPrune(ctx, predicateNodes);
     return new PassOutcome(NAME, found.size(), notes);
+  }
+
+  /**
+   * Makes the inference branch's node read, instead of each Switch output, the tensor that Switch
+   * routes, and drops its control edges on the cond's nodes: it then runs outside the cond.
+   */
+  private static void lift(GraphView g, BatchNormCond c) {
+    NodeDef n = g.get(c.lifted());
+    NodeDef.Builder b = n.toBuilder().clearInput();
+    for (String in : n.getInputList()) {
+      TensorName t = TensorName.parse(in);
+      NodeDef src = g.get(t.node());
+      if (t.isControl() && (c.nodes().contains(t.node()) || src.getOp().equals("Identity")
+          && scope(t.node()).equals(scope(c.merge())))) {
+        continue;
+      }
+      b.addInput(!t.isControl() && src.getOp().equals("Switch")
+          ? GraphEdits.dataInputs(src).get(0).toString() : in);
+    }
+    g.put(b.build());
   }
 
   /** The name scope of a node (up to its last '/'), "" at the top. */

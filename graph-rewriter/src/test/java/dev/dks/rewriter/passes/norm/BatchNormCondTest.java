@@ -215,10 +215,15 @@ class BatchNormCondTest {
     return b.build();
   }
 
-  /** The model's output for {@code x}, the flag fed when not null. */
+  /** The model's output for {@code x} [BATCH, W], the flag fed when not null. */
   static float[] run(Model m, float[] x, Boolean training) {
+    return run(m, new long[] {BATCH, W}, x, training);
+  }
+
+  /** The model's output for {@code x} of this shape, the flag fed when not null. */
+  static float[] run(Model m, long[] shape, float[] x, Boolean training) {
     try (ModelSession s = new ModelSession(m);
-        TFloat32 xt = TensorProtos.toTensor(TensorProtos.ofFloats(new long[] {BATCH, W}, x));
+        TFloat32 xt = TensorProtos.toTensor(TensorProtos.ofFloats(shape, x));
         TBool flag = TBool.scalarOf(Boolean.TRUE.equals(training))) {
       var r = s.session().runner().feed("x", xt);
       if (training != null) {
@@ -303,6 +308,22 @@ class BatchNormCondTest {
     assertTrue(e.nodes().contains("dropout/cond/Merge"), e.nodes().toString());
     assertFalse(e.nodes().stream().anyMatch(n -> n.startsWith("batch_normalization/")),
         e.nodes().toString());
+  }
+
+  /** The real dropout cond of Vespa's TF 1.4 model (../shared/models) is not a BN either. */
+  @Test
+  void vespaDropoutCondIsLeftAlone() {
+    java.nio.file.Path dir = dev.dks.rewriter.testing.SharedModels.require("vespa_tf1_dropout");
+    try (org.tensorflow.SavedModelBundle b = org.tensorflow.SavedModelBundle.load(dir.toString(),
+        "serve")) {
+      GraphView g = GraphView.of(b.graph().toGraphDef());
+      long merges = g.nodes().stream().filter(n -> n.getOp().equals("Merge")).count();
+      assertEquals(1, merges);
+      PassOutcome o = new BatchNormCondPass().run(new dev.dks.rewriter.pipeline.RewriteContext(g,
+          Map.of(), List.of("X"), List.of("outputs/Maximum")));
+      assertEquals(0, o.changes(), o.toString());
+      assertEquals(merges, g.nodes().stream().filter(n -> n.getOp().equals("Merge")).count());
+    }
   }
 
   static float[] floats(TensorProto t) {
