@@ -23,7 +23,9 @@ import org.tensorflow.proto.NodeDef;
  *
  * <p>The inference branch is the one a served model takes (the flag false, or defaulted to false
  * by a {@code PlaceholderWithDefault}), so the rewritten graph computes what the model serves.
- * The flag placeholder itself stays (the signature may name it). A cond that is not such a
+ * The flag placeholder itself stays (the signature may name it); a Merge that is an output node
+ * (a frozen graph's sinks, e.g. the fused form's batch mean) stays as an Identity of its
+ * inference value. A cond that is not such a
  * statistic (dropout, a computed predicate, whole layers in each branch) is left alone.
  */
 public final class BatchNormCondPass implements RewritePass {
@@ -57,9 +59,17 @@ public final class BatchNormCondPass implements RewritePass {
         lift(g, c);
       }
       for (Map.Entry<String, TensorName> m : c.merges().entrySet()) {
-        GraphEdits.rewire(g, TensorName.of(m.getKey()), m.getValue(), c.nodes());
+        if (ctx.outputs().contains(m.getKey())) {
+          // an output keeps its name: an Identity of the inference value
+          NodeDef merge = g.get(m.getKey());
+          g.put(NodeDef.newBuilder().setName(merge.getName()).setOp("Identity")
+              .addInput(m.getValue().toString()).putAttr("T", merge.getAttrOrThrow("T"))
+              .setDevice(merge.getDevice()).build());
+        } else {
+          GraphEdits.rewire(g, TensorName.of(m.getKey()), m.getValue(), c.nodes());
+        }
       }
-      remove.addAll(c.nodes());
+      c.nodes().stream().filter(n -> !ctx.outputs().contains(n)).forEach(remove::add);
       flags.add(c.flag());
       c.merges().keySet().forEach(m -> scopes.add(scope(m)));
       notes.add(c.lifted() == null

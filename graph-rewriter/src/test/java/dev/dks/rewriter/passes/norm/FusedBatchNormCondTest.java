@@ -184,4 +184,23 @@ class FusedBatchNormCondTest {
     assertEquals(List.of(), full.model().graph().getNodeList().stream().map(NodeDef::getName)
         .filter(n -> n.startsWith("bn/")).toList());
   }
+
+  /**
+   * Read as a frozen GraphDef, the unread Merges of the batch mean and variance are sinks, so
+   * outputs: they stay, as Identity nodes of the inference FusedBatchNorm's outputs 1 and 2.
+   */
+  @Test
+  void mergesThatAreOutputsKeepTheirNames() {
+    Model m = model();
+    GraphView g = GraphView.of(m.graph());
+    PassOutcome o = new BatchNormCondPass().run(new dev.dks.rewriter.pipeline.RewriteContext(g,
+        m.variables(), List.of("x"), List.of("output", "bn/cond/Merge_1", "bn/cond/Merge_2")));
+    assertEquals(1, o.changes(), o.toString());
+    for (int k = 1; k <= 2; k++) {
+      NodeDef n = g.get("bn/cond/Merge_" + k);
+      assertEquals("Identity", n.getOp());
+      assertEquals(List.of("bn/cond/FusedBatchNormV3_1:" + k), n.getInputList());
+    }
+    assertFalse(g.nodes().stream().anyMatch(n -> COND_OPS.contains(n.getOp())));
+  }
 }
