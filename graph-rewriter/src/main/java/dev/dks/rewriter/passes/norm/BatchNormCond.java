@@ -14,6 +14,9 @@ import java.util.Set;
  *       branch taken when the flag is false reads the stored moving average, the other the
  *       statistic of the batch ({@code tf.nn.moments}); the inference value is the moving
  *       average itself, outside the cond;
+ *   <li>whole outputs (Keras' {@code K.in_train_phase}): {@code Merge(Switch(bn_inference(x),
+ *       flag):0, Switch(bn_training(x), flag):1)}, two batch norms of the same x computed outside
+ *       the cond; the inference value is the stored-statistics one;
  *   <li>fused: {@code Merge(FusedBatchNorm(is_training=false):k, FusedBatchNorm(is_training=
  *       true):k)} for outputs k, each FusedBatchNorm reading its inputs through Switches on the
  *       flag; the inference value is the inference FusedBatchNorm's output k, once its Switch

@@ -24,6 +24,10 @@ import org.tensorflow.proto.NodeDef;
  *       statistic ({@link ValueSource}: a variable or Const read) and the other a batch statistic:
  *       a {@code Mean} (through Identity / Squeeze / StopGradient / Reshape) over constant axes
  *       that include 0; or
+ *   <li>(whole outputs, as Keras' {@code K.in_train_phase} selects them) the same, but the two
+ *       branches' values are the outputs of two batch norms of the same tensor, one with batch
+ *       statistics and one with stored ones (a FusedBatchNorm's y or a written-out batch norm
+ *       {@link NormalizationMatcher} finds); or
  *   <li>(fused) the inputs are the same output of two FusedBatchNorm (V2, V3) nodes, one with
  *       {@code is_training} false whose every input is a Switch output 0 on the flag, one with
  *       {@code is_training} true whose inputs are Switch outputs 1 on the flag or Consts (the
@@ -45,6 +49,8 @@ final class BatchNormCondMatcher {
 
   private final GraphView g;
   private final TrainingSwitch switches;
+  /** The graph's normalizations, listed on first use. */
+  private List<NormalizationMatch> norms;
 
   BatchNormCondMatcher(GraphView g) {
     this.g = g;
@@ -98,13 +104,44 @@ final class BatchNormCondMatcher {
     for (int stored = 0; stored < 2; stored++) {
       TensorName inference = byPort[stored];
       TensorName training = byPort[1 - stored];
-      if (ValueSource.resolve(g, inference) != null && ValueSource.resolve(g, training) == null
-          && isBatchStatistic(training)) {
+      boolean statistic = ValueSource.resolve(g, inference) != null
+          && ValueSource.resolve(g, training) == null && isBatchStatistic(training);
+      if (statistic || sameInput(normalized(inference, false), normalized(training, true))) {
         return new BatchNormCond(Map.of(merge.getName(), inference), null, training, flag,
             nodes);
       }
     }
     return null;
+  }
+
+  /**
+   * The input x when {@code t} is the output of a batch norm of x, with batch statistics or
+   * stored ones as {@code batchStatistics} says (a FusedBatchNorm's y, or a written-out batch
+   * norm that {@link NormalizationMatcher} finds); null otherwise.
+   */
+  private TensorName normalized(TensorName t, boolean batchStatistics) {
+    NodeDef n = g.find(t.node()).orElse(null);
+    if (n == null) {
+      return null;
+    }
+    if (FUSED.contains(n.getOp())) {
+      return t.index() == 0 && training(n) == batchStatistics
+          ? GraphEdits.dataInputs(n).get(0) : null;
+    }
+    if (norms == null) {
+      norms = NormalizationMatcher.find(g);
+    }
+    for (NormalizationMatch m : norms) {
+      if (m.kind() == NormKind.BATCH_NORM && m.output().equals(t)
+          && m.batchStatistics() == batchStatistics) {
+        return m.input();
+      }
+    }
+    return null;
+  }
+
+  private static boolean sameInput(TensorName a, TensorName b) {
+    return a != null && a.equals(b);
   }
 
   private BatchNormCond fused(List<TensorName> ins) {

@@ -61,7 +61,19 @@ class BatchNormCondTest {
     final float[] movingMean;
     final float[] movingVar;
 
+    final boolean wholeOutputs;
+
     Net(boolean dropoutCond) {
+      this(dropoutCond, false);
+    }
+
+    /**
+     * With {@code wholeOutputs}, the cond selects between two whole batch norms of h, as Keras'
+     * {@code K.in_train_phase(normed_training, normalize_inference)} writes it, instead of
+     * between the statistics.
+     */
+    Net(boolean dropoutCond, boolean wholeOutputs) {
+      this.wholeOutputs = wholeOutputs;
       TestGraph r = new TestGraph(12);
       k1 = floats(r.randomInput(W * W));
       b1 = floats(r.randomInput(W));
@@ -122,16 +134,29 @@ class BatchNormCondTest {
           s + "moments/variance/reduction_indices");
       t.add(squeeze(s + "moments/Squeeze", s + "moments/mean"));
       t.add(squeeze(s + "moments/Squeeze_1", s + "moments/variance"));
+      if (wholeOutputs) {
+        String training = bnOps(s + "batchnorm_1/", h, s + "moments/Squeeze",
+            s + "moments/Squeeze_1");
+        String inference = bnOps(s + "batchnorm/", h, s + "moving_mean/read",
+            s + "moving_variance/read");
+        return cond(s + "cond/", training, inference);
+      }
       String mean = cond(s + "cond/", s + "moments/Squeeze", s + "moving_mean/read");
       String var = cond(s + "cond_1/", s + "moments/Squeeze_1", s + "moving_variance/read");
-      t.scalar(s + "batchnorm/add/y", EPS);
-      t.op("AddV2", s + "batchnorm/add", var, s + "batchnorm/add/y");
-      t.op("Rsqrt", s + "batchnorm/Rsqrt", s + "batchnorm/add");
-      t.op("Mul", s + "batchnorm/mul", s + "batchnorm/Rsqrt", s + "gamma/read");
-      t.op("Mul", s + "batchnorm/mul_1", h, s + "batchnorm/mul");
-      t.op("Mul", s + "batchnorm/mul_2", mean, s + "batchnorm/mul");
-      t.op("Sub", s + "batchnorm/sub", s + "beta/read", s + "batchnorm/mul_2");
-      return t.op("AddV2", s + "batchnorm/add_1", s + "batchnorm/mul_1", s + "batchnorm/sub");
+      return bnOps(s + "batchnorm/", h, mean, var);
+    }
+
+    /** tf.nn.batch_normalization(h, mean, var, beta, gamma, EPS) as TF1 writes it. */
+    private String bnOps(String b, String h, String mean, String var) {
+      String s = "batch_normalization/";
+      t.scalar(b + "add/y", EPS);
+      t.op("AddV2", b + "add", var, b + "add/y");
+      t.op("Rsqrt", b + "Rsqrt", b + "add");
+      t.op("Mul", b + "mul", b + "Rsqrt", s + "gamma/read");
+      t.op("Mul", b + "mul_1", h, b + "mul");
+      t.op("Mul", b + "mul_2", mean, b + "mul");
+      t.op("Sub", b + "sub", s + "beta/read", b + "mul_2");
+      return t.op("AddV2", b + "add_1", b + "mul_1", b + "sub");
     }
 
     /** smart_cond(is_training, lambda: batch, lambda: moving) as tf.cond writes it. */
@@ -276,6 +301,29 @@ class BatchNormCondTest {
     float[] noBn = net.expected(x, false);
     assertTrue(TestGraph.maxAbsDiff(noBn, inference) > 0.1);
     assertEquals(0, TestGraph.maxAbsDiff(run(stripped.model(), x, null), noBn), 1e-4);
+  }
+
+  @Test
+  void aCondBetweenWholeBatchNormsBecomesTheInferenceOne() {
+    Net net = new Net(false, true);
+    Model m = net.model();
+    float[] x = floats(new TestGraph(4).randomInput(BATCH * W));
+    float[] inference = net.expected(x, true);
+    assertEquals(0, TestGraph.maxAbsDiff(run(m, x, null), inference), 1e-4);
+    assertTrue(TestGraph.maxAbsDiff(run(m, x, true), inference) > 0.1);
+
+    Pipeline.Result resolved = pipeline(false).run(m);
+    assertEquals(1, resolved.outcomes().get(1).changes(), resolved.outcomes().toString());
+    assertEquals(0, count(resolved.model(), COND_OPS));
+    GraphView after = GraphView.of(resolved.model().graph());
+    assertFalse(after.contains("batch_normalization/batchnorm_1/add_1"));
+    assertFalse(after.contains("batch_normalization/moments/mean"));
+    assertEquals(0, TestGraph.maxAbsDiff(run(resolved.model(), x, true), inference), 1e-4);
+
+    Pipeline.Result stripped = pipeline(true).run(m);
+    assertEquals(1, stripped.outcomes().get(2).changes(), stripped.outcomes().toString());
+    assertEquals(0, TestGraph.maxAbsDiff(run(stripped.model(), x, null), net.expected(x, false)),
+        1e-4);
   }
 
   @Test
