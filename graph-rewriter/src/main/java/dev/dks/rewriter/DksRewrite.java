@@ -22,9 +22,10 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 
 /**
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
- * resource-to-ref-vars, split-fused, bn-cond (batch-norm statistics behind a training tf.cond
- * become the moving averages), body-check (refuses a tf.cond in the body), constants-to-variables, strip-norm (remove), skips,
- * max-pool, gather-bounds, shape-activations, pln (per-location input normalization, optional), dks-init.
+ * resource-to-ref-vars, split-fused, bn-cond (a batch norm behind a training tf.cond becomes its
+ * inference branch), body-check (refuses a tf.cond in the body), constants-to-variables,
+ * strip-norm (remove), skips, max-pool, gather-bounds, shape-activations, pln (per-location input
+ * normalization, optional), dks-init.
  * Verification: the structural verifier (registered ops, existing nodes and output indices,
  * outputs present) runs on the input graph and after every pass that changed the graph; the
  * TensorFlow verifier (TensorFlow imports the graph: valid ops, attributes, dtypes and edges, shape

@@ -37,7 +37,8 @@ import org.tensorflow.types.TString;
 class ScalarInputPlnTest {
   static final String MODEL = "tfjs_module_with_multiple_signatures";
   static final List<String> INPUTS = List.of("serving_default_x", "timestwo_x");
-  static final List<String> OUTPUTS = List.of("StatefulPartitionedCall", "StatefulPartitionedCall_1");
+  static final List<String> OUTPUTS = List.of("StatefulPartitionedCall",
+      "StatefulPartitionedCall_1");
 
   @Test
   void scalarInputsAreLeftAloneWithANoteAndTheModelComputesWhatTfjsExpects() {
