@@ -60,6 +60,15 @@ class FusedBatchNormCondTest {
   }
 
   Model model() {
+    return model(false);
+  }
+
+  /**
+   * With {@code keras}, Keras 2's form instead: both FusedBatchNorms outside the cond ({@code
+   * normalize_batch_in_training} and {@code normalize_inference}), and {@code
+   * K.in_train_phase} choosing between their outputs on the flag.
+   */
+  Model model(boolean keras) {
     t.placeholder("x", -1, HW, HW, C);
     t.add(Nodes.constant("is_training/input", org.tensorflow.proto.TensorProto.newBuilder()
         .setDtype(DataType.DT_BOOL).addBoolVal(false).build()));
@@ -76,6 +85,14 @@ class FusedBatchNormCondTest {
       t.op("Identity", s + p + "/read", s + p);
     }
     String c = s + "cond/";
+    if (keras) {
+      t.constant(s + "Const", new long[] {0}, new float[0]);
+      t.fusedBatchNorm("FusedBatchNormV3", s + "FusedBatchNormV3", "conv/Conv2D",
+          s + "gamma/read", s + "beta/read", s + "Const", s + "Const", EPS, true);
+      t.fusedBatchNorm("FusedBatchNormV3", s + "FusedBatchNormV3_1", "conv/Conv2D",
+          s + "gamma/read", s + "beta/read", s + "moving_mean/read", s + "moving_variance/read",
+          EPS, false);
+    }
     t.add(Nodes.op("Switch", c + "Switch").input("is_training").input("is_training")
         .type("T", DataType.DT_BOOL).build());
     t.add(Nodes.op("Identity", c + "switch_t").input(c + "Switch:1")
@@ -84,6 +101,16 @@ class FusedBatchNormCondTest {
         .type("T", DataType.DT_BOOL).build());
     t.add(Nodes.op("Identity", c + "pred_id").input("is_training")
         .type("T", DataType.DT_BOOL).build());
+    if (keras) {
+      t.add(Nodes.op("Switch", c + "Switch_1").input(s + "FusedBatchNormV3_1")
+          .input(c + "pred_id").type("T", DataType.DT_FLOAT).build());
+      t.add(Nodes.op("Switch", c + "Switch_2").input(s + "FusedBatchNormV3")
+          .input(c + "pred_id").type("T", DataType.DT_FLOAT).build());
+      t.add(Nodes.op("Merge", c + "Merge").input(c + "Switch_1").input(c + "Switch_2:1")
+          .type("T", DataType.DT_FLOAT).attr("N", AttrValue.newBuilder().setI(2).build())
+          .build());
+      return head(c);
+    }
     // training branch: batch statistics, empty mean and variance under switch_t
     List<String> trainIns = switches(c + "FusedBatchNormV3/", 1, "conv/Conv2D",
         s + "gamma/read", s + "beta/read");
@@ -105,6 +132,10 @@ class FusedBatchNormCondTest {
           .type("T", DataType.DT_FLOAT).attr("N", AttrValue.newBuilder().setI(2).build())
           .build());
     }
+    return head(c);
+  }
+
+  private Model head(String c) {
     t.op("Relu", "relu", c + "Merge");
     t.constant("conv_1/kernel", new long[] {1, 1, C, C}, k2);
     t.conv("conv_1/Conv2D", "relu", "conv_1/kernel");
@@ -183,6 +214,23 @@ class FusedBatchNormCondTest {
     assertEquals(0, count(full.model(), COND_OPS));
     assertEquals(List.of(), full.model().graph().getNodeList().stream().map(NodeDef::getName)
         .filter(n -> n.startsWith("bn/")).toList());
+  }
+
+  @Test
+  void kerasInTrainPhaseBetweenTwoFusedBatchNormsBecomesTheInferenceOne() {
+    Model m = model(true);
+    float[] x = floats(new TestGraph(6).randomInput(SHAPE));
+    float[] inference = expected(x, true);
+    assertEquals(0, TestGraph.maxAbsDiff(run(m, SHAPE, x, null), inference), 1e-4);
+    assertTrue(TestGraph.maxAbsDiff(run(m, SHAPE, x, true), inference) > 0.1);
+
+    Pipeline.Result stripped = pipeline(true).run(m);
+    assertEquals(1, stripped.outcomes().get(1).changes(), stripped.outcomes().toString());
+    assertEquals(1, stripped.outcomes().get(2).changes(), stripped.outcomes().toString());
+    assertFalse(TestGraph.hasAny(stripped.model().graph(),
+        Set.of("FusedBatchNormV3", "Switch", "Merge")));
+    assertEquals(0, TestGraph.maxAbsDiff(run(stripped.model(), SHAPE, x, null),
+        expected(x, false)), 1e-4);
   }
 
   /**
