@@ -21,6 +21,7 @@ import dev.dks.rewriter.passes.dks.BodyCheckPass;
 import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
+import dev.dks.rewriter.passes.norm.BatchNormCondPass;
 import dev.dks.rewriter.passes.norm.NormalizationMatch;
 import dev.dks.rewriter.passes.norm.NormalizationMatcher;
 import dev.dks.rewriter.passes.norm.StripNormalizationPass;
@@ -47,15 +48,16 @@ import org.tensorflow.proto.TensorProto;
  * What {@code dks inspect} finds in a model, and how it prints it (text or JSON). The model as
  * read gives the signatures, node counts and the op histogram of the serving path (the ancestors
  * of the signatures' outputs); the graph after the rewrite's preparation passes (fill-defaults,
- * inline-functions, resource-to-ref-vars, split-fused, i.e. as the DKS passes would see it) gives
- * the structure analysis (layers, activations, merges, structure depth) and the normalizations
- * ({@link NormalizationMatcher#scan}). "What would change" counts, for every pass of {@link
- * DksRewrite#pipeline}, what it would act on (counted on the prepared graph, before the earlier
- * DKS passes run; e.g. pruned shortcut convolutions are still counted as layers).
+ * inline-functions, resource-to-ref-vars, split-fused, bn-cond, i.e. as the DKS passes would see
+ * it) gives the structure analysis (layers, activations, merges, structure depth) and the
+ * normalizations ({@link NormalizationMatcher#scan}). "What would change" counts, for every pass
+ * of {@link DksRewrite#pipeline}, what it would act on (counted on the prepared graph, before the
+ * earlier DKS passes run; e.g. pruned shortcut convolutions are still counted as layers).
  */
 final class Inspection {
   private static final Set<String> PREPARATION = Set.of(FillDefaultAttrsPass.NAME,
-      InlineFunctionsPass.NAME, ResourceVariablesPass.NAME, SplitFusedOpsPass.NAME);
+      InlineFunctionsPass.NAME, ResourceVariablesPass.NAME, SplitFusedOpsPass.NAME,
+      BatchNormCondPass.NAME);
 
   /** A layer on the network path with its kernel's shape (null when unknown). */
   record Layer(LayerSite site, long[] kernelShape) {}
@@ -219,7 +221,8 @@ final class Inspection {
     Set<String> names = new LinkedHashSet<>();
     for (Signature s : loaded.model().signatures()) {
       for (TensorSpec t : s.inputs().values()) {
-        if (t.dtype() == DataType.DT_FLOAT) {
+        // a scalar (rank 0) input is left alone by pln (InputNormalizationPass)
+        if (t.dtype() == DataType.DT_FLOAT && (t.shape() == null || t.shape().length > 0)) {
           names.add("'" + t.tensor().node() + "'");
         }
       }

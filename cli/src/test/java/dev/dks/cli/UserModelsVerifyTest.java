@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * external model, whose layers also read a second input, is refused with one line naming it
  * (before: TensorFlow's "You must feed a value" text); TF Serving's matrix_half_plus_two (y = x/2
  * + 2, no layer, no activation) is refused by rewrite, which writes nothing (before: written, and
- * verify judged q 4.1 against 1).
+ * verify judged q 4.1 against 1). TF.js's module_with_multiple_signatures (two scalar-input
+ * signatures, x * 3 and x * 2) reaches the same refusal (before: pln emitted a Mean over axis -1
+ * of a rank-0 input and TensorFlow rejected the graph).
  */
 class UserModelsVerifyTest {
   @TempDir Path tmp;
@@ -54,6 +56,17 @@ class UserModelsVerifyTest {
     assertOneErrorLine(Cli.run("rewrite",
         Assets.sharedModel("tfserving_matrix_half_plus_two").toString(), "--out",
         out.toString()), "nothing to shape", "no activation and no layer");
+    assertFalse(Files.exists(out) && out.toFile().list().length > 0, "wrote " + out);
+  }
+
+  @Test
+  void scalarInputsWithNothingToShapeGetTheRefusalNotATensorFlowRejection() {
+    Path out = tmp.resolve("signatures");
+    Cli r = Cli.run("rewrite",
+        Assets.sharedModel("tfjs_module_with_multiple_signatures").toString(), "--out",
+        out.toString());
+    assertOneErrorLine(r, "nothing to shape", "no activation and no layer");
+    assertFalse(r.err().contains("rejects"), r.err());
     assertFalse(Files.exists(out) && out.toFile().list().length > 0, "wrote " + out);
   }
 }

@@ -13,6 +13,7 @@ import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.passes.fused.SplitFusedOpsPass;
 import dev.dks.rewriter.passes.inline.InlineFunctionsPass;
 import dev.dks.rewriter.passes.inline.ResourceVariablesPass;
+import dev.dks.rewriter.passes.norm.BatchNormCondPass;
 import dev.dks.rewriter.passes.norm.FrozenAffinePass;
 import dev.dks.rewriter.passes.norm.StripNormalizationPass;
 import dev.dks.rewriter.pipeline.Pipeline;
@@ -21,8 +22,10 @@ import dev.dks.rewriter.pipeline.TensorFlowVerifier;
 
 /**
  * The standard DKS/TAT rewrite as one verified pipeline: fill-defaults, inline-functions,
- * resource-to-ref-vars, split-fused, body-check (refuses a tf.cond in the body), constants-to-variables, strip-norm (remove), skips,
- * max-pool, gather-bounds, shape-activations, pln (per-location input normalization, optional), dks-init.
+ * resource-to-ref-vars, split-fused, bn-cond (a batch norm behind a training tf.cond becomes its
+ * inference branch), body-check (refuses a tf.cond in the body), constants-to-variables,
+ * strip-norm (remove), skips, max-pool, gather-bounds, shape-activations, pln (per-location input
+ * normalization, optional), dks-init.
  * Verification: the structural verifier (registered ops, existing nodes and output indices,
  * outputs present) runs on the input graph and after every pass that changed the graph; the
  * TensorFlow verifier (TensorFlow imports the graph: valid ops, attributes, dtypes and edges, shape
@@ -50,6 +53,7 @@ public final class DksRewrite {
         .add(new InlineFunctionsPass())
         .add(new ResourceVariablesPass())
         .add(new SplitFusedOpsPass())
+        .add(new BatchNormCondPass())
         .add(new BodyCheckPass())
         .add(new ConstantsToVariablesPass())
         .add(new StripNormalizationPass(StripNormalizationPass.Mode.REMOVE))

@@ -34,6 +34,10 @@ import org.tensorflow.proto.TensorProto;
  * preprocessing after the input (or the Cast) stays in front: the normalization goes after it
  * ({@link InputPreprocessing}; mobileface's {@code (x - 127.5) / 128}), so that the first layer
  * reads normalized values whose c is the data's, not about 1 for every pair.
+ *
+ * <p>A scalar input (declared rank 0, e.g. TF.js's {@code module_with_multiple_signatures}) has
+ * no batch axis, which the specification requires, nor a feature axis to normalize over: it is
+ * left alone with a note.
  */
 public final class InputNormalizationPass implements RewritePass {
   private static final Set<String> WIDENABLE = Set.of("Conv2D", "MatMul");
@@ -65,6 +69,13 @@ public final class InputNormalizationPass implements RewritePass {
     int changed = 0;
     for (String input : ctx.inputs()) {
       NodeDef p = g.get(input);
+      if (rank(p) == 0) {
+        // PerLocationNormalization with a batch axis (the pass's convention) refuses rank 0: a
+        // scalar fed whole has no batch, location or feature axis to normalize over
+        notes.add("input '" + input + "' is a scalar (rank 0: no batch, location or feature "
+            + "axis): per-location normalization does not apply, left alone");
+        continue;
+      }
       DataType t = p.containsAttr("dtype") ? p.getAttrOrThrow("dtype").getType() : null;
       String in = input;
       if (t != DataType.DT_FLOAT) {
@@ -85,8 +96,7 @@ public final class InputNormalizationPass implements RewritePass {
       }
       List<String> consumers = g.dataConsumers(TensorName.of(in));
       HomogeneousMode m = mode;
-      int rank = p.containsAttr("shape") && !p.getAttrOrThrow("shape").getShape().getUnknownRank()
-          ? p.getAttrOrThrow("shape").getShape().getDimCount() : -1;
+      int rank = rank(p);
       if (m == HomogeneousMode.AVG_Q && rank >= 0 && rank < 3) {
         notes.add("input '" + in + "' has no location axis (rank " + rank + "), so avg_q is "
             + "undefined: the homogeneous coordinate is the constant one instead");
@@ -109,6 +119,12 @@ public final class InputNormalizationPass implements RewritePass {
       changed++;
     }
     return new PassOutcome(name(), changed, notes);
+  }
+
+  /** The rank of the placeholder's declared shape, -1 when unknown. */
+  private static int rank(NodeDef p) {
+    return p.containsAttr("shape") && !p.getAttrOrThrow("shape").getShape().getUnknownRank()
+        ? p.getAttrOrThrow("shape").getShape().getDimCount() : -1;
   }
 
   /**

@@ -70,21 +70,29 @@ final class TrainingSwitch {
 
   /** True when {@code t} is a bool Placeholder / PlaceholderWithDefault behind flag wrappers. */
   boolean isFlag(TensorName t) {
+    return flagOf(t) != null;
+  }
+
+  /**
+   * The bool Placeholder / PlaceholderWithDefault that {@code t} is, behind flag wrappers; null
+   * when it is not a training flag.
+   */
+  String flagOf(TensorName t) {
     String cur = t.node();
     for (int i = 0; i < 8; i++) {
       NodeDef n = g.find(cur).orElse(null);
       if (n == null) {
-        return false;
+        return null;
       }
       if (isFlagNode(n)) {
-        return true;
+        return cur;
       }
-      if (!FLAG_WRAPPERS.contains(n.getOp())) {
-        return false;
+      if (!FLAG_WRAPPERS.contains(n.getOp()) || GraphEdits.dataInputs(n).isEmpty()) {
+        return null;
       }
       cur = GraphEdits.dataInputs(n).get(0).node();
     }
-    return false;
+    return null;
   }
 
   /** True when {@code node} is the flag itself (a bool placeholder). */
