@@ -132,6 +132,11 @@ public final class TrainCommand implements Callable<Integer> {
           + "step about 18%% cheaper at some accuracy, see README; a divisor of --inverse-every).")
   private Integer curvatureEvery;
 
+  @Option(names = "--curvature-dense-steps", paramLabel = "N",
+      description = "K-FAC: take curvature statistics at every step before global step N, "
+          + "--curvature-every after it (default: the warm-up steps).")
+  private Integer curvatureDenseSteps;
+
   @Option(names = "--curvature-ema", paramLabel = "RHO",
       description = "K-FAC: moving-average decay of the curvature (default 0.99).")
   private Double curvatureEma;
@@ -452,7 +457,8 @@ public final class TrainCommand implements Callable<Integer> {
 
   private TrainSettings.Flags flags() {
     return new TrainSettings.Flags(optimizer, kfacRecipe, lr, schedule, warmup, momentum,
-        damping, convApproximation, inverseEvery, curvatureEvery, curvatureEma, normConstraint,
+        damping, convApproximation, inverseEvery, curvatureEvery, curvatureDenseSteps,
+        curvatureEma, normConstraint,
         burnIn, estimation, inverse, statsExamples, patchRowsPerDim, adaptiveDamping, seed);
   }
 

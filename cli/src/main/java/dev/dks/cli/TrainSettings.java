@@ -58,14 +58,15 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
    */
   record Flags(String optimizer, String kfacRecipe, String lr, String schedule,
       String warmupSteps, Double momentum, String damping, String convApproximation,
-      Integer inverseEvery, Integer curvatureEvery, Double curvatureEma, Double normConstraint,
+      Integer inverseEvery, Integer curvatureEvery, Integer curvatureDenseSteps,
+      Double curvatureEma, Double normConstraint,
       Integer burnIn, String estimation, String inverse, Integer statsExamples,
       Double patchRowsPerDim, boolean adaptiveDamping, long seed) {
 
     /** Only the optimizer named (null: auto), every other flag absent. */
     static Flags of(String optimizer) {
       return new Flags(optimizer, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, false, 0);
+          null, null, null, null, null, null, null, false, 0);
     }
   }
 
@@ -143,12 +144,13 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     } else {
       defaulted.add("momentum");
     }
-    KfacOptions k = kfac ? kfacOptions(f, recipe, defaulted) : null;
+    KfacOptions k = kfac ? kfacOptions(f, recipe, warmup, defaulted) : null;
     return new TrainSettings(opt, recipe, lr, schedule, warmup, totalSteps, momentum, k,
         defaulted);
   }
 
-  private static KfacOptions kfacOptions(Flags f, String recipe, List<String> defaulted) {
+  private static KfacOptions kfacOptions(Flags f, String recipe, long warmup,
+      List<String> defaulted) {
     KfacOptions k = recipe.equals("tat") ? KfacOptions.tatRecipe() : KfacOptions.defaults();
     // dks train samples 3 d_A patch rows for KFC-expand A statistics with either base
     k = k.withPatchRowsPerDimension(3).withSeed(f.seed());
@@ -173,6 +175,17 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
       defaulted.add("inverse-every");
     }
     k = k.withPeriods(curvatureEvery, inverseEvery);
+    // statistics at every step through the learning-rate warm-up unless told otherwise: the
+    // curvature changes fastest there (issue 16)
+    if (f.curvatureDenseSteps() != null) {
+      if (f.curvatureDenseSteps() < 0) {
+        throw new IllegalArgumentException("--curvature-dense-steps must be >= 0, got "
+            + f.curvatureDenseSteps());
+      }
+      k = k.withDenseStatisticsSteps(f.curvatureDenseSteps());
+    } else {
+      k = k.withDenseStatisticsSteps((int) Math.min(Integer.MAX_VALUE, warmup));
+    }
     if (f.curvatureEma() != null) {
       k = k.withCurvatureEma(f.curvatureEma());
     }
@@ -226,10 +239,11 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
         num(lr), schedule.label(), warmupSteps, totalSteps, num(momentum)));
     if (kfac != null) {
       b.append(String.format(Locale.ROOT, ", damping %s%s, conv %s, inverses every %d, "
-              + "statistics every %d, EMA %s, norm constraint %s, burn-in %d",
+              + "statistics every %d%s, EMA %s, norm constraint %s, burn-in %d",
           num(kfac.damping()), kfac.adaptation() != null ? " (adaptive)" : "",
           kfac.conv().name().toLowerCase(Locale.ROOT), kfac.inverseEvery(),
-          kfac.curvatureEvery(), num(kfac.curvatureEma()), num(kfac.normConstraint()),
+          kfac.curvatureEvery(), kfac.curvatureEvery() > 1 && kfac.denseStatisticsSteps() > 0
+              ? " (every step before step " + kfac.denseStatisticsSteps() + ")" : "", num(kfac.curvatureEma()), num(kfac.normConstraint()),
           kfac.burnIn()));
     }
     if (!defaulted.isEmpty()) {
@@ -254,6 +268,7 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
       k.put("conv_approximation", kfac.conv().name().toLowerCase(Locale.ROOT));
       k.put("inverse_every", kfac.inverseEvery());
       k.put("curvature_every", kfac.curvatureEvery());
+      k.put("curvature_dense_steps", kfac.denseStatisticsSteps());
       k.put("curvature_ema", kfac.curvatureEma());
       k.put("norm_constraint", kfac.normConstraint());
       k.put("burn_in", kfac.burnIn());

@@ -25,7 +25,7 @@ class TrainSettingsTest {
   private static TrainSettings.Flags flags(String optimizer, String recipe, String lr,
       String schedule, String warmup, String damping, String conv) {
     return new TrainSettings.Flags(optimizer, recipe, lr, schedule, warmup, null, damping, conv,
-        null, null, null, null, null, null, null, null, null, false, 7);
+        null, null, null, null, null, null, null, null, null, null, false, 7);
   }
 
   @Test
