@@ -97,8 +97,9 @@ public final class VerifyCommand implements Callable<Integer> {
       description = "Weight draws (the model's weights and Haar-rotated copies) the measurements "
           + "are averaged over; 0 picks them from the widths (default 0: more for narrow nets, "
           + "whose single draw deviates from the prediction by O(1/sqrt(width))), then adds "
-          + "draws, where they are cheap, until the standard error of the output c is under a "
-          + "quarter of the c tolerance.")
+          + "draws, where they are cheap, until the standard errors of the output c and log q "
+          + "are under a quarter of their tolerances; when the cost budget stops them short, "
+          + "the report says the pass is weak.")
   private int draws;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
