@@ -107,7 +107,22 @@ final class DemoReport {
     return String.format(Locale.ROOT, "%s at base width %d: %s at %s (%d channels): c error "
         + "%.4f (tolerance %.2f), %s", what, baseWidth,
         k.passed() ? "passed" : "FAILED", k.judgedTensor(), k.width(),
-        k.judgedRows().stream().mapToDouble(r -> r.cError()).max().orElse(0), k.cTolerance(), q);
+        k.judgedRows().stream().mapToDouble(r -> r.cError()).max().orElse(0), k.cTolerance(), q)
+        + weak(k);
+  }
+
+  /**
+   * A weak pass in plain words: the allowances that stayed wider than their tolerances (the
+   * draws' noise, {@link KernelReport#widenedAllowances}); empty otherwise.
+   */
+  private static String weak(KernelReport k) {
+    if (!k.weakPass()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("; weak pass: allowed");
+    k.widenedAllowances().forEach((name, v) -> b.append(String.format(Locale.ROOT, " %s %.3f",
+        name.replace('_', ' '), v)));
+    return b.append(" (the draws' noise; see dks verify)").toString();
   }
 
   /** Whether the check judged q by its mean log q (several draws, finite-width prediction). */
@@ -159,6 +174,8 @@ final class DemoReport {
     k.put("c_tolerance", r.cTolerance());
     k.put("q_error", r.judgedRows().stream().mapToDouble(x -> x.qError()).max().orElse(0));
     k.put("q_tolerance", r.qTolerance());
+    // a pass whose allowances stayed wider than the tolerances (added in session 18)
+    k.put("weak_pass", r.weakPass());
     if (judgesLogQ(r)) {
       // q judged by its mean log q: these decide, q_error stays for readers of the old keys
       k.put("log_q_error", logQError(r));

@@ -97,8 +97,9 @@ public final class VerifyCommand implements Callable<Integer> {
       description = "Weight draws (the model's weights and Haar-rotated copies) the measurements "
           + "are averaged over; 0 picks them from the widths (default 0: more for narrow nets, "
           + "whose single draw deviates from the prediction by O(1/sqrt(width))), then adds "
-          + "draws, where they are cheap, until the standard error of the output c is under a "
-          + "quarter of the c tolerance.")
+          + "draws, where they are cheap, until the standard errors of the output c and log q "
+          + "are under a quarter of their tolerances; when the cost budget stops them short, "
+          + "the report says the pass is weak.")
   private int draws;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
@@ -342,13 +343,22 @@ public final class VerifyCommand implements Callable<Integer> {
     root.put("pairs_per_added_draw", r.sampling().addedPairsPerDraw());
     root.put("draw_rule", r.sampling().rule());
     Json.put(root, "c_standard_error", r.sampling().cStandardError());
+    // added in session 18: the log q standard error, the cost cap's draws, and a weak pass (an
+    // allowance wider than its tolerance, so errors up to it pass unseen)
+    Json.put(root, "log_q_standard_error", r.sampling().logQStandardError());
+    root.put("draw_cap", r.sampling().drawCap());
+    root.put("draws_budget_limited", r.sampling().budgetLimited());
     root.put("passed", r.passed());
+    root.put("weak_pass", r.weakPass());
+    widened(root, r);
     if (reason == null) {
       root.putNull("reason");
     } else {
       root.put("reason", reason);
     }
     Json.put(root, "max_c_error", r.maxCError());
+    // rows left out of max_c_error: their measured or predicted c is not a number
+    root.put("rows_without_c_error", r.rowsWithoutCError().size());
     root.put("judged_tensor", r.judgedTensor());
     // why the judged tensor is not the last layer's input (an op the maps cannot predict past)
     putNullable(root, "judged_note", r.judgedNote());
@@ -376,6 +386,8 @@ public final class VerifyCommand implements Callable<Integer> {
         o.put("reason", reason(k));
       }
       Json.put(o, "max_c_error", k.maxCError());
+      o.put("rows_without_c_error", k.rowsWithoutCError().size());
+      widened(o, k);
       Json.put(o, "judged_c_error", k.judgedRows().stream()
           .mapToDouble(KernelMeasurement::cError).max().orElse(0));
       Json.put(o, "judged_q_error", k.judgedRows().stream()
@@ -383,6 +395,16 @@ public final class VerifyCommand implements Callable<Integer> {
       rows(o.putArray("rows"), k);
     }
     return root;
+  }
+
+  /** {@code widened_allowances}: the judged allowances wider than their tolerances, by name. */
+  private static void widened(ObjectNode o, KernelReport r) {
+    ObjectNode w = o.putObject("widened_allowances");
+    r.checkedReports().forEach(k -> k.widenedAllowances().forEach((name, v) -> {
+      if (!w.has(name) || w.get(name).asDouble() < v) {
+        Json.put(w, name, v);
+      }
+    }));
   }
 
   private static void putNullable(ObjectNode o, String key, String value) {

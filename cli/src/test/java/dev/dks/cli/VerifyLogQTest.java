@@ -67,6 +67,26 @@ class VerifyLogQTest {
           allowed / 2, r.toString());
     }
     assertEquals(3, judged, good.toString());
+    // the sequential rule's log q target: its standard error at most a quarter of log 1.5, or
+    // the draws at the cost cap (then the allowance may stay wide and the pass is called weak)
+    double se = good.get("log_q_standard_error").asDouble();
+    assertTrue(se <= 0.25 * Math.log(1.5)
+        || good.get("draws").asInt() == good.get("draw_cap").asInt(), good.toString());
+    // widened_allowances names exactly the judged allowances above their tolerance
+    double widestC = 0;
+    double widestLogQ = 0;
+    for (JsonNode r : good.get("rows")) {
+      if (r.get("tensor").asText().equals(good.get("judged_tensor").asText())) {
+        widestC = Math.max(widestC, r.get("c_allowed").asDouble());
+        widestLogQ = Math.max(widestLogQ, r.get("log_q_allowed").asDouble());
+      }
+    }
+    JsonNode widened = good.get("widened_allowances");
+    assertEquals(widestC > 0.03, widened.has("c"), widened.toString());
+    assertEquals(widestLogQ > Math.log(1.5) * (1 + 1e-12), widened.has("log_q"),
+        widened.toString());
+    assertEquals(widened.size() > 0, good.get("weak_pass").asBoolean(), good.toString());
+    assertEquals(0, good.get("rows_without_c_error").asInt());
 
     JsonNode bad = VerifyNoFlagsTest.verify(mlp(tmp.resolve("bad"), 2), 1, "--method", "TAT");
     assertFalse(bad.get("passed").asBoolean());

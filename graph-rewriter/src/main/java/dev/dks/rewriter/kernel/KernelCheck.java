@@ -99,9 +99,15 @@ public final class KernelCheck {
    *     1/sqrt(draws) predicts reach it, times {@link #SEQUENTIAL_MARGIN}), up to {@value
    *     #MAX_SEQUENTIAL_DRAWS} and as many as {@link #SEQUENTIAL_FLOP_BUDGET} pays for ({@link
    *     #drawCost}); a network whose draws are expensive (a ResNet-50, a MobileNetV2) keeps the
-   *     first step's count. The draws it adds measure {@value #SEQUENTIAL_PAIRS_PER_DRAW} pairs
-   *     each (a narrow net's draw mean varies with its pairs as much as with its weights). The
-   *     report says what was measured ({@link KernelSampling})
+   *     first step's count. Where q is judged by its mean log q (a finite-width prediction and
+   *     several draws, {@link #logQAllowed}), it also adds draws while the standard error of
+   *     the judged mean log q exceeds {@link #SE_FRACTION} of log(1 + qTolerance), where the
+   *     allowed log q error would otherwise widen past that. The draws it adds measure
+   *     {@link #addedPairsPerDraw} pairs each, 8 to {@value #SEQUENTIAL_PAIRS_PER_DRAW} (a
+   *     narrow net's draw mean varies with its pairs as well as with its weights; few pairs
+   *     where a pair's forward pass is dear next to a draw's rotations). The report says what was
+   *     measured ({@link KernelSampling}) and when the cost cap left an allowance wider than its
+   *     tolerance ({@link KernelReport#widenedAllowances})
    * @param declaredSites activation sites the model declares (node name to kind, from its shaping
    *     record), for ops that are activations only where declared (Sin, Cos: {@link
    *     dev.dks.rewriter.analysis.ActivationMatcher#find(GraphView, Map)}); empty for none
@@ -179,8 +185,11 @@ public final class KernelCheck {
    * Work ({@link #drawCost}, floating-point operations) the sequential rule may spend on the
    * draws after the first: 20 GFLOP, a few seconds of CPU. A width-16 ResNet-18 draw costs less
    * than 0.2 GFLOP, so it may reach more than 96 draws; a ResNet-50's rotations
-   * alone cost 67 GFLOP a draw and a MobileNetV2's several GFLOP, so they keep the draws of the
-   * width rule and the rotation budget.
+   * alone cost 67 GFLOP a draw and a MobileNetV2's draw about 0.9 GFLOP (0.5 of rotations),
+   * so they keep the draws of the width rule and the rotation budget. The TF.js age model
+   * (64x64x3 convolutions, then dense layers 3-6 units wide) costs 0.30 GFLOP a draw of 8
+   * pairs, each layer priced at its own output's locations ({@link #kernelLocations}): up to
+   * 67 draws, 0.17 s of CPU each (measured 2026-12-07, this machine under load).
    */
   static final double SEQUENTIAL_FLOP_BUDGET = 20e9;
   /** The cost of a draw beyond its arithmetic (session runs, variable loads), in FLOP. */
@@ -196,6 +205,12 @@ public final class KernelCheck {
    * weights' while a pair's forward pass stays cheap next to a draw's rotations and session runs.
    */
   static final int SEQUENTIAL_PAIRS_PER_DRAW = 32;
+  /**
+   * The ratio of a pair's c spread to a draw's (the weights') that {@link #addedPairsPerDraw}
+   * assumes: about 5 for the width-16 DKS tanh ResNet-18 (0.26 against 0.05, {@link
+   * #SEQUENTIAL_PAIRS_PER_DRAW}).
+   */
+  static final double PAIR_TO_WEIGHT_SPREAD = 5;
   /**
    * Standard errors of the c difference the allowed c error covers when the sequential rule could
    * not reach its target ({@link #cAllowed}): 1 / {@link #SE_FRACTION}, so the tolerance widens
@@ -342,31 +357,39 @@ public final class KernelCheck {
     try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
         measured, allowedOps, feeding)) {
       measureDraws(st, model, layers, g, o, perDraw, memoryBudgetBytes, sums, draws);
-      // the sequential rule: more draws while the judged c is not determined to a fraction of
-      // the tolerance, as far as the cost cap allows
-      int addedPerDraw = Math.max(perDraw, SEQUENTIAL_PAIRS_PER_DRAW);
+      // the sequential rule: more draws while the judged c, or the judged log q where q is
+      // judged by it, is not determined to a fraction of its tolerance, as far as the cost cap
+      // allows
+      long[] locations = kernelLocations(model, kernels, first.feedShape(),
+          sums.get(0).spatialUsed());
+      int addedPerDraw = addedPairsPerDraw(kernels, locations, o.inputCs().length, perDraw);
       // not when the examples go one at a time: each added draw would cost hundreds of
       // single-example runs, which the FLOP cost model does not price
       int cap = auto && draws >= 2 && st.oneAtATimeReason() == null
-          ? sequentialCap(draws, kernels, addedPerDraw, o.inputCs().length,
-              measuredLocations(sums)) : draws;
-      double target = SE_FRACTION * o.cTolerance();
+          ? sequentialCap(draws, drawCost(kernels, locations, addedPerDraw, o.inputCs().length))
+          : draws;
+      double cTarget = SE_FRACTION * o.cTolerance();
+      boolean logQJudged = plans.values().stream()
+          .anyMatch(p -> p.allShaped() && p.finite() != null);
+      double qTarget = logQJudged ? SE_FRACTION * Math.log1p(o.qTolerance()) : Double.NaN;
+      int cs = o.inputCs().length;
       while (sums.size() < cap) {
-        double se = cStandardError(sums, judged, o.inputCs().length);
-        if (!(se > target)) {
+        double ratio = precisionRatio(cStandardError(sums, judged, cs), cTarget,
+            logQJudged ? logQStandardError(sums, judged, cs) : Double.NaN, qTarget);
+        if (!(ratio > 1)) {
           break;
         }
-        int want = sequentialDraws(sums.size(), se, target, cap);
+        int want = sequentialDraws(sums.size(), ratio, 1, cap);
         measureDraws(st, model, layers, g, o, addedPerDraw, memoryBudgetBytes, sums, want);
         rule = "precision";
       }
-      if (rule.equals("precision")
-          && cStandardError(sums, judged, o.inputCs().length) > target) {
+      double cSe = cStandardError(sums, judged, cs);
+      double logQSe = logQJudged ? logQStandardError(sums, judged, cs) : Double.NaN;
+      if (rule.equals("precision") && precisionRatio(cSe, cTarget, logQSe, qTarget) > 1) {
         rule = "cost cap";
       }
       sampling = new KernelSampling(sums.size(), perDraw, sums.size() - draws,
-          sums.size() > draws ? addedPerDraw : 0,
-          cStandardError(sums, judged, o.inputCs().length), rule);
+          sums.size() > draws ? addedPerDraw : 0, cSe, rule, logQSe, cap);
       oneAtATime = st.oneAtATimeReason();
     }
     if (outputs.size() == 1) {
@@ -437,6 +460,46 @@ public final class KernelCheck {
   }
 
   /**
+   * As {@link #cStandardError} for the draws' mean log q: the largest standard error of the mean
+   * log q at the {@code judged} tensors over the input c values. NaN for fewer than 2 draws;
+   * rows whose log q is not finite in some draw (a pair with q 0) are skipped, as the verdict
+   * then judges their mean q ({@link #logQAllowed}).
+   */
+  static double logQStandardError(List<PairSums> sums, List<Integer> judged, int cs) {
+    if (sums.size() < 2) {
+      return Double.NaN;
+    }
+    double worst = 0;
+    for (int node : judged) {
+      for (int ci = 0; ci < cs; ci++) {
+        double[] l = new double[sums.size()];
+        for (int d = 0; d < l.length; d++) {
+          l[d] = sums.get(d).meanLogQ(node, ci);
+        }
+        double se = standardError(l);
+        worst = Double.isFinite(se) ? Math.max(worst, se) : worst;
+      }
+    }
+    return worst;
+  }
+
+  /**
+   * How far the draws are from the sequential rule's targets: the larger of {@code cSe /
+   * cTarget} and {@code logQSe / logQTarget} (a ratio that is not a number is left out: no
+   * standard error, or q not judged by log q); at most 1 when both are reached, NaN when neither
+   * ratio is a number. The standard errors fall as 1/sqrt(draws), so the draws reach both
+   * targets at about {@code draws ratio^2} ({@link #sequentialDraws}).
+   */
+  static double precisionRatio(double cSe, double cTarget, double logQSe, double logQTarget) {
+    double c = cSe / cTarget;
+    double q = logQSe / logQTarget;
+    if (Double.isNaN(c)) {
+      return q;
+    }
+    return Double.isNaN(q) ? c : Math.max(c, q);
+  }
+
+  /**
    * The standard error of the mean of {@code x}: the sample standard deviation (n - 1 in the
    * denominator) over sqrt(n); NaN for fewer than 2 values or a value that is not finite.
    */
@@ -478,7 +541,11 @@ public final class KernelCheck {
    */
   static int sequentialCap(int draws, List<WeightRotations.Kernel> kernels, int perDraw,
       int cs, long locations) {
-    double cost = drawCost(kernels, perDraw, cs, locations);
+    return sequentialCap(draws, drawCost(kernels, perDraw, cs, locations));
+  }
+
+  /** As above for draws that cost {@code cost} FLOP each. */
+  static int sequentialCap(int draws, double cost) {
     int affordable = cost > 0
         ? (int) Math.min(MAX_SEQUENTIAL_DRAWS, 1 + Math.floor(SEQUENTIAL_FLOP_BUDGET / cost))
         : MAX_SEQUENTIAL_DRAWS;
@@ -494,21 +561,96 @@ public final class KernelCheck {
    */
   static double drawCost(List<WeightRotations.Kernel> kernels, int perDraw, int cs,
       long locations) {
-    double weights = 0;
-    for (WeightRotations.Kernel k : kernels) {
-      weights += (double) Math.max(1, k.liveTaps()) * k.in() * k.out() * k.channels();
-    }
-    return WeightRotations.drawFlops(kernels)
-        + 2.0 * weights * 2 * cs * perDraw * Math.max(1, locations) + DRAW_OVERHEAD_FLOPS;
+    long[] at = new long[kernels.size()];
+    Arrays.fill(at, locations);
+    return drawCost(kernels, at, perDraw, cs);
   }
 
-  /** Locations per example the draws ran at (after the first draw's reduction). */
-  private static long measuredLocations(List<PairSums> sums) {
-    long n = 1;
-    for (long d : sums.get(0).spatialUsed()) {
-      n *= Math.max(1, d);
+  /**
+   * As {@link #drawCost(List, int, int, long)} with each kernel at its own location count
+   * ({@code locations[i]} for {@code kernels.get(i)}, {@link #kernelLocations}): a dense head
+   * after a pooled or flattened body runs at 1 location, not at the fed input's.
+   */
+  static double drawCost(List<WeightRotations.Kernel> kernels, long[] locations, int perDraw,
+      int cs) {
+    return fixedDrawCost(kernels) + perDraw * pairCost(kernels, locations, cs);
+  }
+
+  /** The part of a draw's cost that does not grow with its pairs: rotations and overhead. */
+  static double fixedDrawCost(List<WeightRotations.Kernel> kernels) {
+    return WeightRotations.drawFlops(kernels) + DRAW_OVERHEAD_FLOPS;
+  }
+
+  /**
+   * The forward pass of one pair per input c value: 2 inputs x {@code cs} input c values, 2
+   * operations per live kernel weight per location of that kernel's output.
+   */
+  static double pairCost(List<WeightRotations.Kernel> kernels, long[] locations, int cs) {
+    double f = 0;
+    for (int i = 0; i < kernels.size(); i++) {
+      WeightRotations.Kernel k = kernels.get(i);
+      f += (double) Math.max(1, k.liveTaps()) * k.in() * k.out() * k.channels()
+          * Math.max(1, locations[i]);
     }
-    return n;
+    return 2.0 * f * 2 * cs;
+  }
+
+  /**
+   * Input pairs per input c in each draw the sequential rule adds: the count that minimizes the
+   * cost of a given standard error, {@code sqrt(fixed part of a draw / cost of a pair)} x {@link
+   * #PAIR_TO_WEIGHT_SPREAD} (see {@link #SEQUENTIAL_PAIRS_PER_DRAW}), rounded up to a multiple
+   * of {@value #MIN_PAIRS_PER_DRAW}, between the width rule's {@code perDraw} (at least {@value
+   * #MIN_PAIRS_PER_DRAW}) and {@value #SEQUENTIAL_PAIRS_PER_DRAW}. Where a pair's forward pass
+   * is dear next to a draw's rotations (a small-width network on a large input, such as the
+   * 64x64 age model's convolutions before its dense head of 3-6 units), the draws take few pairs
+   * each and more draws fit the budget: the weights' spread is what more draws average out.
+   */
+  static int addedPairsPerDraw(List<WeightRotations.Kernel> kernels, long[] locations, int cs,
+      int perDraw) {
+    int least = Math.max(MIN_PAIRS_PER_DRAW, perDraw);
+    double pair = pairCost(kernels, locations, cs);
+    if (!(pair > 0)) {
+      return Math.max(least, SEQUENTIAL_PAIRS_PER_DRAW);
+    }
+    double best = Math.sqrt(fixedDrawCost(kernels) / pair) * PAIR_TO_WEIGHT_SPREAD;
+    int rounded = (int) Math.min(SEQUENTIAL_PAIRS_PER_DRAW,
+        MIN_PAIRS_PER_DRAW * Math.ceil(best / MIN_PAIRS_PER_DRAW));
+    return Math.max(least, rounded);
+  }
+
+  /**
+   * Locations per example each kernel's layer runs at in the draws: its output's static spatial
+   * size (1 for a dense layer), scaled by the share of the fed locations the draws run at ({@code
+   * used} of the fed shape's spatial dimensions, {@link PairSums#spatialUsed}), at least 1; a
+   * layer whose output shape is not static takes the draws' own location count.
+   */
+  static long[] kernelLocations(Model model, List<WeightRotations.Kernel> kernels, long[] feed,
+      long[] used) {
+    double fed = 1;
+    for (int i = 1; i < feed.length - 1; i++) {
+      fed *= Math.max(1, feed[i]);
+    }
+    long run = 1;
+    for (long d : used) {
+      run *= Math.max(1, d);
+    }
+    double share = Math.min(1, run / fed);
+    long[] at = new long[kernels.size()];
+    try (Graph tg = new Graph()) {
+      GraphImport.into(tg, model.graph());
+      for (int i = 0; i < at.length; i++) {
+        org.tensorflow.GraphOperation op = tg.operation(kernels.get(i).layer().node());
+        Shape sh = op == null || op.numOutputs() == 0 ? Shape.unknown() : op.output(0).shape();
+        long n = 1;
+        boolean known = !sh.isUnknown() && sh.numDimensions() >= 2;
+        for (int d = 1; known && d < sh.numDimensions() - 1; d++) {
+          known = sh.size(d) > 0;
+          n *= Math.max(1, sh.size(d));
+        }
+        at[i] = known ? Math.max(1, Math.round(n * share)) : run;
+      }
+    }
+    return at;
   }
 
   /** Why {@code node}'s output 0 is not checked as a float tensor, or null when it is one. */

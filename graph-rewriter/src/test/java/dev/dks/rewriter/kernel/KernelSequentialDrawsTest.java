@@ -98,4 +98,57 @@ class KernelSequentialDrawsTest {
       assertTrue(n == 560 ? affordable < 24 : affordable > 24, "n = " + n + ": " + affordable);
     }
   }
+
+  @Test
+  void precisionRatioIsTheFartherOfTheTwoTargets() {
+    double cTarget = 0.25 * 0.03;
+    double qTarget = 0.25 * Math.log(1.5);
+    // c at twice its target, log q at 3 times its own: 3
+    assertEquals(3, KernelCheck.precisionRatio(0.015, cTarget, 3 * qTarget, qTarget), 1e-12);
+    assertEquals(2, KernelCheck.precisionRatio(0.015, cTarget, 0.5 * qTarget, qTarget), 1e-12);
+    // q not judged by log q (NaN target or standard error): c alone, and the reverse
+    assertEquals(2, KernelCheck.precisionRatio(0.015, cTarget, 0.3, Double.NaN), 1e-12);
+    assertEquals(3, KernelCheck.precisionRatio(Double.NaN, cTarget, 3 * qTarget, qTarget),
+        1e-12);
+    assertTrue(Double.isNaN(KernelCheck.precisionRatio(Double.NaN, cTarget, Double.NaN,
+        qTarget)));
+    // the draws asked for: 24 draws at ratio 3 want 24 x 9 x 1.2, cut to twice the draws
+    assertEquals(48, KernelCheck.sequentialDraws(24, 3, 1, 256));
+    assertEquals(35, KernelCheck.sequentialDraws(24, 1.1, 1, 256)); // 24 x 1.21 x 1.2 = 34.8
+  }
+
+  @Test
+  void eachKernelIsPricedAtItsOwnLocations() {
+    // a 3x3 conv 4 -> 32 at 62 x 62 output locations, then a dense 90 -> 3 at 1 location
+    WeightRotations.Kernel c = conv(4, 32);
+    WeightRotations.Kernel d = new WeightRotations.Kernel(null, 1, new long[] {90, 3}, 90, 3,
+        false, 1, false);
+    List<WeightRotations.Kernel> ks = List.of(c, d);
+    double rot = left(4, 32) + left(32, 4 + 1) + left(90, 3) + left(3, 90 + 1);
+    double pair = 2.0 * (4 * 32 * 3844 + 90 * 3 * 1) * 2 * 3;
+    assertEquals(rot + KernelCheck.DRAW_OVERHEAD_FLOPS, KernelCheck.fixedDrawCost(ks), 1e-6);
+    assertEquals(pair, KernelCheck.pairCost(ks, new long[] {3844, 1}, 3), 1e-6);
+    assertEquals(rot + KernelCheck.DRAW_OVERHEAD_FLOPS + 8 * pair,
+        KernelCheck.drawCost(ks, new long[] {3844, 1}, 8, 3), 1e-6);
+    // the uniform form prices both at the fed locations: the dense head 3844 times over
+    assertEquals(rot + KernelCheck.DRAW_OVERHEAD_FLOPS + 8 * 2.0 * (4 * 32 + 90 * 3) * 3844 * 6,
+        KernelCheck.drawCost(ks, 8, 3, 3844), 1e-3);
+  }
+
+  @Test
+  void addedDrawsTakeFewPairsWhereAPairIsDearNextToTheRotations() {
+    // the pair count that minimizes the cost of a standard error: sqrt(fixed / pair) x 5,
+    // rounded up to a multiple of 8, within [max(8, width rule's), 32]
+    List<WeightRotations.Kernel> small = List.of(conv(4, 32));
+    double fixed = left(4, 32) + left(32, 5) + KernelCheck.DRAW_OVERHEAD_FLOPS;
+    // at 3844 locations a pair costs 5.9 MFLOP: sqrt(50.1 / 5.9) x 5 = 14.6 -> 16
+    double pair = 2.0 * 4 * 32 * 3844 * 2 * 3;
+    assertEquals(16, 8 * (int) Math.ceil(Math.sqrt(fixed / pair) * 5 / 8));
+    assertEquals(16, KernelCheck.addedPairsPerDraw(small, new long[] {3844}, 3, 8));
+    // at 1 location pairs are nearly free: 32; far more locations: the least, 8
+    assertEquals(32, KernelCheck.addedPairsPerDraw(small, new long[] {1}, 3, 8));
+    assertEquals(8, KernelCheck.addedPairsPerDraw(small, new long[] {1_000_000}, 3, 8));
+    // never under the width rule's own pairs per draw
+    assertEquals(24, KernelCheck.addedPairsPerDraw(small, new long[] {1_000_000}, 3, 24));
+  }
 }
