@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code TrainingGraph.burnIn} of n batches and k regular steps, {@code a_acc / weight} of the first
  * (conv) layer must equal a scalar reference implementation of the bias-corrected EMA
  * ({@code w = rho w + 1}, {@code acc = rho acc + A_batch}, rho = 1 during burn-in and
- * {@code rho^curvatureEvery} at the steps that update statistics) applied to per-batch A's that the
+ * {@code rho^curvatureEvery} at the steps that update statistics, rho at every step of a dense
+ * start) applied to per-batch A's that the
  * test computes by brute force from the padded patches (the first layer's A does not depend on the
  * weights, so the updates between the batches do not matter).
  */
@@ -26,14 +27,14 @@ class KfacEmaTest {
   private static final int B = 3;
 
   @ParameterizedTest
-  @CsvSource({"1, 1", "2, 4"})
-  void averageMatchesScalarReference(int curvatureEvery, int inverseEvery) {
+  @CsvSource({"1, 1, 0", "2, 4, 0", "3, 6, 2"})
+  void averageMatchesScalarReference(int curvatureEvery, int inverseEvery, int dense) {
     double rho = 0.8;
     int burn = 3;
-    int steps = 5;
+    int steps = 7;
     KfacOptions o = KfacOptions.tatRecipe().withCurvatureEma(rho)
         .withPeriods(curvatureEvery, inverseEvery).withBurnIn(burn)
-        .withEstimation(FisherEstimation.EXACT);
+        .withEstimation(FisherEstimation.EXACT).withDenseStatisticsSteps(dense);
     int flat = Q.locations() * Q.cout();
     try (TrainingGraph tg = TrainingGraph.build(KfacFixtures.convReadout(Q, CLASSES,
         KfacFixtures.gaussian(36, 71, 0.4), KfacFixtures.gaussian(2, 72, 0.2),
@@ -54,8 +55,11 @@ class KfacEmaTest {
       for (int s = 0; s < steps; s++) {
         Batch bt = batch(200 + s);
         tg.step(s, bt.images(), new long[] {B, Q.h(), Q.w(), Q.c()}, bt.oneHot(), 0.05, 0.9);
-        if (s % curvatureEvery == 0) {
-          double r = Math.pow(rho, curvatureEvery);
+        // statistics at every step before `dense` (decay rho), then at multiples of the
+        // period (decay rho^period): steps 0, 1, 3, 6 for period 3 after 2 dense steps
+        boolean inDense = s < dense;
+        if (inDense || s % curvatureEvery == 0) {
+          double r = Math.pow(rho, inDense ? 1 : curvatureEvery);
           accumulate(acc, batchA(bt.images()), r);
           w = r * w + 1;
         }
