@@ -654,14 +654,18 @@ public final class StructureAnalyzer {
 
   /**
    * The layer {@code n} with its kernel and bias. The bias is the value added right after it
-   * (BiasAdd/Add/AddV2 of a variable or constant), or, when the layer is an operand of a sum
-   * (a residual merge written by grappler as AddN/Add of several tensors) that is read only by
-   * such a bias add, the value added to that sum: it becomes the layer's own bias once the skips
-   * pass removes the merge.
+   * (BiasAdd/Add/AddV2 of a variable or constant), or after a Reshape that keeps the layer's
+   * units as the last axis ({@link ReshapedBias}: Keras Dense on a rank &gt; 2 tensor, written as
+   * tensordot), or, when the layer is an operand of a sum (a residual merge written by grappler
+   * as AddN/Add of several tensors) that is read only by such a bias add, the value added to that
+   * sum: it becomes the layer's own bias once the skips pass removes the merge.
    */
   private static LayerSite layerSite(GraphView g, NodeDef n) {
     String kernel = valueSource(g, TensorName.parse(n.getInput(1)));
     String[] bias = biasAfter(g, n.getName());
+    if (bias == null) {
+      bias = ReshapedBias.find(g, n, kernel, StructureAnalyzer::biasAfter);
+    }
     if (bias == null) {
       List<String> consumers = g.consumers(n.getName());
       if (consumers.size() == 1 && ADD_OPS.contains(g.get(consumers.get(0)).getOp())) {

@@ -132,7 +132,11 @@ public final class LayerMatcher {
     if (!s.biasVariable().isEmpty() && train.contains(s.biasVariable())
         && BIAS_OPS.contains(model.get(s.biasNode()).getOp())) {
       long[] b = staticShape(graph, s.biasVariable());
-      if (b != null && b.length == 1 && b[0] == k[k.length - 1]) {
+      // the block reads its output gradient at the bias add: only where that has the layer's own
+      // shape (not a bias added after a Reshape, as tensordot writes Keras Dense on 4-d tensors)
+      if (b != null && b.length == 1 && b[0] == k[k.length - 1]
+          && java.util.Arrays.equals(staticShape(graph, s.biasNode()),
+              staticShape(graph, s.node()))) {
         bias = s.biasVariable();
         output = s.biasNode() + ":0";
       }

@@ -164,4 +164,20 @@ class LayerMatcherFallbackTest {
             List.of(1L, 1L, 1L, 1L), "SAME", DepthwiseConv2dNative.dataFormat("NHWC")));
     check(dw, List.of("wr"), "k", "DepthwiseConv2dNative dw has no Kronecker-factored block");
   }
+
+  @Test
+  void aBiasAddedAfterAReshapeStaysOutOfTheDenseBlock() {
+    // Keras Dense on a 4-d tensor (tensordot, the TF.js meet gates): MatMul -> Reshape ->
+    // BiasAdd. The analysis reads b as the layer's bias, but the dense block reads its output
+    // gradient as [batch, units] rows: w gets the block without b, b a diagonal block
+    Model td = model(new long[] {-1, 4}, Map.of("w", new long[] {4, 4}, "b", new long[] {4}),
+        (tf, x) -> {
+          Operand<TFloat32> mm = tf.withName("mm").linalg.matMul(x, kernel(tf, "w", 4, 4));
+          Operand<TFloat32> r = tf.withName("mm_reshape").reshape(mm,
+              tf.constant(new long[] {-1, 1, 1, 4}));
+          return tf.withName("act").math.tanh(tf.withName("mm_bias").nn.biasAdd(r,
+              kernel(tf, "b", 4)));
+        });
+    check(td, List.of("w", "wr"), "b", "not the kernel or bias of a dense or conv layer");
+  }
 }
