@@ -65,7 +65,8 @@ import org.tensorflow.proto.ConfigProto;
  * normalization, TAT's LReLUNet), {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
  * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
- * examples), {@code dense} (statistics at every step before this one), {@code rows} (KFC-expand A from this many sampled patch rows per dimension), {@code
+ * examples), {@code dense} (statistics at every step before this one), {@code rows}
+ * (KFC-expand A from this many sampled patch rows per dimension), {@code
  * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
  * in tables). The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
  * with no other flag, on the plain ResNet layout: {@code KfacOptions.defaults()} and {@code

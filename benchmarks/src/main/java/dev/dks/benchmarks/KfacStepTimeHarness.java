@@ -211,7 +211,8 @@ public final class KfacStepTimeHarness {
       System.out.println("usage: KfacStepTimeHarness [--depth 50] [--width 64] [--batch 128] "
           + "[--steps 5 (measured rounds)] [--warmup 1] [--threads 0 (TF decides)] "
           + "[--classes 10] [--input 28x28x1] [--stats-examples 0 (whole batch)] "
-          + "[--pooling none] [--pool-every 4] [--variants all|defaults] [--periods C/I,...] [--json FILE]");
+          + "[--pooling none] [--pool-every 4] [--variants all|defaults] [--periods C/I,...] "
+          + "[--json FILE]");
       return;
     }
     PrintStream out = System.out;

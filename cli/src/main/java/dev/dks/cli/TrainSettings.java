@@ -243,7 +243,8 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
           num(kfac.damping()), kfac.adaptation() != null ? " (adaptive)" : "",
           kfac.conv().name().toLowerCase(Locale.ROOT), kfac.inverseEvery(),
           kfac.curvatureEvery(), kfac.curvatureEvery() > 1 && kfac.denseStatisticsSteps() > 0
-              ? " (every step before step " + kfac.denseStatisticsSteps() + ")" : "", num(kfac.curvatureEma()), num(kfac.normConstraint()),
+              ? " (every step before step " + kfac.denseStatisticsSteps() + ")" : "",
+          num(kfac.curvatureEma()), num(kfac.normConstraint()),
           kfac.burnIn()));
     }
     if (!defaulted.isEmpty()) {

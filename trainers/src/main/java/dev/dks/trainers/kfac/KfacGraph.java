@@ -136,7 +136,8 @@ public record KfacGraph(
 
   /**
    * The session runs of global step {@code step}: statistics at every step below
-   * {@code denseStatisticsSteps} and at multiples of {@code curvatureEvery}, inverses at multiples of {@code inverseEvery} (so always at step 0,
+   * {@code denseStatisticsSteps} and at multiples of {@code curvatureEvery}, inverses at
+   * multiples of {@code inverseEvery} (so always at step 0,
    * after that step's statistics and before its update). A step with statistics is one session
    * run, one forward pass: statistics, inverses and update are ordered inside the graph by
    * control dependencies (and, across replicas, share the step's one all-reduce); an inverse

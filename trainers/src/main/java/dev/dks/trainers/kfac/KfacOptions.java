@@ -115,7 +115,8 @@ public record KfacOptions(
    * step through the warm-up and every 5 after ({@link #withDenseStatisticsSteps}) kept the early
    * accuracy on the ResNet-50 layout but diverged at step 83 on that network (session 18).
    * Statistics from the first 32 examples ({@code withStatisticsExamples(32)}, which now cost 32
-   * rows, not the batch) take a step on the README's down-sampling CNN from 1.88x to 1.42x SGD's CPU time (16: 1.20x)
+   * rows, not the batch) take a step on the README's down-sampling CNN from 1.88x to 1.42x SGD's
+   * CPU time (16: 1.20x)
    * at the same 300-step accuracy (86.15% and 86.27% against 86.07%). On the 20 layers without
    * down-sampling 32 examples let the preconditioned step grow a million-fold (loss 28 at step 57)
    * before the run recovered to 79.74%, and 16 examples blew up with another data order (loss 217
