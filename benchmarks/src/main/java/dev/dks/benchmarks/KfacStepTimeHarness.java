@@ -378,12 +378,19 @@ public final class KfacStepTimeHarness {
       if (ci.length != 2) {
         throw new IllegalArgumentException("--periods: C/I pairs separated by commas, got " + spec);
       }
-      int c = Integer.parseInt(ci[0]);
-      int i = Integer.parseInt(ci[1]);
+      int c;
+      int i;
+      try {
+        c = Integer.parseInt(ci[0].trim());
+        i = Integer.parseInt(ci[1].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--periods: C/I pairs of whole numbers, got " + spec);
+      }
       KfacOptions k = KfacOptions.defaults().withPeriods(c, i);
-      v.add(new Variant("K-FAC defaults, stats/" + c + " inv/" + i, k));
+      String name = "K-FAC defaults, stats/" + c + " inv/" + i;
+      v.add(new Variant(name, k));
       if (statsExamples > 0) {
-        v.add(new Variant("  same, statistics from " + statsExamples,
+        v.add(new Variant(name + ", from " + statsExamples,
             k.withStatisticsExamples(statsExamples)));
       }
     }
@@ -405,8 +412,12 @@ public final class KfacStepTimeHarness {
       return "sgd";
     }
     if (v.name.startsWith("K-FAC defaults")) {
-      return v.kfac.statisticsExamples() > 0 ? "defaults-n" + v.kfac.statisticsExamples()
-          : "defaults";
+      KfacOptions d = KfacOptions.defaults();
+      String periods = v.kfac.curvatureEvery() == d.curvatureEvery()
+          && v.kfac.inverseEvery() == d.inverseEvery() ? ""
+          : "-" + v.kfac.curvatureEvery() + "/" + v.kfac.inverseEvery();
+      return "defaults" + periods + (v.kfac.statisticsExamples() > 0 ? "-n"
+          + v.kfac.statisticsExamples() : "");
     }
     if (v.kfac.inverseEvery() == 1) {
       return "noamort";

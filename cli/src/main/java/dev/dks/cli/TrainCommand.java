@@ -134,7 +134,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--curvature-dense-steps", paramLabel = "N",
       description = "K-FAC: take curvature statistics at every step before global step N, "
-          + "--curvature-every after it (default: the warm-up steps).")
+          + "every --curvature-every steps after it (default 0: the period from step 0).")
   private Integer curvatureDenseSteps;
 
   @Option(names = "--curvature-ema", paramLabel = "RHO",

@@ -144,13 +144,12 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     } else {
       defaulted.add("momentum");
     }
-    KfacOptions k = kfac ? kfacOptions(f, recipe, warmup, defaulted) : null;
+    KfacOptions k = kfac ? kfacOptions(f, recipe, defaulted) : null;
     return new TrainSettings(opt, recipe, lr, schedule, warmup, totalSteps, momentum, k,
         defaulted);
   }
 
-  private static KfacOptions kfacOptions(Flags f, String recipe, long warmup,
-      List<String> defaulted) {
+  private static KfacOptions kfacOptions(Flags f, String recipe, List<String> defaulted) {
     KfacOptions k = recipe.equals("tat") ? KfacOptions.tatRecipe() : KfacOptions.defaults();
     // dks train samples 3 d_A patch rows for KFC-expand A statistics with either base
     k = k.withPatchRowsPerDimension(3).withSeed(f.seed());
@@ -175,16 +174,14 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
       defaulted.add("inverse-every");
     }
     k = k.withPeriods(curvatureEvery, inverseEvery);
-    // statistics at every step through the learning-rate warm-up unless told otherwise: the
-    // curvature changes fastest there (issue 16)
+    // opt-in: statistics at every step before the given step (0, the default, keeps the period
+    // from step 0 as before this flag existed)
     if (f.curvatureDenseSteps() != null) {
       if (f.curvatureDenseSteps() < 0) {
         throw new IllegalArgumentException("--curvature-dense-steps must be >= 0, got "
             + f.curvatureDenseSteps());
       }
       k = k.withDenseStatisticsSteps(f.curvatureDenseSteps());
-    } else {
-      k = k.withDenseStatisticsSteps((int) Math.min(Integer.MAX_VALUE, warmup));
     }
     if (f.curvatureEma() != null) {
       k = k.withCurvatureEma(f.curvatureEma());

@@ -165,6 +165,32 @@ class TrainSettingsTest {
     assertFalse(o.get("defaults").toString().contains("damping"));
   }
 
+  private static TrainSettings.Flags periods(Integer curvatureEvery, Integer dense) {
+    return new TrainSettings.Flags("kfac", null, null, null, null, null, null, null, null,
+        curvatureEvery, dense, null, null, null, null, null, null, null, false, 7);
+  }
+
+  @Test
+  void denseStatisticsStartIsOptIn() {
+    // left out: the period applies from step 0, as before the flag existed
+    TrainSettings plain = TrainSettings.resolve(periods(5, null), 300, false);
+    assertEquals(0, plain.kfac().denseStatisticsSteps());
+    assertFalse(plain.line().contains("every step before"), plain.line());
+    // statistics at steps 0..29, then 30, 35, ...: steps 0-31 hold 30 + 1 statistics steps
+    TrainSettings dense = TrainSettings.resolve(periods(5, 30), 300, false);
+    assertEquals(30, dense.kfac().denseStatisticsSteps());
+    long count = java.util.stream.LongStream.range(0, 32)
+        .filter(st -> dense.kfac().statisticsAt(st)).count();
+    assertEquals(31, count);
+    assertTrue(dense.line().contains("statistics every 5 (every step before step 30)"),
+        dense.line());
+    var o = Json.object();
+    dense.json(o);
+    assertEquals(30, o.get("kfac").get("curvature_dense_steps").asInt());
+    assertEquals(5, o.get("kfac").get("curvature_every").asInt());
+    assertMessage(periods(5, -1), "--curvature-dense-steps", "-1");
+  }
+
   private static void assertMessage(TrainSettings.Flags f, String... parts) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainSettings.resolve(f, 300, false));

@@ -162,12 +162,17 @@ public record KfacGraph(
 
   /**
    * The EMA decay fed for the statistics update of global step {@code step} in regular training:
-   * {@code rho} while statistics are taken every step (below {@code denseStatisticsSteps}),
-   * {@code rho^curvatureEvery} after, so that the average forgets at the same rate per step
-   * whatever the period.
+   * {@code rho^gap}, with {@code gap} the steps since the previous statistics update, so that the
+   * average forgets at the same rate per step whatever the period: 1 below
+   * {@code denseStatisticsSteps}, then {@code min(curvatureEvery, step - dense + 1)} (the first
+   * periodic update after a dense start follows the last dense one closely), and
+   * {@code curvatureEvery} throughout without a dense start (step 0 included, as if the burn-in
+   * ended one period before it).
    */
   public double decayPerUpdate(long step) {
-    int period = step < options.denseStatisticsSteps() ? 1 : options.curvatureEvery();
-    return Math.pow(options.curvatureEma(), period);
+    int dense = options.denseStatisticsSteps();
+    int period = options.curvatureEvery();
+    long gap = step < dense ? 1 : dense > 0 ? Math.min(period, step - dense + 1) : period;
+    return Math.pow(options.curvatureEma(), gap);
   }
 }

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code TrainingGraph.burnIn} of n batches and k regular steps, {@code a_acc / weight} of the first
  * (conv) layer must equal a scalar reference implementation of the bias-corrected EMA
  * ({@code w = rho w + 1}, {@code acc = rho acc + A_batch}, rho = 1 during burn-in and
- * {@code rho^curvatureEvery} at the steps that update statistics, rho at every step of a dense
- * start) applied to per-batch A's that the
+ * rho to the power of the steps since the previous statistics update: {@code rho^curvatureEvery}
+ * with a fixed period, rho at every step of a dense start) applied to per-batch A's that the
  * test computes by brute force from the padded patches (the first layer's A does not depend on the
  * weights, so the updates between the batches do not matter).
  */
@@ -27,7 +27,7 @@ class KfacEmaTest {
   private static final int B = 3;
 
   @ParameterizedTest
-  @CsvSource({"1, 1, 0", "2, 4, 0", "3, 6, 2"})
+  @CsvSource({"1, 1, 0", "2, 4, 0", "3, 6, 2", "3, 6, 3"})
   void averageMatchesScalarReference(int curvatureEvery, int inverseEvery, int dense) {
     double rho = 0.8;
     int burn = 3;
@@ -52,14 +52,17 @@ class KfacEmaTest {
       }
       tg.burnIn(burnBatches);
       check(tg, acc, w, "after burn-in");
+      // the previous statistics update: the burn-in, one period (or, with a dense start, one
+      // step) before step 0
+      int last = dense > 0 ? -1 : -curvatureEvery;
       for (int s = 0; s < steps; s++) {
         Batch bt = batch(200 + s);
         tg.step(s, bt.images(), new long[] {B, Q.h(), Q.w(), Q.c()}, bt.oneHot(), 0.05, 0.9);
-        // statistics at every step before `dense` (decay rho), then at multiples of the
-        // period (decay rho^period): steps 0, 1, 3, 6 for period 3 after 2 dense steps
-        boolean inDense = s < dense;
-        if (inDense || s % curvatureEvery == 0) {
-          double r = Math.pow(rho, inDense ? 1 : curvatureEvery);
+        // statistics at every step before `dense`, then at multiples of the period: steps 0, 1,
+        // 3, 6 for period 3 after 2 dense steps; the decay is rho per step since the last update
+        if (s < dense || s % curvatureEvery == 0) {
+          double r = Math.pow(rho, s - last);
+          last = s;
           accumulate(acc, batchA(bt.images()), r);
           w = r * w + 1;
         }
