@@ -49,8 +49,11 @@ import picocli.CommandLine.Spec;
  * own target; {@code --activation}, when given, must name that kind); then {@link KernelCheck}
  * feeds input pairs of chosen cosine similarity through TensorFlow and compares the measured q
  * and c with the prediction (one example at a time when the model's batch is fixed, e.g. at 1;
- * JSON {@code fed_one_at_a_time}). Exit 0 when the output is within the tolerances, 1 (with the reason
- * on stderr) when not, 2 for a model it cannot check.
+ * JSON {@code fed_one_at_a_time}). Before measuring, the analysed layers' biases that are not
+ * zero (the prediction assumes zero) are named in a warning and JSON {@code nonzero_biases}
+ * ({@link dev.dks.rewriter.kernel.InitialBiases}); rows past an op the maps cannot predict after
+ * are measured only (JSON {@code past_judged}). Exit 0 when the output is within the
+ * tolerances, 1 (with the reason on stderr) when not, 2 for a model it cannot check.
  */
 @Command(
     name = "verify",
