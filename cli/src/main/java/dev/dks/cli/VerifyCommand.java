@@ -49,8 +49,11 @@ import picocli.CommandLine.Spec;
  * own target; {@code --activation}, when given, must name that kind); then {@link KernelCheck}
  * feeds input pairs of chosen cosine similarity through TensorFlow and compares the measured q
  * and c with the prediction (one example at a time when the model's batch is fixed, e.g. at 1;
- * JSON {@code fed_one_at_a_time}). Exit 0 when the output is within the tolerances, 1 (with the reason
- * on stderr) when not, 2 for a model it cannot check.
+ * JSON {@code fed_one_at_a_time}). Before measuring, the analysed layers' biases that are not
+ * zero (the prediction assumes zero) are named in a warning and JSON {@code nonzero_biases}
+ * ({@link dev.dks.rewriter.kernel.InitialBiases}); rows past an op the maps cannot predict after
+ * are measured only (JSON {@code past_judged}). Exit 0 when the output is within the
+ * tolerances, 1 (with the reason on stderr) when not, 2 for a model it cannot check.
  */
 @Command(
     name = "verify",
@@ -140,6 +143,12 @@ public final class VerifyCommand implements Callable<Integer> {
     w.print(json ? Json.write(json(loaded, entry, a, solution, r, reason, how, recordNotes))
         : text(loaded, entry, a, solution, r, how, recordNotes));
     w.flush();
+    if (json && r.biasWarning() != null) {
+      // the text table carries it; with --json, say it where a person sees it too
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("dks: warning: " + r.biasWarning());
+      err.flush();
+    }
     if (!r.passed()) {
       PrintWriter err = spec.commandLine().getErr();
       err.println("dks: verify failed: " + reason);
@@ -362,6 +371,15 @@ public final class VerifyCommand implements Callable<Integer> {
     root.put("judged_tensor", r.judgedTensor());
     // why the judged tensor is not the last layer's input (an op the maps cannot predict past)
     putNullable(root, "judged_note", r.judgedNote());
+    // added in session 19: the analysed layers' biases that are not zero (the prediction
+    // assumes them zero; a warning, not part of the verdict)
+    ArrayNode biases = root.putArray("nonzero_biases");
+    for (var b : r.nonZeroBiases()) {
+      ObjectNode o = biases.addObject();
+      o.put("layer", b.layer());
+      o.put("bias", b.bias());
+      Json.put(o, "rms", b.rms());
+    }
     rows(root.putArray("rows"), r);
     // every output: its own verdict and rows, or why it was not checked
     ArrayNode outs = root.putArray("outputs");
@@ -415,7 +433,8 @@ public final class VerifyCommand implements Callable<Integer> {
     }
   }
 
-  private static void rows(ArrayNode rows, KernelReport r) {
+  /** The rows of {@code r} as JSON objects, one per measurement. */
+  static void rows(ArrayNode rows, KernelReport r) {
     for (KernelMeasurement m : r.rows()) {
       ObjectNode o = rows.addObject();
       o.put("tensor", m.tensor());
@@ -431,6 +450,10 @@ public final class VerifyCommand implements Callable<Integer> {
       Json.put(o, "predicted_log_q", m.predictedLogQ());
       Json.put(o, "measured_log_q", m.measuredLogQ());
       Json.put(o, "log_q_allowed", m.logQAllowed());
+      // added in session 19: a row past an op the maps predict nothing after (judged_note) is
+      // measured only: its predicted values, allowances and errors above are null
+      o.put("past_judged", m.pastJudged());
+      putNullable(o, "past_judged_note", m.pastJudgedNote());
     }
   }
 }

@@ -341,6 +341,8 @@ public final class KernelCheck {
     }
     Plan first = plans.values().iterator().next();
     UnfedInputException.check(g, first.feedNode(), measured);
+    // the prediction assumes zero biases (dks-init's): say which are not, before measuring
+    List<InitialBiases.NonZero> biases = InitialBiases.nonZero(model, g, layers);
     List<WeightRotations.Kernel> kernels = WeightRotations.kernels(model, layers, g);
     boolean auto = o.draws() <= 0;
     int draws = auto ? autoDraws(model, plans.values(), kernels) : o.draws();
@@ -394,7 +396,7 @@ public final class KernelCheck {
     }
     if (outputs.size() == 1) {
       return report(first, measured, sums, o).withSampling(sampling)
-          .withOneAtATime(oneAtATime);
+          .withOneAtATime(oneAtATime).withNonZeroBiases(biases);
     }
     List<OutputCheck> checks = new ArrayList<>();
     KernelReport firstReport = null;
@@ -412,7 +414,7 @@ public final class KernelCheck {
     }
     return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
         firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime, sampling,
-        firstReport.judgedNote());
+        firstReport.judgedNote(), biases);
   }
 
   /**
@@ -676,7 +678,8 @@ public final class KernelCheck {
   private record Plan(NetworkAnalysis analysis, List<String> measured,
       Map<Integer, LocalMaps> layerMaps, Map<Integer, DepthwiseChains.Chain> chains,
       boolean allShaped, String feedNode, long[] feedShape, SampledUnits.Layout sampled,
-      int judged, String judgedNote, FiniteWidthPairs.Layout finite) {}
+      int judged, String judgedNote, FiniteWidthPairs.Layout finite,
+      Map<Integer, Unpredictable.Source> unpredictable) {}
 
   private static Plan plan(Model model, KernelEntry entry, GraphView g, Graph tg,
       NetworkAnalysis a, ShapingSolution solution, String output) {
@@ -723,17 +726,17 @@ public final class KernelCheck {
         ? layout : null;
     // the judged tensor: the last layer's input, unless an op the maps cannot predict past
     // (a transposed convolution the rewrite left trained) lies before it
-    Map<Integer, String> tainted = Unpredictable.tainted(g, a);
+    Map<Integer, Unpredictable.Source> tainted = Unpredictable.sources(g, a);
     int judged = Unpredictable.judgedIndex(measured, a.dagIndex(), tainted);
     int last = Math.max(0, measured.size() - 2);
     String note = null;
     if (judged != last) {
-      String why = tainted.get(a.dagIndex().get(measured.get(last)));
+      String why = String.valueOf(tainted.get(a.dagIndex().get(measured.get(last))));
       note = judged < 0 ? why : "judged at '" + measured.get(judged) + "', not at the last "
           + "layer's input '" + measured.get(last) + "', which the maps cannot predict: " + why;
     }
     return new Plan(a, measured, layerMaps, chains, allShaped, feedNode, shape, sampled, judged,
-        note, FiniteWidthPairs.layout(tg, g, a));
+        note, FiniteWidthPairs.layout(tg, g, a), tainted);
   }
 
   /**
@@ -774,6 +777,14 @@ public final class KernelCheck {
           c += drawC[d];
           drawLogQ[d] = sums.get(d).meanLogQ(ui, ci);
           logQ += drawLogQ[d] / drawC.length;
+        }
+        Unpredictable.Source past = plan.unpredictable().get(idx);
+        if (past != null) {
+          // downstream of an op the maps predict nothing past: measured, not predicted or judged
+          rows.add(KernelMeasurement.pastJudged(node, depth[idx], o.inputCs()[ci],
+              q / sums.size(), c / sums.size(), logQ, "not predicted: past "
+              + past.shortName() + ", which the per-location maps cannot predict past"));
+          continue;
         }
         // q judged by log q where the simulation predicts it and the draws give its spread
         double logAllowed = plan.allShaped() ? logQAllowed(o.qTolerance(),

@@ -22,6 +22,10 @@ package dev.dks.rewriter.kernel;
  * @param measuredLogQ the mean over the measured pairs of log q (NaN as above)
  * @param logQAllowed the log q error allowed at this row when the check judges q by log q
  *     ({@link KernelCheck#logQAllowed}); NaN when it judges q by its mean ({@link #qAllowed})
+ * @param pastJudgedNote null for a predicted row; for a row downstream of an op past which the
+ *     maps predict nothing ({@link Unpredictable}: a trained transposed convolution, a gather at
+ *     input-computed indices), which op, in a short sentence. Such a row holds its measurements
+ *     only: its predicted values, allowances and errors are NaN, and nothing judges it
  */
 public record KernelMeasurement(
     String tensor,
@@ -35,7 +39,35 @@ public record KernelMeasurement(
     double cAllowed,
     double predictedLogQ,
     double measuredLogQ,
-    double logQAllowed) {
+    double logQAllowed,
+    String pastJudgedNote) {
+
+  /** A predicted measurement (not past an unpredictable op). */
+  public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,
+      double measuredQ, double predictedC, double measuredC, double qAllowed, double cAllowed,
+      double predictedLogQ, double measuredLogQ, double logQAllowed) {
+    this(tensor, depth, inputC, predictedQ, measuredQ, predictedC, measuredC, qAllowed, cAllowed,
+        predictedLogQ, measuredLogQ, logQAllowed, null);
+  }
+
+  /**
+   * A row past an op the maps cannot predict past: the measured q, c and mean log q, nothing
+   * predicted, allowed or judged; {@code note} names the op.
+   */
+  public static KernelMeasurement pastJudged(String tensor, int depth, double inputC,
+      double measuredQ, double measuredC, double measuredLogQ, String note) {
+    return new KernelMeasurement(tensor, depth, inputC, Double.NaN, measuredQ, Double.NaN,
+        measuredC, Double.NaN, Double.NaN, Double.NaN, measuredLogQ, Double.NaN,
+        java.util.Objects.requireNonNull(note));
+  }
+
+  /**
+   * Whether this row lies past an op the maps predict nothing after ({@link #pastJudgedNote}):
+   * measured, not predicted, never an error.
+   */
+  public boolean pastJudged() {
+    return pastJudgedNote != null;
+  }
 
   /** A measurement whose q is judged by its mean. */
   public KernelMeasurement(String tensor, int depth, double inputC, double predictedQ,

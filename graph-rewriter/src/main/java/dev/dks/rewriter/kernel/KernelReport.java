@@ -27,17 +27,42 @@ import java.util.List;
  *     recorded)
  * @param judgedNote why the judged tensor is not the last layer's input (an op past which the
  *     maps predict nothing lies before it, {@link Unpredictable}), or null when it is
+ * @param nonZeroBiases the analysed layers' biases that are not zero ({@link InitialBiases}),
+ *     which the prediction assumes zero; a warning, not part of the verdict (empty: none)
  */
 public record KernelReport(
     List<KernelMeasurement> rows, double cTolerance, double qTolerance, long width,
     String judgedTensor, boolean passed, List<OutputCheck> outputs, String oneAtATime,
-    KernelSampling sampling, String judgedNote) {
+    KernelSampling sampling, String judgedNote, List<InitialBiases.NonZero> nonZeroBiases) {
+
+  /** Biases named in the text warning before the rest are counted. */
+  static final int NAMED_BIASES = 3;
 
   /** Copies the rows and outputs. */
   public KernelReport {
     rows = List.copyOf(rows);
     outputs = List.copyOf(outputs);
     sampling = sampling == null ? KernelSampling.UNKNOWN : sampling;
+    nonZeroBiases = nonZeroBiases == null ? List.of() : List.copyOf(nonZeroBiases);
+  }
+
+  /** A report without non-zero biases. */
+  public KernelReport(List<KernelMeasurement> rows, double cTolerance, double qTolerance,
+      long width, String judgedTensor, boolean passed, List<OutputCheck> outputs,
+      String oneAtATime, KernelSampling sampling, String judgedNote) {
+    this(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs, oneAtATime,
+        sampling, judgedNote, List.of());
+  }
+
+  /** This report with {@code biases} as the non-zero biases found ({@link InitialBiases}). */
+  public KernelReport withNonZeroBiases(List<InitialBiases.NonZero> biases) {
+    return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
+        oneAtATime, sampling, judgedNote, biases);
+  }
+
+  /** The warning on {@link #nonZeroBiases}, or null when there are none. */
+  public String biasWarning() {
+    return InitialBiases.warning(nonZeroBiases, NAMED_BIASES);
   }
 
   /** A report whose examples went as one batch per chunk, without sampling information. */
@@ -58,13 +83,13 @@ public record KernelReport(
   /** This report with {@code s} as its sampling. */
   public KernelReport withSampling(KernelSampling s) {
     return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
-        oneAtATime, s, judgedNote);
+        oneAtATime, s, judgedNote, nonZeroBiases);
   }
 
   /** This report with {@code note} on why its judged tensor is where it is (null: none). */
   public KernelReport withJudgedNote(String note) {
     return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
-        oneAtATime, sampling, note);
+        oneAtATime, sampling, note, nonZeroBiases);
   }
 
   /** Whether the examples were fed one at a time ({@link #oneAtATime()}). */
@@ -75,7 +100,7 @@ public record KernelReport(
   /** This report, saying the examples were fed one at a time for {@code why} (null: batched). */
   public KernelReport withOneAtATime(String why) {
     return new KernelReport(rows, cTolerance, qTolerance, width, judgedTensor, passed, outputs,
-        why, sampling, judgedNote);
+        why, sampling, judgedNote, nonZeroBiases);
   }
 
   /** The report of one output. */
@@ -101,13 +126,31 @@ public record KernelReport(
    * A NaN row used to make the whole maximum NaN.
    */
   public double maxCError() {
-    return rows.stream().mapToDouble(KernelMeasurement::cError).filter(Double::isFinite).max()
-        .orElse(rows.isEmpty() ? 0 : Double.NaN);
+    List<KernelMeasurement> predicted = predictedRows();
+    return predicted.stream().mapToDouble(KernelMeasurement::cError).filter(Double::isFinite)
+        .max().orElse(predicted.isEmpty() ? 0 : Double.NaN);
   }
 
-  /** The rows whose c error is not a number ({@link #maxCError} leaves them out). */
+  /**
+   * The predicted rows whose c error is not a number ({@link #maxCError} leaves them out); rows
+   * past an unpredictable op ({@link #pastJudgedRows}) have none by design and are not listed.
+   */
   public List<KernelMeasurement> rowsWithoutCError() {
-    return rows.stream().filter(r -> !Double.isFinite(r.cError())).toList();
+    return predictedRows().stream().filter(r -> !Double.isFinite(r.cError())).toList();
+  }
+
+  /**
+   * The rows past an op the maps predict nothing after ({@link KernelMeasurement#pastJudged}):
+   * measured only, with no prediction and no error. Before session 19 they carried the maps'
+   * values (q 1 where facemesh-attention measured 0.11 after its crops), which read as failures.
+   */
+  public List<KernelMeasurement> pastJudgedRows() {
+    return rows.stream().filter(KernelMeasurement::pastJudged).toList();
+  }
+
+  /** The rows the maps predict (all but {@link #pastJudgedRows}). */
+  private List<KernelMeasurement> predictedRows() {
+    return rows.stream().filter(r -> !r.pastJudged()).toList();
   }
 
   /**
@@ -163,6 +206,9 @@ public record KernelReport(
   public String toText() {
     String fed = oneAtATime == null ? "" : String.format("note: examples were fed one at a "
         + "time: %s%n", oneAtATime);
+    if (!nonZeroBiases.isEmpty()) {
+      fed = "warning: " + biasWarning() + String.format("%n") + fed;
+    }
     if (outputs.size() <= 1) {
       return fed + table();
     }
@@ -209,8 +255,24 @@ public record KernelReport(
     b.append(String.format("%-40s %5s %7s %9s %9s %9s %9s%n", "tensor", "depth", "c_in",
         "q_pred", "q_meas", "c_pred", "c_meas"));
     for (KernelMeasurement r : rows) {
+      if (r.pastJudged()) {
+        // measured only: no prediction to show, so no error to read
+        b.append(String.format("%-40s %5d %7.3f %9s %9.4f %9s %9.4f  (not predicted)%n",
+            shorten(r.tensor()), r.depth(), r.inputC(), "-", r.measuredQ(), "-",
+            r.measuredC()));
+        continue;
+      }
       b.append(String.format("%-40s %5d %7.3f %9.4f %9.4f %9.4f %9.4f%n", shorten(r.tensor()),
           r.depth(), r.inputC(), r.predictedQ(), r.measuredQ(), r.predictedC(), r.measuredC()));
+    }
+    List<KernelMeasurement> past = pastJudgedRows();
+    if (!past.isEmpty()) {
+      long tensors = past.stream().map(KernelMeasurement::tensor).distinct().count();
+      b.append(String.format("note: %d row%s at %d tensor%s (not predicted) lie past %s: "
+          + "measured only, neither predicted nor judged, and not errors%n", past.size(),
+          past.size() == 1 ? "" : "s", tensors, tensors == 1 ? "" : "s",
+          past.stream().map(KernelMeasurement::pastJudgedNote).map(KernelReport::opOf)
+              .distinct().collect(java.util.stream.Collectors.joining(", "))));
     }
     b.append(passed ? "PASS" : "FAIL").append(String.format(": at '%s' largest c error %.4f, "
         + "largest q error %.4f; largest c error over all layers %s%n", judgedTensor,
@@ -259,7 +321,7 @@ public record KernelReport(
         without.size(), without.size() == 1 ? "" : "s",
         at.stream().map(t -> "'" + shorten(t) + "'").collect(
             java.util.stream.Collectors.joining(", ")), without.size() == 1 ? "s" : "ve");
-    return without.size() == rows.size() ? "n/a (" + why + ")"
+    return without.size() == predictedRows().size() ? "n/a (" + why + ")"
         : String.format("%.4f (not counted: %s)", maxCError(), why);
   }
 
@@ -299,6 +361,13 @@ public record KernelReport(
       }
     }
     return b.append(String.format("%n")).toString();
+  }
+
+  /** The op a past-judged row's note names ("'gather' (GatherV2)"), or the note itself. */
+  private static String opOf(String note) {
+    int from = note.indexOf("past ");
+    int to = note.indexOf(')', from);
+    return from < 0 || to < 0 ? note : note.substring(from + 5, to + 1);
   }
 
   private static String shorten(String s) {

@@ -69,11 +69,41 @@ final class Unpredictable {
   private Unpredictable() {}
 
   /**
+   * The op a tensor is downstream of, past which the maps predict nothing.
+   *
+   * @param node the op's node name
+   * @param op its op type
+   * @param why why the maps cannot predict past it
+   */
+  record Source(String node, String op, String why) {
+    /** One sentence: the op and why. */
+    @Override
+    public String toString() {
+      return "'" + node + "' (" + op + ") is " + why;
+    }
+
+    /** The short form for a row downstream of it: the op, without the why. */
+    String shortName() {
+      return "'" + node + "' (" + op + ")";
+    }
+  }
+
+  /**
    * Per DAG node of {@code a} downstream of (or at) an op of {@link #OPS}: the first such op's
    * name and why, as one sentence. Nodes not in the map are predictable.
    */
   static Map<Integer, String> tainted(GraphView g, NetworkAnalysis a) {
-    Map<Integer, String> own = new HashMap<>();
+    Map<Integer, String> out = new HashMap<>();
+    sources(g, a).forEach((k, v) -> out.put(k, v.toString()));
+    return out;
+  }
+
+  /**
+   * As {@link #tainted}, the op each unpredictable node is downstream of (the first by name
+   * where several reach it).
+   */
+  static Map<Integer, Source> sources(GraphView g, NetworkAnalysis a) {
+    Map<Integer, Source> own = new HashMap<>();
     for (Map.Entry<String, Integer> e : a.dagIndex().entrySet()) {
       NodeDef n = g.get(e.getKey());
       String why = n == null ? null : OPS.get(n.getOp());
@@ -84,17 +114,17 @@ final class Unpredictable {
         why = GATHER;
       }
       if (why != null) {
-        own.merge(e.getValue(), "'" + e.getKey() + "' (" + n.getOp() + ") is " + why,
-            (x, y) -> x.compareTo(y) <= 0 ? x : y);
+        own.merge(e.getValue(), new Source(e.getKey(), n.getOp(), why),
+            (x, y) -> x.toString().compareTo(y.toString()) <= 0 ? x : y);
       }
     }
-    Map<Integer, String> out = new HashMap<>();
+    Map<Integer, Source> out = new HashMap<>();
     if (own.isEmpty()) {
       return out;
     }
     List<Dag.Node> nodes = a.dag().nodes();
     for (int i = 0; i < nodes.size(); i++) {
-      String why = own.get(i);
+      Source why = own.get(i);
       for (int j = 0; why == null && j < nodes.get(i).inputs().length; j++) {
         why = out.get(nodes.get(i).inputs()[j]);
       }
@@ -114,7 +144,7 @@ final class Unpredictable {
    * before it that is (index into {@code measured}), or -1 when only the fed input (index 0) is.
    */
   static int judgedIndex(List<String> measured, Map<String, Integer> dagIndex,
-      Map<Integer, String> tainted) {
+      Map<Integer, ?> tainted) {
     int last = Math.max(0, measured.size() - 2);
     for (int i = last; i >= 1; i--) {
       if (!tainted.containsKey(dagIndex.get(measured.get(i)))) {
