@@ -120,8 +120,8 @@ final class DemoReport {
       return "";
     }
     StringBuilder b = new StringBuilder("; weak pass: allowed");
-    k.widenedAllowances().forEach((name, v) -> b.append(String.format(Locale.ROOT, " %s %.3f",
-        name.replace('_', ' '), v)));
+    k.widenedAllowancesOfCheckedOutputs().forEach((name, v) -> b.append(String.format(
+        Locale.ROOT, " %s %.3f", name.replace('_', ' '), v)));
     return b.append(" (the draws' noise; see dks verify)").toString();
   }
 

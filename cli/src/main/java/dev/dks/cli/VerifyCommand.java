@@ -356,7 +356,7 @@ public final class VerifyCommand implements Callable<Integer> {
     // allowance wider than its tolerance, so errors up to it pass unseen)
     Json.put(root, "log_q_standard_error", r.sampling().logQStandardError());
     root.put("draw_cap", r.sampling().drawCap());
-    root.put("draws_budget_limited", r.sampling().budgetLimited());
+    root.put("draws_budget_limited", r.drawsBudgetLimited());
     root.put("passed", r.passed());
     root.put("weak_pass", r.weakPass());
     widened(root, r);
@@ -418,11 +418,7 @@ public final class VerifyCommand implements Callable<Integer> {
   /** {@code widened_allowances}: the judged allowances wider than their tolerances, by name. */
   private static void widened(ObjectNode o, KernelReport r) {
     ObjectNode w = o.putObject("widened_allowances");
-    r.checkedReports().forEach(k -> k.widenedAllowances().forEach((name, v) -> {
-      if (!w.has(name) || w.get(name).asDouble() < v) {
-        Json.put(w, name, v);
-      }
-    }));
+    r.widenedAllowancesOfCheckedOutputs().forEach((name, v) -> Json.put(w, name, v));
   }
 
   private static void putNullable(ObjectNode o, String key, String value) {

@@ -186,6 +186,24 @@ public record KernelReport(
   }
 
   /**
+   * {@link #widenedAllowances} over every checked output: the widest allowance of each name.
+   */
+  public java.util.Map<String, Double> widenedAllowancesOfCheckedOutputs() {
+    java.util.Map<String, Double> w = new java.util.LinkedHashMap<>();
+    checkedReports().forEach(k -> k.widenedAllowances().forEach((name, v) -> w.merge(name, v,
+        Math::max)));
+    return w;
+  }
+
+  /**
+   * Whether the draws stopped at the check's cost limit ({@link KernelSampling#budgetLimited}),
+   * not because the examples went one at a time (then the rule adds no draw at all).
+   */
+  public boolean drawsBudgetLimited() {
+    return sampling.budgetLimited() && oneAtATime == null;
+  }
+
+  /**
    * Whether this is a weak pass: it passed, but an allowance of a checked output stayed wider
    * than its tolerance ({@link #widenedAllowances}), so the verdict does not exclude errors up
    * to the widened value.
@@ -279,9 +297,9 @@ public record KernelReport(
         judgedRows().stream().mapToDouble(KernelMeasurement::cError).max().orElse(0),
         judgedRows().stream().mapToDouble(KernelMeasurement::qError).max().orElse(0),
         allLayersCError()));
-    double widened = judgedRows().stream().mapToDouble(KernelMeasurement::qAllowed)
-        .filter(x -> x > qTolerance).max().orElse(Double.NaN);
-    if (!Double.isNaN(widened)) {
+    java.util.Map<String, Double> wide = widenedAllowances();
+    if (wide.containsKey("q")) {
+      double widened = wide.get("q");
       b.append(String.format("note: q at '%s' allows an error of %.3f, not %.3f: the weight "
           + "draws' q spread that far (finite width), so their mean does not determine q "
           + "closer%n", judgedTensor, widened, qTolerance));
@@ -295,9 +313,8 @@ public record KernelReport(
           .filter(KernelMeasurement::judgesLogQ).mapToDouble(KernelMeasurement::logQError)
           .max().orElse(0), logAllowed));
     }
-    double widenedC = judgedRows().stream().mapToDouble(KernelMeasurement::cAllowed)
-        .filter(x -> x > cTolerance).max().orElse(Double.NaN);
-    if (!Double.isNaN(widenedC)) {
+    if (wide.containsKey("c")) {
+      double widenedC = wide.get("c");
       b.append(String.format("note: c at '%s' allows an error of %.3f, not %.3f: its standard "
           + "error (measured and predicted) is more than a quarter of the tolerance, so the "
           + "tolerance covers 4 standard errors%n", judgedTensor, widenedC, cTolerance));
@@ -349,8 +366,10 @@ public record KernelReport(
     b.append(": errors up to these pass unseen");
     if (sampling.draws() > 0) {
       b.append(String.format("; %d weight draws were measured", sampling.draws()));
-      if (sampling.budgetLimited()) {
+      if (drawsBudgetLimited()) {
         b.append(", the most the check's cost budget pays for");
+      } else if (oneAtATime != null) {
+        b.append(", and none were added: the examples went one at a time");
       }
       double ratio = KernelCheck.precisionRatio(sampling.cStandardError(),
           KernelCheck.SE_FRACTION * cTolerance, sampling.logQStandardError(),

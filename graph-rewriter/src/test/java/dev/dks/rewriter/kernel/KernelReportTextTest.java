@@ -73,4 +73,32 @@ class KernelReportTextTest {
     assertFalse(failed.weakPass());
     assertFalse(failed.toText().contains("weak PASS"), failed.toText());
   }
+
+  @Test
+  void drawsStoppedByOneAtATimeFeedingAreNotBlamedOnTheBudget() {
+    List<KernelMeasurement> rows = List.of(row("head", 0, 0.10, 0.12, 0.142, 0.536));
+    // the width rule's 24 draws, no draw added: the cap equals the draws
+    KernelSampling s = new KernelSampling(24, 32, 0, 0, 0.0343, "widths", 0.134, 24);
+    assertTrue(s.budgetLimited());
+    KernelReport budget = new KernelReport(rows, 0.03, 0.5, 6, "head", true).withSampling(s);
+    assertTrue(budget.drawsBudgetLimited());
+    assertTrue(budget.toText().contains("the most the check's cost budget pays for"),
+        budget.toText());
+    KernelReport single = budget.withOneAtATime("the graph fixes its batch at 1");
+    assertFalse(single.drawsBudgetLimited());
+    assertFalse(single.toText().contains("cost budget"), single.toText());
+    assertTrue(single.toText().contains("none were added: the examples went one at a time"),
+        single.toText());
+  }
+
+  @Test
+  void widenedAllowancesOfSeveralOutputsTakeTheWidestOfEach() {
+    KernelReport a = new KernelReport(List.of(row("a", 0, 0.1, 0.12, 0.05, Math.log(1.5))),
+        0.03, 0.5, 6, "a", true);
+    KernelReport b = new KernelReport(List.of(row("b", 0, 0.1, 0.12, 0.09, 0.7)), 0.03, 0.5, 6,
+        "b", true);
+    KernelReport both = new KernelReport(List.of(), 0.03, 0.5, 6, "a", true,
+        List.of(new OutputCheck("out_a", a, null), new OutputCheck("out_b", b, null)));
+    assertEquals(Map.of("c", 0.09, "log_q", 0.7), both.widenedAllowancesOfCheckedOutputs());
+  }
 }
