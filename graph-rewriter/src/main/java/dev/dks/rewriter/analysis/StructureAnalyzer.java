@@ -656,9 +656,10 @@ public final class StructureAnalyzer {
    * The layer {@code n} with its kernel and bias. The bias is the value added right after it
    * (BiasAdd/Add/AddV2 of a variable or constant), or after a Reshape whose static shape keeps
    * the layer's units as the last axis, added there without broadcasting ({@link ReshapedBias}:
-   * Keras Dense on a rank &gt; 2 tensor, written as tensordot), or, when the layer is an operand of a sum (a residual merge written by grappler
-   * as AddN/Add of several tensors) that is read only by such a bias add, the value added to that
-   * sum: it becomes the layer's own bias once the skips pass removes the merge.
+   * Keras Dense on a rank &gt; 2 tensor, written as tensordot), or, when the layer is an operand
+   * of a sum (a residual merge written by grappler as AddN/Add of several tensors) that is read
+   * only by such a bias add, the value added to that sum: it becomes the layer's own bias once
+   * the skips pass removes the merge.
    */
   private static LayerSite layerSite(GraphView g, NodeDef n,
       java.util.function.Supplier<Map<String, long[]>> shapes) {
