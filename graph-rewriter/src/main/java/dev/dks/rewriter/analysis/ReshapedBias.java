@@ -3,9 +3,12 @@ package dev.dks.rewriter.analysis;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.TensorProtos;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorShapeProto;
@@ -17,8 +20,11 @@ import org.tensorflow.proto.TensorShapeProto;
  * {@code [N, 1, 1, C]}). Such a bias is per output unit exactly like a BiasAdd right after the
  * MatMul, so it is the layer's bias: DKS initialization zeroes it and the kernel prediction
  * assumes it zero. Matched only when the layer's only consumer is that Reshape (reading the layer
- * as its data), the Reshape's only consumer adds a value, and that value is declared rank 1 with
- * the layer's number of output units (so the add acts on the units' axis).
+ * as its data), the Reshape's static shape (TensorFlow's shape inference) ends in the layer's
+ * number of output units, the Reshape's only consumer adds a value declared rank 1 with that
+ * many units, and the add acts on the last axis without broadcasting: a BiasAdd in NHWC, or an
+ * Add/AddV2 whose static output shape is the Reshape's (a bias of length U added to {@code
+ * [N, U, 1]} broadcasts to {@code [N, U, U]} and is no per-unit bias).
  */
 final class ReshapedBias {
   private ReshapedBias() {}
@@ -28,9 +34,11 @@ final class ReshapedBias {
    * above, or null.
    *
    * @param biasAfter {bias add, value} when the only consumer of a node adds a value, else null
+   * @param shapes the graph's known output-0 static shapes by node name (asked only for a
+   *     candidate)
    */
   static String[] find(GraphView g, NodeDef layer, String kernel,
-      BiFunction<GraphView, String, String[]> biasAfter) {
+      BiFunction<GraphView, String, String[]> biasAfter, Supplier<Map<String, long[]>> shapes) {
     List<String> consumers = g.consumers(layer.getName());
     if (consumers.size() != 1 || kernel.isEmpty()) {
       return null;
@@ -46,7 +54,19 @@ final class ReshapedBias {
     }
     long units = units(layer, declaredShape(g, kernel));
     long[] b = declaredShape(g, bias[1]);
-    return units > 0 && b != null && b.length == 1 && b[0] == units ? bias : null;
+    if (units <= 0 || b == null || b.length != 1 || b[0] != units) {
+      return null;
+    }
+    long[] reshaped = shapes.get().get(r.getName());
+    if (reshaped == null || reshaped.length == 0 || reshaped[reshaped.length - 1] != units) {
+      return null;
+    }
+    NodeDef add = g.get(bias[0]);
+    boolean lastAxis = add.getOp().equals("BiasAdd")
+        ? !add.containsAttr("data_format")
+            || add.getAttrOrThrow("data_format").getS().toStringUtf8().equals("NHWC")
+        : Arrays.equals(shapes.get().get(add.getName()), reshaped);
+    return lastAxis ? bias : null;
   }
 
   /** The layer's output units from its kernel's shape, or -1 when unknown. */

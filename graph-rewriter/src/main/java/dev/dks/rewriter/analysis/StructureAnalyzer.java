@@ -198,7 +198,7 @@ public final class StructureAnalyzer {
       }
       boolean isLayer = LAYER_OPS.contains(n.getOp());
       if (isLayer) {
-        layers.add(layerSite(g, n));
+        layers.add(layerSite(g, n, () -> shapes(g, shapeCache)));
       }
       int lin = (isLayer ? 1 : 0)
           + pathInputs.stream().mapToInt(i -> linearDepth.getOrDefault(i, 0)).max().orElse(0);
@@ -654,17 +654,19 @@ public final class StructureAnalyzer {
 
   /**
    * The layer {@code n} with its kernel and bias. The bias is the value added right after it
-   * (BiasAdd/Add/AddV2 of a variable or constant), or after a Reshape that keeps the layer's
-   * units as the last axis ({@link ReshapedBias}: Keras Dense on a rank &gt; 2 tensor, written as
-   * tensordot), or, when the layer is an operand of a sum (a residual merge written by grappler
-   * as AddN/Add of several tensors) that is read only by such a bias add, the value added to that
-   * sum: it becomes the layer's own bias once the skips pass removes the merge.
+   * (BiasAdd/Add/AddV2 of a variable or constant), or after a Reshape whose static shape keeps
+   * the layer's units as the last axis, added there without broadcasting ({@link ReshapedBias}:
+   * Keras Dense on a rank &gt; 2 tensor, written as tensordot), or, when the layer is an operand
+   * of a sum (a residual merge written by grappler as AddN/Add of several tensors) that is read
+   * only by such a bias add, the value added to that sum: it becomes the layer's own bias once
+   * the skips pass removes the merge.
    */
-  private static LayerSite layerSite(GraphView g, NodeDef n) {
+  private static LayerSite layerSite(GraphView g, NodeDef n,
+      java.util.function.Supplier<Map<String, long[]>> shapes) {
     String kernel = valueSource(g, TensorName.parse(n.getInput(1)));
     String[] bias = biasAfter(g, n.getName());
     if (bias == null) {
-      bias = ReshapedBias.find(g, n, kernel, StructureAnalyzer::biasAfter);
+      bias = ReshapedBias.find(g, n, kernel, StructureAnalyzer::biasAfter, shapes);
     }
     if (bias == null) {
       List<String> consumers = g.consumers(n.getName());

@@ -29,13 +29,20 @@ import org.tensorflow.proto.TensorProto;
  * exactly ({@code |x W|^2 = |x|^2}); negative control: the same identity with the bias the model
  * came with (what init left before, when the bias after the Reshape was not the layer's) is off
  * by about the bias's sum of squares. Controls of the match: a Reshape that changes the units'
- * axis (bias of another length) is not the layer's bias.
+ * axis (bias of another length) is not the layer's bias, nor is a bias of the units' length that
+ * an add broadcasts against {@code [N, U, 1]} (giving {@code [N, U, U]}) or an NCHW BiasAdd adds
+ * on axis 1 of {@code [N, U, 1, U]}; the same adds on {@code [N, 1, 1, U]} (AddV2) or in NHWC are.
  */
 class ReshapedBiasTest {
   private static final int W = DenseNets.WIDTH;
 
   /** input -> dense -> tanh -> tensordot dense (bias after a Reshape to [-1,1,1,W]) -> dense. */
   private static Model gateLikeNet(float[] tdBias, long[] reshapeTo) {
+    return gateLikeNet(tdBias, reshapeTo, "BiasAdd", "NHWC");
+  }
+
+  /** The same with the bias added by {@code op} (BiasAdd in {@code format}, or Add/AddV2). */
+  private static Model gateLikeNet(float[] tdBias, long[] reshapeTo, String op, String format) {
     DenseNets n = new DenseNets();
     TensorName h = n.act("tanh", n.dense(TensorName.of("input")));
     n.g.add(Nodes.op("VariableV2", "td/kernel").type("dtype", DataType.DT_FLOAT)
@@ -48,8 +55,9 @@ class ReshapedBiasTest {
     n.g.add(Nodes.constant("td/shape", LayerNodes.int32Vector(reshapeTo)));
     n.g.add(LayerNodes.reshape("td/Reshape", TensorName.of("td/MatMul"),
         TensorName.of("td/shape")));
-    n.g.add(Nodes.op("BiasAdd", "td/BiasAdd").input("td/Reshape").input("td/bias")
-        .type("T", DataType.DT_FLOAT).attr("data_format", "NHWC").build());
+    var add = Nodes.op(op, "td/BiasAdd").input("td/Reshape").input("td/bias")
+        .type("T", DataType.DT_FLOAT);
+    n.g.add((op.equals("BiasAdd") ? add.attr("data_format", format) : add).build());
     n.g.add(Nodes.constant("back/shape", LayerNodes.int32Vector(-1, W)));
     n.g.add(LayerNodes.reshape("back", TensorName.of("td/BiasAdd"), TensorName.of("back/shape")));
     return n.model(n.dense(TensorName.of("back")));
@@ -142,5 +150,29 @@ class ReshapedBiasTest {
     LayerSite s = site(m, "td/MatMul");
     assertEquals("", s.biasNode());
     assertEquals("", s.biasVariable());
+  }
+
+  @Test
+  void aBiasBroadcastAgainstTheReshapeIsNotTheLayers() {
+    float[] b = bias(11);
+    // [N, W] -> [N, W, 1] + b[W] = [N, W, W]: b's length is the units', but it is broadcast
+    LayerSite broadcast = site(gateLikeNet(b, new long[] {-1, W, 1}, "AddV2", ""), "td/MatMul");
+    assertEquals("", broadcast.biasNode());
+    assertEquals("", broadcast.biasVariable());
+    // control: the same AddV2 on [N, 1, 1, W] keeps the shape and is the layer's bias
+    LayerSite kept = site(gateLikeNet(b, new long[] {-1, 1, 1, W}, "AddV2", ""), "td/MatMul");
+    assertEquals("td/BiasAdd", kept.biasNode());
+    assertEquals("td/bias", kept.biasVariable());
+  }
+
+  @Test
+  void anNchwBiasAddAfterTheReshapeIsNotTheLayers() {
+    // [N, W] -> [N/W, W, 1, W]: the last axis is the units', but NCHW adds b on axis 1
+    float[] b = bias(13);
+    long[] to = {-1, W, 1, W};
+    assertEquals("", site(gateLikeNet(b, to, "BiasAdd", "NCHW"), "td/MatMul").biasNode());
+    // control: NHWC adds it on the last axis, the units
+    assertEquals("td/BiasAdd", site(gateLikeNet(b, to, "BiasAdd", "NHWC"), "td/MatMul")
+        .biasNode());
   }
 }

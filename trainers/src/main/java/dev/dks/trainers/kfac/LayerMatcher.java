@@ -21,9 +21,11 @@ import org.tensorflow.proto.NodeDef;
  * rule, kfac.md section 3.2) from the layer sites of the structure analysis: a {@code MatMul}
  * without transposes or an NHWC {@code Conv2D} without dilation and with SAME/VALID padding,
  * whose kernel is a trainable variable used by that one layer and whose static shapes are known;
- * a bias joins the block when it is a trainable rank-1 variable added right after the layer.
+ * a bias joins the block when it is a trainable rank-1 variable added right after the layer (or
+ * after a residual sum that holds it), in the layer's output shape, and never after a Reshape.
  * Everything else that is trainable (depthwise convs, shared or transposed kernels, scales,
- * stand-alone biases) gets a diagonal block, with the reason recorded.
+ * stand-alone biases, biases added after a Reshape) gets a diagonal block, with the reason
+ * recorded.
  */
 public final class LayerMatcher {
   private static final Set<String> BIAS_OPS = Set.of("BiasAdd", "Add", "AddV2");
@@ -59,7 +61,7 @@ public final class LayerMatcher {
         why.putIfAbsent(kernel, reason);
         continue;
       }
-      layers.add(layer(model, graph, s, train));
+      layers.add(layer(model, graph, s, train, why));
     }
     Set<String> covered = new HashSet<>();
     for (RegisteredLayer l : layers) {
@@ -123,8 +125,11 @@ public final class LayerMatcher {
     return null;
   }
 
+  /**
+   * The block of {@code s}; a bias of the layer left out of it gets its reason in {@code why}.
+   */
   private static RegisteredLayer layer(GraphView model, Graph graph, LayerSite s,
-      Set<String> train) {
+      Set<String> train, Map<String, String> why) {
     NodeDef n = model.get(s.node());
     long[] k = staticShape(graph, s.kernelVariable());
     String bias = "";
@@ -132,13 +137,20 @@ public final class LayerMatcher {
     if (!s.biasVariable().isEmpty() && train.contains(s.biasVariable())
         && BIAS_OPS.contains(model.get(s.biasNode()).getOp())) {
       long[] b = staticShape(graph, s.biasVariable());
+      long[] out = staticShape(graph, s.node());
       // the block reads its output gradient at the bias add: only where that has the layer's own
-      // shape (not a bias added after a Reshape, as tensordot writes Keras Dense on 4-d tensors)
-      if (b != null && b.length == 1 && b[0] == k[k.length - 1]
-          && java.util.Arrays.equals(staticShape(graph, s.biasNode()),
-              staticShape(graph, s.node()))) {
+      // shape, and never after a Reshape (tensordot's Keras Dense on 4-d tensors): there the
+      // shapes' agreement would rest on static shapes alone, which can be unknown on both sides
+      if (afterReshape(model, s.biasNode())) {
+        why.putIfAbsent(s.biasVariable(), "bias of " + s.node() + " added after a Reshape (the "
+            + "block reads the output gradient in the layer's own shape)");
+      } else if (b != null && b.length == 1 && b[0] == k[k.length - 1] && out != null
+          && java.util.Arrays.equals(staticShape(graph, s.biasNode()), out)) {
         bias = s.biasVariable();
         output = s.biasNode() + ":0";
+      } else {
+        why.putIfAbsent(s.biasVariable(), "bias of " + s.node() + " not of the layer's output "
+            + "shape");
       }
     }
     TensorName in = TensorName.parse(n.getInput(0));
@@ -151,6 +163,18 @@ public final class LayerMatcher {
     long[] out = staticShape(graph, s.node());
     return new RegisteredLayer(RegisteredLayer.Kind.CONV2D, s.node(), s.kernelVariable(), bias,
         input, output, k, List.of(st.get(1), st.get(2)), str(n, "padding", ""), out[1] * out[2]);
+  }
+
+  /** True when a data input of the bias add {@code node} is a Reshape's output. */
+  private static boolean afterReshape(GraphView model, String node) {
+    for (String in : model.get(node).getInputList()) {
+      TensorName t = TensorName.parse(in);
+      if (!t.isControl() && model.find(t.node()).map(n -> n.getOp().equals("Reshape"))
+          .orElse(false)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long[] staticShape(Graph graph, String node) {

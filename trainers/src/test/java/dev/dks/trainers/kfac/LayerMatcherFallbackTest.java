@@ -28,7 +28,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * The layers {@link LayerMatcher} refuses a Kronecker-factored block, each in a model
  * {@code logits = flatten(layer(x)) Wr + br} built from TF ops: a kernel shared by two MatMuls,
- * a transposed MatMul, an NCHW Conv2D, a dilated Conv2D and a depthwise conv. Each refused kernel
+ * a transposed MatMul, an NCHW Conv2D, a dilated Conv2D and a depthwise conv, and a bias added
+ * after a Reshape (tensordot, or a Reshape keeping the shape). Each refused kernel or bias
  * is listed as a diagonal block with the documented reason, and the training graph holds that
  * diagonal block's statistic shaped like the kernel; the read-out {@code Wr, br} of the same model
  * gets the dense Kronecker block (the positive control: the matcher does not refuse everything),
@@ -178,6 +179,29 @@ class LayerMatcherFallbackTest {
           return tf.withName("act").math.tanh(tf.withName("mm_bias").nn.biasAdd(r,
               kernel(tf, "b", 4)));
         });
-    check(td, List.of("w", "wr"), "b", "not the kernel or bias of a dense or conv layer");
+    check(td, List.of("w", "wr"), "b", AFTER_RESHAPE);
+  }
+
+  private static final String AFTER_RESHAPE = "bias of mm added after a Reshape (the block reads "
+      + "the output gradient in the layer's own shape)";
+
+  @Test
+  void aBiasAfterAShapeKeepingReshapeStaysOutOfTheDenseBlockToo() {
+    // Reshape [-1, 4] of a [-1, 4] MatMul: the bias add has the layer's static shape, as when
+    // both are unknown; still a Reshape sits between, so b is not read as the layer's bias
+    Model kept = model(new long[] {-1, 4}, Map.of("w", new long[] {4, 4}, "b", new long[] {4}),
+        (tf, x) -> {
+          Operand<TFloat32> mm = tf.withName("mm").linalg.matMul(x, kernel(tf, "w", 4, 4));
+          Operand<TFloat32> r = tf.withName("mm_reshape").reshape(mm,
+              tf.constant(new long[] {-1, 4}));
+          return tf.withName("act").math.tanh(tf.withName("mm_bias").nn.biasAdd(r,
+              kernel(tf, "b", 4)));
+        });
+    check(kept, List.of("w", "wr"), "b", AFTER_RESHAPE);
+    // control: the same bias right after the MatMul joins w's block
+    Model direct = model(new long[] {-1, 4}, Map.of("w", new long[] {4, 4}, "b", new long[] {4}),
+        (tf, x) -> tf.withName("act").math.tanh(tf.withName("mm_bias").nn.biasAdd(
+            tf.withName("mm").linalg.matMul(x, kernel(tf, "w", 4, 4)), kernel(tf, "b", 4))));
+    check(direct, List.of("w", "wr"), null, null);
   }
 }

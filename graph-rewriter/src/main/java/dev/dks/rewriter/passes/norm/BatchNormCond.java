@@ -10,10 +10,10 @@ import java.util.Set;
  * tf.cond(is_training, ...)} write it ({@link BatchNormCondMatcher} lists the two forms):
  *
  * <ul>
- *   <li>unfused: one statistic, {@code Merge(Switch(moving, flag):0, Switch(batch, flag):1)}: the
- *       branch taken when the flag is false reads the stored moving average, the other the
- *       statistic of the batch ({@code tf.nn.moments}); the inference value is the moving
- *       average itself, outside the cond;
+ *   <li>unfused: one statistic, {@code Merge(Switch(moving, flag):0, Switch(batch, flag):1)} (or
+ *       the ports the other way round, as the flag's meaning has it): the branch a served model
+ *       takes reads the stored moving average, the other the statistic of the batch ({@code
+ *       tf.nn.moments}); the inference value is the moving average itself, outside the cond;
  *   <li>whole outputs (Keras' {@code K.in_train_phase}): {@code Merge(Switch(bn_inference(x),
  *       flag):0, Switch(bn_training(x), flag):1)}, two batch norms of the same x computed outside
  *       the cond; the inference value is the stored-statistics one;

@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorProto;
 
 /**
  * Finds {@link BatchNormCond}s without changing the graph. A {@code Merge} is one when nothing
@@ -20,20 +22,27 @@ import org.tensorflow.proto.NodeDef;
  *
  * <ul>
  *   <li>(unfused) each input is a Switch output (through Identity nodes in the branch), one from
- *       output 0 (the flag false) and one from output 1 (true), and one branch's value is a stored
- *       statistic ({@link ValueSource}: a variable or Const read) and the other a batch statistic:
- *       a {@code Mean} (through Identity / Squeeze / StopGradient / Reshape) over constant axes
- *       that include 0; or
+ *       output 0 (taken when the flag is false) and one from output 1 (true), and one branch's
+ *       value is a stored statistic ({@link ValueSource}: a variable or Const read) and the other
+ *       a batch statistic: a {@code Mean} (through Identity / Squeeze / StopGradient / Reshape)
+ *       over constant axes that include 0; or
  *   <li>(whole outputs, as Keras' {@code K.in_train_phase} selects them) the same, but the two
  *       branches' values are the outputs of two batch norms of the same tensor, one with batch
  *       statistics and one with stored ones (a FusedBatchNorm's y or a written-out batch norm
  *       {@link NormalizationMatcher} finds); or
  *   <li>(fused) the inputs are the same output of two FusedBatchNorm (V2, V3) nodes, one with
- *       {@code is_training} false whose every input is a Switch output 0 on the flag, one with
- *       {@code is_training} true whose inputs are Switch outputs 1 on the flag or Consts (the
+ *       {@code is_training} false whose every input is a Switch output p on the flag, one with
+ *       {@code is_training} true whose inputs are Switch outputs 1 - p on the flag or Consts (the
  *       empty mean and variance), both normalizing the same tensor; the Merges of their other
  *       outputs join the match.
  * </ul>
+ *
+ * <p>In every form the stored-statistics branch must be the one a served model takes ({@link
+ * #servedPort}): when the flag is a {@code PlaceholderWithDefault} of a constant, the Switch
+ * output its default selects (false: output 0, as {@code training} flags default; true: output
+ * 1, as an {@code is_inference} flag would); when it is a plain {@code Placeholder}, which the
+ * caller feeds, whichever output holds the stored statistics. A cond whose default selects the
+ * batch statistics is not a match (its served model normalizes by the batch).
  *
  * Every removed node (Switches, branch Identities, the training FusedBatchNorm) must be read
  * only inside the match. Anything else (a dropout cond, a cond on a computed predicate, a cond
@@ -101,7 +110,11 @@ final class BatchNormCondMatcher {
       byPort[sw.index()] = GraphEdits.dataInputs(s).get(0);
       nodes.add(s.getName());
     }
+    int served = servedPort(flag);
     for (int stored = 0; stored < 2; stored++) {
+      if (served >= 0 && stored != served) {
+        continue;
+      }
       TensorName inference = byPort[stored];
       TensorName training = byPort[1 - stored];
       boolean statistic = ValueSource.resolve(g, inference) != null
@@ -156,6 +169,11 @@ final class BatchNormCondMatcher {
     Set<String> nodes = new LinkedHashSet<>();
     String flag = null;
     TensorName[] xs = new TensorName[2];
+    // the Switch output the inference batch norm reads (its x's), the training one the other
+    int infPort = GraphEdits.dataInputs(inf).get(0).index();
+    if (infPort > 1) {
+      return null;
+    }
     for (NodeDef bn : List.of(inf, train)) {
       boolean isTrain = bn == train;
       List<TensorName> bnIns = GraphEdits.dataInputs(bn);
@@ -169,7 +187,8 @@ final class BatchNormCondMatcher {
           continue;
         }
         String f = src.getOp().equals("Switch") ? switchFlag(src) : null;
-        if (f == null || t.index() != (isTrain ? 1 : 0) || flag != null && !flag.equals(f)) {
+        if (f == null || t.index() != (isTrain ? 1 - infPort : infPort)
+            || flag != null && !flag.equals(f)) {
           return null;
         }
         flag = f;
@@ -180,6 +199,10 @@ final class BatchNormCondMatcher {
       }
     }
     if (xs[0] == null || !xs[0].equals(xs[1])) {
+      return null;
+    }
+    int served = servedPort(flag);
+    if (served >= 0 && served != infPort) {
       return null;
     }
     nodes.add(train.getName());
@@ -201,6 +224,32 @@ final class BatchNormCondMatcher {
     }
     return new BatchNormCond(merges, inf.getName(), new TensorName(train.getName(), 0), flag,
         nodes);
+  }
+
+  /**
+   * The Switch output (0 for false, 1 for true) that a served model takes on {@code flag}: its
+   * default when it is a {@code PlaceholderWithDefault} of a bool Const; -1 when the caller must
+   * feed it (a plain {@code Placeholder}, or a default that is not a constant).
+   */
+  private int servedPort(String flag) {
+    NodeDef f = g.find(flag).orElse(null);
+    if (f == null || !f.getOp().equals("PlaceholderWithDefault")) {
+      return -1;
+    }
+    List<TensorName> in = GraphEdits.dataInputs(f);
+    NodeDef c = in.isEmpty() ? null : g.find(in.get(0).node()).orElse(null);
+    if (c == null || !c.getOp().equals("Const") || !c.getAttrMap().containsKey("value")) {
+      return -1;
+    }
+    TensorProto v = c.getAttrOrThrow("value").getTensor();
+    if (v.getDtype() != DataType.DT_BOOL) {
+      return -1;
+    }
+    if (v.getBoolValCount() > 0) {
+      return v.getBoolVal(0) ? 1 : 0;
+    }
+    // no values: TensorFlow fills the tensor with false
+    return !v.getTensorContent().isEmpty() && v.getTensorContent().byteAt(0) != 0 ? 1 : 0;
   }
 
   /** The flag a Switch switches on (its predicate input), or null. */

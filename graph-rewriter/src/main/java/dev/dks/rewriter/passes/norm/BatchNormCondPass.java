@@ -21,12 +21,16 @@ import org.tensorflow.proto.NodeDef;
  * inference form, which strip-norm then removes like any other; without this pass body-check
  * refuses the cond (TensorFlow has no gradient for Switch/Merge).
  *
- * <p>The inference branch is the one a served model takes (the flag false, or defaulted to false
- * by a {@code PlaceholderWithDefault}), so the rewritten graph computes what the model serves.
- * The flag placeholder itself stays (the signature may name it); a Merge that is an output node
- * (a frozen graph's sinks, e.g. the fused form's batch mean) stays as an Identity of its
- * inference value. A cond that is not such a
- * statistic (dropout, a computed predicate, whole layers in each branch) is left alone.
+ * <p>The inference branch is the one a served model takes, so the rewritten graph computes what
+ * the model serves: the branch the flag's default selects when the flag is a {@code
+ * PlaceholderWithDefault} (false for Keras' learning phase or a {@code training} flag, true for an
+ * {@code is_inference} flag), and the stored-statistics branch, whichever Switch output it is on,
+ * when the flag is a plain bool {@code Placeholder} that serving must feed. A cond whose default
+ * selects the batch statistics is left alone (body-check then refuses it). The flag placeholder
+ * itself stays (the signature may name it); a Merge that is an output node (a frozen graph's
+ * sinks, e.g. the fused form's batch mean) stays as an Identity of its inference value. A cond
+ * that is not such a statistic (dropout, a computed predicate, whole layers in each branch) is
+ * left alone.
  */
 public final class BatchNormCondPass implements RewritePass {
   /** The pass name. */

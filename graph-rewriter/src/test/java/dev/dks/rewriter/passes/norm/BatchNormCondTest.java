@@ -247,12 +247,17 @@ class BatchNormCondTest {
 
   /** The model's output for {@code x} of this shape, the flag fed when not null. */
   static float[] run(Model m, long[] shape, float[] x, Boolean training) {
+    return run(m, shape, x, "is_training", training);
+  }
+
+  /** The same with the flag placeholder {@code flagName}. */
+  static float[] run(Model m, long[] shape, float[] x, String flagName, Boolean value) {
     try (ModelSession s = new ModelSession(m);
         TFloat32 xt = TensorProtos.toTensor(TensorProtos.ofFloats(shape, x));
-        TBool flag = TBool.scalarOf(Boolean.TRUE.equals(training))) {
+        TBool flag = TBool.scalarOf(Boolean.TRUE.equals(value))) {
       var r = s.session().runner().feed("x", xt);
-      if (training != null) {
-        r.feed("is_training", flag);
+      if (value != null) {
+        r.feed(flagName, flag);
       }
       try (Result res = r.fetch("output").run()) {
         return TensorProtos.floats(TensorProtos.fromTensor(res.get(0)));
@@ -337,6 +342,30 @@ class BatchNormCondTest {
     PassOutcome strip = r.outcomes().stream()
         .filter(o -> o.pass().equals(StripNormalizationPass.NAME)).findFirst().orElseThrow();
     assertEquals(1, strip.changes(), strip.toString());
+  }
+
+  /**
+   * The unfused form with the moving averages on Switch output 1 (the flag true): with the flag
+   * defaulting to false the model serves the batch statistics, so the cond is not resolved (it
+   * was before, to the moving averages); with a plain Placeholder, which serving feeds, the stored
+   * branch is the inference one on either port. Control: the built ports (moving on 0) match.
+   */
+  @Test
+  void theStoredStatisticOnPortOneIsTheInferenceBranchOnlyWhenServingSelectsIt() {
+    GraphView built = GraphView.of(new Net(false).model().graph());
+    assertEquals(2, new BatchNormCondMatcher(built).find().size());
+    GraphView swapped = GraphView.of(new Net(false).model().graph());
+    for (String c : List.of("batch_normalization/cond/", "batch_normalization/cond_1/")) {
+      swapped.put(swapped.get(c + "Merge").toBuilder().clearInput().addInput(c + "Switch_1")
+          .addInput(c + "Switch_2:1").build());
+    }
+    assertEquals(0, new BatchNormCondMatcher(swapped).find().size());
+    swapped.put(Nodes.op("Placeholder", "is_training").type("dtype", DataType.DT_BOOL)
+        .attr("shape", TestGraph.shape()).build());
+    List<BatchNormCond> fed = new BatchNormCondMatcher(swapped).find();
+    assertEquals(2, fed.size());
+    assertEquals("batch_normalization/moving_mean/read",
+        fed.get(0).merges().get("batch_normalization/cond/Merge").node());
   }
 
   @Test

@@ -59,6 +59,13 @@ class FusedBatchNormCondTest {
     movingVar = abs(plus(floats(r.randomInput(C)), 2f, 0.5f));
   }
 
+  /** The flag placeholder's name. */
+  String flag = "is_training";
+  /** Its default (a PlaceholderWithDefault), or null for a plain Placeholder. */
+  Boolean flagDefault = false;
+  /** The Switch output the inference (stored-statistics) branch reads, 0 for flag false. */
+  int storedPort = 0;
+
   Model model() {
     return model(false);
   }
@@ -70,10 +77,15 @@ class FusedBatchNormCondTest {
    */
   Model model(boolean keras) {
     t.placeholder("x", -1, HW, HW, C);
-    t.add(Nodes.constant("is_training/input", org.tensorflow.proto.TensorProto.newBuilder()
-        .setDtype(DataType.DT_BOOL).addBoolVal(false).build()));
-    t.add(Nodes.op("PlaceholderWithDefault", "is_training").input("is_training/input")
-        .type("dtype", DataType.DT_BOOL).attr("shape", TestGraph.shape()).build());
+    if (flagDefault == null) {
+      t.add(Nodes.op("Placeholder", flag).type("dtype", DataType.DT_BOOL)
+          .attr("shape", TestGraph.shape()).build());
+    } else {
+      t.add(Nodes.constant(flag + "/input", org.tensorflow.proto.TensorProto.newBuilder()
+          .setDtype(DataType.DT_BOOL).addBoolVal(flagDefault).build()));
+      t.add(Nodes.op("PlaceholderWithDefault", flag).input(flag + "/input")
+          .type("dtype", DataType.DT_BOOL).attr("shape", TestGraph.shape()).build());
+    }
     t.constant("conv/kernel", new long[] {1, 1, C, C}, k1);
     t.conv("conv/Conv2D", "x", "conv/kernel");
     String s = "bn/";
@@ -93,13 +105,13 @@ class FusedBatchNormCondTest {
           s + "gamma/read", s + "beta/read", s + "moving_mean/read", s + "moving_variance/read",
           EPS, false);
     }
-    t.add(Nodes.op("Switch", c + "Switch").input("is_training").input("is_training")
+    t.add(Nodes.op("Switch", c + "Switch").input(flag).input(flag)
         .type("T", DataType.DT_BOOL).build());
     t.add(Nodes.op("Identity", c + "switch_t").input(c + "Switch:1")
         .type("T", DataType.DT_BOOL).build());
     t.add(Nodes.op("Identity", c + "switch_f").input(c + "Switch")
         .type("T", DataType.DT_BOOL).build());
-    t.add(Nodes.op("Identity", c + "pred_id").input("is_training")
+    t.add(Nodes.op("Identity", c + "pred_id").input(flag)
         .type("T", DataType.DT_BOOL).build());
     if (keras) {
       t.add(Nodes.op("Switch", c + "Switch_1").input(s + "FusedBatchNormV3_1")
@@ -111,17 +123,18 @@ class FusedBatchNormCondTest {
           .build());
       return head(c);
     }
-    // training branch: batch statistics, empty mean and variance under switch_t
-    List<String> trainIns = switches(c + "FusedBatchNormV3/", 1, "conv/Conv2D",
+    // training branch: batch statistics, empty mean and variance under its branch's switch_t/f
+    List<String> trainIns = switches(c + "FusedBatchNormV3/", 1 - storedPort, "conv/Conv2D",
         s + "gamma/read", s + "beta/read");
     for (String k : List.of("Const", "Const_1")) {
       t.add(Nodes.constant(c + k, dev.dks.rewriter.model.TensorProtos.ofFloats(new long[] {0},
-          new float[0])).toBuilder().addInput("^" + c + "switch_t").build());
+          new float[0])).toBuilder().addInput("^" + c + (storedPort == 0 ? "switch_t" : "switch_f"))
+          .build());
     }
     t.fusedBatchNorm("FusedBatchNormV3", c + "FusedBatchNormV3", trainIns.get(0),
         trainIns.get(1), trainIns.get(2), c + "Const", c + "Const_1", EPS, true);
     // inference branch: the moving averages
-    List<String> infIns = switches(c + "FusedBatchNormV3_1/", 0, "conv/Conv2D",
+    List<String> infIns = switches(c + "FusedBatchNormV3_1/", storedPort, "conv/Conv2D",
         s + "gamma/read", s + "beta/read", s + "moving_mean/read", s + "moving_variance/read");
     t.fusedBatchNorm("FusedBatchNormV3", c + "FusedBatchNormV3_1", infIns.get(0),
         infIns.get(1), infIns.get(2), infIns.get(3), infIns.get(4), EPS, false);
@@ -250,5 +263,45 @@ class FusedBatchNormCondTest {
       assertEquals(List.of("bn/cond/FusedBatchNormV3_1:" + k), n.getInputList());
     }
     assertFalse(g.nodes().stream().anyMatch(n -> COND_OPS.contains(n.getOp())));
+  }
+
+  /**
+   * An {@code is_inference}-style flag (PlaceholderWithDefault true): the moving-average branch is
+   * on Switch output 1 and is what the model serves, so it is the one kept. Negative controls: the
+   * same ports with a default of false (served: the batch statistics) are not resolved; with a
+   * plain Placeholder, the stored-statistics branch is the inference one on either port.
+   */
+  @Test
+  void anInferenceFlagDefaultingToTrueKeepsTheStoredBranchOnPortOne() {
+    flag = "is_inference";
+    flagDefault = true;
+    storedPort = 1;
+    Model m = model();
+    float[] x = floats(new TestGraph(7).randomInput(SHAPE));
+    float[] inference = expected(x, true);
+    assertEquals(0, TestGraph.maxAbsDiff(run(m, SHAPE, x, flag, null), inference), 1e-4);
+    assertTrue(TestGraph.maxAbsDiff(run(m, SHAPE, x, flag, false), inference) > 0.1);
+
+    Pipeline.Result resolved = pipeline(false).run(m);
+    assertEquals(1, resolved.outcomes().get(1).changes(), resolved.outcomes().toString());
+    assertEquals(0, count(resolved.model(), COND_OPS));
+    assertFalse(GraphView.of(resolved.model().graph()).contains("bn/cond/FusedBatchNormV3"));
+    // fed false (the training branch before), it now serves the moving averages too
+    assertEquals(0, TestGraph.maxAbsDiff(run(resolved.model(), SHAPE, x, flag, false),
+        inference), 1e-4);
+  }
+
+  @Test
+  void theStoredBranchMustBeTheServedOneUnlessTheFlagIsFed() {
+    flagDefault = false;
+    storedPort = 1;
+    assertEquals(0, new BatchNormCondMatcher(GraphView.of(model().graph())).find().size());
+    FusedBatchNormCondTest plain = new FusedBatchNormCondTest();
+    plain.flagDefault = null;
+    plain.storedPort = 1;
+    assertEquals(1, new BatchNormCondMatcher(GraphView.of(plain.model().graph())).find().size());
+    FusedBatchNormCondTest plain0 = new FusedBatchNormCondTest();
+    plain0.flagDefault = null;
+    assertEquals(1, new BatchNormCondMatcher(GraphView.of(plain0.model().graph())).find().size());
   }
 }
