@@ -150,86 +150,65 @@ public record KfacOptions(
 
   /** With another curvature EMA decay. */
   public KfacOptions withCurvatureEma(double rho) {
-    return new KfacOptions(rho, curvatureEvery, inverseEvery, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation,
-        denseStatisticsSteps);
+    return edited(e -> e.curvatureEma = rho);
   }
 
   /** With other statistics and inverse update periods. */
   public KfacOptions withPeriods(int curvature, int inverses) {
-    return new KfacOptions(curvatureEma, curvature, inverses, burnIn, damping, normConstraint,
-        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation,
-        denseStatisticsSteps);
+    return edited(e -> {
+      e.curvatureEvery = curvature;
+      e.inverseEvery = inverses;
+    });
   }
 
   /** With another burn-in length. */
   public KfacOptions withBurnIn(int batches) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, batches, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation, denseStatisticsSteps);
+    return edited(e -> e.burnIn = batches);
   }
 
   /** With another damping. */
   public KfacOptions withDamping(double lambda) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, lambda,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation, denseStatisticsSteps);
+    return edited(e -> e.damping = lambda);
   }
 
   /** With another norm constraint (0 = off). */
   public KfacOptions withNormConstraint(double cMax) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping, cMax,
-        estimation, inverse, statisticsExamples, seed, conv, patchRowsPerDimension, adaptation,
-        denseStatisticsSteps);
+    return edited(e -> e.normConstraint = cMax);
   }
 
   /** With another estimation mode. */
   public KfacOptions withEstimation(FisherEstimation mode) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, mode, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation, denseStatisticsSteps);
+    return edited(e -> e.estimation = mode);
   }
 
   /** With another inverse method. */
   public KfacOptions withInverse(InverseMethod method) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, method, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation, denseStatisticsSteps);
+    return edited(e -> e.inverse = method);
   }
 
   /** Using only the first {@code n} examples of each batch for statistics (0 = all). */
   public KfacOptions withStatisticsExamples(int n) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, n, seed, conv, patchRowsPerDimension, adaptation,
-        denseStatisticsSteps);
+    return edited(e -> e.statisticsExamples = n);
   }
 
   /** With another sampling seed. */
   public KfacOptions withSeed(long s) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, s, conv,
-        patchRowsPerDimension, adaptation, denseStatisticsSteps);
+    return edited(e -> e.seed = s);
   }
 
   /** With another conv block approximation. */
   public KfacOptions withConv(ConvApproximation approximation) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, approximation,
-        patchRowsPerDimension, adaptation, denseStatisticsSteps);
+    return edited(e -> e.conv = approximation);
   }
 
   /** With KFC-expand A statistics from {@code k d_A} sampled patch rows (0: every row). */
   public KfacOptions withPatchRowsPerDimension(double k) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv, k, adaptation,
-        denseStatisticsSteps);
+    return edited(e -> e.patchRowsPerDimension = k);
   }
 
   /** With statistics at every step below global step {@code steps} (0: the period throughout). */
   public KfacOptions withDenseStatisticsSteps(int steps) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, adaptation, steps);
+    return edited(e -> e.denseStatisticsSteps = steps);
   }
 
   /**
@@ -242,8 +221,47 @@ public record KfacOptions(
 
   /** With Levenberg-Marquardt damping adaptation (null: fixed damping). */
   public KfacOptions withAdaptation(DampingAdaptation a) {
-    return new KfacOptions(curvatureEma, curvatureEvery, inverseEvery, burnIn, damping,
-        normConstraint, estimation, inverse, statisticsExamples, seed, conv,
-        patchRowsPerDimension, a, denseStatisticsSteps);
+    return edited(e -> e.adaptation = a);
+  }
+
+  /** The fields of these options, to change some and build new (validated) options. */
+  private static final class Editable {
+    double curvatureEma;
+    int curvatureEvery;
+    int inverseEvery;
+    int burnIn;
+    double damping;
+    double normConstraint;
+    FisherEstimation estimation;
+    InverseMethod inverse;
+    int statisticsExamples;
+    long seed;
+    ConvApproximation conv;
+    double patchRowsPerDimension;
+    DampingAdaptation adaptation;
+    int denseStatisticsSteps;
+  }
+
+  /** These options with the changes {@code edit} makes to a copy of their fields. */
+  private KfacOptions edited(java.util.function.Consumer<Editable> edit) {
+    Editable e = new Editable();
+    e.curvatureEma = curvatureEma;
+    e.curvatureEvery = curvatureEvery;
+    e.inverseEvery = inverseEvery;
+    e.burnIn = burnIn;
+    e.damping = damping;
+    e.normConstraint = normConstraint;
+    e.estimation = estimation;
+    e.inverse = inverse;
+    e.statisticsExamples = statisticsExamples;
+    e.seed = seed;
+    e.conv = conv;
+    e.patchRowsPerDimension = patchRowsPerDimension;
+    e.adaptation = adaptation;
+    e.denseStatisticsSteps = denseStatisticsSteps;
+    edit.accept(e);
+    return new KfacOptions(e.curvatureEma, e.curvatureEvery, e.inverseEvery, e.burnIn, e.damping,
+        e.normConstraint, e.estimation, e.inverse, e.statisticsExamples, e.seed, e.conv,
+        e.patchRowsPerDimension, e.adaptation, e.denseStatisticsSteps);
   }
 }
