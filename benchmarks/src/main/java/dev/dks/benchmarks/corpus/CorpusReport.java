@@ -59,17 +59,27 @@ public final class CorpusReport {
     return CorpusRunner.abbreviate(s, 160);
   }
 
-  /** The Markdown report; {@code header} lines (how it was made) come first. */
+  /** The Markdown report of a run with {@link CorpusVerify#FLAGS}. */
   public static String markdown(List<CorpusResult> results, List<String> header) {
+    return markdown(results, header, CorpusVerify.FLAGS);
+  }
+
+  /**
+   * The Markdown report; {@code header} lines (how it was made) come first; {@code verifyFlags}
+   * are the flags the run gave {@code dks verify}, named in the verify rows.
+   */
+  public static String markdown(List<CorpusResult> results, List<String> header,
+      List<String> verifyFlags) {
+    String flags = CorpusVerify.describe(verifyFlags);
     StringBuilder b = new StringBuilder("# The rewrite corpus\n\n");
     header.forEach(h -> b.append(h).append('\n'));
     Map<String, Integer> counts = counts(results);
     b.append("\n## Counts\n\n| step | passing of ").append(results.size()).append(" |\n|---|---|\n");
     counts.forEach((k, v) -> b.append("| ").append(k.equals("convert") ? "convert"
-        : k.startsWith("verify ") ? "verify passes (" + String.join(" ", CorpusVerify.FLAGS)
+        : k.startsWith("verify ") ? "verify passes (" + flags
         + "), " + k.substring(7) : "rewrite, " + k).append(" | ").append(v).append(" |\n"));
 
-    b.append("\n`dks verify` (").append(String.join(" ", CorpusVerify.FLAGS))
+    b.append("\n`dks verify` (").append(flags)
         .append(") on the rewrites that pass:\n\n| method | pass (exit 0) | FAIL (exit 1) | "
             + "could not check (exit 2) | not run (rewrite failed) |\n|---|---|---|---|---|\n");
     for (String m : CorpusRunner.METHODS.keySet()) {

@@ -69,6 +69,15 @@ public final class CorpusRunner {
    * right after the first, and that run's CPU time is recorded ({@link CorpusResult.WarmTime}).
    */
   public static CorpusResult run(String name, Path json, Path scratch, boolean warmTiming) {
+    return run(name, json, scratch, warmTiming, CorpusVerify.FLAGS);
+  }
+
+  /**
+   * {@link #run(String, Path, Path, boolean)} with {@code verifyFlags} for {@code dks verify}
+   * ({@link CorpusVerify#FLAGS}, or {@link CorpusVerify#DEFAULTS} for a user's verdict).
+   */
+  public static CorpusResult run(String name, Path json, Path scratch, boolean warmTiming,
+      List<String> verifyFlags) {
     long t0 = System.nanoTime();
     ModelReaders.Loaded loaded;
     try {
@@ -93,7 +102,8 @@ public final class CorpusRunner {
     METHODS.forEach((label, options) -> {
       Path dir = scratch.resolve(name + "-" + label.replace(' ', '-'));
       try {
-        CorpusResult.Rewrite w = rewrite(model, options, feeds, outKeys, reference, dir);
+        CorpusResult.Rewrite w = rewrite(model, options, feeds, outKeys, reference, dir,
+            verifyFlags);
         rewrites.put(label, warmTiming ? withWarmTime(w, model, options) : w);
       } finally {
         deleteTree(dir);
@@ -168,7 +178,7 @@ public final class CorpusRunner {
 
   private static CorpusResult.Rewrite rewrite(Model model, RewriteOptions options,
       Map<String, TensorProto> feeds, List<String> outKeys, List<TensorProto> reference,
-      Path dir) {
+      Path dir, List<String> verifyFlags) {
     long t0 = System.nanoTime();
     Pipeline.Result r;
     try {
@@ -216,7 +226,7 @@ public final class CorpusRunner {
       }
     }
     boolean ok = kept && finite;
-    CorpusResult.Verify v = ok ? CorpusVerify.run(r, options, dir) : null;
+    CorpusResult.Verify v = ok ? CorpusVerify.run(r, options, dir, verifyFlags) : null;
     return new CorpusResult.Rewrite(ok, ok ? null : String.join("; ", problems), ms, passes,
         kept, finite, v, CorpusResult.WarmTime.NONE);
   }

@@ -18,7 +18,9 @@ import picocli.CommandLine;
  * {@code dks verify} on a corpus rewrite, through the command line's own code: the pipeline's
  * result is written as {@code dks rewrite --out} writes it ({@link RewriteOutput}, with the
  * shaping record), then {@code dks verify DIR --json} runs in-process ({@link
- * DksCommand#newCommandLine()}) with {@link #FLAGS}, and its exit code and JSON are read.
+ * DksCommand#newCommandLine()}) with the given flags ({@link #FLAGS} by default, or {@link
+ * #DEFAULTS}: none, what a user running {@code dks verify MODEL} gets), and its exit code and JSON
+ * are read.
  */
 final class CorpusVerify {
   /**
@@ -31,10 +33,24 @@ final class CorpusVerify {
    */
   static final List<String> FLAGS = List.of("--pairs", "8", "--draws", "1");
 
+  /** No extra flags: verify's own defaults, the verdict a user gets (slower, for the report). */
+  static final List<String> DEFAULTS = List.of();
+
+  /** How {@code flags} reads in the report: the flags, or "its default flags" when none. */
+  static String describe(List<String> flags) {
+    return flags.isEmpty() ? "its default flags" : String.join(" ", flags);
+  }
+
   private CorpusVerify() {}
 
-  /** Writes {@code r} into {@code dir} and runs verify on it. */
+  /** Writes {@code r} into {@code dir} and runs verify on it with {@link #FLAGS}. */
   static CorpusResult.Verify run(Pipeline.Result r, RewriteOptions options, Path dir) {
+    return run(r, options, dir, FLAGS);
+  }
+
+  /** Writes {@code r} into {@code dir} and runs verify on it with {@code flags}. */
+  static CorpusResult.Verify run(Pipeline.Result r, RewriteOptions options, Path dir,
+      List<String> flags) {
     long t0 = System.nanoTime();
     try {
       RewriteOutput.write(r, options, dir);
@@ -48,7 +64,7 @@ final class CorpusVerify {
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     List<String> args = new ArrayList<>(List.of("verify", dir.toString(), "--json"));
-    args.addAll(FLAGS);
+    args.addAll(flags);
     int exit = cl.execute(args.toArray(String[]::new));
     double ms = ms(t0);
     if (exit != 0 && exit != 1) {
