@@ -43,7 +43,9 @@ import java.util.Objects;
  * @param denseStatisticsSteps statistics are taken at every global step below this one (and at
  *     multiples of {@code curvatureEvery} after it), so that the factors follow the fast early
  *     change of the curvature while later steps amortize them; 0 (the recipe's) = the period
- *     applies from the start. {@code dks train} sets it to the learning-rate warm-up
+ *     applies from the start ({@code dks train --curvature-dense-steps N}; not a default: with
+ *     statistics every 5 steps after the warm-up, the builder's plain CNN without down-sampling
+ *     diverged)
  */
 public record KfacOptions(
     double curvatureEma,
