@@ -26,7 +26,8 @@ import org.tensorflow.proto.TensorShapeProto;
  * TensorFlow's C API (as TF Serving does), reads {@code serving_default} from the MetaGraphDef the
  * way TF Serving's Predict handler does (method name, input and output TensorInfo names, dtypes
  * and shapes), feeds a batch of the declared shape (unknown dimensions: batch 2, others 1; floats
- * uniform in [0, 1), other types zero) and checks that every output has the declared dtype and
+ * uniform in [0, 1), strings empty unless the graph decodes them ({@link StringInputs}: a WAV for
+ * {@code DecodeWav}), other types zero) and checks that every output has the declared dtype and
  * shape and that float outputs are finite.
  *
  * <p>Judged as TF Serving judges: an input of unknown rank is served (the client picks the
@@ -153,7 +154,8 @@ public final class ServingCheck {
             + "'; TF Serving's Predict API needs 'tensorflow/serving/predict'");
       }
       validate(sig, inputShapes);
-      Result r = run(bundle.session(), sig, inputShapes);
+      StringInputs strings = new StringInputs(bundle.metaGraphDef().getGraphDef());
+      Result r = run(bundle.session(), sig, inputShapes, strings);
       return r.passed() ? r : withCheckpointHint(dir, bundle.metaGraphDef().getGraphDef(), r);
     }
   }
@@ -209,7 +211,8 @@ public final class ServingCheck {
    * Runs the signature; inputs of unknown rank without a given shape get each shape of {@link
    * #UNKNOWN_RANK_TRIALS} in turn until TensorFlow runs the graph.
    */
-  private static Result run(Session session, SignatureDef sig, Map<String, long[]> given) {
+  private static Result run(Session session, SignatureDef sig, Map<String, long[]> given,
+      StringInputs strings) {
     List<String> unknown = new ArrayList<>();
     sig.getInputsMap().forEach((k, v) -> {
       if (v.getTensorShape().getUnknownRank() && !given.containsKey(k)) {
@@ -217,7 +220,7 @@ public final class ServingCheck {
       }
     });
     if (unknown.isEmpty()) {
-      return run(session, sig, given, List.of());
+      return run(session, sig, given, List.of(), strings);
     }
     List<String> tried = new ArrayList<>();
     for (long[] trial : UNKNOWN_RANK_TRIALS) {
@@ -229,7 +232,7 @@ public final class ServingCheck {
             + "choose the shape; fed " + java.util.Arrays.toString(trial)
             + ", a shape the graph accepts (choose one with --input-shape " + k + "=DIMS)");
       }
-      Result r = run(session, sig, shapes, warnings);
+      Result r = run(session, sig, shapes, warnings, strings);
       if (r.passed() || !r.reason().startsWith(RUN_FAILED)) {
         return r;
       }
@@ -245,7 +248,7 @@ public final class ServingCheck {
   private static final String RUN_FAILED = "running serving_default failed: ";
 
   private static Result run(Session session, SignatureDef sig, Map<String, long[]> given,
-      List<String> warnings) {
+      List<String> warnings, StringInputs strings) {
     List<Tensor> opened = new ArrayList<>();
     List<TensorCheck> ins = new ArrayList<>();
     List<TensorCheck> outs = new ArrayList<>();
@@ -266,7 +269,8 @@ public final class ServingCheck {
         }
         Tensor t;
         try {
-          t = TensorValues.toTensor(sample(info.getDtype(), shape, rng));
+          t = TensorValues.toTensor(sample(info.getDtype(), shape, rng,
+              strings.valueFor(info.getName())));
         } catch (RuntimeException ex) {
           return Result.fail("input '" + e.getKey() + "' has dtype " + info.getDtype()
               + ", which cannot be fed: " + ex.getMessage());
@@ -334,7 +338,8 @@ public final class ServingCheck {
     return s.getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();
   }
 
-  private static TensorProto sample(DataType dtype, long[] shape, SplittableRandom rng) {
+  private static TensorProto sample(DataType dtype, long[] shape, SplittableRandom rng,
+      com.google.protobuf.ByteString stringValue) {
     long n = 1;
     for (long d : shape) {
       n *= d;
@@ -350,7 +355,7 @@ public final class ServingCheck {
         .setTensorShape(TensorProtos.shapeProto(shape));
     if (dtype == DataType.DT_STRING) {
       for (long i = 0; i < n; i++) {
-        b.addStringVal(com.google.protobuf.ByteString.EMPTY);
+        b.addStringVal(stringValue);
       }
       return b.build();
     }

@@ -1,0 +1,107 @@
+package dev.dks.savedmodels.export;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * What the serving check feeds a string input: bytes the graph can decode. A string placeholder
+ * that a {@code DecodeWav} reads (directly or through {@code Identity} ops) gets a RIFF/WAVE file
+ * of 16-bit PCM at 16 kHz with the decoder's {@code desired_channels} and {@code desired_samples}
+ * (1 channel and 16,000 samples, one second, where they are -1), filled with a low-amplitude
+ * deterministic tone, so that a keyword-spotting model served from wav bytes runs as TF Serving
+ * would run it; any other string input gets the empty string.
+ */
+final class StringInputs {
+  /** Samples of a WAV whose decoder does not ask for a length: one second at 16 kHz. */
+  static final int DEFAULT_SAMPLES = 16_000;
+  /** The sample rate written in the header. */
+  static final int SAMPLE_RATE = 16_000;
+
+  private final Map<String, NodeDef> byName = new HashMap<>();
+  private final Map<String, List<NodeDef>> readers = new HashMap<>();
+
+  StringInputs(GraphDef graph) {
+    for (NodeDef n : graph.getNodeList()) {
+      byName.put(n.getName(), n);
+      for (String in : n.getInputList()) {
+        if (in.startsWith("^")) {
+          continue;
+        }
+        String src = in.contains(":") ? in.substring(0, in.indexOf(':')) : in;
+        readers.computeIfAbsent(src, k -> new java.util.ArrayList<>()).add(n);
+      }
+    }
+  }
+
+  /** The bytes to feed as each element of the string tensor {@code tensorName} ("node:0"). */
+  ByteString valueFor(String tensorName) {
+    String node = tensorName.contains(":") ? tensorName.substring(0, tensorName.indexOf(':'))
+        : tensorName;
+    NodeDef wav = decoderReading(node, "DecodeWav");
+    if (wav == null) {
+      return ByteString.EMPTY;
+    }
+    long channels = attrInt(wav, "desired_channels", -1);
+    long samples = attrInt(wav, "desired_samples", -1);
+    return ByteString.copyFrom(wav(channels > 0 ? (int) channels : 1,
+        samples > 0 ? (int) samples : DEFAULT_SAMPLES));
+  }
+
+  /** The first node of type {@code op} that reads {@code node} through Identity ops, or null. */
+  private NodeDef decoderReading(String node, String op) {
+    Deque<String> todo = new ArrayDeque<>(List.of(node));
+    Set<String> seen = new HashSet<>();
+    while (!todo.isEmpty()) {
+      String at = todo.pop();
+      if (!seen.add(at)) {
+        continue;
+      }
+      for (NodeDef r : readers.getOrDefault(at, List.of())) {
+        if (r.getOp().equals(op)) {
+          return r;
+        }
+        if (r.getOp().equals("Identity")) {
+          todo.push(r.getName());
+        }
+      }
+    }
+    return null;
+  }
+
+  private static long attrInt(NodeDef n, String name, long fallback) {
+    return n.getAttrMap().containsKey(name) ? n.getAttrMap().get(name).getI() : fallback;
+  }
+
+  /**
+   * A RIFF/WAVE file of 16-bit PCM, {@code channels} interleaved channels of {@code samples}
+   * frames at {@link #SAMPLE_RATE}: a 440 Hz tone at a tenth of full scale.
+   */
+  static byte[] wav(int channels, int samples) {
+    int dataBytes = Math.multiplyExact(Math.multiplyExact(samples, channels), 2);
+    ByteBuffer b = ByteBuffer.allocate(44 + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    b.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(36 + dataBytes)
+        .put("WAVE".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+        .put("fmt ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(16)
+        .putShort((short) 1) // PCM
+        .putShort((short) channels).putInt(SAMPLE_RATE).putInt(SAMPLE_RATE * channels * 2)
+        .putShort((short) (channels * 2)).putShort((short) 16)
+        .put("data".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(dataBytes);
+    for (int i = 0; i < samples; i++) {
+      short v = (short) Math.round(3276.7 * Math.sin(2 * Math.PI * 440.0 * i / SAMPLE_RATE));
+      for (int c = 0; c < channels; c++) {
+        b.putShort(v);
+      }
+    }
+    return b.array();
+  }
+}
