@@ -1,14 +1,14 @@
 package dev.dks.savedmodels.export;
 
 import com.google.protobuf.ByteString;
+import dev.dks.rewriter.graph.GraphView;
+import dev.dks.rewriter.graph.TensorName;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -27,27 +27,15 @@ final class StringInputs {
   /** The sample rate written in the header. */
   static final int SAMPLE_RATE = 16_000;
 
-  private final Map<String, NodeDef> byName = new HashMap<>();
-  private final Map<String, List<NodeDef>> readers = new HashMap<>();
+  private final GraphView graph;
 
   StringInputs(GraphDef graph) {
-    for (NodeDef n : graph.getNodeList()) {
-      byName.put(n.getName(), n);
-      for (String in : n.getInputList()) {
-        if (in.startsWith("^")) {
-          continue;
-        }
-        String src = in.contains(":") ? in.substring(0, in.indexOf(':')) : in;
-        readers.computeIfAbsent(src, k -> new java.util.ArrayList<>()).add(n);
-      }
-    }
+    this.graph = GraphView.of(graph);
   }
 
   /** The bytes to feed as each element of the string tensor {@code tensorName} ("node:0"). */
   ByteString valueFor(String tensorName) {
-    String node = tensorName.contains(":") ? tensorName.substring(0, tensorName.indexOf(':'))
-        : tensorName;
-    NodeDef wav = decoderReading(node, "DecodeWav");
+    NodeDef wav = decoderReading(TensorName.parse(tensorName).node(), "DecodeWav");
     if (wav == null) {
       return ByteString.EMPTY;
     }
@@ -66,7 +54,8 @@ final class StringInputs {
       if (!seen.add(at)) {
         continue;
       }
-      for (NodeDef r : readers.getOrDefault(at, List.of())) {
+      for (String name : graph.consumers(at)) {
+        NodeDef r = graph.get(name);
         if (r.getOp().equals(op)) {
           return r;
         }
