@@ -49,9 +49,12 @@ import picocli.CommandLine.Spec;
  * own target; {@code --activation}, when given, must name that kind); then {@link KernelCheck}
  * feeds input pairs of chosen cosine similarity through TensorFlow and compares the measured q
  * and c with the prediction (one example at a time when the model's batch is fixed, e.g. at 1;
- * JSON {@code fed_one_at_a_time}). Before measuring, the analysed layers' biases that are not
- * zero (the prediction assumes zero) are named in a warning and JSON {@code nonzero_biases}
- * ({@link dev.dks.rewriter.kernel.InitialBiases}); rows past an op the maps cannot predict after
+ * JSON {@code fed_one_at_a_time}). An input that is not a float feature (a string of WAV bytes
+ * decoded in the graph) is fed at the float32 tensor the first layer reads (JSON {@code
+ * fed_at}, {@code fed_note}, {@code fed_computed_feature}; {@link KernelEntry}). Before
+ * measuring, the analysed layers' biases that are not zero (the prediction assumes zero) are
+ * named in a warning and JSON {@code nonzero_biases} ({@link
+ * dev.dks.rewriter.kernel.InitialBiases}); rows past an op the maps cannot predict after
  * are measured only (JSON {@code past_judged}). Exit 0 when the output is within the
  * tolerances, 1 (with the reason on stderr) when not, 2 for a model it cannot check.
  */
@@ -176,7 +179,9 @@ public final class VerifyCommand implements Callable<Integer> {
       fixed = s[i] > 0;
     }
     if (!fixed) {
-      throw new IllegalArgumentException(path + ": input '" + e.getKey() + "' has shape "
+      String where = entry.node().equals(e.getValue().tensor().node()) ? "input '" + e.getKey()
+          + "'" : "'" + entry.node() + "', where input '" + e.getKey() + "' is fed,";
+      throw new IllegalArgumentException(path + ": " + where + " has shape "
           + Json.shape(s) + "; the kernel check needs a batch axis and fixed example "
           + "dimensions");
     }
@@ -323,6 +328,9 @@ public final class VerifyCommand implements Callable<Integer> {
     } else {
       root.put("fed_note", entry.note());
     }
+    // added in session 19: true when fed_at is a float tensor the graph computes from a
+    // non-float input (a string of WAV bytes decoded into MFCCs), fed directly; fed_note says how
+    root.put("fed_computed_feature", entry.computedFeature());
     // a graph with a fixed batch (e.g. 1) gets each example of a pair alone: same statistics
     root.put("fed_one_at_a_time", r.fedOneAtATime());
     if (r.fedOneAtATime()) {

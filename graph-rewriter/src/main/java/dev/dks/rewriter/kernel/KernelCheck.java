@@ -277,9 +277,11 @@ public final class KernelCheck {
   static KernelReport run(Model model, ShapingSolution solution, Options o,
       long memoryBudgetBytes, Set<String> allowedOps, PairStatistics.Feeding feeding) {
     OpGate.requireGraphSafe(model.graph(), allowedOps, "the model given to the kernel check");
-    GraphView g = GraphView.of(model.graph());
     // the first float tensor: the input, or the Cast of an integer image input (KernelEntry)
     KernelEntry entry = KernelEntry.of(model);
+    // a feature computed from a string input: the network from that tensor, fed as a placeholder
+    model = ComputedFeatureEntry.cut(model, entry);
+    GraphView g = GraphView.of(model.graph());
     List<String> inputs = List.of(entry.node());
     List<String> outputs = model.outputNodes();
     NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs, null, o.declaredSites());

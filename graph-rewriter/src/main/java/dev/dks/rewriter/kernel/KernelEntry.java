@@ -15,7 +15,11 @@ import org.tensorflow.proto.NodeDef;
  * {@code Cast} to float32 (faceboxes: uint8; movenet: int32) enters at the Cast's output: q and
  * c are defined for real vectors, the pairs of chosen c are real-valued, and the Cast of an
  * integer image is where the network's real computation starts; the report says so ({@link
- * #note()}). Any other non-float input is refused with the reason. When the rewrite put the
+ * #note()}). Any other non-integer input whose features the graph computes (a DT_STRING of
+ * WAV bytes decoded into MFCCs: ARM's keyword-spotting DS-CNN) enters at the float32 tensor the
+ * network's first layer reads, fed directly ({@link ComputedFeatureEntry}, {@link
+ * #computedFeature()}); one from which no layer reads a float32 tensor, and an integer input
+ * not read by a single Cast, are refused with the reason. When the rewrite put the
  * per-location normalization after the model's own constant preprocessing ({@link
  * InputPreprocessing}), the entry is the preprocessing's end.
  *
@@ -29,8 +33,16 @@ import org.tensorflow.proto.NodeDef;
  * @param shape its static shape (the input's, batch first)
  * @param input the signature input
  * @param note why the entry is not the input itself, or null when it is
+ * @param computedFeature whether the entry is a tensor the graph computes from a non-float input
+ *     by more than a Cast (the decoding ops before it do not run in the check)
  */
-public record KernelEntry(String node, long[] shape, TensorSpec input, String note) {
+public record KernelEntry(String node, long[] shape, TensorSpec input, String note,
+    boolean computedFeature) {
+  /** An entry that is the input, its Cast or the end of its preprocessing. */
+  public KernelEntry(String node, long[] shape, TensorSpec input, String note) {
+    this(node, shape, input, note, false);
+  }
+
   /** The size fed per unknown spatial dimension of an image input. */
   public static final int DEFAULT_SPATIAL = 64;
 
@@ -66,9 +78,18 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
     if (cast == null || !cast.getOp().equals("Cast")
         || cast.getAttrOrDefault("DstT", null) == null
         || cast.getAttrOrThrow("DstT").getType() != DataType.DT_FLOAT) {
+      // an integer input keeps the Cast rule (an image read elsewhere too is refused as before)
+      ComputedFeatureEntry.Found f = integer(in.dtype()) ? null
+          : ComputedFeatureEntry.find(model, g, e.getKey(), name, in.dtype());
+      if (f != null) {
+        return new KernelEntry(f.node(), f.shape(), in, f.note(), true);
+      }
       throw new IllegalArgumentException("input '" + e.getKey() + "' is " + in.dtype()
-          + " and is not read by a single Cast to float32 (its readers: " + users + "); the "
-          + "kernel check feeds real-valued pairs at the first float32 tensor");
+          + " and is not read by a single Cast to float32 (its readers: " + users + ")"
+          + (integer(in.dtype()) ? "" : ", and no Conv2D, DepthwiseConv2dNative or MatMul "
+          + "layer on the path to the outputs reads a float32 tensor computed from it")
+          + "; the kernel check feeds real-valued pairs at the first float32 tensor the "
+          + "network's layers read");
     }
     String cast32 = "input '" + e.getKey() + "' is " + in.dtype() + ": the pairs are fed at '"
         + cast.getName() + "', its Cast to float32 (the first float tensor)";
@@ -93,5 +114,14 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
         + "normalization starts";
     return new KernelEntry(end, e.shape(), e.input(), e.note() == null ? note
         : e.note() + "; " + note);
+  }
+
+  /** Whether {@code t} is an integer type (an image or index input: the Cast rule applies). */
+  private static boolean integer(DataType t) {
+    return switch (t) {
+      case DT_UINT8, DT_UINT16, DT_UINT32, DT_UINT64, DT_INT8, DT_INT16, DT_INT32, DT_INT64 ->
+          true;
+      default -> false;
+    };
   }
 }
