@@ -27,7 +27,7 @@ import org.tensorflow.proto.TensorShapeProto;
  * way TF Serving's Predict handler does (method name, input and output TensorInfo names, dtypes
  * and shapes), feeds a batch of the declared shape (unknown dimensions: batch 2, others 1; floats
  * uniform in [0, 1), strings empty unless the graph decodes them ({@link StringInputs}: a WAV for
- * {@code DecodeWav}), other types zero) and checks that every output has the declared dtype and
+ * {@code DecodeWav}, a small image for the image decoders), other types zero) and checks that every output has the declared dtype and
  * shape and that float outputs are finite.
  *
  * <p>Judged as TF Serving judges: an input of unknown rank is served (the client picks the

@@ -19,13 +19,20 @@ import org.tensorflow.proto.NodeDef;
  * of 16-bit PCM at 16 kHz with the decoder's {@code desired_channels} and {@code desired_samples}
  * (1 channel and 16,000 samples, one second, where they are -1), filled with a low-amplitude
  * deterministic tone, so that a keyword-spotting model served from wav bytes runs as TF Serving
- * would run it; any other string input gets the empty string.
+ * would run it. One that a {@code DecodeJpeg}, {@code DecodePng}, {@code DecodeImage}, {@code
+ * DecodeBmp} or {@code DecodeGif} reads gets a small image in that format with the decoder's
+ * {@code channels} ({@link EncodedImages}; DecodeImage gets a PNG). Any other string input gets
+ * the empty string.
  */
 final class StringInputs {
   /** Samples of a WAV whose decoder does not ask for a length: one second at 16 kHz. */
   static final int DEFAULT_SAMPLES = 16_000;
   /** The sample rate written in the header. */
   static final int SAMPLE_RATE = 16_000;
+
+  /** The decoders whose string input gets decodable bytes. */
+  static final Set<String> DECODERS = Set.of("DecodeWav", "DecodeJpeg", "DecodePng",
+      "DecodeImage", "DecodeBmp", "DecodeGif");
 
   private final GraphView graph;
 
@@ -35,18 +42,31 @@ final class StringInputs {
 
   /** The bytes to feed as each element of the string tensor {@code tensorName} ("node:0"). */
   ByteString valueFor(String tensorName) {
-    NodeDef wav = decoderReading(TensorName.parse(tensorName).node(), "DecodeWav");
-    if (wav == null) {
+    NodeDef d = decoderReading(TensorName.parse(tensorName).node());
+    if (d == null) {
       return ByteString.EMPTY;
     }
-    long channels = attrInt(wav, "desired_channels", -1);
-    long samples = attrInt(wav, "desired_samples", -1);
-    return ByteString.copyFrom(wav(channels > 0 ? (int) channels : 1,
-        samples > 0 ? (int) samples : DEFAULT_SAMPLES));
+    int channels = (int) attrInt(d, "channels", 0);
+    byte[] bytes = switch (d.getOp()) {
+      case "DecodeWav" -> {
+        long wavChannels = attrInt(d, "desired_channels", -1);
+        long samples = attrInt(d, "desired_samples", -1);
+        yield wav(wavChannels > 0 ? (int) wavChannels : 1,
+            samples > 0 ? (int) samples : DEFAULT_SAMPLES);
+      }
+      case "DecodeJpeg" -> EncodedImages.jpeg(channels);
+      case "DecodeBmp" -> EncodedImages.bmp(channels);
+      case "DecodeGif" -> EncodedImages.gif();
+      default -> EncodedImages.png(channels); // DecodePng, DecodeImage (which reads PNG)
+    };
+    return ByteString.copyFrom(bytes);
   }
 
-  /** The first node of type {@code op} that reads {@code node} through Identity ops, or null. */
-  private NodeDef decoderReading(String node, String op) {
+  /**
+   * The first node of a decoder op ({@link #DECODERS}) that reads {@code node} through Identity
+   * ops, or null.
+   */
+  private NodeDef decoderReading(String node) {
     Deque<String> todo = new ArrayDeque<>(List.of(node));
     Set<String> seen = new HashSet<>();
     while (!todo.isEmpty()) {
@@ -56,7 +76,7 @@ final class StringInputs {
       }
       for (String name : graph.consumers(at)) {
         NodeDef r = graph.get(name);
-        if (r.getOp().equals(op)) {
+        if (DECODERS.contains(r.getOp())) {
           return r;
         }
         if (r.getOp().equals("Identity")) {
