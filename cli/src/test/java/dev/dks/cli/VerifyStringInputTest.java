@@ -53,7 +53,14 @@ class VerifyStringInputTest {
     assertTrue(j.get("fed_computed_feature").asBoolean(), j.toString());
     String note = j.get("fed_note").asText();
     assertTrue(note.contains("'wav_data' is DT_STRING") && note.contains("Mfcc")
-        && note.contains("MobileNet/conv_1/Conv2D"), note);
+        && note.contains("MobileNet/conv_1/Conv2D") && note.contains("one channel"), note);
+    // one MFCC channel: the first rows are conv_1's output, carrying exactly the fed c
+    for (JsonNode row : j.get("rows")) {
+      if (row.get("depth").asInt() == 0) {
+        assertEquals("MobileNet/conv_1/Conv2D", row.get("tensor").asText());
+        assertEquals(row.get("input_c").asDouble(), row.get("measured_c").asDouble(), 1e-4);
+      }
+    }
     String judged = j.get("judged_tensor").asText();
     boolean pass = true;
     int judgedRows = 0;

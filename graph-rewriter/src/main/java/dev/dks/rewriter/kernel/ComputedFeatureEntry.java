@@ -110,20 +110,25 @@ final class ComputedFeatureEntry {
     Set<String> before = g.ancestors(List.of(node));
     List<String> chain = order.stream().filter(before::contains).map(n -> g.get(n).getOp())
         .toList();
-    String batch = "";
+    String more = "";
     if (shape[0] == 1) {
       // one decoded example (DecodeWav's single channel leads Mfcc's shape): the layers after
       // the entry take a batch, checked when the check runs (a fixed leading dimension
       // downstream, or a refused batch, sends the examples one at a time)
       shape[0] = -1;
-      batch = "; its static batch of 1 is the decoder's one example, so the entry is fed as a "
+      more = "; its static batch of 1 is the decoder's one example, so the entry is fed as a "
           + "placeholder of batch -1";
+    }
+    if (via.isEmpty() && shape.length >= 2 && shape[shape.length - 1] == 1) {
+      // KernelCheck's rule for a single-channel input, said here where the reader sees it
+      more += "; it has one channel (a scalar per location has c = +-1 only), so, as for any "
+          + "single-channel input, the pairs go in at the output of '" + layer.getName() + "'";
     }
     String note = "input '" + key + "' is " + dtype + " (not a float feature): the pairs are "
         + "fed directly at '" + node + "', the first float32 tensor the network's first layer '"
         + layer.getName() + "' reads" + via + " (computed in the graph from the input by "
         + String.join(" -> ", chain) + ", which do not run in the "
-        + "check)" + batch;
+        + "check)" + more;
     return new Found(node, shape, note);
   }
 
