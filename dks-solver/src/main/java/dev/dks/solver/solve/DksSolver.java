@@ -31,6 +31,11 @@ import java.util.OptionalDouble;
  * a Gaussian input; a chain's Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them
  * from the chain's map). When that match fails, xi is the Gaussian one and the activation carries
  * a warning saying so.
+ *
+ * <p>Products of streams ({@code Dag.Kind#PRODUCT}, gates): a product adds its factors' Q'(1), so
+ * at the asked local Q'(1) a gated network's Q'(1) can grow as 2^gates; the local Q'(1) is then
+ * lowered until the network's largest Q'(1) is zeta ({@link #productQSlope}), and kept as asked,
+ * with a warning, when the activation cannot reach that value.
  */
 public final class DksSolver {
   /** The largest local C'(1) a shifted ReLU reaches with a positive input shift. */
