@@ -137,6 +137,8 @@ public final class RewriteCommand implements Callable<Integer> {
     ModelReaders.Loaded loaded = ModelInput.load(model, untrusted);
     Pipeline.Result result = pipeline.run(loaded.model());
     refuseNothingShaped(result);
+    // a shaping whose predicted q leaves float32's range (gated networks): refused, not written
+    RewriteOutput.refuseQOverflow(result, options);
     Path written = null;
     if (!dryRun) {
       written = RewriteOutput.write(result, options, target, untrusted);

@@ -11,6 +11,7 @@ import dev.dks.rewriter.kernel.KernelEntry;
 import dev.dks.rewriter.kernel.KernelMeasurement;
 import dev.dks.rewriter.kernel.KernelReport;
 import dev.dks.rewriter.kernel.OutputCheck;
+import dev.dks.rewriter.kernel.QOverflow;
 import dev.dks.rewriter.model.Model;
 import dev.dks.savedmodels.ModelReaders;
 import dev.dks.savedmodels.shaping.ShapingMetadata;
@@ -228,6 +229,12 @@ public final class VerifyCommand implements Callable<Integer> {
    * ({@link KernelReport#judgedTensor()}).
    */
   static String reason(KernelReport r) {
+    QOverflow overflow = r.qOverflow();
+    if (overflow != null) {
+      // the cause, not the NaN it leaves downstream: see QOverflow
+      return overflow.describe() + "; the shaping does not hold q (rewrite with --method TAT, "
+          + "or another --activation)";
+    }
     if (r.outputs().size() > 1) {
       for (OutputCheck o : r.outputs()) {
         if (o.checked() && !o.report().passed()) {
@@ -368,6 +375,18 @@ public final class VerifyCommand implements Callable<Integer> {
     root.put("passed", r.passed());
     root.put("weak_pass", r.weakPass());
     widened(root, r);
+    QOverflow overflow = r.qOverflow();
+    if (overflow == null) {
+      root.putNull("q_overflow");
+    } else {
+      ObjectNode q = root.putObject("q_overflow");
+      q.put("tensor", overflow.tensor());
+      q.put("depth", overflow.depth());
+      q.put("input_c", overflow.inputC());
+      q.put("predicted_q", Double.isFinite(overflow.predictedQ()) ? overflow.predictedQ()
+          : Double.MAX_VALUE);
+      q.put("limit", QOverflow.LIMIT);
+    }
     if (reason == null) {
       root.putNull("reason");
     } else {

@@ -79,6 +79,19 @@ public final class NetworkMaps {
     return maxCurvature.applyAsDouble(x);
   }
 
+  /**
+   * The largest Q'(1) of the network at any of its nodes when every layer's Q'(1) is {@code
+   * layerSlope} ({@link QSlopeSemantics}: products add their factors' slopes); 1 at least (the
+   * input's), and {@code layerSlope} raised to the depth's power at most for a structure without
+   * products. Without a structure: NaN.
+   */
+  public double maxQSlope(double layerSlope) {
+    if (structure == null) {
+      return Double.NaN;
+    }
+    return structure.propagate(QSlopeSemantics.start(), new QSlopeSemantics(layerSlope))[1];
+  }
+
   /** {@code M(0, localCMap)}: the largest network C(0) when every layer has that C map. */
   public double maxC0(DoubleUnaryOperator localCMap) {
     return requireStructure("the maximal C(0) function (TAT with leaky_relu)")

@@ -31,6 +31,11 @@ import java.util.OptionalDouble;
  * a Gaussian input; a chain's Q(1) and C(0) are then not exactly 1 and 0 (the check predicts them
  * from the chain's map). When that match fails, xi is the Gaussian one and the activation carries
  * a warning saying so.
+ *
+ * <p>Products of streams ({@code Dag.Kind#PRODUCT}, gates): a product adds its factors' Q'(1), so
+ * at the asked local Q'(1) a gated network's Q'(1) can grow as 2^gates; the local Q'(1) is then
+ * lowered until the network's largest Q'(1) is zeta ({@link #productQSlope}), and kept as asked,
+ * with a warning, when the activation cannot reach that value.
  */
 public final class DksSolver {
   /** The largest local C'(1) a shifted ReLU reaches with a positive input shift. */
@@ -42,32 +47,89 @@ public final class DksSolver {
   public static ShapingSolution solve(
       List<Activation> activations, NetworkMaps network, DksTargets targets) {
     double zeta = targets.zeta();
-    String productNote = ProductNote.of(network, "zeta " + zeta);
     double xi = localSlopeTarget(network, zeta);
+    DksTargets asked = targets;
+    double qSlope = productQSlope(network, targets);
+    String qNote = null;
+    if (qSlope != targets.localQSlope()) {
+      qNote = "the network multiplies streams: each product adds its factors' Q'(1), so at a"
+          + " local Q'(1) of " + targets.localQSlope() + " a q error grows " + fmt(
+          network.maxQSlope(targets.localQSlope())) + "-fold at the worst node (q's finite-width"
+          + " fluctuations with it); solved with local Q'(1) " + fmt(qSlope) + ", which holds"
+          + " that growth at zeta " + zeta;
+      targets = new DksTargets(zeta, qSlope);
+    }
     Map<String, ShapedActivation> out = new LinkedHashMap<>();
     for (Activation a : activations) {
       if (!out.containsKey(a.id())) {
-        double x = xi;
-        double matched = Double.NaN;
-        String note = null;
-        Map<Double, Trial> tried = new HashMap<>();
-        if (network.hasChains()) {
-          try {
-            x = chainedSlopeTarget(a, xi, zeta, targets, network, tried);
-            matched = x;
-          } catch (ShapingException e) {
-            note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer"
-                + " taken as Gaussian (xi " + xi + ")";
+        ShapedActivation sa;
+        String note = qNote;
+        try {
+          sa = solveActivation(a, xi, zeta, targets, network);
+        } catch (ShapingException e) {
+          if (targets == asked) {
+            throw e;
           }
+          // out of this activation's reach: the asked Q'(1), with the growth said
+          sa = solveActivation(a, xi, zeta, asked, network);
+          note = "the network multiplies streams: each product adds its factors' Q'(1), so a q "
+              + "error grows " + fmt(network.maxQSlope(asked.localQSlope())) + "-fold at the "
+              + "worst node; the local Q'(1) " + fmt(qSlope) + " that would hold it at zeta is "
+              + "out of '" + a.id() + "''s reach (" + e.getMessage() + "), so q may overflow "
+              + "at finite width: check with dks verify";
         }
-        Trial t = tried.get(x);
-        ShapedActivation sa = t != null ? withNetwork(t.local(), t.chains(), network)
-            : solveOne(a, x, targets, network);
-        out.put(a.id(), SolverSupport.withWarning(SolverSupport.withWarning(
-            SolverSupport.withChainMatchedTarget(sa, matched), note), productNote));
+        out.put(a.id(), SolverSupport.withWarning(sa, note));
       }
     }
     return new ShapingSolution(Method.DKS, xi, out);
+  }
+
+  private static String fmt(double x) {
+    return String.format(java.util.Locale.ROOT, "%.4g", x);
+  }
+
+  /**
+   * The local Q'(1) to solve for: the asked one, unless the network multiplies streams and its
+   * largest Q'(1) at that value ({@link NetworkMaps#maxQSlope}: products add their factors'
+   * slopes, so it grows as 2^gates at 1) exceeds zeta; then the smaller value at which that
+   * largest Q'(1) is zeta, a growth of a q error bounded whatever the depth, as DKS bounds the network's C'(1) by
+   * zeta. Q = 1 stays a fixed point (Q(1) = 1 is kept by the output scale); only its stability
+   * changes. Holding the growth at 1 instead would need a local Q'(1) of about 0.70 on the TF.js
+   * model meet, below what softplus reaches at its per-layer C'(1) (about 0.78).
+   */
+  static double productQSlope(NetworkMaps network, DksTargets targets) {
+    double asked = targets.localQSlope();
+    double zeta = targets.zeta();
+    if (!network.hasProducts() || !(network.maxQSlope(asked) > zeta)) {
+      return asked;
+    }
+    return Bisection.solveIncreasing(network::maxQSlope, zeta, 0.9 * asked, 0.0, asked,
+        1e-6, Bisection.DEFAULT_MAX_EVALUATIONS,
+        "could not find a local Q'(1) holding the network's Q'(1) at zeta = " + zeta);
+  }
+
+  /** One activation's solve at the per-layer C'(1) xi (matched to the chains when there are). */
+  private static ShapedActivation solveActivation(Activation a, double xi, double zeta,
+      DksTargets targets, NetworkMaps network) {
+    String productNote = ProductNote.of(network, "zeta " + zeta);
+    double x = xi;
+    double matched = Double.NaN;
+    String note = null;
+    Map<Double, Trial> tried = new HashMap<>();
+    if (network.hasChains()) {
+      try {
+        x = chainedSlopeTarget(a, xi, zeta, targets, network, tried);
+        matched = x;
+      } catch (ShapingException e) {
+        note = "the depthwise chains' maps: " + e.getMessage() + "; solved with every layer"
+            + " taken as Gaussian (xi " + xi + ")";
+      }
+    }
+    Trial t = tried.get(x);
+    ShapedActivation sa = t != null ? withNetwork(t.local(), t.chains(), network)
+        : solveOne(a, x, targets, network);
+    return SolverSupport.withWarning(SolverSupport.withWarning(
+        SolverSupport.withChainMatchedTarget(sa, matched), note), productNote);
   }
 
   /**

@@ -249,6 +249,16 @@ final class FiniteWidthPairs {
    */
   static Prediction predict(Dag dag, Map<Integer, LocalMaps> layerMaps, Layout layout,
       int start, double startC, int judged, double targetSe) {
+    return predict(dag, layerMaps, layout, start, startC, judged, targetSe, Integer.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #predict(Dag, Map, Layout, int, double, int, double)}, with at most {@code
+   * pairsCap} pairs (rounded up to a batch; fewer than {@link #MIN_PAIRS} for a quick look:
+   * {@link KernelCheck#predictedOverflow}).
+   */
+  static Prediction predict(Dag dag, Map<Integer, LocalMaps> layerMaps, Layout layout,
+      int start, double startC, int judged, double targetSe, int pairsCap) {
     double target = Math.max(TARGET_SE, targetSe);
     int n = dag.nodes().size();
     if (judged < start || judged >= n) {
@@ -284,8 +294,8 @@ final class FiniteWidthPairs {
       }
       unitsPerPair += layout.width()[i];
     }
-    int maxPairs = (int) Math.max(BATCH,
-        Math.min(1 << 20, UNIT_BUDGET / Math.max(1, unitsPerPair)));
+    int maxPairs = (int) Math.max(BATCH, Math.min(pairsCap,
+        Math.min(1 << 20, UNIT_BUDGET / Math.max(1, unitsPerPair))));
     Sums total = new Sums(n);
     SplittableRandom root = new SplittableRandom(SEED ^ Double.doubleToLongBits(startC));
     int pairs = 0;

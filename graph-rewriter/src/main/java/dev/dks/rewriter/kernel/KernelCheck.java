@@ -219,6 +219,8 @@ public final class KernelCheck {
   static final double C_SE_FACTOR = 1 / SE_FRACTION;
   /** Factor on the draws the sequential rule predicts, for the error of the estimate. */
   static final double SEQUENTIAL_MARGIN = 1.2;
+  /** Pairs the quick q prediction of {@link #predictedOverflow} simulates. */
+  static final int OVERFLOW_PAIRS = 512;
   /** Fewest input pairs per c value in one weight draw. */
   static final int MIN_PAIRS_PER_DRAW = 8;
 
@@ -417,6 +419,82 @@ public final class KernelCheck {
     return new KernelReport(firstReport.rows(), o.cTolerance(), o.qTolerance(),
         firstReport.width(), firstReport.judgedTensor(), pass, checks, oneAtATime, sampling,
         firstReport.judgedNote(), biases);
+  }
+
+  /**
+   * The kernel check's q prediction alone, nothing run through TensorFlow: the first of the
+   * tensors the check would measure whose predicted q (at input c 0, the pairs starting at c 0
+   * where the first layer reads) overflows float32 ({@link QOverflow}), or null. Only networks
+   * that multiply streams ({@code Dag.Kind#PRODUCT}) are simulated: without products every
+   * network Q'(1) is at most the local ones (1 or less), so q's fluctuations do not compound and
+   * null is returned at once. The simulation runs {@value #OVERFLOW_PAIRS} pairs (the check's
+   * prediction: 4096 or more per input c), a quick look: the overflows it is for are by many
+   * orders of magnitude (meet at local Q'(1) = 1: 5e46 at its fifth gate). For {@code dks
+   * rewrite}, which refuses to write such a model.
+   *
+   * @param declared activation sites the model declares (node to kind), as {@link
+   *     Options#declaredSites()}
+   */
+  public static QOverflow predictedOverflow(Model model, ShapingSolution solution,
+      Map<String, String> declared) {
+    GraphView g = GraphView.of(model.graph());
+    KernelEntry entry = KernelEntry.of(model);
+    List<String> outputs = model.outputNodes();
+    NetworkAnalysis a = StructureAnalyzer.analyze(g, List.of(entry.node()), outputs, null,
+        declared);
+    if (!a.dag().hasProducts()) {
+      return null;
+    }
+    try (Graph tg = new Graph()) {
+      GraphImport.into(tg, model.graph());
+      for (String out : outputs) {
+        String target = notFloat(tg, out) == null ? measuredEnd(a, out, tg) : null;
+        if (target == null) {
+          continue;
+        }
+        // the plan's parts the simulation needs (not the depthwise chains' maps: nested
+        // quadratures, and the simulation carries the chains' units itself)
+        Map<Integer, LocalMaps> layerMaps = shapedMaps(a, solution);
+        FiniteWidthPairs.Layout layout = FiniteWidthPairs.layout(tg, g, a);
+        List<String> measured = measuredNodes(g, a, target);
+        Map<Integer, Unpredictable.Source> tainted = Unpredictable.sources(g, a);
+        int judgedAt = Unpredictable.judgedIndex(measured, a.dagIndex(), tainted);
+        if (layerMaps == null || judgedAt < 0) {
+          continue;
+        }
+        int[] depth = depths(a.dag());
+        int start = a.dagIndex().get(measured.get(0));
+        int judged = a.dagIndex().get(measured.get(judgedAt));
+        FiniteWidthPairs.Prediction f = FiniteWidthPairs.predict(a.dag(), layerMaps, layout,
+            start, 0.0, judged, Double.POSITIVE_INFINITY, OVERFLOW_PAIRS);
+        if (f == null) {
+          continue;
+        }
+        double[] q = f.q();
+        for (String node : measured) {
+          int i = a.dagIndex().get(node);
+          if (i <= judged && !tainted.containsKey(i) && QOverflow.overflows(q[i])) {
+            return new QOverflow(node, depth[i], 0.0, q[i]);
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The shaped maps per LAYER node, or null when the solution lacks a site's kind. */
+  private static Map<Integer, LocalMaps> shapedMaps(NetworkAnalysis a, ShapingSolution solution) {
+    Map<String, LocalMaps> byKind = new HashMap<>();
+    Map<Integer, LocalMaps> out = new HashMap<>();
+    for (Map.Entry<Integer, ActivationSite> e : a.layerActivations().entrySet()) {
+      String kind = e.getValue().kind();
+      if (!solution.activations().containsKey(kind)) {
+        return null;
+      }
+      out.put(e.getKey(), byKind.computeIfAbsent(kind,
+          k -> LocalMaps.of(solution.get(k).transformed())));
+    }
+    return out;
   }
 
   /**

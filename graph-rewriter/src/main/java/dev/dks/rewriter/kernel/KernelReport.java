@@ -212,6 +212,26 @@ public record KernelReport(
     return passed && checkedReports().stream().anyMatch(r -> !r.widenedAllowances().isEmpty());
   }
 
+  /**
+   * The first row (by depth) whose predicted q is past what float32 holds ({@link QOverflow}), or
+   * null; over every checked output's rows.
+   */
+  public QOverflow qOverflow() {
+    QOverflow o = QOverflow.first(rows);
+    if (o != null) {
+      return o;
+    }
+    for (OutputCheck c : outputs) {
+      if (c.checked()) {
+        o = QOverflow.first(c.report().rows());
+        if (o != null) {
+          return o;
+        }
+      }
+    }
+    return null;
+  }
+
   /** The rows of the judged tensor. */
   public List<KernelMeasurement> judgedRows() {
     return rows.stream().filter(r -> r.tensor().equals(judgedTensor)).toList();
@@ -297,6 +317,10 @@ public record KernelReport(
         judgedRows().stream().mapToDouble(KernelMeasurement::cError).max().orElse(0),
         judgedRows().stream().mapToDouble(KernelMeasurement::qError).max().orElse(0),
         allLayersCError()));
+    QOverflow overflow = qOverflow();
+    if (overflow != null) {
+      b.append("note: ").append(overflow.describe()).append('\n');
+    }
     java.util.Map<String, Double> wide = widenedAllowances();
     if (wide.containsKey("q")) {
       double widened = wide.get("q");
