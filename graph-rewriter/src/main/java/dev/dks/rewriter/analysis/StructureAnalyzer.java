@@ -115,8 +115,10 @@ public final class StructureAnalyzer {
     // index arithmetic (gather indices, crop boxes, slice bounds, shapes) is no feature: neither
     // a layer nor a measured tensor, and no path into the op whose indices it computes
     Set<String> indexOnly = IndexArguments.indexOnly(g, order, live, outputs);
-    Set<String> onPath = onPath(g, order, inputs);
+    Set<String> onPath = onPath(g, order, inputs, false);
     onPath.removeAll(indexOnly);
+    Set<String> indexArithmetic = onPath(g, order, inputs, true);
+    indexArithmetic.retainAll(indexOnly);
     Set<String> beforeLayer = beforeALayer(g, order);
     Set<String> body = new LinkedHashSet<>();
     for (String name : order) {
@@ -354,7 +356,7 @@ public final class StructureAnalyzer {
     Structure structure = candidates.size() == 1 ? dag
         : Structure.max(candidates.toArray(new Structure[0]));
     return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
-        layerActivations, body, head, bodyOutputs, outputDags);
+        layerActivations, body, head, bodyOutputs, outputDags, indexArithmetic);
   }
 
   /**
@@ -724,15 +726,18 @@ public final class StructureAnalyzer {
   /**
    * The nodes of {@code order} whose values depend on the inputs: reached from them along data
    * edges that are not index or shape arguments ({@link IndexArguments}: a Reshape of a constant
-   * to the input's shape does not carry the input's values).
+   * to the input's shape does not carry the input's values); with {@code anyEdge}, along every
+   * data edge.
    */
-  private static Set<String> onPath(GraphView g, List<String> order, List<String> inputs) {
+  private static Set<String> onPath(GraphView g, List<String> order, List<String> inputs,
+      boolean anyEdge) {
     Set<String> on = new HashSet<>(inputs);
     for (String name : order) {
       NodeDef n = g.get(name);
       for (String in : n.getInputList()) {
         TensorName t = TensorName.parse(in);
-        if (!t.isControl() && on.contains(t.node()) && IndexArguments.readsValues(n, t.node())) {
+        if (!t.isControl() && on.contains(t.node())
+            && (anyEdge || IndexArguments.readsValues(n, t.node()))) {
           on.add(name);
           break;
         }
