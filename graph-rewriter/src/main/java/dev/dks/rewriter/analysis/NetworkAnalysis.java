@@ -33,6 +33,9 @@ import java.util.Set;
  *     is a body node)
  * @param outputDags per output node, the kernel DAG that ends at it (the same nodes as {@code
  *     dag}, with its own last node)
+ * @param indexArithmetic the nodes computed from the inputs whose every path to an output ends in
+ *     an index or shape argument (gather indices, slice bounds, crop boxes, shapes: {@code
+ *     IndexArguments}): no features, so not on the DAG, no layers and no activation sites
  */
 public record NetworkAnalysis(
     List<LayerSite> layers,
@@ -46,7 +49,8 @@ public record NetworkAnalysis(
     Set<String> body,
     Map<String, List<String>> head,
     Map<String, List<TensorName>> bodyOutputs,
-    Map<String, Dag> outputDags) {
+    Map<String, Dag> outputDags,
+    Set<String> indexArithmetic) {
 
   /** Copies the collections. */
   public NetworkAnalysis {
@@ -60,6 +64,7 @@ public record NetworkAnalysis(
     head = Map.copyOf(head);
     bodyOutputs = Map.copyOf(bodyOutputs);
     outputDags = Map.copyOf(outputDags);
+    indexArithmetic = Set.copyOf(indexArithmetic);
   }
 
   /** The residual merges only. */

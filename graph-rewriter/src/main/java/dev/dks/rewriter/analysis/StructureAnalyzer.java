@@ -1,6 +1,5 @@
 package dev.dks.rewriter.analysis;
 
-import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.CheckingGraphs;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
@@ -111,7 +110,15 @@ public final class StructureAnalyzer {
           + "loop (" + loopNode(g, go) + ") follow the last layer: left as they are");
     }
     List<String> order = go.order();
-    Set<String> onPath = onPath(g, order, inputs);
+    Set<String> live = new HashSet<>(order);
+    live.addAll(go.inOrAfterLoops());
+    // index arithmetic (gather indices, crop boxes, slice bounds, shapes) is no feature: neither
+    // a layer nor a measured tensor, and no path into the op whose indices it computes
+    Set<String> indexOnly = IndexArguments.indexOnly(g, order, live, outputs);
+    Set<String> onPath = onPath(g, order, inputs, false);
+    onPath.removeAll(indexOnly);
+    Set<String> indexArithmetic = onPath(g, order, inputs, true);
+    indexArithmetic.retainAll(indexOnly);
     Set<String> beforeLayer = beforeALayer(g, order);
     Set<String> body = new LinkedHashSet<>();
     for (String name : order) {
@@ -192,7 +199,8 @@ public final class StructureAnalyzer {
       List<String> pathInputs = new ArrayList<>();
       for (String in : n.getInputList()) {
         TensorName t = TensorName.parse(in);
-        if (!t.isControl() && onPath.contains(t.node()) && !pathInputs.contains(t.node())) {
+        if (!t.isControl() && onPath.contains(t.node()) && !pathInputs.contains(t.node())
+            && IndexArguments.readsValues(n, t.node())) {
           pathInputs.add(t.node());
         }
       }
@@ -348,7 +356,7 @@ public final class StructureAnalyzer {
     Structure structure = candidates.size() == 1 ? dag
         : Structure.max(candidates.toArray(new Structure[0]));
     return new NetworkAnalysis(layers, sites, merges, dag, structure, warnings, index,
-        layerActivations, body, head, bodyOutputs, outputDags);
+        layerActivations, body, head, bodyOutputs, outputDags, indexArithmetic);
   }
 
   /**
@@ -559,7 +567,8 @@ public final class StructureAnalyzer {
 
   /**
    * The nodes of {@code order} (a topological order of the outputs' ancestors) from which a
-   * Conv2D/DepthwiseConv2dNative/MatMul layer is reachable along data edges.
+   * Conv2D/DepthwiseConv2dNative/MatMul layer is reachable along data edges that carry values
+   * (not index or shape arguments, {@link IndexArguments}).
    */
   private static Set<String> beforeALayer(GraphView g, List<String> order) {
     Set<String> live = new HashSet<>(order);
@@ -568,7 +577,7 @@ public final class StructureAnalyzer {
       String name = order.get(i);
       for (String c : g.consumers(name)) {
         if (live.contains(c) && (before.contains(c) || LAYER_OPS.contains(g.get(c).getOp()))
-            && Nodes.readsData(g.get(c), name)) {
+            && IndexArguments.readsValues(g.get(c), name)) {
           before.add(name);
           break;
         }
@@ -714,12 +723,21 @@ public final class StructureAnalyzer {
     return "";
   }
 
-  private static Set<String> onPath(GraphView g, List<String> order, List<String> inputs) {
+  /**
+   * The nodes of {@code order} whose values depend on the inputs: reached from them along data
+   * edges that are not index or shape arguments ({@link IndexArguments}: a Reshape of a constant
+   * to the input's shape does not carry the input's values); with {@code anyEdge}, along every
+   * data edge.
+   */
+  private static Set<String> onPath(GraphView g, List<String> order, List<String> inputs,
+      boolean anyEdge) {
     Set<String> on = new HashSet<>(inputs);
     for (String name : order) {
-      for (String in : g.get(name).getInputList()) {
+      NodeDef n = g.get(name);
+      for (String in : n.getInputList()) {
         TensorName t = TensorName.parse(in);
-        if (!t.isControl() && on.contains(t.node())) {
+        if (!t.isControl() && on.contains(t.node())
+            && (anyEdge || IndexArguments.readsValues(n, t.node()))) {
           on.add(name);
           break;
         }

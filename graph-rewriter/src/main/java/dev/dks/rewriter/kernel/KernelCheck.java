@@ -286,13 +286,28 @@ public final class KernelCheck {
     GraphView g = GraphView.of(model.graph());
     List<String> inputs = List.of(entry.node());
     List<String> outputs = model.outputNodes();
-    NetworkAnalysis all = StructureAnalyzer.analyze(g, inputs, outputs, null, o.declaredSites());
     // one plan per checkable output, each with the structure from the input to it alone
     Map<String, Plan> plans = new LinkedHashMap<>();
     Map<String, String> notChecked = new LinkedHashMap<>();
     RuntimeException firstError = null;
+    NetworkAnalysis all;
+    // the graph is imported once for its ops and inferred shapes: the analyses, the plans, the
+    // draw count and the draws' cost read them from here (a ResNet-50 at 224x224 was imported
+    // four times before the measuring session's own import)
+    Map<String, long[]> shapes;
     try (Graph tg = new Graph()) {
-      GraphImport.into(tg, model.graph());
+      RuntimeException importError = null;
+      try {
+        GraphImport.into(tg, model.graph());
+      } catch (RuntimeException e) {
+        importError = e;
+      }
+      shapes = importError == null ? StructureAnalyzer.shapes(tg, g) : new HashMap<>();
+      // the analysis's refusal first, as before: it names the construct
+      all = StructureAnalyzer.analyze(g, inputs, outputs, shapes, o.declaredSites());
+      if (importError != null) {
+        throw importError;
+      }
       String feedNode = null;
       for (String out : outputs) {
         String why = notFloat(tg, out);
@@ -303,7 +318,7 @@ public final class KernelCheck {
         NetworkAnalysis a;
         try {
           a = outputs.size() == 1 ? all
-              : StructureAnalyzer.analyze(g, inputs, List.of(out), null, o.declaredSites());
+              : StructureAnalyzer.analyze(g, inputs, List.of(out), shapes, o.declaredSites());
         } catch (IllegalArgumentException e) {
           notChecked.put(out, "the structure analysis refused it: " + e.getMessage());
           firstError = firstError == null ? e : firstError;
@@ -314,7 +329,7 @@ public final class KernelCheck {
           notChecked.put(out, "it does not depend on the input '" + inputs.get(0) + "'");
           continue;
         }
-        Plan p = plan(model, entry, g, tg, a, solution, target);
+        Plan p = plan(entry, g, tg, shapes, a, solution, target);
         if (p.judged() < 0) {
           notChecked.put(out, "the per-location maps predict nothing past the fed input on its "
               + "path: " + p.judgedNote());
@@ -349,7 +364,7 @@ public final class KernelCheck {
     List<InitialBiases.NonZero> biases = InitialBiases.nonZero(model, g, layers);
     List<WeightRotations.Kernel> kernels = WeightRotations.kernels(model, layers, g);
     boolean auto = o.draws() <= 0;
-    int draws = auto ? autoDraws(model, plans.values(), kernels) : o.draws();
+    int draws = auto ? autoDraws(shapes, plans.values(), kernels) : o.draws();
     int perDraw = draws == 1 ? o.pairs()
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     // the judged tensor of every checked output, by index in the measured union
@@ -366,7 +381,7 @@ public final class KernelCheck {
       // the sequential rule: more draws while the judged c, or the judged log q where q is
       // judged by it, is not determined to a fraction of its tolerance, as far as the cost cap
       // allows
-      long[] locations = kernelLocations(model, kernels, first.feedShape(),
+      long[] locations = kernelLocations(shapes, kernels, first.feedShape(),
           sums.get(0).spatialUsed());
       int addedPerDraw = addedPairsPerDraw(kernels, locations, o.inputCs().length, perDraw);
       // not when the examples go one at a time: each added draw would cost hundreds of
@@ -704,10 +719,12 @@ public final class KernelCheck {
    * Locations per example each kernel's layer runs at in the draws: its output's static spatial
    * size (1 for a dense layer), scaled by the share of the fed locations the draws run at ({@code
    * used} of the fed shape's spatial dimensions, {@link PairSums#spatialUsed}), at least 1; a
-   * layer whose output shape is not static takes the draws' own location count.
+   * layer whose output shape is not static takes the draws' own location count. {@code shapes}:
+   * the static output-0 shapes by node name ({@link StructureAnalyzer#shapes(Graph, GraphView)}
+   * of the graph the check imported, batch dimension included).
    */
-  static long[] kernelLocations(Model model, List<WeightRotations.Kernel> kernels, long[] feed,
-      long[] used) {
+  static long[] kernelLocations(Map<String, long[]> shapes,
+      List<WeightRotations.Kernel> kernels, long[] feed, long[] used) {
     double fed = 1;
     for (int i = 1; i < feed.length - 1; i++) {
       fed *= Math.max(1, feed[i]);
@@ -718,19 +735,15 @@ public final class KernelCheck {
     }
     double share = Math.min(1, run / fed);
     long[] at = new long[kernels.size()];
-    try (Graph tg = new Graph()) {
-      GraphImport.into(tg, model.graph());
-      for (int i = 0; i < at.length; i++) {
-        org.tensorflow.GraphOperation op = tg.operation(kernels.get(i).layer().node());
-        Shape sh = op == null || op.numOutputs() == 0 ? Shape.unknown() : op.output(0).shape();
-        long n = 1;
-        boolean known = !sh.isUnknown() && sh.numDimensions() >= 2;
-        for (int d = 1; known && d < sh.numDimensions() - 1; d++) {
-          known = sh.size(d) > 0;
-          n *= Math.max(1, sh.size(d));
-        }
-        at[i] = known ? Math.max(1, Math.round(n * share)) : run;
+    for (int i = 0; i < at.length; i++) {
+      long[] sh = shapes.get(kernels.get(i).layer().node());
+      long n = 1;
+      boolean known = sh != null && sh.length >= 2;
+      for (int d = 1; known && d < sh.length - 1; d++) {
+        known = sh[d] > 0;
+        n *= Math.max(1, sh[d]);
       }
+      at[i] = known ? Math.max(1, Math.round(n * share)) : run;
     }
     return at;
   }
@@ -761,7 +774,7 @@ public final class KernelCheck {
       int judged, String judgedNote, FiniteWidthPairs.Layout finite,
       Map<Integer, Unpredictable.Source> unpredictable) {}
 
-  private static Plan plan(Model model, KernelEntry entry, GraphView g, Graph tg,
+  private static Plan plan(KernelEntry entry, GraphView g, Graph tg, Map<String, long[]> shapes,
       NetworkAnalysis a, ShapingSolution solution, String output) {
     Map<String, LocalMaps> maps = new HashMap<>();
     boolean allShaped = true;
@@ -795,7 +808,7 @@ public final class KernelCheck {
         measured.set(0, firstLayer.node());
       }
       feedNode = measured.get(0);
-      shape = staticShape(model, feedNode);
+      shape = staticShape(shapes, feedNode);
     }
     Map<Integer, DepthwiseChains.Chain> chains = DepthwiseChains.find(a, layerMaps);
     // an activation reading a non-Gaussian input (ResNet v1's post-add activation after an
@@ -990,26 +1003,23 @@ public final class KernelCheck {
    * 1/width over the measured tensors after the first (the finite-width variance of the output c
    * grows about like that sum), between 1 and {@link #MAX_AUTO_DRAWS}; then, if the draws after
    * the first would rotate more than {@link #ROTATION_FLOP_BUDGET} ({@code kernels}, {@link
-   * WeightRotations#drawFlops}), as many as fit, but at least {@link #MIN_BUDGET_DRAWS}.
+   * WeightRotations#drawFlops}), as many as fit, but at least {@link #MIN_BUDGET_DRAWS}. The
+   * widths are the last dimensions of {@code shapes} (static output-0 shapes by node name).
    */
-  static int autoDraws(Model model, java.util.Collection<Plan> plans,
+  static int autoDraws(Map<String, long[]> shapes, java.util.Collection<Plan> plans,
       List<WeightRotations.Kernel> kernels) {
     // the largest sum over the checked outputs (each output's error grows along its own path)
     double sum = 0;
-    try (Graph tg = new Graph()) {
-      GraphImport.into(tg, model.graph());
-      for (Plan p : plans) {
-        double s = 0;
-        for (String node : p.measured().subList(1, p.measured().size())) {
-          Shape sh = tg.operationOrThrow(node).output(0).shape();
-          long c = sh.isUnknown() || sh.numDimensions() < 1 ? -1
-              : sh.size(sh.numDimensions() - 1);
-          if (c > 0) {
-            s += 1.0 / c;
-          }
+    for (Plan p : plans) {
+      double s = 0;
+      for (String node : p.measured().subList(1, p.measured().size())) {
+        long[] sh = shapes.get(node);
+        long c = sh == null || sh.length < 1 ? -1 : sh[sh.length - 1];
+        if (c > 0) {
+          s += 1.0 / c;
         }
-        sum = Math.max(sum, s);
       }
+      sum = Math.max(sum, s);
     }
     return drawsWithin(Math.ceil(sum / WIDTH_SUM_PER_DRAW), WeightRotations.drawFlops(kernels));
   }
@@ -1029,23 +1039,21 @@ public final class KernelCheck {
   }
 
   /** The static shape of {@code node}'s first output, batch dimension included (as -1). */
-  private static long[] staticShape(Model model, String node) {
-    try (Graph g = new Graph()) {
-      GraphImport.into(g, model.graph());
-      Shape sh = g.operationOrThrow(node).output(0).shape();
-      long[] d = sh.isUnknown() ? new long[0] : sh.asArray();
-      for (int i = 1; i < d.length; i++) {
-        if (d[i] < 1) {
-          d = new long[0];
-          break;
-        }
+  private static long[] staticShape(Map<String, long[]> shapes, String node) {
+    long[] known = shapes.get(node);
+    long[] d = known == null ? new long[0] : known.clone();
+    for (int i = 1; i < d.length; i++) {
+      if (d[i] < 1) {
+        d = new long[0];
+        break;
       }
-      if (d.length < 2) {
-        throw new IllegalArgumentException("the kernel check needs a static shape at '" + node
-            + "', the first layer's input (the model input has a single channel), got " + sh);
-      }
-      return d;
     }
+    if (d.length < 2) {
+      throw new IllegalArgumentException("the kernel check needs a static shape at '" + node
+          + "', the first layer's input (the model input has a single channel), got "
+          + (known == null ? "<unknown>" : Shape.of(known)));
+    }
+    return d;
   }
 
   private static Activation raw(ActivationSite s) {

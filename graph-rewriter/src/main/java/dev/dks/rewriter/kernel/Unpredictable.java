@@ -109,8 +109,7 @@ final class Unpredictable {
       String why = n == null ? null : OPS.get(n.getOp());
       if (n != null && GATHERS.contains(n.getOp()) && n.getInputCount() >= 2
           && n.containsAttr("Tparams") && FLOATS.contains(n.getAttrOrThrow("Tparams").getType())
-          && a.dagIndex().containsKey(
-              TensorName.parse(n.getInput(1)).node())) {
+          && computedFromInput(a, TensorName.parse(n.getInput(1)).node())) {
         why = GATHER;
       }
       if (why != null) {
@@ -136,6 +135,14 @@ final class Unpredictable {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether {@code node} is computed from the fed input: a feature on the DAG, or index
+   * arithmetic ({@link NetworkAnalysis#indexArithmetic}), which is not on it.
+   */
+  private static boolean computedFromInput(NetworkAnalysis a, String node) {
+    return a.dagIndex().containsKey(node) || a.indexArithmetic().contains(node);
   }
 
   /**
