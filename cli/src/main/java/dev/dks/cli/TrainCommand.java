@@ -175,8 +175,8 @@ public final class TrainCommand implements Callable<Integer> {
       description = "K-FAC: statistics from the first N examples of each batch (default 32; "
           + "tat recipe 0; 0: all). They run on a copy of the forward pass that reads only those "
           + "rows, so they cost N rows instead of the batch (with statistics every 2 steps a "
-          + "K-FAC step costs 1.09x SGD's on the README cnn, the whole batch at every step "
-          + "1.71x; accuracy in the README).")
+          + "K-FAC step costs about 1.2x SGD's on the README cnn, the whole batch at every step "
+          + "1.6-1.9x; accuracy in the README).")
   private Integer statsExamples;
 
   @Option(names = "--patch-rows-per-dim", paramLabel = "K",

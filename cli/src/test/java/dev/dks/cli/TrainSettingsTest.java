@@ -112,7 +112,7 @@ class TrainSettingsTest {
     assertEquals(ScheduleKind.COSINE, k.schedule());
     assertEquals(30, k.warmupSteps());
     assertEquals(3, k.kfac().patchRowsPerDimension()); // dks train samples patch rows
-    // issue 16: statistics every 2 steps from 32 examples (1.09x SGD's step on the README cnn)
+    // issue 16: statistics every 2 steps from 32 examples (about 1.2x SGD's step on the README cnn)
     assertEquals(2, k.kfac().curvatureEvery());
     assertEquals(32, k.kfac().statisticsExamples());
     assertEquals(0, k.kfac().denseStatisticsSteps());

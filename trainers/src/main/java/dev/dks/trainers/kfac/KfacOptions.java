@@ -113,7 +113,8 @@ public record KfacOptions(
    * ({@link #DEFAULT_STATISTICS_EXAMPLES}, through the sub-batch copy of the forward pass, so
    * they cost 32 rows). Issue 16's goal was a K-FAC step within 1.2x SGD's with these defaults:
    * on the README's down-sampling CNN ({@code cnn}, batch 128) statistics every step from the
-   * whole batch cost 1.71x SGD's CPU time per step, these 1.09x (BENCHMARKS.md, session 19).
+   * whole batch cost 1.6-1.9x SGD's CPU time per step, these 1.09-1.26x in four runs on a loaded
+   * machine, about the goal (BENCHMARKS.md, session 19).
    * On both plain CNNs of the README they trained 300 no-flag steps on Fashion-MNIST without a
    * divergence (numbers in the README). Statistics every 5 steps (cheaper still) cost early
    * accuracy on the ResNet-50 layout and blew up on the 20 layers without down-sampling (with
