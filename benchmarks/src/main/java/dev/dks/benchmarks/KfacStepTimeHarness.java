@@ -56,7 +56,8 @@ import org.tensorflow.proto.ConfigProto;
  * [--width 64] [--batch 128] [--steps 5] [--warmup 1] [--threads 0] [--input 28x28x1]
  * [--stats-examples 0] [--pooling none|stride|... --pool-every 4] [--variants all|defaults]
  * [--periods C/I,...] [--json FILE]}. {@code --variants defaults} times only SGD, the K-FAC
- * defaults and the defaults with {@code --stats-examples} (issue 16); {@code --periods 1/10,5/10}
+ * defaults, the defaults before issue 16 (statistics at every step from the whole batch) and the
+ * defaults with {@code --stats-examples} (issue 16); {@code --periods 1/10,5/10}
  * times SGD and the defaults with each statistics/inverse period pair (each also with
  * {@code --stats-examples} when given). Wall and process CPU times are both reported.
  * Prints a table and one line {@code JSON {...}}; the JSON also goes to
@@ -245,8 +246,8 @@ public final class KfacStepTimeHarness {
         new Variant("K-FAC reduce, stats every 2",
             recipe.withConv(ConvApproximation.REDUCE).withPeriods(2, 50)),
         new Variant("K-FAC no amortization", recipe.withPeriods(1, 1)),
-        new Variant("K-FAC defaults", KfacOptions.defaults()
-            .withStatisticsExamples(o.statsExamples)));
+        new Variant("K-FAC defaults", o.statsExamples == 0 ? KfacOptions.defaults()
+            : KfacOptions.defaults().withStatisticsExamples(o.statsExamples)));
 
     out.printf(Locale.ROOT, "network: %s; %,d parameters%n", spec.describe(),
         built.parameterCount());
@@ -353,13 +354,16 @@ public final class KfacStepTimeHarness {
   }
 
   /**
-   * SGD, the K-FAC defaults with the whole batch and, when {@code statsExamples > 0}, the
-   * defaults with statistics from that many examples: issue 16's comparison in one process.
+   * SGD, the K-FAC defaults, the defaults before issue 16 (statistics at every step from the
+   * whole batch) and, when {@code statsExamples > 0} differs from the defaults', the defaults with
+   * statistics from that many examples: issue 16's comparison in one process.
    */
   private static List<Variant> defaultsVariants(int statsExamples) {
     List<Variant> v = new ArrayList<>(List.of(new Variant("SGD (Nesterov)", null),
-        new Variant("K-FAC defaults", KfacOptions.defaults().withStatisticsExamples(0))));
-    if (statsExamples > 0) {
+        new Variant("K-FAC defaults", KfacOptions.defaults()),
+        new Variant("K-FAC defaults, whole batch every step (before issue 16)",
+            KfacOptions.defaults().withStatisticsExamples(0).withPeriods(1, 10))));
+    if (statsExamples > 0 && statsExamples != KfacOptions.DEFAULT_STATISTICS_EXAMPLES) {
       v.add(new Variant("K-FAC defaults, statistics from " + statsExamples,
           KfacOptions.defaults().withStatisticsExamples(statsExamples)));
     }
@@ -368,8 +372,9 @@ public final class KfacStepTimeHarness {
 
   /**
    * SGD, then {@code KfacOptions.defaults()} with each statistics/inverse period pair of
-   * {@code spec} ({@code "C/I,C/I"}), on the whole batch and, when {@code statsExamples > 0}, on
-   * that many examples too: what amortizing the statistics costs per step.
+   * {@code spec} ({@code "C/I,C/I"}), with statistics from the whole batch and, when {@code
+   * statsExamples > 0}, from that many examples too: what amortizing the statistics costs per
+   * step.
    */
   static List<Variant> periodVariants(String spec, int statsExamples) {
     List<Variant> v = new ArrayList<>(List.of(new Variant("SGD (Nesterov)", null)));
@@ -386,9 +391,9 @@ public final class KfacStepTimeHarness {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("--periods: C/I pairs of whole numbers, got " + spec);
       }
-      KfacOptions k = KfacOptions.defaults().withPeriods(c, i);
+      KfacOptions k = KfacOptions.defaults().withStatisticsExamples(0).withPeriods(c, i);
       String name = "K-FAC defaults, stats/" + c + " inv/" + i;
-      v.add(new Variant(name, k));
+      v.add(new Variant(name + ", whole batch", k));
       if (statsExamples > 0) {
         v.add(new Variant(name + ", from " + statsExamples,
             k.withStatisticsExamples(statsExamples)));
@@ -416,8 +421,8 @@ public final class KfacStepTimeHarness {
       String periods = v.kfac.curvatureEvery() == d.curvatureEvery()
           && v.kfac.inverseEvery() == d.inverseEvery() ? ""
           : "-" + v.kfac.curvatureEvery() + "/" + v.kfac.inverseEvery();
-      return "defaults" + periods + (v.kfac.statisticsExamples() > 0 ? "-n"
-          + v.kfac.statisticsExamples() : "");
+      return "defaults" + periods + (v.kfac.statisticsExamples() != d.statisticsExamples()
+          ? "-n" + v.kfac.statisticsExamples() : "");
     }
     if (v.kfac.inverseEvery() == 1) {
       return "noamort";

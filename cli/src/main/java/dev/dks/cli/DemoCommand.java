@@ -240,11 +240,13 @@ public final class DemoCommand implements Callable<Integer> {
   /**
    * {@code dks train}'s K-FAC defaults ({@link KfacOptions#defaults()}: the TAT recipe with the
    * changes a GAP-headed plain CNN at a small batch needs, K-FAC-reduce conv blocks, damping
-   * 1e-2, inverses every 10 steps), with inverses every 5 steps for short runs.
+   * 1e-2, inverses every 10 steps, statistics every 2 steps from 32 examples), with inverses every
+   * 5 steps and statistics at every step from the whole batch for short runs (under 100 steps,
+   * which have few statistics batches to average).
    */
   static KfacOptions kfacOptions(int steps) {
     KfacOptions k = KfacOptions.defaults();
-    return steps < 100 ? k.withPeriods(1, 5) : k;
+    return steps < 100 ? k.withPeriods(1, 5).withStatisticsExamples(0) : k;
   }
 
   private static Run train(TrainingGraph tg, DemoData data, int n, int batch, double lr,

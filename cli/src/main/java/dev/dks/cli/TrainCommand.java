@@ -128,8 +128,8 @@ public final class TrainCommand implements Callable<Integer> {
   private Integer inverseEvery;
 
   @Option(names = "--curvature-every", paramLabel = "N",
-      description = "K-FAC: steps between curvature statistics updates (default 1; 5 makes a "
-          + "step about 18%% cheaper at some accuracy, see README; a divisor of --inverse-every).")
+      description = "K-FAC: steps between curvature statistics updates (default 2, or 1 when "
+          + "--inverse-every is odd; tat recipe 1; a divisor of --inverse-every; see README).")
   private Integer curvatureEvery;
 
   @Option(names = "--curvature-dense-steps", paramLabel = "N",
@@ -172,10 +172,11 @@ public final class TrainCommand implements Callable<Integer> {
   private boolean adaptiveDamping;
 
   @Option(names = "--stats-examples", paramLabel = "N",
-      description = "K-FAC: statistics from the first N examples of each batch (default 0: all). "
-          + "They then run on a copy of the forward pass that reads only those rows, so they cost "
-          + "N rows instead of the batch (32 of 128: a K-FAC step 1.42x SGD's instead of 1.88x on "
-          + "the README cnn; accuracy in the README).")
+      description = "K-FAC: statistics from the first N examples of each batch (default 32; "
+          + "tat recipe 0; 0: all). They run on a copy of the forward pass that reads only those "
+          + "rows, so they cost N rows instead of the batch (with statistics every 2 steps a "
+          + "K-FAC step costs about 1.2x SGD's on the README cnn, the whole batch at every step "
+          + "1.6-1.9x; accuracy in the README).")
   private Integer statsExamples;
 
   @Option(names = "--patch-rows-per-dim", paramLabel = "K",

@@ -173,6 +173,9 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     if (f.inverseEvery() == null) {
       defaulted.add("inverse-every");
     }
+    if (f.curvatureEvery() == null) {
+      defaulted.add("curvature-every");
+    }
     k = k.withPeriods(curvatureEvery, inverseEvery);
     // opt-in: statistics at every step before the given step (0, the default, keeps the period
     // from step 0 as before this flag existed)
@@ -200,6 +203,8 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     }
     if (f.statsExamples() != null) {
       k = k.withStatisticsExamples(f.statsExamples());
+    } else {
+      defaulted.add("stats-examples");
     }
     if (f.patchRowsPerDim() != null) {
       k = k.withPatchRowsPerDimension(f.patchRowsPerDim());
@@ -236,11 +241,13 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
         num(lr), schedule.label(), warmupSteps, totalSteps, num(momentum)));
     if (kfac != null) {
       b.append(String.format(Locale.ROOT, ", damping %s%s, conv %s, inverses every %d, "
-              + "statistics every %d%s, EMA %s, norm constraint %s, burn-in %d",
+              + "statistics every %d%s from %s, EMA %s, norm constraint %s, burn-in %d",
           num(kfac.damping()), kfac.adaptation() != null ? " (adaptive)" : "",
           kfac.conv().name().toLowerCase(Locale.ROOT), kfac.inverseEvery(),
           kfac.curvatureEvery(), kfac.curvatureEvery() > 1 && kfac.denseStatisticsSteps() > 0
               ? " (every step before step " + kfac.denseStatisticsSteps() + ")" : "",
+          kfac.statisticsExamples() > 0 ? "the first " + kfac.statisticsExamples()
+              + " examples" : "the whole batch",
           num(kfac.curvatureEma()), num(kfac.normConstraint()),
           kfac.burnIn()));
     }

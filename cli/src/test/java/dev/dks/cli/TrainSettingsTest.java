@@ -112,8 +112,12 @@ class TrainSettingsTest {
     assertEquals(ScheduleKind.COSINE, k.schedule());
     assertEquals(30, k.warmupSteps());
     assertEquals(3, k.kfac().patchRowsPerDimension()); // dks train samples patch rows
+    // issue 16: statistics every 2 steps from 32 examples (about 1.2x SGD's step on the README cnn)
+    assertEquals(2, k.kfac().curvatureEvery());
+    assertEquals(32, k.kfac().statisticsExamples());
+    assertEquals(0, k.kfac().denseStatisticsSteps());
     assertTrue(k.defaulted().containsAll(List.of("lr", "damping", "conv-approximation",
-        "inverse-every")));
+        "inverse-every", "curvature-every", "stats-examples")));
 
     TrainSettings tat = TrainSettings.resolve(flags("kfac", "tat", null, null, null, null, null),
         300, false);
@@ -123,6 +127,9 @@ class TrainSettingsTest {
     assertEquals(3e-4, tat.lr());
     assertEquals(KfacOptions.tatRecipe().curvatureEma(), tat.kfac().curvatureEma());
     assertEquals(7, tat.kfac().seed());
+    // the recipe keeps its statistics: every step, the whole batch
+    assertEquals(1, tat.kfac().curvatureEvery());
+    assertEquals(0, tat.kfac().statisticsExamples());
 
     TrainSettings mixed = TrainSettings.resolve(flags("kfac", "tat", "1e-3", null, "5", "1e-2",
         "reduce"), 300, false);
@@ -130,7 +137,42 @@ class TrainSettingsTest {
     assertEquals(ConvApproximation.REDUCE, mixed.kfac().conv());
     assertEquals(1e-3, mixed.lr());
     assertEquals(5, mixed.warmupSteps());
-    assertEquals(List.of("schedule", "momentum", "inverse-every"), mixed.defaulted());
+    assertEquals(List.of("schedule", "momentum", "inverse-every", "curvature-every",
+        "stats-examples"), mixed.defaulted());
+  }
+
+  private static TrainSettings.Flags statistics(Integer inverseEvery, Integer curvatureEvery,
+      Integer statsExamples) {
+    return new TrainSettings.Flags("kfac", null, null, null, null, null, null, null,
+        inverseEvery, curvatureEvery, null, null, null, null, null, null, statsExamples, null,
+        false, 7);
+  }
+
+  @Test
+  void theOldWholeBatchEveryStepStatisticsAreTwoFlagsAway() {
+    TrainSettings old = TrainSettings.resolve(statistics(null, 1, 0), 300, false);
+    // the defaults before issue 16's change, built field by field from the TAT recipe
+    KfacOptions expected = KfacOptions.tatRecipe().withConv(ConvApproximation.REDUCE)
+        .withDamping(1e-2).withPeriods(1, 10).withPatchRowsPerDimension(3).withSeed(7);
+    assertEquals(expected, old.kfac());
+    assertTrue(old.line().contains("statistics every 1 from the whole batch"), old.line());
+    assertFalse(old.defaulted().contains("stats-examples"), old.defaulted().toString());
+    // negative control: the defaults are not those
+    TrainSettings now = TrainSettings.resolve(TrainSettings.Flags.of("kfac"), 300, false);
+    assertFalse(expected.equals(now.kfac()));
+    assertTrue(now.line().contains("statistics every 2 from the first 32 examples"),
+        now.line());
+    var o = Json.object();
+    now.json(o);
+    assertEquals(32, o.get("kfac").get("stats_examples").asInt());
+    assertEquals(2, o.get("kfac").get("curvature_every").asInt());
+    // an odd inverse period alone: the default statistics period divides it (gcd 1)
+    TrainSettings odd = TrainSettings.resolve(statistics(5, null, null), 300, false);
+    assertEquals(1, odd.kfac().curvatureEvery());
+    assertEquals(5, odd.kfac().inverseEvery());
+    assertEquals(32, odd.kfac().statisticsExamples());
+    assertEquals(2, TrainSettings.resolve(statistics(50, null, null), 300, false).kfac()
+        .curvatureEvery());
   }
 
   @Test

@@ -107,36 +107,38 @@ public record KfacOptions(
    * The defaults ({@code dks train --optimizer kfac} with no other flag): the TAT recipe with
    * K-FAC-reduce conv blocks (exact in front of a global average pool, where KFC-expand
    * underestimates the curvature by up to the number of locations), damping 1e-2 instead of 1e-3
-   * (which diverges on such networks at batch 128) and inverses every 10 steps instead of 50
-   * (short runs of a few hundred steps). Statistics are taken every step
-   * ({@link #DEFAULT_CURVATURE_EVERY}): statistics every 5 steps ({@code withPeriods(5, 10)},
-   * {@code --curvature-every 5}; the EMA then decays by {@code 0.99^5} per update) bring a K-FAC
-   * step from 1.41x to 1.16x SGD's CPU time on the 20-layer TAT CNN, but in 300 no-flag steps on
-   * Fashion-MNIST they reached 78.65% test accuracy against 80.70% (one run each, a loss spike of
-   * 9.2 at step 90), so the speed would be bought with accuracy (issue 16). Statistics at every
-   * step through the warm-up and every 5 after ({@link #withDenseStatisticsSteps}) kept the early
-   * accuracy on the ResNet-50 layout but diverged at step 83 on that network (session 18).
-   * Statistics from the first 32 examples ({@code withStatisticsExamples(32)}, which now cost 32
-   * rows, not the batch) take a step on the README's down-sampling CNN from 1.88x to 1.42x SGD's
-   * CPU time (16: 1.20x)
-   * at the same 300-step accuracy (86.15% and 86.27% against 86.07%). On the 20 layers without
-   * down-sampling 32 examples let the preconditioned step grow a million-fold (loss 28 at step 57)
-   * before the run recovered to 79.74%, and 16 examples blew up with another data order (loss 217
-   * at step 76) while the whole batch with that order did not (82.41%). The spikes come
-   * from K-FAC-reduce's nearly rank-one conv factors at 28x28, which leave most of the update to
-   * the damping (the whole batch has them too); why a sub-batch reaches a blow-up more often is
-   * not known, so the whole batch stays (BENCHMARKS.md, session 17).
-   * Everything else is the recipe's: EMA 0.99, burn-in 5, norm constraint 1e-3, sampled targets,
-   * Cholesky, whole batch, seed 0, fixed damping. Use with a peak learning rate of 1e-3
-   * ({@code OptimizerDefaults.kfac()}).
+   * (which diverges on such networks at batch 128), inverses every 10 steps instead of 50 (short
+   * runs of a few hundred steps), and statistics every 2 steps ({@link #DEFAULT_CURVATURE_EVERY};
+   * the EMA then decays by {@code 0.99^2} per update) from the first 32 examples of the batch
+   * ({@link #DEFAULT_STATISTICS_EXAMPLES}, through the sub-batch copy of the forward pass, so
+   * they cost 32 rows). Issue 16's goal was a K-FAC step within 1.2x SGD's with these defaults:
+   * on the README's down-sampling CNN ({@code cnn}, batch 128) statistics every step from the
+   * whole batch cost 1.6-1.9x SGD's CPU time per step, these 1.09-1.26x in four runs on a loaded
+   * machine, about the goal (BENCHMARKS.md, session 19).
+   * On both plain CNNs of the README they trained 300 no-flag steps on Fashion-MNIST without a
+   * divergence (numbers in the README). Statistics every 5 steps (cheaper still) cost early
+   * accuracy on the ResNet-50 layout and blew up on the 20 layers without down-sampling (with
+   * or without a dense start, {@link #withDenseStatisticsSteps}), and a sub-batch with
+   * statistics every step blew up there in 2 of 3 runs (sessions 17-18); {@code
+   * withStatisticsExamples(0).withPeriods(1, 10)} ({@code --stats-examples 0 --curvature-every
+   * 1}) gives the previous defaults. Everything else is the recipe's: EMA 0.99, burn-in 5, norm
+   * constraint 1e-3, sampled targets, Cholesky, seed 0, fixed damping. Use with a peak learning
+   * rate of 1e-3 ({@code OptimizerDefaults.kfac()}).
    */
   public static KfacOptions defaults() {
     return tatRecipe().withConv(ConvApproximation.REDUCE).withDamping(1e-2)
-        .withPeriods(DEFAULT_CURVATURE_EVERY, 10);
+        .withPeriods(DEFAULT_CURVATURE_EVERY, 10)
+        .withStatisticsExamples(DEFAULT_STATISTICS_EXAMPLES);
   }
 
   /** The statistics period of {@link #defaults()}. */
-  public static final int DEFAULT_CURVATURE_EVERY = 1;
+  public static final int DEFAULT_CURVATURE_EVERY = 2;
+
+  /**
+   * The statistics examples of {@link #defaults()}: the first this many of each batch (a batch of
+   * at most this many uses all its rows).
+   */
+  public static final int DEFAULT_STATISTICS_EXAMPLES = 32;
 
   /**
    * The TAT recipe: EMA 0.99, statistics every step, inverses every 50 steps, burn-in 5, damping
