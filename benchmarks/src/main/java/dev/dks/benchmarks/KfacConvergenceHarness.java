@@ -16,6 +16,7 @@ import dev.dks.trainers.device.DevicePlacement;
 import dev.dks.trainers.graph.TrainingGraph;
 import dev.dks.trainers.graph.TrainingSpec;
 import dev.dks.trainers.kfac.ConvApproximation;
+import dev.dks.trainers.kfac.DampingAdaptation;
 import dev.dks.trainers.kfac.FisherEstimation;
 import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.loop.ComparisonPlot;
@@ -68,7 +69,11 @@ import org.tensorflow.proto.ConfigProto;
  * examples), {@code dense} (statistics at every step before this one), {@code rows}
  * (KFC-expand A from this many sampled patch rows per dimension), {@code
  * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
- * in tables). The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
+ * in tables), and for {@code kfac-default}: {@code ema} (curvature EMA decay), {@code warmup}
+ * (warm-up fraction of the steps), {@code adapt} (Levenberg-Marquardt damping adaptation every
+ * this many steps, decay 0.9, bounds [dmin, 1000]), {@code dsched=true} (after the warm-up the
+ * damping follows the learning rate, {@code max(dmin, damping lr / peak lr)}) and {@code dmin}
+ * (default 1e-3). The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
  * with no other flag, on the plain ResNet layout: {@code KfacOptions.defaults()} and {@code
  * OptimizerDefaults.kfac()}'s peak learning rate and warm-up (keys given still override). A run
  * that produces a non-finite loss, or whose K-FAC factors cannot be inverted,
@@ -162,6 +167,14 @@ public final class KfacConvergenceHarness {
     int denseStats = 0;
     double patchRows = 0;
     String estimation = "sampled";
+    double ema = Double.NaN;
+    /** LM damping adaptation every this many steps (0: fixed damping). */
+    int adapt = 0;
+    /** Lower bound of the adapted or scheduled damping. */
+    double dampingMin = 1e-3;
+    /** Damping follows the learning rate after the warm-up: max(dmin, d lr/peak). */
+    boolean dampingSchedule;
+    long warmupSteps;
     /** K-FAC from {@code KfacOptions.defaults()} (only the keys given change it). */
     boolean kfacDefaults;
     /** Warm-up as a fraction of the steps (NaN: the harness's 10%). */
@@ -232,6 +245,11 @@ public final class KfacConvergenceHarness {
             case "rows" -> r.patchRows = Double.parseDouble(v);
             case "est" -> r.estimation = v;
             case "label" -> r.label = v;
+            case "ema" -> r.ema = Double.parseDouble(v);
+            case "warmup" -> r.warmupFraction = Double.parseDouble(v);
+            case "adapt" -> r.adapt = Integer.parseInt(v);
+            case "dmin" -> r.dampingMin = Double.parseDouble(v);
+            case "dsched" -> r.dampingSchedule = Boolean.parseBoolean(v);
             default -> throw new IllegalArgumentException("unknown key '" + p[0] + "' in '"
                 + spec + "'");
           }
@@ -267,6 +285,12 @@ public final class KfacConvergenceHarness {
         }
         if (given.contains("dense")) {
           k = k.withDenseStatisticsSteps(denseStats);
+        }
+        if (given.contains("ema")) {
+          k = k.withCurvatureEma(ema);
+        }
+        if (adapt > 0) {
+          k = k.withAdaptation(new DampingAdaptation(adapt, 0.9, dampingMin, 1000));
         }
         return k;
       }
@@ -330,7 +354,7 @@ public final class KfacConvergenceHarness {
     if (o == null) {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
           + "(name[:key=value,...]; names kfac kfac-default sgd resnet standard; keys arch (plain, plain-resnet, resnet) init opt lr damping "
-          + "conv stats inv burnin nc statsex rows est label)] [--steps 400] [--batch 128] "
+          + "conv stats inv burnin nc statsex rows est label; kfac-default also ema warmup adapt dmin dsched)] [--steps 400] [--batch 128] "
           + "[--width 16] [--depth 50] "
           + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
           + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
@@ -406,6 +430,7 @@ public final class KfacConvergenceHarness {
         long runWarmup = Double.isNaN(r.warmupFraction) ? warmup
             : Math.max(1, Math.round(r.warmupFraction * o.steps));
         r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, runWarmup, o.steps);
+        r.warmupSteps = runWarmup;
         out.printf(Locale.ROOT, "  %s (%,d parameters)%n", r.describe(),
             r.model.parameterCount());
       }
@@ -433,6 +458,11 @@ public final class KfacConvergenceHarness {
             continue;
           }
           double lr = r.schedule.at(s);
+          if (r.dampingSchedule && r.graph.burnInBatches() > 0 && s >= r.warmupSteps) {
+            // damping proportional to the learning rate after the warm-up, floored at dmin
+            double d0 = r.kfacOptions().damping();
+            r.graph.setKfacDamping(Math.max(r.dampingMin, d0 * Math.min(1, lr / r.lr)));
+          }
           long c0 = KfacStepProfile.processCpuNanos();
           long t0 = System.nanoTime();
           double[] la;

@@ -386,6 +386,25 @@ public final class TrainingGraph implements AutoCloseable {
     }
   }
 
+  /**
+   * Sets K-FAC's damping state to {@code lambda} (what {@link DampingAdaptation} does after its
+   * look at the batch), for a damping that follows a schedule; the cached inverses take it at
+   * their next refresh.
+   *
+   * @throws IllegalStateException for an SGD-family graph
+   */
+  public void setKfacDamping(double lambda) {
+    if (kfac == null) {
+      throw new IllegalStateException("setKfacDamping: this graph trains with SGD, not K-FAC");
+    }
+    if (!(lambda > 0) || Double.isInfinite(lambda)) {
+      throw new IllegalArgumentException("damping must be finite and > 0, got " + lambda);
+    }
+    try (TFloat32 nd = TFloat32.scalarOf((float) lambda)) {
+      session.runner().feed(kfac.newDamping(), nd).addTarget(kfac.setDamping()).run().close();
+    }
+  }
+
   /** The number of burn-in batches the optimizer wants before step 0 (0 for SGD). */
   public int burnInBatches() {
     return kfac == null ? 0 : kfac.options().burnIn();
