@@ -1,5 +1,6 @@
 package dev.dks.rewriter.kernel;
 
+import dev.dks.rewriter.analysis.InputLayout;
 import dev.dks.rewriter.analysis.InputPreprocessing;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
@@ -29,8 +30,11 @@ import org.tensorflow.proto.NodeDef;
  * the kernel does not depend on the spatial size (the check runs at fewer locations whenever it
  * can anyway, {@link PairSums}).
  *
+ * <p>A channels-first entry (an ONNX model's NCHW input) has its shape given channels-last
+ * ({@link InputLayout}); {@link PairFeed} transposes the built pairs back.
+ *
  * @param node the node whose output 0 receives the pairs
- * @param shape its static shape (the input's, batch first)
+ * @param shape its static shape (the input's, batch first; channels-last, see above)
  * @param input the signature input
  * @param note why the entry is not the input itself, or null when it is
  * @param computedFeature whether the entry is a tensor the graph computes from a non-float input
@@ -68,7 +72,8 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
     }
     GraphView g = GraphView.of(model.graph());
     if (in.dtype() == DataType.DT_FLOAT) {
-      return afterPreprocessing(g, model, new KernelEntry(name, shape, in, sized));
+      return channelsLast(g, afterPreprocessing(g, model, new KernelEntry(name, shape, in,
+          sized)));
     }
     List<String> users = g.consumers(name).stream()
         .filter(u -> g.get(u).getInputList().stream().anyMatch(i -> !i.startsWith("^")
@@ -93,8 +98,30 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
     }
     String cast32 = "input '" + e.getKey() + "' is " + in.dtype() + ": the pairs are fed at '"
         + cast.getName() + "', its Cast to float32 (the first float tensor)";
-    return afterPreprocessing(g, model, new KernelEntry(cast.getName(), shape, in, sized == null
-        ? cast32 : cast32 + "; " + sized));
+    return channelsLast(g, afterPreprocessing(g, model, new KernelEntry(cast.getName(), shape,
+        in, sized == null ? cast32 : cast32 + "; " + sized)));
+  }
+
+  /**
+   * {@code e} with its shape channels-last when its tensor is channels-first ({@link
+   * InputLayout}: an ONNX model's NCHW input): the check builds its pairs channels-last, one
+   * feature vector at every location, and {@link PairFeed} transposes them to the entry's own
+   * layout, so the feature vector lies on the channel axis.
+   */
+  private static KernelEntry channelsLast(GraphView g, KernelEntry e) {
+    int[] p = InputLayout.toChannelsLast(g, e.node());
+    if (p == null || e.shape() == null || e.shape().length != p.length) {
+      return e;
+    }
+    long[] canonical = new long[p.length];
+    for (int k = 0; k < p.length; k++) {
+      canonical[k] = e.shape()[p[k]];
+    }
+    String note = "'" + e.node() + "' is channels-first (a Transpose by "
+        + java.util.Arrays.toString(p) + " makes it channels-last for its layers): the pairs' "
+        + "feature vectors go on its axis " + p[p.length - 1];
+    return new KernelEntry(e.node(), canonical, e.input(), e.note() == null ? note
+        : e.note() + "; " + note);
   }
 
   /**
@@ -105,14 +132,31 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
    * The chain is elementwise, so P has the input's shape.
    */
   private static KernelEntry afterPreprocessing(GraphView g, Model model, KernelEntry e) {
-    String end = InputPreprocessing.end(g, e.node(), model.outputNodes());
+    List<String> chain = InputPreprocessing.chain(g, e.node(), model.outputNodes());
+    String end = chain.get(chain.size() - 1);
     if (end.equals(e.node()) || !g.contains(end + "/pln/normalized")) {
       return e;
     }
     String note = "the pairs are fed at '" + end + "', after the model's constant elementwise "
         + "preprocessing of '" + e.input().tensor().node() + "', where the per-location "
         + "normalization starts";
-    return new KernelEntry(end, e.shape(), e.input(), e.note() == null ? note
+    long[] shape = e.shape() == null ? null : e.shape().clone();
+    for (String s : chain) {
+      NodeDef pad = g.get(s);
+      if (!InputPreprocessing.PADS.contains(pad.getOp())) {
+        continue;
+      }
+      int[] p = constInts(g, TensorName.parse(pad.getInput(1)));
+      if (p != null && shape != null && p.length == 2 * shape.length) {
+        for (int i = 1; i < shape.length; i++) {
+          shape[i] = shape[i] < 0 ? shape[i] : shape[i] + p[2 * i] + p[2 * i + 1];
+        }
+      }
+      note += "; the pairs enter after the pad '" + s + "', so no location holds its border ("
+          + (p == null ? "its sizes are computed from the input's shape" : "its sizes "
+          + java.util.Arrays.toString(p) + " are added to the fed shape") + ")";
+    }
+    return new KernelEntry(end, shape, e.input(), e.note() == null ? note
         : e.note() + "; " + note);
   }
 
@@ -123,5 +167,36 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
           true;
       default -> false;
     };
+  }
+
+  /** The values of an int32/int64 Const (through Identity reads), or null. */
+  private static int[] constInts(GraphView g, TensorName t) {
+    java.util.Optional<NodeDef> n = g.find(t.node());
+    for (int hops = 0; n.isPresent() && n.get().getOp().equals("Identity") && hops < 4; hops++) {
+      n = g.find(TensorName.parse(n.get().getInput(0)).node());
+    }
+    if (n.isEmpty() || !n.get().getOp().equals("Const") || !n.get().containsAttr("value")) {
+      return null;
+    }
+    var p = n.get().getAttrOrThrow("value").getTensor();
+    java.nio.ByteBuffer b = p.getTensorContent().asReadOnlyByteBuffer()
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    if (p.getDtype() == DataType.DT_INT32) {
+      if (!p.getTensorContent().isEmpty()) {
+        int[] out = new int[b.remaining() / 4];
+        b.asIntBuffer().get(out);
+        return out;
+      }
+      return p.getIntValList().stream().mapToInt(Integer::intValue).toArray();
+    }
+    if (p.getDtype() == DataType.DT_INT64) {
+      if (!p.getTensorContent().isEmpty()) {
+        long[] out = new long[b.remaining() / 8];
+        b.asLongBuffer().get(out);
+        return java.util.Arrays.stream(out).mapToInt(Math::toIntExact).toArray();
+      }
+      return p.getInt64ValList().stream().mapToInt(Math::toIntExact).toArray();
+    }
+    return null;
   }
 }

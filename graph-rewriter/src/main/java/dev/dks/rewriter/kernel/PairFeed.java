@@ -1,5 +1,6 @@
 package dev.dks.rewriter.kernel;
 
+import dev.dks.rewriter.analysis.InputLayout;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
@@ -73,7 +74,17 @@ record PairFeed(GraphDef graph, String placeholder, String tensor, String multip
           .type("Tmultiples", DataType.DT_INT32).build());
       out = scope + "/tile";
     }
-    g.replaceUses(TensorName.of(feedNode, 0), TensorName.of(out), List.of());
+    // a channels-first entry (InputLayout; shape is given channels-last): the model reads the
+    // built pairs transposed back to its layout, the statistics read them channels-last
+    int[] layout = InputLayout.toChannelsLast(GraphView.of(graph), feedNode);
+    String read = out;
+    if (layout != null && layout.length == r) {
+      read = scope + "/to_model_layout";
+      g.add(Nodes.constant(scope + "/to_model_layout/perm", ints(InputLayout.inverse(layout))));
+      g.add(Nodes.op("Transpose", read).input(out).input(scope + "/to_model_layout/perm")
+          .type("T", DataType.DT_FLOAT).type("Tperm", DataType.DT_INT32).build());
+    }
+    g.replaceUses(TensorName.of(feedNode, 0), TensorName.of(read), List.of(read));
     dropPlaceholderControlInputs(g);
     long[] spatial = java.util.Arrays.copyOfRange(shape, 1, r - 1);
     return new PairFeed(g.toGraphDef(), ph, out, multiples, spatial);

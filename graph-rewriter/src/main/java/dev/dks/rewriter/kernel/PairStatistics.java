@@ -152,11 +152,16 @@ final class PairStatistics implements AutoCloseable {
         scope = SCOPE + "_" + i;
       }
       Ops tf = Ops.create(g).withSubScope(scope);
+      dev.dks.rewriter.graph.GraphView fed = dev.dks.rewriter.graph.GraphView.of(feed.graph());
       for (String node : measured) {
         String src = node.equals(feedNode) ? feed.tensor() : node;
         org.tensorflow.GraphOperation op = g.operationOrThrow(src);
-        // a Pad is read at its unpadded interior (PaddedInterior: the border has no signal)
-        addStatistics(tf, PaddedInterior.of(tf, op, op.output(0)), node, feeding);
+        // behind a Transpose (an ONNX model's NCHW tensors): the channels-last view at its
+        // centre (ChannelsLastView); else a Pad is read at its unpadded interior
+        // (PaddedInterior: the border has no signal)
+        int[] perm = ChannelsLastView.plan(fed, src);
+        addStatistics(tf, perm == null ? PaddedInterior.of(tf, op, op.output(0))
+            : ChannelsLastView.centre(tf, op.output(0), perm), node, feeding);
       }
       Ops assign = tf.withSubScope("assign");
       for (Map.Entry<String, TensorProto> v : model.variables().entrySet()) {

@@ -1,5 +1,6 @@
 package dev.dks.rewriter.passes.dks;
 
+import dev.dks.rewriter.analysis.InputLayout;
 import dev.dks.rewriter.analysis.InputPreprocessing;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.Nodes;
@@ -34,6 +35,10 @@ import org.tensorflow.proto.TensorProto;
  * preprocessing after the input (or the Cast) stays in front: the normalization goes after it
  * ({@link InputPreprocessing}; mobileface's {@code (x - 127.5) / 128}), so that the first layer
  * reads normalized values whose c is the data's, not about 1 for every pair.
+ *
+ * <p>A channels-first input (an ONNX model's NCHW image, read by the layers through a
+ * Transpose to channels-last: nanodet) is normalized over its channel axis ({@link
+ * InputLayout}), without a homogeneous coordinate.
  *
  * <p>A scalar input (declared rank 0, e.g. TF.js's {@code module_with_multiple_signatures}) has
  * no batch axis, which the specification requires, nor a feature axis to normalize over: it is
@@ -97,6 +102,16 @@ public final class InputNormalizationPass implements RewritePass {
       List<String> consumers = g.dataConsumers(TensorName.of(in));
       HomogeneousMode m = mode;
       int rank = rank(p);
+      int[] layout = InputLayout.toChannelsLast(g, in);
+      int axis = -1;
+      if (layout != null && rank == layout.length) {
+        axis = layout[rank - 1];
+        notes.add("input '" + in + "' is channels-first: a Transpose by "
+            + java.util.Arrays.toString(layout) + " makes it channels-last for the layers, so "
+            + "each location is normalized over axis " + axis + (m != HomogeneousMode.OFF
+            ? ", without a homogeneous coordinate (it would go on the last axis)" : ""));
+        m = HomogeneousMode.OFF;
+      }
       if (m == HomogeneousMode.AVG_Q && rank >= 0 && rank < 3) {
         notes.add("input '" + in + "' has no location axis (rank " + rank + "), so avg_q is "
             + "undefined: the homogeneous coordinate is the constant one instead");
@@ -107,7 +122,7 @@ public final class InputNormalizationPass implements RewritePass {
             + "kernels, so no homogeneous coordinate can be added: normalized without one");
         m = HomogeneousMode.OFF;
       }
-      TensorName out = emit(g, in, m, rank);
+      TensorName out = emit(g, in, m, rank, axis);
       g.replaceUses(TensorName.of(in), out, pln(g, in));
       if (m != HomogeneousMode.OFF) {
         for (String c : consumers) {
@@ -154,7 +169,7 @@ public final class InputNormalizationPass implements RewritePass {
    * {@link dev.dks.solver.init.PerLocationNormalization} specifies): each is divided by its own
    * root mean square, elementwise, never by a mean over the batch axis.
    */
-  private TensorName emit(GraphView g, String in, HomogeneousMode m, int rank) {
+  private TensorName emit(GraphView g, String in, HomogeneousMode m, int rank, int axis) {
     String s = in + "/pln/";
     TensorName x = TensorName.of(in);
     if (m != HomogeneousMode.OFF) {
@@ -190,7 +205,7 @@ public final class InputNormalizationPass implements RewritePass {
     add(g, op("Square", s + "square", x.toString()).build());
     String meanSquare = s + "square";
     if (!(rank == 1 && m == HomogeneousMode.OFF)) {
-      add(g, int32Const(s + "last_axis", new int[] {-1}, true));
+      add(g, int32Const(s + "last_axis", new int[] {axis}, true));
       add(g, op("Mean", s + "mean_square", s + "square", s + "last_axis").type("Tidx",
           DataType.DT_INT32).attr("keep_dims", AttrValue.newBuilder().setB(true).build())
           .build());
