@@ -110,7 +110,8 @@ public final class CorpusReport {
           && r.rewrites().get(m).verify() != null && r.rewrites().get(m).verify().exit() == 0
           && r.rewrites().get(m).verify().weakPass()).count();
       b.append("| ").append(m).append(" | ").append(verifyExits(results, m, 0)).append(" | ")
-          .append(weak).append(" | ").append(verifyExits(results, m, 1)).append(" | ").append(verifyNotChecked(results, m))
+          .append(weak).append(" | ").append(verifyExits(results, m, 1)).append(" | ")
+          .append(verifyNotChecked(results, m))
           .append(" | ").append(results.size() - run).append(" |\n");
     }
     b.append("\n## Failures by cause\n\n| step | models | cause (names and numbers blanked) |\n"
@@ -200,7 +201,8 @@ public final class CorpusReport {
         CorpusResult.Verify v = w.verify();
         if (v != null) {
           b.append(String.format(Locale.ROOT, "  - verify (exit %d, %.0f ms): %s, largest c "
-              + "error %.4f, q error %.4f%s%n", v.exit(), v.ms(), v.exit() == 0 ? (v.weakPass() ? "weak pass" : "pass")
+              + "error %.4f, q error %.4f%s%n", v.exit(), v.ms(),
+              v.exit() == 0 ? (v.weakPass() ? "weak pass" : "pass")
               : v.exit() == 1 ? "FAIL" : "NOT CHECKED", v.maxCError(), v.maxQError(),
               v.reason() == null ? "" : "; " + md(CorpusRunner.abbreviate(v.reason(), 200))));
           // per output when there are several (one output's verdict is the line above)

@@ -80,8 +80,8 @@ public record CorpusResult(String name, int nodes, Map<String, Integer> ops, Lis
    * @param ms wall time of writing the SavedModel and verifying it
    * @param outputs the verdict per output node, in the JSON's order (empty for exit 2)
    */
-  public record Verify(int exit, boolean passed, boolean weakPass, double maxCError, double maxQError,
-      String reason, double ms, List<OutputVerdict> outputs) {}
+  public record Verify(int exit, boolean passed, boolean weakPass, double maxCError,
+      double maxQError, String reason, double ms, List<OutputVerdict> outputs) {}
 
   /**
    * {@code dks verify}'s verdict on one output.
