@@ -14,6 +14,10 @@
 #   benchmarks/run-corpus.sh age gear --out /tmp/some.md
 #   SKIP_BUILD=1 benchmarks/run-corpus.sh        # reuse the last build
 #   benchmarks/run-corpus.sh --verify-flags default   # verify as a user runs it (docs/corpus.md)
+#   benchmarks/run-corpus.sh --verify-flags default --results DIR [model ...]
+#       # resumable: each model's result goes to DIR/<model>.json as it finishes, models already
+#       # there are skipped, models run in the order given; the report is built from DIR
+#   benchmarks/run-corpus.sh --verify-flags default --results DIR --report-only   # report only
 #
 # TF_ENABLE_ONEDNN_OPTS=0 unless set (bench_corpus_java in bench-common.sh says why).
 set -euo pipefail
@@ -24,4 +28,6 @@ module=benchmarks
 bench_build "run without SKIP_BUILD=1 first"
 bench_machine
 
-bench_corpus_java dev.dks.benchmarks.corpus.CorpusHarness "$@"
+# the code commit each result was built from (a "+" marks uncommitted changes)
+DKS_CORPUS_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD \
+  2>/dev/null || echo +)" bench_corpus_java dev.dks.benchmarks.corpus.CorpusHarness "$@"

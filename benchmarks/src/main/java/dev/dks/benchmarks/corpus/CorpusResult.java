@@ -72,14 +72,16 @@ public record CorpusResult(String name, int nodes, Map<String, Integer> ops, Lis
    *
    * @param exit the command's exit code: 0 pass, 1 the check failed, 2 it could not check
    * @param passed the JSON's verdict (false for exit 2)
+   * @param weakPass the JSON's {@code weak_pass}: passed, but with an allowance wider than its
+   *     tolerance, so errors up to that allowance pass unseen (false when it failed)
    * @param maxCError largest c error at the judged tensor over the checked outputs (NaN: none)
    * @param maxQError largest q error at the judged tensor over the checked outputs (NaN: none)
    * @param reason why it failed (the JSON's reason, or the error for exit 2), else null
    * @param ms wall time of writing the SavedModel and verifying it
    * @param outputs the verdict per output node, in the JSON's order (empty for exit 2)
    */
-  public record Verify(int exit, boolean passed, double maxCError, double maxQError,
-      String reason, double ms, List<OutputVerdict> outputs) {}
+  public record Verify(int exit, boolean passed, boolean weakPass, double maxCError,
+      double maxQError, String reason, double ms, List<OutputVerdict> outputs) {}
 
   /**
    * {@code dks verify}'s verdict on one output.

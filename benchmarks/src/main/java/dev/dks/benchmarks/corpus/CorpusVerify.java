@@ -55,7 +55,7 @@ final class CorpusVerify {
     try {
       RewriteOutput.write(r, options, dir);
     } catch (RuntimeException e) {
-      return new CorpusResult.Verify(2, false, Double.NaN, Double.NaN,
+      return new CorpusResult.Verify(2, false, false, Double.NaN, Double.NaN,
           "writing the rewrite failed: " + CorpusRunner.firstLine(e), ms(t0), List.of());
     }
     StringWriter out = new StringWriter();
@@ -68,7 +68,7 @@ final class CorpusVerify {
     int exit = cl.execute(args.toArray(String[]::new));
     double ms = ms(t0);
     if (exit != 0 && exit != 1) {
-      return new CorpusResult.Verify(exit, false, Double.NaN, Double.NaN,
+      return new CorpusResult.Verify(exit, false, false, Double.NaN, Double.NaN,
           CorpusRunner.firstLine(new RuntimeException(err.toString().strip())), ms, List.of());
     }
     try {
@@ -90,10 +90,11 @@ final class CorpusVerify {
         }
       }
       String reason = text(j.path("reason"));
-      return new CorpusResult.Verify(exit, j.path("passed").asBoolean(), c, q, reason, ms,
+      return new CorpusResult.Verify(exit, j.path("passed").asBoolean(),
+          j.path("weak_pass").asBoolean(), c, q, reason, ms,
           outputs);
     } catch (IOException e) {
-      return new CorpusResult.Verify(exit, false, Double.NaN, Double.NaN,
+      return new CorpusResult.Verify(exit, false, false, Double.NaN, Double.NaN,
           "verify printed no JSON: " + CorpusRunner.firstLine(e), ms, List.of());
     }
   }
