@@ -294,6 +294,12 @@ public final class KfacConvergenceHarness {
         }
         return k;
       }
+      for (String key : List.of("ema", "adapt", "dmin", "dsched")) {
+        if (given.contains(key)) {
+          throw new IllegalArgumentException("key '" + key + "' applies to kfac-default runs only"
+              + " (the tat recipe keeps its published settings)");
+        }
+      }
       return KfacOptions.tatRecipe().withDamping(damping).withPeriods(stats, inv)
           .withConv(ConvApproximation.valueOf(conv.toUpperCase(Locale.ROOT)))
           .withBurnIn(burnIn).withNormConstraint(normConstraint)
@@ -458,7 +464,7 @@ public final class KfacConvergenceHarness {
             continue;
           }
           double lr = r.schedule.at(s);
-          if (r.dampingSchedule && r.graph.burnInBatches() > 0 && s >= r.warmupSteps) {
+          if (r.dampingSchedule && r.opt.equals("kfac") && s >= r.warmupSteps) {
             // damping proportional to the learning rate after the warm-up, floored at dmin
             double d0 = r.kfacOptions().damping();
             r.graph.setKfacDamping(Math.max(r.dampingMin, d0 * Math.min(1, lr / r.lr)));

@@ -256,7 +256,10 @@ public final class KfacStepTimeHarness {
             + "variant, order rotating; intra-op threads %s; K-FAC statistics on %s%n", o.batch,
         lr, mu, o.warmup, o.steps,
         o.threads == 0 ? "TF default" : Integer.toString(o.threads),
-        o.statsExamples == 0 ? "the whole batch" : o.statsExamples + " examples");
+        o.statsExamples == 0
+            ? "the whole batch unless a variant names its own (the defaults: "
+                + KfacOptions.DEFAULT_STATISTICS_EXAMPLES + " examples)"
+            : o.statsExamples + " examples");
     try {
       for (Variant v : variants) {
         long t0 = System.nanoTime();

@@ -261,7 +261,7 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     if (worstC != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured c is "
-          + "%.4f but %.4f is predicted: error %.4f > allowed c error %.3f", worstC.tensor(),
+          + "%.4f but %.4f is predicted: error %.4f > allowed c error %.4f", worstC.tensor(),
           worstC.depth(), worstC.inputC(), worstC.measuredC(), worstC.predictedC(),
           worstC.cError(), allowedC(r, worstC));
     }
@@ -274,7 +274,7 @@ public final class VerifyCommand implements Callable<Integer> {
     }
     if (worstQ != null) {
       return String.format(Locale.ROOT, "at '%s' (depth %d, input c %.2f) the measured q is "
-          + "%.4f but %.4f is predicted: error %.4f > allowed q error %.3f", worstQ.tensor(),
+          + "%.4g but %.4g is predicted: error %.4g > allowed q error %.3f", worstQ.tensor(),
           worstQ.depth(), worstQ.inputC(), worstQ.measuredQ(), worstQ.predictedQ(),
           worstQ.qError(), allowedQ(r, worstQ));
     }

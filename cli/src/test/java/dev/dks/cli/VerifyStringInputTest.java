@@ -55,17 +55,22 @@ class VerifyStringInputTest {
     assertTrue(note.contains("'wav_data' is DT_STRING") && note.contains("Mfcc")
         && note.contains("MobileNet/conv_1/Conv2D") && note.contains("one channel"), note);
     // one MFCC channel: the first rows are conv_1's output, carrying exactly the fed c
+    int depthZeroRows = 0;
     for (JsonNode row : j.get("rows")) {
       if (row.get("depth").asInt() == 0) {
+        depthZeroRows++;
         assertEquals("MobileNet/conv_1/Conv2D", row.get("tensor").asText());
         assertEquals(row.get("input_c").asDouble(), row.get("measured_c").asDouble(), 1e-4);
       }
     }
+    assertTrue(depthZeroRows > 0, j.toString());
     String judged = j.get("judged_tensor").asText();
     boolean pass = true;
     int judgedRows = 0;
+    int firstReluRows = 0;
     for (JsonNode row : j.get("rows")) {
       if (row.get("depth").asInt() == 1 && row.get("input_c").asDouble() == 0.0) {
+        firstReluRows++;
         assertEquals(1 / Math.PI, row.get("measured_c").asDouble(), 0.02, row.toString());
       }
       if (row.get("tensor").asText().equals(judged)) {
@@ -76,6 +81,7 @@ class VerifyStringInputTest {
       }
     }
     assertEquals(3, judgedRows, j.toString());
+    assertTrue(firstReluRows > 0, j.toString());
     // the verdict follows the judged rows' numbers (log q within its allowance as well)
     assertEquals(pass && j.get("passed").asBoolean(), j.get("passed").asBoolean());
     assertEquals(0, v.code(), "expected the rewritten DS-CNN to pass: " + j.get("reason"));

@@ -445,7 +445,8 @@ public final class KernelCheck {
    * null is returned at once. The simulation runs {@value #OVERFLOW_PAIRS} pairs (the check's
    * prediction: 4096 or more per input c), a quick look: the overflows it is for are by many
    * orders of magnitude (meet at local Q'(1) = 1: 5e46 at its fifth gate). For {@code dks
-   * rewrite}, which refuses to write such a model.
+   * rewrite}, which refuses to write such a model. A model the check cannot feed or map (its
+   * {@link KernelEntry} or analysis refuses it) gets null: no prediction, nothing to refuse.
    *
    * @param declared activation sites the model declares (node to kind), as {@link
    *     Options#declaredSites()}
@@ -453,10 +454,17 @@ public final class KernelCheck {
   public static QOverflow predictedOverflow(Model model, ShapingSolution solution,
       Map<String, String> declared) {
     GraphView g = GraphView.of(model.graph());
-    KernelEntry entry = KernelEntry.of(model);
     List<String> outputs = model.outputNodes();
-    NetworkAnalysis a = StructureAnalyzer.analyze(g, List.of(entry.node()), outputs, null,
-        declared);
+    NetworkAnalysis a;
+    try {
+      KernelEntry entry = KernelEntry.of(model);
+      a = StructureAnalyzer.analyze(g, List.of(entry.node()), outputs, null, declared);
+    } catch (IllegalArgumentException noCheck) {
+      // the check could not feed or map this model (an integer input with a second reader, a
+      // bool input, a string no layer reads): it predicts no q, so there is nothing to refuse;
+      // rewrite writes the model as it did before the overflow guard, and verify says why
+      return null;
+    }
     if (!a.dag().hasProducts()) {
       return null;
     }

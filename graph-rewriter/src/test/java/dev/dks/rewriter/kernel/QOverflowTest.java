@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.dks.rewriter.graph.Nodes;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
+import dev.dks.rewriter.model.Signature;
 import dev.dks.rewriter.testing.DenseNets;
 import dev.dks.solver.activation.Activations;
 import dev.dks.solver.network.Dag;
@@ -81,5 +82,19 @@ class QOverflowTest {
     assertTrue(deep.predictedQ() > QOverflow.LIMIT, deep.toString());
     assertTrue(deep.tensor().startsWith("gate"), deep.toString());
     assertNull(KernelCheck.predictedOverflow(gated(3), unitQSlope(3), Map.of()));
+  }
+
+  /**
+   * A model the kernel check cannot feed (here a signature without inputs; in use, an integer
+   * image that a Shape also reads) has no q prediction: null, not the check's refusal, so {@code
+   * dks rewrite} still writes it (it threw "no input to feed" before).
+   */
+  @Test
+  void aModelTheCheckCannotFeedIsNotRefused() {
+    Model deep = gated(12);
+    Signature s = deep.signatures().get(0);
+    Model unfed = new Model(deep.graph(), deep.variables(), List.of(
+        new Signature(s.key(), s.methodName(), Map.of(), s.outputs())));
+    assertNull(KernelCheck.predictedOverflow(unfed, unitQSlope(12), Map.of()));
   }
 }
