@@ -83,6 +83,14 @@ final class IndexArguments {
   private static final Set<String> SHAPE_READERS =
       Set.of("Shape", "ShapeN", "Size", "Rank", "ZerosLike", "OnesLike");
 
+  /**
+   * Whether {@code op} reads only the shape of its inputs (Shape, ShapeN, Size, Rank, ZerosLike,
+   * OnesLike): its output is the same for every input of that size, so it carries no signal.
+   */
+  static boolean readsShapeOnly(String op) {
+    return SHAPE_READERS.contains(op);
+  }
+
   /** Whether data input {@code slot} of {@code n} is an index or shape argument. */
   static boolean isIndexSlot(NodeDef n, int slot) {
     String op = n.getOp();

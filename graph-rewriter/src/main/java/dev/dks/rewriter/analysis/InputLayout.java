@@ -1,12 +1,11 @@
 package dev.dks.rewriter.analysis;
 
+import dev.dks.rewriter.graph.ConstReads;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * The layout of a channels-first input: models converted from ONNX (nanodet: input {@code
@@ -27,7 +26,6 @@ public final class InputLayout {
   /** Channels-last readers whose input 0 fixes the transposed tensor's layout. */
   private static final Set<String> CHANNELS_LAST = Set.of("Conv2D", "DepthwiseConv2dNative",
       "MaxPool", "AvgPool");
-  private static final Set<String> SHAPE_READERS = Set.of("Shape", "ShapeN", "Size", "Rank");
   private static final Set<String> STEPS = Set.of("Pad", "PadV2", "MirrorPad", "Sub", "Add",
       "AddV2", "Mul", "RealDiv", "Cast", "Identity");
 
@@ -96,38 +94,9 @@ public final class InputLayout {
 
   /** The values of a constant int permutation (int32 or int64 Const, through Identity). */
   public static int[] permutation(GraphView g, TensorName t) {
-    Optional<NodeDef> n = g.find(t.node());
-    for (int hops = 0; n.isPresent() && n.get().getOp().equals("Identity") && hops < 4; hops++) {
-      n = g.find(TensorName.parse(n.get().getInput(0)).node());
-    }
-    if (n.isEmpty() || !n.get().getOp().equals("Const") || !n.get().containsAttr("value")) {
+    int[] out = ConstReads.ints(g, t);
+    if (out == null) {
       return null;
-    }
-    TensorProto v = n.get().getAttrOrThrow("value").getTensor();
-    java.nio.ByteBuffer b = v.getTensorContent().asReadOnlyByteBuffer()
-        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    int[] out;
-    switch (v.getDtype()) {
-      case DT_INT32 -> {
-        if (!v.getTensorContent().isEmpty()) {
-          out = new int[b.remaining() / 4];
-          b.asIntBuffer().get(out);
-        } else {
-          out = v.getIntValList().stream().mapToInt(Integer::intValue).toArray();
-        }
-      }
-      case DT_INT64 -> {
-        if (!v.getTensorContent().isEmpty()) {
-          long[] l = new long[b.remaining() / 8];
-          b.asLongBuffer().get(l);
-          out = java.util.Arrays.stream(l).mapToInt(Math::toIntExact).toArray();
-        } else {
-          out = v.getInt64ValList().stream().mapToInt(Math::toIntExact).toArray();
-        }
-      }
-      default -> {
-        return null;
-      }
     }
     boolean[] seen = new boolean[out.length];
     for (int k : out) {
@@ -141,6 +110,6 @@ public final class InputLayout {
 
   private static List<String> valueReaders(GraphView g, String cur) {
     return g.dataConsumers(TensorName.of(cur)).stream()
-        .filter(r -> !SHAPE_READERS.contains(g.get(r).getOp())).toList();
+        .filter(r -> !IndexArguments.readsShapeOnly(g.get(r).getOp())).toList();
   }
 }

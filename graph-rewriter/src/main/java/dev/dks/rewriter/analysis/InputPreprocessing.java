@@ -1,15 +1,13 @@
 package dev.dks.rewriter.analysis;
 
+import dev.dks.rewriter.graph.ConstReads;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
-import dev.dks.rewriter.model.TensorProtos;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * A model's own constant elementwise preprocessing right after its input: a chain of {@code
@@ -34,8 +32,6 @@ public final class InputPreprocessing {
   private static final Set<String> OPS = Set.of("Sub", "Add", "AddV2", "Mul", "RealDiv", "Cast");
   /** Pads the chain may cross. */
   public static final Set<String> PADS = Set.of("Pad", "PadV2");
-  /** Ops that read only their input's shape, not its values. */
-  private static final Set<String> SHAPE_READERS = Set.of("Shape", "ShapeN", "Size", "Rank");
 
   private InputPreprocessing() {}
 
@@ -82,7 +78,7 @@ public final class InputPreprocessing {
   /** The data readers of {@code cur}'s output 0 that read its values (not only its shape). */
   private static List<String> valueReaders(GraphView g, String cur) {
     return g.dataConsumers(TensorName.of(cur)).stream()
-        .filter(r -> !SHAPE_READERS.contains(g.get(r).getOp())).toList();
+        .filter(r -> !IndexArguments.readsShapeOnly(g.get(r).getOp())).toList();
   }
 
   /** True when {@code n} is one preprocessing step applied to {@code cur}'s output 0. */
@@ -105,7 +101,7 @@ public final class InputPreprocessing {
     }
     for (int i = 0; i < 2; i++) {
       if (in.get(i).equals(TensorName.of(cur)) && !in.get(1 - i).node().equals(cur)
-          && isConst(g, in.get(1 - i))) {
+          && ConstReads.constNode(g, in.get(1 - i)).isPresent()) {
         // x - c and x / c; a constant first (c - x, c / x) is also elementwise and affine or a
         // fixed map, but only the usual forms are taken
         return i == 0 || n.getOp().equals("Mul") || n.getOp().startsWith("Add");
@@ -123,7 +119,7 @@ public final class InputPreprocessing {
     NodeDef pad = g.get(steps.get(0));
     double[] border = {0};
     if (pad.getOp().equals("PadV2")) {
-      border = pad.getInputCount() >= 3 ? constValues(g, TensorName.parse(pad.getInput(2)))
+      border = pad.getInputCount() >= 3 ? ConstReads.floats(g, TensorName.parse(pad.getInput(2)))
           : null;
       if (border == null || border.length != 1) {
         return false;
@@ -135,7 +131,7 @@ public final class InputPreprocessing {
         continue; // a later pad's border is its own; this one's values pass through
       }
       boolean chainFirst = TensorName.parse(n.getInput(0)).equals(TensorName.of(steps.get(j - 1)));
-      double[] k = constValues(g, TensorName.parse(n.getInput(chainFirst ? 1 : 0)));
+      double[] k = ConstReads.floats(g, TensorName.parse(n.getInput(chainFirst ? 1 : 0)));
       if (k == null || k.length != 1 && border.length != 1 && k.length != border.length) {
         return false;
       }
@@ -160,33 +156,5 @@ public final class InputPreprocessing {
     return false;
   }
 
-  /** The values of a float Const (through Identity reads), or null. */
-  private static double[] constValues(GraphView g, TensorName t) {
-    Optional<NodeDef> n = g.find(t.node());
-    for (int hops = 0; n.isPresent() && n.get().getOp().equals("Identity") && hops < 4; hops++) {
-      n = g.find(TensorName.parse(n.get().getInput(0)).node());
-    }
-    if (n.isEmpty() || !n.get().getOp().equals("Const") || !n.get().containsAttr("value")) {
-      return null;
-    }
-    TensorProto v = n.get().getAttrOrThrow("value").getTensor();
-    if (v.getDtype() != DataType.DT_FLOAT) {
-      return null;
-    }
-    float[] f = TensorProtos.floats(v);
-    double[] d = new double[f.length];
-    for (int i = 0; i < f.length; i++) {
-      d[i] = f[i];
-    }
-    return d.length == 0 ? null : d;
-  }
 
-  /** True when {@code t} is a Const's output, seen through Identity reads. */
-  private static boolean isConst(GraphView g, TensorName t) {
-    Optional<NodeDef> n = g.find(t.node());
-    for (int hops = 0; n.isPresent() && n.get().getOp().equals("Identity") && hops < 4; hops++) {
-      n = g.find(TensorName.parse(n.get().getInput(0)).node());
-    }
-    return n.isPresent() && n.get().getOp().equals("Const");
-  }
 }

@@ -723,24 +723,21 @@ public final class StructureAnalyzer {
     return "";
   }
 
-  /** Ops whose output is their input's shape (or size, or rank), not its values. */
-  private static final Set<String> SHAPE_READERS = Set.of("Shape", "ShapeN", "Size", "Rank");
-
   /**
    * The nodes of {@code order} whose values depend on the inputs: reached from them along data
    * edges that are not index or shape arguments ({@link IndexArguments}: a Reshape of a constant
    * to the input's shape does not carry the input's values); with {@code anyEdge}, along every
-   * data edge. A shape reader ({@link #SHAPE_READERS}) is never on the path: its output is the
-   * same for every input of that size (faceboxes computes its pad sizes and anchors from its
-   * image's shape; as a path they joined the network with zero layers and diluted its C(0): eta
-   * auto 0.588 where the ReLU network reaches 0.89).
+   * data edge. A shape reader ({@link IndexArguments#readsShapeOnly}) is never on the path: its
+   * output is the same for every input of that size (faceboxes computes its pad sizes and
+   * anchors from its image's shape; as a path they joined the network with zero layers and
+   * diluted its C(0): eta auto 0.588 where the ReLU network reaches 0.89).
    */
   private static Set<String> onPath(GraphView g, List<String> order, List<String> inputs,
       boolean anyEdge) {
     Set<String> on = new HashSet<>(inputs);
     for (String name : order) {
       NodeDef n = g.get(name);
-      if (SHAPE_READERS.contains(n.getOp())) {
+      if (IndexArguments.readsShapeOnly(n.getOp())) {
         continue;
       }
       for (String in : n.getInputList()) {

@@ -2,6 +2,7 @@ package dev.dks.rewriter.kernel;
 
 import dev.dks.rewriter.analysis.InputLayout;
 import dev.dks.rewriter.analysis.InputPreprocessing;
+import dev.dks.rewriter.graph.ConstReads;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import dev.dks.rewriter.model.Model;
@@ -146,7 +147,7 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
       if (!InputPreprocessing.PADS.contains(pad.getOp())) {
         continue;
       }
-      int[] p = constInts(g, TensorName.parse(pad.getInput(1)));
+      int[] p = ConstReads.ints(g, TensorName.parse(pad.getInput(1)));
       if (p != null && shape != null && p.length == 2 * shape.length) {
         for (int i = 1; i < shape.length; i++) {
           shape[i] = shape[i] < 0 ? shape[i] : shape[i] + p[2 * i] + p[2 * i + 1];
@@ -169,34 +170,4 @@ public record KernelEntry(String node, long[] shape, TensorSpec input, String no
     };
   }
 
-  /** The values of an int32/int64 Const (through Identity reads), or null. */
-  private static int[] constInts(GraphView g, TensorName t) {
-    java.util.Optional<NodeDef> n = g.find(t.node());
-    for (int hops = 0; n.isPresent() && n.get().getOp().equals("Identity") && hops < 4; hops++) {
-      n = g.find(TensorName.parse(n.get().getInput(0)).node());
-    }
-    if (n.isEmpty() || !n.get().getOp().equals("Const") || !n.get().containsAttr("value")) {
-      return null;
-    }
-    var p = n.get().getAttrOrThrow("value").getTensor();
-    java.nio.ByteBuffer b = p.getTensorContent().asReadOnlyByteBuffer()
-        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    if (p.getDtype() == DataType.DT_INT32) {
-      if (!p.getTensorContent().isEmpty()) {
-        int[] out = new int[b.remaining() / 4];
-        b.asIntBuffer().get(out);
-        return out;
-      }
-      return p.getIntValList().stream().mapToInt(Integer::intValue).toArray();
-    }
-    if (p.getDtype() == DataType.DT_INT64) {
-      if (!p.getTensorContent().isEmpty()) {
-        long[] out = new long[b.remaining() / 8];
-        b.asLongBuffer().get(out);
-        return java.util.Arrays.stream(out).mapToInt(Math::toIntExact).toArray();
-      }
-      return p.getInt64ValList().stream().mapToInt(Math::toIntExact).toArray();
-    }
-    return null;
-  }
 }
