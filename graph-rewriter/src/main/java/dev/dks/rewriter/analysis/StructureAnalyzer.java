@@ -156,6 +156,9 @@ public final class StructureAnalyzer {
     Map<String, Integer> linearDepth = new HashMap<>();
     // the last linear layer on the node's path since its root ("" when none)
     Map<String, String> lastLayer = new HashMap<>();
+    // the tensor a node is an elementwise affine function of, since its root (single-input
+    // nodes: their input; several inputs of one tensor: that tensor)
+    Map<String, String> affineOf = new HashMap<>();
     Set<String> interior = new HashSet<>();
     int maxBranch = 0;
     int headActivations = 0;
@@ -218,6 +221,7 @@ public final class StructureAnalyzer {
           clampWarning(p, n).ifPresent(warnings::add);
         }
         index.put(name, b.affine(index.get(pathInputs.get(0))));
+        affineOf.put(name, pathInputs.get(0));
         root.put(name, root.get(pathInputs.get(0)));
         depth.put(name, depth.get(pathInputs.get(0)));
         continue;
@@ -234,9 +238,12 @@ public final class StructureAnalyzer {
         // conv(x): h * rsqrt(mean(h^2)), MatMul + (MatMul - 1)): per location a rescaling, the
         // identity for the kernel. An operand that went through another layer (x + conv(x): a
         // residual block whose branch is linear, blazeface's depthwise + 1x1 conv) is another
-        // path.
+        // path. The kernel reads their common tensor, not the root: a CRelu concat([h, -h])
+        // after conv h reads h (the root would skip the conv, issue 12).
         int r = root.get(pathInputs.get(0));
-        index.put(name, b.affine(r));
+        String common = commonTensor(pathInputs, affineOf, index, r);
+        index.put(name, b.affine(index.get(common)));
+        affineOf.put(name, common);
         root.put(name, r);
         sinceRoot.put(name, pathInputs.stream().mapToInt(i -> sinceRoot.getOrDefault(i, 0))
             .max().orElse(0));
@@ -413,6 +420,43 @@ public final class StructureAnalyzer {
   }
 
   /** The data inputs of a node, in order. */
+  /**
+   * The latest tensor that every one of {@code inputs} (of one root, DAG index {@code r}) is an
+   * elementwise affine function of: the last node common to their chains back to the root.
+   */
+  private static String commonTensor(List<String> inputs, Map<String, String> affineOf,
+      Map<String, Integer> index, int r) {
+    List<String> first = chainToRoot(inputs.get(0), affineOf, index, r);
+    int at = 0;
+    for (String in : inputs.subList(1, inputs.size())) {
+      int hit = first.size() - 1;
+      for (String t : chainToRoot(in, affineOf, index, r)) {
+        int k = first.indexOf(t);
+        if (k >= 0) {
+          hit = k;
+          break;
+        }
+      }
+      at = Math.max(at, hit);
+    }
+    return first.get(at);
+  }
+
+  /** {@code t}, the tensor it is affine of, and so on back to the root (DAG index r). */
+  private static List<String> chainToRoot(String t, Map<String, String> affineOf,
+      Map<String, Integer> index, int r) {
+    List<String> chain = new ArrayList<>();
+    String cur = t;
+    while (cur != null) {
+      chain.add(cur);
+      if (index.get(cur) == r) {
+        break;
+      }
+      cur = affineOf.get(cur);
+    }
+    return chain;
+  }
+
   private static List<TensorName> dataInputs(NodeDef n) {
     List<TensorName> out = new ArrayList<>();
     for (String in : n.getInputList()) {

@@ -14,6 +14,7 @@ import java.util.stream.IntStream;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.NodeDef;
 
 /**
  * Kernel predictions at the network's own widths: the expected q and c that the kernel check
@@ -47,7 +48,9 @@ import org.tensorflow.ndarray.Shape;
  *   <li>a depthwise convolution (channel multiplier 1): a random sign per channel;</li>
  *   <li>an activation: the shaped function per unit;</li>
  *   <li>a normalized sum: the operands unit by unit, weighted by {@code sqrt(fraction)};</li>
- *   <li>a concatenation: the operands one after the other;</li>
+ *   <li>a concatenation: the operands one after the other; of copies of one tensor (a CRelu,
+ *       {@code concat([h, -h])}, which the analysis reads as h): the copies, negated where the
+ *       operand is a Neg;</li>
  *   <li>a product of streams (a gate): the operands multiplied channel by channel (a gate
  *       broadcast over locations has the features' channels; a factor of width 1 is
  *       broadcast); exact in distribution, as each factor's units come from its own layers'
@@ -109,8 +112,14 @@ final class FiniteWidthPairs {
    * @param width units per node
    * @param op per AFFINE node, what it does (PASS for the others)
    * @param concat per AVERAGE node, whether it concatenates
+   * @param signs per TILE node, the sign of each copy (a CRelu's negated half), or null: all 1
    */
-  record Layout(int[] width, Op[] op, boolean[] concat) {}
+  record Layout(int[] width, Op[] op, boolean[] concat, double[][] signs) {
+    /** A layout whose copies (TILE) are all positive. */
+    Layout(int[] width, Op[] op, boolean[] concat) {
+      this(width, op, concat, new double[width.length][]);
+    }
+  }
 
   /**
    * q and c per DAG node (NaN before the start), the standard error of each c (the simulation's
@@ -152,6 +161,7 @@ final class FiniteWidthPairs {
     int[] width = new int[n];
     Op[] op = new Op[n];
     boolean[] concat = new boolean[n];
+    double[][] signs = new double[n][];
     Arrays.fill(op, Op.PASS);
     for (int i = 0; i < n; i++) {
       Dag.Node node = dag.nodes().get(i);
@@ -199,6 +209,12 @@ final class FiniteWidthPairs {
             if (declared != in) {
               width[i] = -1;
             }
+          } else if ((type.equals("ConcatV2") || type.equals("Concat")) && in > 0
+              && declared > in && declared % in == 0) {
+            // copies of one tensor, some negated (a CRelu: concat([h, -h]))
+            op[i] = Op.TILE;
+            width[i] = (int) declared;
+            signs[i] = copySigns(g, name[i]);
           } else if (declared > 0 && declared != in && node.inputs()[0] == 0) {
             // preprocessing of the raw input (per-location normalization's homogeneous
             // coordinate adds a channel): the pairs start at or after it, with its width
@@ -214,7 +230,28 @@ final class FiniteWidthPairs {
         default -> throw new IllegalStateException();
       }
     }
-    return new Layout(width, op, concat);
+    return new Layout(width, op, concat, signs);
+  }
+
+  /**
+   * The sign of each operand of the concatenation {@code node} (all copies of one tensor): -1 for
+   * a Neg's output, else 1.
+   */
+  private static double[] copySigns(GraphView g, String node) {
+    List<Double> s = new ArrayList<>();
+    NodeDef n = g.get(node);
+    for (int k = 0; k < n.getInputCount(); k++) {
+      String in = n.getInput(k);
+      if (in.startsWith("^")) {
+        continue;
+      }
+      String producer = dev.dks.rewriter.graph.TensorName.parse(in).node();
+      boolean axis = n.getOp().equals("ConcatV2") ? k == n.getInputCount() - 1 : k == 0;
+      if (!axis) {
+        s.add(g.contains(producer) && g.get(producer).getOp().equals("Neg") ? -1.0 : 1.0);
+      }
+    }
+    return s.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   /** The static size of {@code node}'s output 0's last dimension, or -1. */
@@ -450,9 +487,13 @@ final class FiniteWidthPairs {
                 x = new double[w];
                 y = new double[w];
                 int m = xs[in].length;
+                double[] sg = layout.signs()[i];
                 for (int k = 0; k < w; k += m) {
-                  System.arraycopy(xs[in], 0, x, k, m);
-                  System.arraycopy(ys[in], 0, y, k, m);
+                  double f = sg == null || sg.length == 0 ? 1 : sg[(k / m) % sg.length];
+                  for (int u = 0; u < m; u++) {
+                    x[k + u] = f * xs[in][u];
+                    y[k + u] = f * ys[in][u];
+                  }
                 }
               }
               default -> {

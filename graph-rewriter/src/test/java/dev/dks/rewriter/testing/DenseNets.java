@@ -74,6 +74,21 @@ public final class DenseNets {
     return TensorName.of("dense" + layer + "/BiasAdd");
   }
 
+  /** MatMul + BiasAdd from {@code in} to {@code out} units with fresh variables. */
+  public TensorName dense(TensorName x, int in, int out) {
+    layer++;
+    String k = "dense" + layer + "/kernel";
+    String b = "dense" + layer + "/bias";
+    variable(k, new long[] {in, out},
+        new ScaledUniformOrthogonal().sample(new long[] {in, out}, layer).toFloatArray());
+    variable(b, new long[] {out}, new float[out]);
+    g.add(Nodes.op("MatMul", "dense" + layer + "/MatMul").input(x).input(k)
+        .type("T", DataType.DT_FLOAT).build());
+    g.add(Nodes.op("BiasAdd", "dense" + layer + "/BiasAdd").input("dense" + layer + "/MatMul")
+        .input(b).type("T", DataType.DT_FLOAT).build());
+    return TensorName.of("dense" + layer + "/BiasAdd");
+  }
+
   public TensorName act(String name, TensorName x) {
     return ActivationEmitter.emit(g, "act" + layer + "_" + g.size(), x, Activations.byName(name),
         DataType.DT_FLOAT);
