@@ -419,7 +419,6 @@ public final class StructureAnalyzer {
     return List.copyOf(found);
   }
 
-  /** The data inputs of a node, in order. */
   /**
    * The latest tensor that every one of {@code inputs} (of one root, DAG index {@code r}) is an
    * elementwise affine function of: the last node common to their chains back to the root.
@@ -457,6 +456,7 @@ public final class StructureAnalyzer {
     return chain;
   }
 
+  /** The data inputs of a node, in order. */
   private static List<TensorName> dataInputs(NodeDef n) {
     List<TensorName> out = new ArrayList<>();
     for (String in : n.getInputList()) {
