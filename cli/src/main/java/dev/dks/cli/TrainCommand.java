@@ -326,6 +326,9 @@ public final class TrainCommand implements Callable<Integer> {
       var err0 = spec.commandLine().getErr();
       err0.println("settings: " + settings.line());
       err0.println("input: " + inputLine(standardization));
+      tg.softmaxOutput().ifPresent(out -> err0.println("logits: " + tg.logitsTensor()
+          + ", the input of the Softmax served as " + out + " (trained without the Softmax; "
+          + "the served model keeps it)"));
       if (!tg.batchNormSites().isEmpty()) {
         err0.printf(Locale.ROOT, "batch norm: %d layers train with batch statistics, moving "
             + "averages with momentum %s%n", tg.batchNormSites().size(),

@@ -28,6 +28,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
@@ -117,6 +118,8 @@ public final class TrainingGraph implements AutoCloseable {
   private final KfacGraph kfac;
   private final Op initSlots;
   private final int classes;
+  private final String logits;
+  private final String softmaxOutput;
   // distributed hook: the step's fetched loss/accuracy (cross-replica means when replicated)
   private final Operand<TFloat32> stepLoss;
   private final Operand<TFloat32> stepAccuracy;
@@ -149,6 +152,8 @@ public final class TrainingGraph implements AutoCloseable {
     this.kfac = b.kfac;
     this.initSlots = b.initSlots;
     this.classes = b.classes;
+    this.logits = b.logitsName.toString();
+    this.softmaxOutput = b.softmaxOutput == null ? null : b.softmaxOutput.toString();
     this.stepLoss = b.stepLoss != null ? b.stepLoss : b.loss;
     this.stepAccuracy = b.stepAccuracy != null ? b.stepAccuracy : b.accuracy;
     this.syncFromRank0 = b.syncFromRank0;
@@ -540,6 +545,19 @@ public final class TrainingGraph implements AutoCloseable {
     return slotVariables;
   }
 
+  /** The tensor trained as the logits (TensorName form: {@code node}, or {@code node:index} past output 0). */
+  public String logitsTensor() {
+    return logits;
+  }
+
+  /**
+   * The served output whose Softmax the trainer looks through ({@link SoftmaxHead}: its input is
+   * {@link #logitsTensor()}), if the signature serves probabilities.
+   */
+  public Optional<String> softmaxOutput() {
+    return Optional.ofNullable(softmaxOutput);
+  }
+
   /** Number of classes (last dimension of the logits). */
   public int classes() {
     return classes;
@@ -610,6 +628,7 @@ public final class TrainingGraph implements AutoCloseable {
     List<BatchNormTraining.Site> batchNorm = List.of();
     Map<Op, Op> movingUpdates = Map.of();
     TensorName logitsName;
+    TensorName softmaxOutput;
     TensorName inName;
     GraphDef trainingForm;
     String inferencePrefix;
@@ -638,8 +657,14 @@ public final class TrainingGraph implements AutoCloseable {
     GraphDef prepare(Model model, TrainingSpec spec) {
       Signature serving = spec.logitsTensor() == null || spec.inputTensor() == null
           ? model.signature(Signature.SERVING_DEFAULT) : null;
-      logitsName = spec.logitsTensor() != null ? TensorName.parse(spec.logitsTensor())
-          : serving.outputs().values().iterator().next().tensor();
+      if (spec.logitsTensor() != null) {
+        logitsName = TensorName.parse(spec.logitsTensor());
+      } else {
+        // a served Softmax is not trained through: its input is the logits (SoftmaxHead)
+        TensorName out = serving.outputs().values().iterator().next().tensor();
+        logitsName = SoftmaxHead.logitsBehind(GraphView.of(model.graph()), out).orElse(out);
+        softmaxOutput = logitsName.equals(out) ? null : out;
+      }
       inName = spec.inputTensor() != null ? TensorName.parse(spec.inputTensor())
           : serving.inputs().values().iterator().next().tensor();
       trainingForm = model.graph();
