@@ -97,6 +97,14 @@ class CorpusTest {
       "TAT", Set.of(),
       "DKS softplus", Set.of());
 
+  /**
+   * Models whose DKS softplus shaping {@code dks rewrite} refuses to write because the predicted q
+   * overflows float32 (RewriteOutput.refuseQOverflow): selfie's gates need a local Q'(1) softplus
+   * cannot reach (predicted q 1.3e61 at multiply_5). The refusal is the designed verdict; any
+   * other model refused so, or selfie refused for another reason, still fails the test.
+   */
+  private static final Set<String> Q_OVERFLOW_REFUSED = Set.of("selfie");
+
   @Test
   @Timeout(value = 40, unit = TimeUnit.MINUTES)
   void everyModelConvertsAndNoRewriteRegresses() throws IOException {
@@ -119,8 +127,11 @@ class CorpusTest {
           System.out.printf(java.util.Locale.ROOT, "  verify %-12s %-26s exit %d  c error "
               + "%.4f  q error %.4f  (%.1f s)%s%n", method, r.name(), v.exit(), v.maxCError(),
               v.maxQError(), v.ms() / 1e3, v.reason() == null ? "" : "  " + v.reason());
+          boolean overflowRefused = method.equals("DKS softplus")
+              && Q_OVERFLOW_REFUSED.contains(r.name()) && String.valueOf(v.reason())
+                  .startsWith("writing the rewrite failed: the predicted q overflows");
           if (v.exit() != 0 && v.exit() != 1) {
-            if (VERIFY_CHECKS.contains(r.name())) {
+            if (VERIFY_CHECKS.contains(r.name()) && !overflowRefused) {
               notVerified.add(method + " " + r.name() + ": exit " + v.exit() + ": "
                   + v.reason());
             }

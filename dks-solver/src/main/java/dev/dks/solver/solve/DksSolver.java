@@ -92,8 +92,8 @@ public final class DksSolver {
    * The local Q'(1) to solve for: the asked one, unless the network multiplies streams and its
    * largest Q'(1) at that value ({@link NetworkMaps#maxQSlope}: products add their factors'
    * slopes, so it grows as 2^gates at 1) exceeds zeta; then the smaller value at which that
-   * largest Q'(1) is zeta, a growth of a q error bounded whatever the depth, as DKS bounds the network's C'(1) by
-   * zeta. Q = 1 stays a fixed point (Q(1) = 1 is kept by the output scale); only its stability
+   * largest Q'(1) is zeta: a q error's growth bounded whatever the depth, as DKS bounds the
+   * network's C'(1) by zeta. Q = 1 stays a fixed point (Q(1) = 1 is kept by the output scale); only its stability
    * changes. Holding the growth at 1 instead would need a local Q'(1) of about 0.70 on the TF.js
    * model meet, below what softplus reaches at its per-layer C'(1) (about 0.78).
    */
