@@ -22,12 +22,8 @@ public final class ConstReads {
 
   /** The Const node behind {@code t} (through Identity reads), if it is one. */
   public static Optional<NodeDef> constNode(GraphView g, TensorName t) {
-    Optional<NodeDef> n = g.find(t.node());
-    for (int hops = 0; n.isPresent() && n.get().getOp().equals("Identity")
-        && hops < MAX_IDENTITY_HOPS; hops++) {
-      n = g.find(TensorName.parse(n.get().getInput(0)).node());
-    }
-    return n.filter(d -> d.getOp().equals("Const"));
+    return g.find(g.throughIdentities(t, MAX_IDENTITY_HOPS).node())
+        .filter(d -> d.getOp().equals("Const"));
   }
 
   /** The value attribute of the Const behind {@code t}, if it has one. */

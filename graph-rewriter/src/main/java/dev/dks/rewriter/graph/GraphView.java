@@ -103,6 +103,25 @@ public final class GraphView {
     return Optional.ofNullable(nodes.get(name));
   }
 
+  /**
+   * The tensor {@code t} reads through Identity nodes: while the node of the tensor is an {@code
+   * Identity}, its input, at most {@code maxHops} times. Returns {@code t} itself when its node
+   * is absent or not an Identity; after {@code maxHops} hops the tensor reached, even if it is an
+   * Identity's (callers then see an Identity, not what they look for). TF.js, Grappler and Keras
+   * leave such chains in front of constants and outputs.
+   */
+  public TensorName throughIdentities(TensorName t, int maxHops) {
+    TensorName at = t;
+    for (int hops = 0; hops < maxHops; hops++) {
+      NodeDef n = nodes.get(at.node());
+      if (n == null || !n.getOp().equals("Identity")) {
+        break;
+      }
+      at = TensorName.parse(n.getInput(0));
+    }
+    return at;
+  }
+
   /** A snapshot of the nodes in view order. */
   public List<NodeDef> nodes() {
     return new ArrayList<>(nodes.values());

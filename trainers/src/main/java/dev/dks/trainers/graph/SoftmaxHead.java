@@ -3,7 +3,6 @@ package dev.dks.trainers.graph;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import java.util.Optional;
-import org.tensorflow.proto.NodeDef;
 
 /**
  * The logits behind a classifier's probability output. Keras and TF1 classifiers often serve
@@ -24,21 +23,8 @@ public final class SoftmaxHead {
    * empty when it is not a Softmax's output.
    */
   public static Optional<TensorName> logitsBehind(GraphView g, TensorName output) {
-    TensorName t = output;
-    for (int hops = 0; hops <= MAX_IDENTITY_HOPS; hops++) {
-      Optional<NodeDef> n = g.find(t.node());
-      if (n.isEmpty() || t.index() != 0) {
-        return Optional.empty();
-      }
-      String op = n.get().getOp();
-      if (op.equals("Softmax")) {
-        return Optional.of(TensorName.parse(n.get().getInput(0)));
-      }
-      if (!op.equals("Identity")) {
-        return Optional.empty();
-      }
-      t = TensorName.parse(n.get().getInput(0));
-    }
-    return Optional.empty();
+    TensorName t = g.throughIdentities(output, MAX_IDENTITY_HOPS);
+    return g.find(t.node()).filter(n -> t.index() == 0 && n.getOp().equals("Softmax"))
+        .map(n -> TensorName.parse(n.getInput(0)));
   }
 }
