@@ -8,6 +8,7 @@ import dev.dks.trainers.kfac.InverseMethod;
 import dev.dks.trainers.kfac.KfacOptions;
 import dev.dks.trainers.optim.LearningRateSchedule;
 import dev.dks.trainers.optim.OptimizerDefaults;
+import dev.dks.trainers.optim.RunLength;
 import dev.dks.trainers.optim.ScheduleKind;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.util.ArrayList;
@@ -34,12 +35,15 @@ import java.util.Locale;
  * @param schedule the schedule shape
  * @param warmupSteps the linear warm-up steps
  * @param totalSteps the run's total steps (the cosine reaches 0 there)
+ * @param length where {@code totalSteps} came from: {@code --steps}, {@code --epochs} or the
+ *     default length (one epoch, at least {@value RunLength#MIN_STEPS} steps; {@code steps} is
+ *     then among {@code defaulted})
  * @param momentum the momentum fed every step
  * @param kfac K-FAC's options, or null for the SGD family
  * @param defaulted the flags (without {@code --}) whose value is the optimizer's default
  */
 record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKind schedule,
-    long warmupSteps, long totalSteps, double momentum, KfacOptions kfac,
+    long warmupSteps, long totalSteps, RunLength length, double momentum, KfacOptions kfac,
     List<String> defaulted) {
 
   /** The value that asks for the optimizer's default explicitly. */
@@ -79,7 +83,22 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
    *     of range
    */
   static TrainSettings resolve(Flags f, long totalSteps, boolean shaped) {
+    return resolve(f, RunLength.ofSteps(totalSteps, 0), shaped);
+  }
+
+  /**
+   * Resolves the flags of a run of {@code length}; a default length is named among the
+   * defaults ({@code steps}).
+   *
+   * @throws IllegalArgumentException naming the flag, for a value that does not parse or is out
+   *     of range
+   */
+  static TrainSettings resolve(Flags f, RunLength length, boolean shaped) {
+    long totalSteps = length.steps();
     List<String> defaulted = new ArrayList<>();
+    if (length.source() == RunLength.Source.DEFAULT) {
+      defaulted.add("steps");
+    }
     String opt;
     if (given(f.optimizer())) {
       opt = f.optimizer().trim().toLowerCase(Locale.ROOT);
@@ -145,7 +164,7 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
       defaulted.add("momentum");
     }
     KfacOptions k = kfac ? kfacOptions(f, recipe, defaulted) : null;
-    return new TrainSettings(opt, recipe, lr, schedule, warmup, totalSteps, momentum, k,
+    return new TrainSettings(opt, recipe, lr, schedule, warmup, totalSteps, length, momentum, k,
         defaulted);
   }
 
@@ -237,8 +256,9 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
       b.append(" (").append(kfacRecipe.equals("tat") ? "TAT recipe" : "default recipe")
           .append(')');
     }
-    b.append(String.format(Locale.ROOT, ": lr %s %s, warm-up %d of %d steps, momentum %s",
-        num(lr), schedule.label(), warmupSteps, totalSteps, num(momentum)));
+    b.append(String.format(Locale.ROOT, ": lr %s %s, warm-up %d of %d steps%s, momentum %s",
+        num(lr), schedule.label(), warmupSteps, totalSteps,
+        lengthNote(), num(momentum)));
     if (kfac != null) {
       b.append(String.format(Locale.ROOT, ", damping %s%s, conv %s, inverses every %d, "
               + "statistics every %d%s from %s, EMA %s, norm constraint %s, burn-in %d",
@@ -257,6 +277,21 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     return b.toString();
   }
 
+  /**
+   * After the steps: {@code  (27.27 epochs of 11 steps; default length: one epoch, at least 300
+   * steps)}, either part alone, or nothing.
+   */
+  private String lengthNote() {
+    List<String> parts = new ArrayList<>();
+    if (!length.epochsPhrase().isEmpty()) {
+      parts.add(length.epochsPhrase());
+    }
+    if (length.source() == RunLength.Source.DEFAULT) {
+      parts.add("default length: " + RunLength.rule());
+    }
+    return parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")";
+  }
+
   /** The settings as the {@code settings} object of {@code dks train --json}. */
   void json(ObjectNode o) {
     o.put("optimizer", optimizer);
@@ -264,6 +299,11 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
     o.put("schedule", schedule.label());
     o.put("warmup_steps", warmupSteps);
     o.put("total_steps", totalSteps);
+    o.put("length", length.sourceName());
+    o.put("steps_per_epoch", length.stepsPerEpoch());
+    if (length.stepsPerEpoch() > 0) {
+      o.put("epochs", length.epochs());
+    }
     o.put("momentum", momentum);
     if (kfac != null) {
       ObjectNode k = o.putObject("kfac");

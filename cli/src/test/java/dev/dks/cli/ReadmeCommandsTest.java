@@ -59,7 +59,8 @@ import org.opentest4j.TestAbortedException;
  *   <li>{@code ./dks demo} becomes {@code ./dks demo --quick --no-fetch --out dks-demo} (the
  *       default output folder made explicit, so that it lands in the temporary folder);
  *   <li>{@code --epochs E} and {@code --steps N} of a {@code train} line become {@code --steps}
- *       {@value #LEARN_STEPS}, or {@value #RESUME_STEPS} on a {@code --resume} line (so that the
+ *       {@value #LEARN_STEPS} (a line with neither, the default length, gets it added), or
+ *       {@value #RESUME_STEPS} on a {@code --resume} line (so that the
  *       resumed run has steps left): long enough to pass the default warm-up (a tenth of the
  *       run) and the learning rate's peak, so that a recipe that diverges there fails here; a
  *       line with {@code --device gpu} (the same training on a machine without a GPU) gets
@@ -261,6 +262,9 @@ class ReadmeCommandsTest {
       } else {
         args.add(w.startsWith("-") ? w : path(w));
       }
+    }
+    if (train && !args.contains("--steps")) { // the default length: shortened the same way
+      args.addAll(List.of("--steps", String.valueOf(trainSteps)));
     }
     if (train && !args.contains("--json")) {
       args.add("--json");

@@ -200,8 +200,8 @@ class TrainCommandTest {
         tmp.resolve("p").toString()), "patch rows", "-1");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
         "5", "--optimizer", "adam", "--out", tmp.resolve("a").toString()), "adam", "kfac");
-    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits"),
-        "--steps");
+    Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
+        "5", "--epochs", "1", "--out", tmp.resolve("se").toString()), "--steps", "--epochs");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "digits", "--steps",
         "5", "--device", "tpu", "--out", tmp.resolve("x").toString()), "tpu");
     Cli.assertOneErrorLine(Cli.run("train", model.toString(), "--data", "synthetic:4x4x1",
