@@ -579,13 +579,16 @@ public final class TrainCommand implements Callable<Integer> {
   private static void checkShape(Model m, Dataset d) {
     TensorSpec in = m.signature(Signature.SERVING_DEFAULT).inputs().values().iterator().next();
     long[] s = in.shape();
+    if (s != null && s.length == 2 && s[1] == (long) d.h() * d.w() * d.c()) {
+      return; // a flat [-1, H*W*C] input (a TF1 MLP): fed each example row-major
+    }
     if (s == null || s.length != 4 || s[1] != d.h() || s[2] != d.w() || s[3] != d.c()) {
       String hwc = s != null && s.length == 4 ? s[1] + "x" + s[2] + "x" + s[3]
           : s == null ? "unknown" : Arrays.toString(s);
       throw new IllegalArgumentException("the model takes " + hwc + " inputs (" + in.tensor()
           + ") but " + d.name() + " has "
           + d.h() + "x" + d.w() + "x" + d.c() + " examples (need [-1, " + d.h() + ", " + d.w()
-          + ", " + d.c() + "])");
+          + ", " + d.c() + "] or [-1, " + (long) d.h() * d.w() * d.c() + "])");
     }
   }
 
@@ -609,8 +612,9 @@ public final class TrainCommand implements Callable<Integer> {
     TensorSpec outSpec = sig.outputs().values().iterator().next();
     int n = Math.min(8, test.size());
     float[] x = Arrays.copyOf(test.images(), n * test.imageSize());
-    try (TFloat32 t = TFloat32.tensorOf(Shape.of(n, test.h(), test.w(), test.c()),
-        DataBuffers.of(x, true, false))) {
+    Shape shape = tg.flatInput() ? Shape.of(n, (long) test.h() * test.w() * test.c())
+        : Shape.of(n, test.h(), test.w(), test.c());
+    try (TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false))) {
       return DevicePlacement.deviceSummary(tg.session().runner()
           .feed(in.tensor().node() + ":" + in.tensor().index(), t)
           .fetch(outSpec.tensor().node() + ":" + outSpec.tensor().index()));

@@ -96,6 +96,8 @@ public final class TrainingGraph implements AutoCloseable {
   private final Graph graph;
   private final Session session;
   private final String inputName;
+  /** Whether the input is {@code [batch, D]}: batches are fed flattened. */
+  private final boolean flatInput;
   private final Placeholder<TFloat32> labels;
   private final Placeholder<TFloat32> lr;
   private final Placeholder<TFloat32> momentum;
@@ -131,6 +133,7 @@ public final class TrainingGraph implements AutoCloseable {
     this.graph = graph;
     this.session = session;
     this.inputName = b.inputName;
+    this.flatInput = b.flatInput;
     this.labels = b.labels;
     this.lr = b.lr;
     this.momentum = b.momentum;
@@ -258,7 +261,7 @@ public final class TrainingGraph implements AutoCloseable {
     if (kfac != null) {
       return kfacStep(globalStep, x, xShape, yOneHot, learningRate, mu);
     }
-    try (TFloat32 xt = tensor(x, xShape);
+    try (TFloat32 xt = inputTensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot);
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
         TFloat32 mut = TFloat32.scalarOf((float) mu);
@@ -280,7 +283,7 @@ public final class TrainingGraph implements AutoCloseable {
     KfacGraph kfac = this.kfac.forBatch(xShape[0]);
     double[] out = null;
     double modelChange = Double.NaN;
-    try (TFloat32 xt = tensor(x, xShape);
+    try (TFloat32 xt = inputTensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot);
         TFloat32 lrt = TFloat32.scalarOf((float) learningRate);
         TFloat32 mut = TFloat32.scalarOf((float) mu);
@@ -370,7 +373,7 @@ public final class TrainingGraph implements AutoCloseable {
     long k = -1;
     for (Batch b : batches) {
       KfacGraph kfac = this.kfac.forBatch(b.size());
-      try (TFloat32 xt = tensor(b.images(), new long[] {b.size(), b.h(), b.w(), b.c()});
+      try (TFloat32 xt = inputTensor(b.images(), new long[] {b.size(), b.h(), b.w(), b.c()});
           TFloat32 yt = labelTensor(b.oneHot());
           TFloat32 one = TFloat32.scalarOf(1f);
           TInt64 seed = TInt64.vectorOf(kfac.options().seed(), k--)) {
@@ -449,7 +452,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   private double[] run(float[] x, long[] xShape, float[] yOneHot, Operand<TFloat32> l,
       Operand<TFloat32> a) {
-    try (TFloat32 xt = tensor(x, xShape);
+    try (TFloat32 xt = inputTensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot);
         Result r = session.runner().feed(inputName, xt).feed(labels, yt).fetch(l).fetch(a)
             .run()) {
@@ -470,7 +473,7 @@ public final class TrainingGraph implements AutoCloseable {
    * keyed by variable name in {@link #trainableVariables()} order), without updating anything.
    */
   public Map<String, float[]> gradients(float[] x, long[] xShape, float[] yOneHot) {
-    try (TFloat32 xt = tensor(x, xShape);
+    try (TFloat32 xt = inputTensor(x, xShape);
         TFloat32 yt = labelTensor(yOneHot)) {
       Session.Runner r = session.runner().feed(inputName, xt).feed(labels, yt);
       gradients.forEach(r::fetch);
@@ -607,6 +610,28 @@ public final class TrainingGraph implements AutoCloseable {
     return tensor(y, new long[] {y.length / classes, classes});
   }
 
+  /**
+   * The input batch {@code x} of shape {@code xShape} (batch first) as the model takes it: a
+   * model whose input is a flat {@code [batch, D]} (a TF1 MLP on MNIST's 784 pixels) gets each
+   * example's values in the same row-major order as {@code [batch, D]}; any other input gets
+   * {@code xShape} as it is.
+   */
+  private TFloat32 inputTensor(float[] x, long[] xShape) {
+    if (flatInput && xShape.length > 2) {
+      long d = 1;
+      for (int i = 1; i < xShape.length; i++) {
+        d *= xShape[i];
+      }
+      return tensor(x, new long[] {xShape[0], d});
+    }
+    return tensor(x, xShape);
+  }
+
+  /** Whether the model's input is a flat {@code [batch, D]} (see {@link #inputTensor}). */
+  public boolean flatInput() {
+    return flatInput;
+  }
+
   private static TFloat32 tensor(float[] v, long[] shape) {
     return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(v, true, false));
   }
@@ -618,6 +643,7 @@ public final class TrainingGraph implements AutoCloseable {
   /** Emits the training ops into the graph; collects what the TrainingGraph keeps. */
   private static final class Builder {
     String inputName;
+    boolean flatInput;
     Placeholder<TFloat32> labels;
     Placeholder<TFloat32> lr;
     Placeholder<TFloat32> momentum;
@@ -697,7 +723,8 @@ public final class TrainingGraph implements AutoCloseable {
       // one view of the training form for the batch-norm scan, the structure analysis and K-FAC
       GraphView view = GraphView.of(trainingForm);
       inputName = inName.node() + ":" + inName.index();
-      g.operationOrThrow(inName.node());
+      flatInput = g.operationOrThrow(inName.node()).output(inName.index()).shape()
+          .numDimensions() == 2;
       Output<TFloat32> logits = g.operationOrThrow(logitsName.node()).output(logitsName.index());
       Shape ls = logits.shape();
       if (ls.isUnknown() || ls.numDimensions() != 2 || ls.get(1) < 1) {
