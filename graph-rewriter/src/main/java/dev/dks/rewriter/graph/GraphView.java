@@ -111,13 +111,29 @@ public final class GraphView {
    * leave such chains in front of constants and outputs.
    */
   public TensorName throughIdentities(TensorName t, int maxHops) {
+    return throughIdentities(t, maxHops, false);
+  }
+
+  /**
+   * {@link #throughIdentities(TensorName, int)}, and with {@code identityN} also through {@code
+   * IdentityN} nodes (output i reads data input i; the function inliner leaves one with a call's
+   * name, so a Keras model's served output is one). Each node passed counts as one hop.
+   */
+  public TensorName throughIdentities(TensorName t, int maxHops, boolean identityN) {
     TensorName at = t;
     for (int hops = 0; hops < maxHops; hops++) {
       NodeDef n = nodes.get(at.node());
-      if (n == null || !n.getOp().equals("Identity")) {
+      if (n == null) {
         break;
       }
-      at = TensorName.parse(n.getInput(0));
+      if (n.getOp().equals("Identity")) {
+        at = TensorName.parse(n.getInput(0));
+      } else if (identityN && n.getOp().equals("IdentityN") && at.index() < n.getInputCount()
+          && !n.getInput(at.index()).startsWith("^")) {
+        at = TensorName.parse(n.getInput(at.index()));
+      } else {
+        break;
+      }
     }
     return at;
   }

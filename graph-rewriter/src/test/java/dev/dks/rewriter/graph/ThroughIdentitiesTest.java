@@ -55,4 +55,19 @@ class ThroughIdentitiesTest {
     assertEquals(TensorName.of("id2"), g.throughIdentities(TensorName.of("id2"), 0));
     assertTrue(ConstReads.constNode(g, TensorName.of("neg")).isEmpty());
   }
+
+  /** IdentityN output i forwards data input i, only when asked (ConstReads does not). */
+  @Test
+  void identityNForwardsItsIthInputWhenAsked() {
+    GraphView g = chain(1);
+    g.add(Nodes.op("Neg", "neg").input("id1").type("T", DataType.DT_INT32).build());
+    g.add(Nodes.op("IdentityN", "call").input("neg").input("id1").input("^neg").build());
+    assertEquals(TensorName.of("c"), g.throughIdentities(TensorName.of("call", 1), 4, true));
+    assertEquals(TensorName.of("neg"), g.throughIdentities(TensorName.of("call", 0), 4, true));
+    // negative control: without identityN, and in ConstReads, the IdentityN stops the walk
+    assertEquals(TensorName.of("call", 1), g.throughIdentities(TensorName.of("call", 1), 4));
+    assertTrue(ConstReads.constNode(g, TensorName.of("call", 1)).isEmpty());
+    // the control input is not an output: call:2 stays
+    assertEquals(TensorName.of("call", 2), g.throughIdentities(TensorName.of("call", 2), 4, true));
+  }
 }

@@ -19,11 +19,24 @@ public final class SoftmaxHead {
   private SoftmaxHead() {}
 
   /**
-   * The input of the Softmax that {@code output} is (directly or through Identity reads), or
-   * empty when it is not a Softmax's output.
+   * The tensor an {@code IdentityN} output forwards (through Identity and IdentityN reads), or
+   * {@code output} itself when its node is not an IdentityN: TensorFlow has no gradient for
+   * IdentityN, so a served output that is one (a Keras model whose call was inlined, without a
+   * Softmax) is trained on what it forwards.
+   */
+  public static TensorName behindIdentityN(GraphView g, TensorName output) {
+    boolean marker = g.find(output.node()).map(n -> n.getOp().equals("IdentityN"))
+        .orElse(false);
+    return marker ? g.throughIdentities(output, MAX_IDENTITY_HOPS, true) : output;
+  }
+
+  /**
+   * The input of the Softmax that {@code output} is (directly or through Identity and IdentityN
+   * reads: a Keras model's inlined call leaves an IdentityN with the call's name as its served
+   * output), or empty when it is not a Softmax's output.
    */
   public static Optional<TensorName> logitsBehind(GraphView g, TensorName output) {
-    TensorName t = g.throughIdentities(output, MAX_IDENTITY_HOPS);
+    TensorName t = g.throughIdentities(output, MAX_IDENTITY_HOPS, true);
     return g.find(t.node()).filter(n -> t.index() == 0 && n.getOp().equals("Softmax"))
         .map(n -> TensorName.parse(n.getInput(0)));
   }

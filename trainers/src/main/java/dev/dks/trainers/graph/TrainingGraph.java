@@ -688,8 +688,10 @@ public final class TrainingGraph implements AutoCloseable {
       } else {
         // a served Softmax is not trained through: its input is the logits (SoftmaxHead)
         TensorName out = serving.outputs().values().iterator().next().tensor();
-        logitsName = SoftmaxHead.logitsBehind(GraphView.of(model.graph()), out).orElse(out);
-        softmaxOutput = logitsName.equals(out) ? null : out;
+        GraphView v = GraphView.of(model.graph());
+        Optional<TensorName> behindSoftmax = SoftmaxHead.logitsBehind(v, out);
+        logitsName = behindSoftmax.orElse(SoftmaxHead.behindIdentityN(v, out));
+        softmaxOutput = behindSoftmax.isPresent() ? out : null;
       }
       inName = spec.inputTensor() != null ? TensorName.parse(spec.inputTensor())
           : serving.inputs().values().iterator().next().tensor();

@@ -67,4 +67,24 @@ class SoftmaxHeadTest {
       assertEquals(Optional.empty(), plain.softmaxOutput());
     }
   }
+
+  /**
+   * A Keras model's inlined call leaves an IdentityN with the call's name as the served output
+   * (tfnet_simple_model_from_auto_compile: Softmax -> Identity -> IdentityN): the Softmax is
+   * found behind it, and without a Softmax the IdentityN's input is trained on (TF has no
+   * gradient for IdentityN).
+   */
+  @Test
+  void looksThroughTheInlinersIdentityN() {
+    GraphView g = GraphView.of(softmaxServed().graph());
+    g.add(Nodes.op("IdentityN", "call").input("probs").input("logits").build());
+    assertEquals(Optional.of(TensorName.of("logits")),
+        SoftmaxHead.logitsBehind(g, TensorName.of("call", 0)));
+    // output 1 forwards the logits themselves: no Softmax, trained on "logits"
+    assertEquals(Optional.empty(), SoftmaxHead.logitsBehind(g, TensorName.of("call", 1)));
+    assertEquals(TensorName.of("logits"),
+        SoftmaxHead.behindIdentityN(g, TensorName.of("call", 1)));
+    // negative control: an output that is not an IdentityN stays as it is
+    assertEquals(TensorName.of("probs"), SoftmaxHead.behindIdentityN(g, TensorName.of("probs")));
+  }
 }
