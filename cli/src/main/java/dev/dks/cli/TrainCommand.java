@@ -69,8 +69,9 @@ import picocli.CommandLine.Spec;
  * training SavedModel ({@code DIR/training}, {@link TrainingExporter}) and a serving SavedModel
  * ({@code DIR/serving}, {@link ServingExporter}), both carrying the input's shaping record
  * ({@code assets.extra/dks-shaping.json}, see {@link ModelShaping}) with the steps trained
- * added. Without {@code --steps} or {@code --epochs} a run is one epoch, at least 300 steps
- * ({@link RunLength#byDefault}). Optimizer settings left out take the optimizer's defaults ({@link TrainSettings}:
+ * added. Without {@code --steps} or {@code --epochs} a run is one epoch, at least 300 steps,
+ * and with a training batch norm long enough for its moving averages ({@link
+ * RunLength#byDefault}). Optimizer settings left out take the optimizer's defaults ({@link TrainSettings}:
  * K-FAC for a DKS/TAT-shaped model, else Nesterov; printed with the results). {@code --resume}
  * continues exactly from the
  * checkpoint. Prints a summary (steps, loss, accuracy, steps/s, device), or one JSON object with
@@ -211,8 +212,9 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--steps", paramLabel = "N",
       description = "Total optimizer steps (default: one epoch, at least 300 steps: 468 on "
-          + "Fashion-MNIST or MNIST at batch 128, 300 on the digits; the warm-up and cosine "
-          + "follow the length).")
+          + "Fashion-MNIST or MNIST at batch 128, 300 on the digits; with a training batch norm "
+          + "at least until its moving averages keep under 0.1%% of their start, 688 at "
+          + "momentum 0.99; the warm-up and cosine follow the length).")
   private Long steps;
 
   @Option(names = "--epochs", paramLabel = "E",
@@ -314,7 +316,7 @@ public final class TrainCommand implements Callable<Integer> {
         .build();
     RunLength length = steps != null ? RunLength.ofSteps(steps, it.batchesPerEpoch())
         : epochs != null ? RunLength.ofEpochs(epochs, it.batchesPerEpoch())
-        : RunLength.byDefault(it.batchesPerEpoch());
+        : RunLength.byDefault(it.batchesPerEpoch(), bnMomentum(original));
     long total = length.steps();
     placement.notice().ifPresent(n -> {
       spec.commandLine().getErr().println(n);
@@ -485,6 +487,18 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
+  }
+
+  /**
+   * The largest moving-average momentum of the batch norms that train ({@code --bn-mode train}),
+   * or {@code NaN}: the default run length lets those averages forget their start.
+   */
+  private double bnMomentum(Model m) {
+    if (bnMode() != BatchNormTraining.Mode.TRAIN) {
+      return Double.NaN;
+    }
+    return BatchNormTraining.sites(m, null).stream()
+        .mapToDouble(BatchNormTraining.Site::momentum).max().orElse(Double.NaN);
   }
 
   /** Whether a shaping record makes {@code --optimizer auto} choose K-FAC: DKS or TAT. */

@@ -287,7 +287,7 @@ record TrainSettings(String optimizer, String kfacRecipe, double lr, ScheduleKin
       parts.add(length.epochsPhrase());
     }
     if (length.source() == RunLength.Source.DEFAULT) {
-      parts.add("default length: " + RunLength.rule());
+      parts.add("default length: " + length.ruleApplied());
     }
     return parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")";
   }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dks train MODEL --data D} with neither {@code --steps} nor {@code --epochs} trains one
- * epoch of whole batches, at least 300 steps, and says so; lengths worked out by hand from the
+ * epoch of whole batches, at least 300 steps (and, with a training batch norm, long enough for its
+ * moving averages), and says so; lengths worked out by hand from the
  * synthetic sets' sizes (a tiny 2x2 MLP, so each run takes seconds).
  */
 class TrainDefaultLengthTest {
@@ -66,6 +67,27 @@ class TrainDefaultLengthTest {
     assertEquals(2, one.get("steps").asLong());
     assertEquals("epochs", one.get("settings").get("length").asText());
     assertFalse(defaults(one.get("settings")).contains("steps"));
+  }
+
+  /**
+   * A model whose batch norm trains runs until its moving averages (Keras's momentum 0.99) hold
+   * under 0.1% of their start: 0.99^688 = 0.00099, 688 steps; with {@code --bn-mode frozen}
+   * nothing moves, and the same data gives the plain 300 (negative control).
+   */
+  @Test
+  void aTrainingBatchNormRunsUntilItsAveragesForgetTheirStart() {
+    Path bn = tmp.resolve("tiny-bn");
+    ServingExporter.export(ModelBuilder.build(ArchitectureSpec.builder(Architecture.PLAIN_CNN, 1)
+        .width(2).input("2x2x1").classes(2).batchNorm(true).activation("relu").seed(1).build())
+        .model(), bn);
+    Cli r = Cli.run("train", bn.toString(), "--data", "synthetic:2x2x1:2:64", "--batch", "32",
+        "--out", tmp.resolve("bn").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("trained 688 steps"), r.out());
+    assertTrue(r.err().contains("688 for batch norm's moving averages (momentum 0.99)"), r.err());
+    JsonNode frozen = Cli.json("train", bn.toString(), "--data", "synthetic:2x2x1:2:64",
+        "--batch", "32", "--bn-mode", "frozen", "--out", tmp.resolve("bn-frozen").toString());
+    assertEquals(300, frozen.get("steps").asLong());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.dks.trainers.optim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dks.trainers.data.BatchIterator;
 import dev.dks.trainers.data.DataSets;
@@ -69,5 +70,28 @@ class RunLengthTest {
     BatchIterator big = BatchIterator.builder(d).batchSize(128).seed(0).dropLast(true).build();
     // 1,300 / 128 = 10.16: 10 batches, so the floor of 300
     assertEquals(300, RunLength.byDefault(big.batchesPerEpoch()).steps());
+  }
+
+  /**
+   * A training batch norm's moving averages (momentum m) must keep under 0.1% of their start:
+   * at Keras's 0.99, 0.99^687 = 0.001003 is not yet, 0.99^688 = 0.000993 is (powers computed
+   * here, not by the rule).
+   */
+  @Test
+  void batchNormRunsLongEnoughForItsMovingAverages() {
+    assertEquals(688, RunLength.bnSteps(0.99));
+    assertTrue(Math.pow(0.99, 688) <= 1e-3 && Math.pow(0.99, 687) > 1e-3);
+    assertEquals(688, RunLength.byDefault(468, 0.99).steps());
+    assertEquals(800, RunLength.byDefault(800, 0.99).steps());
+    // momentum 0.9: ceil(6.9078 / 0.10536) = 66 steps, below the floor of 300
+    assertEquals(66, RunLength.bnSteps(0.9));
+    assertEquals(300, RunLength.byDefault(11, 0.9).steps());
+    // no batch norm (NaN) or a momentum outside (0, 1): the plain rule (negative control)
+    assertEquals(468, RunLength.byDefault(468, Double.NaN).steps());
+    assertEquals(0, RunLength.bnSteps(Double.NaN));
+    assertEquals(300, RunLength.byDefault(11, 0).steps());
+    assertEquals("688 steps = 1.47 epochs of 468 steps (default: one epoch, at least 300 steps, "
+        + "688 for batch norm's moving averages (momentum 0.99))",
+        RunLength.byDefault(468, 0.99).describe());
   }
 }
