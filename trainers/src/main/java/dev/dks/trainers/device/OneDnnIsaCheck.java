@@ -16,7 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ONEDNN_MAX_CPU_ISA=AVX2}, or {@code TF_ENABLE_ONEDNN_OPTS=0}, the same step runs. TF reads both
  * variables from the environment when its natives load, so a JVM cannot set them for itself:
  * {@code ./dks}, the benchmark scripts and the Maven test runs export the cap
- * ({@code scripts/tf-env.sh}); Java programs that train must start their JVM with it.
+ * ({@code scripts/tf-env.sh}); Java programs that train must start their JVM with it. The cap
+ * rather than {@code TF_ENABLE_ONEDNN_OPTS=0}: at AVX2 oneDNN computes the trainers' ops and
+ * gradients as closely to float64 as TF's own kernels, and a training step costs about 2.5x less
+ * CPU (BENCHMARKS.md, "oneDNN at AVX2 against oneDNN off").
  *
  * <p>The check reads {@code /proc/cpuinfo} (Linux) and the two variables; anywhere else it says
  * nothing.
