@@ -213,8 +213,8 @@ public final class KernelCheck {
    * draws and a weak pass, where its standard error of c (a draw's sd about 0.07) needs about
    * 90: 0.13 s a draw by the model (0.11 s measured), so 15 s pays for 112. Networks whose draws
    * cost a second or more (a ResNet-50 at 224x224: 13 s of rotations a draw) keep the width
-   * rule's count; the Teachable Machine MobileNetV2 (0.17 s a draw of 48 pairs) may reach 88
-   * draws where the 20 GFLOP allowed its width rule's 24.
+   * rule's count; the Teachable Machine MobileNetV2 (about 0.16 s a draw of 48 pairs) may reach
+   * 93 draws (its {@code draw_cap}, 2026-12-08) where the 20 GFLOP allowed its width rule's 24.
    */
   static final double SEQUENTIAL_CPU_SECONDS = 15;
   /**

@@ -3,6 +3,7 @@ package dev.dks.savedmodels.export;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -208,7 +209,7 @@ class ImageStringInputsTest {
       Ops tf = Ops.create(g);
       Placeholder<TString> in = tf.withName("rgb_bytes").placeholder(TString.class);
       tf.image.decodeBmp(in, DecodeBmp.channels(3L));
-      assertEquals(null, new StringInputs(g.toGraphDef()).refusal("rgb_bytes:0"));
+      assertNull(new StringInputs(g.toGraphDef()).refusal("rgb_bytes:0"));
     }
   }
 
