@@ -97,7 +97,8 @@ public final class VerifyCommand implements Callable<Integer> {
   private double qTolerance;
 
   @Option(names = "--pairs", paramLabel = "N", defaultValue = "128",
-      description = "Input pairs per input c value (default 128), split over the weight draws.")
+      description = "Input pairs per input c value (default 128), split over the weight draws "
+          + "(with --draws 0, more per draw where pairs are cheap).")
   private int pairs;
 
   @Option(names = "--draws", paramLabel = "N", defaultValue = "0",
@@ -105,7 +106,8 @@ public final class VerifyCommand implements Callable<Integer> {
           + "are averaged over; 0 picks them from the widths (default 0: more for narrow nets, "
           + "whose single draw deviates from the prediction by O(1/sqrt(width))), then adds "
           + "draws, where they are cheap, until the standard errors of the output c and log q "
-          + "are under a quarter of their tolerances; when the cost budget stops them short, "
+          + "are under a quarter of their tolerances; when the cost budget (about 15 s of CPU) "
+          + "stops them short, "
           + "the report says the pass is weak.")
   private int draws;
 

@@ -97,9 +97,11 @@ public final class KernelCheck {
    *     largest over the input c values and checked outputs; it holds both the weights' and the
    *     pairs' noise) exceeds {@link #SE_FRACTION} of the c tolerance, more draws (as many as
    *     1/sqrt(draws) predicts reach it, times {@link #SEQUENTIAL_MARGIN}), up to {@value
-   *     #MAX_SEQUENTIAL_DRAWS} and as many as {@link #SEQUENTIAL_FLOP_BUDGET} pays for ({@link
-   *     #drawCost}); a network whose draws are expensive (a ResNet-50, a MobileNetV2) keeps the
-   *     first step's count. Where q is judged by its mean log q (a finite-width prediction and
+   *     #MAX_SEQUENTIAL_DRAWS} and as many as {@link #SEQUENTIAL_CPU_SECONDS} of estimated CPU
+   *     pay for ({@link #drawSeconds}); a network whose draws are expensive (a ResNet-50 at
+   *     224x224) keeps the first step's count. With automatic draws, those of the first step
+   *     take the sequential rule's pairs where pairs are cheap ({@link #widthRulePairs}). Where
+   *     q is judged by its mean log q (a finite-width prediction and
    *     several draws, {@link #logQAllowed}), it also adds draws while the standard error of
    *     the judged mean log q exceeds {@link #SE_FRACTION} of log(1 + qTolerance), where the
    *     allowed log q error would otherwise widen past that. The draws it adds measure
@@ -149,15 +151,38 @@ public final class KernelCheck {
   /** Most weight draws the automatic choice takes. */
   public static final int MAX_AUTO_DRAWS = 24;
   /**
-   * Rotation work ({@link WeightRotations#drawFlops}, floating-point operations) the automatic
-   * choice spends on the draws after the first. What a draw costs is its rotations: measuring it
-   * in the shared session takes 0.1-0.4 s even for a ResNet-50, whose kernels take about 11 s of
-   * CPU to rotate (estimated 67 GFLOP: the model is pessimistic, Java runs it at about 6
-   * GFLOP/s per core, measured 2026-12-07); the layers rotate in parallel, so 300 GFLOP is about
-   * 25 s on 2 idle cores. Replaces the cap of 50M parameter-draws, which gave a ResNet-50 two
-   * draws: too few to tell its q spread from a scale error.
+   * Floating-point operations of the Java rotations ({@link WeightRotations#drawFlops}) per
+   * second of CPU: measured 4.5-5.8 GFLOP/s of process CPU (2026-12-08, this 2-core machine at
+   * load 13-19) rotating the 1176 x 200 dense kernel of ML.NET's MNIST conv net (0.52 GFLOP by
+   * the model, 90 ms) and the kernels of the Teachable Machine MobileNetV2 (0.50 GFLOP, 90-130
+   * ms); about 6 GFLOP/s on 2026-12-07 for a ResNet-50's.
    */
-  static final double ROTATION_FLOP_BUDGET = 300e9;
+  static final double ROTATION_FLOPS_PER_SECOND = 5e9;
+  /**
+   * Floating-point operations of the pairs' forward pass ({@link #pairCost}) per second of CPU,
+   * TensorFlow's: measured about 10 GFLOP/s (2026-12-08, same load) for the MNIST conv net's
+   * draws of 64 pairs (0.21 GFLOP, 20-30 ms of process CPU with the session overhead); these
+   * batches are small, far from a large MatMul's rate.
+   */
+  static final double FORWARD_FLOPS_PER_SECOND = 10e9;
+  /**
+   * CPU seconds of a draw beyond its arithmetic: the session runs (the chunks, the statistics
+   * fetch) and loading its rotated variables. Measured 10-15 ms per draw (2026-12-08): a draw of
+   * the MNIST conv net took 20 ms of process CPU at 32 pairs and 20-30 ms at 64.
+   */
+  static final double DRAW_OVERHEAD_SECONDS = 0.01;
+  /**
+   * CPU seconds of rotations ({@link #ROTATION_FLOPS_PER_SECOND}) the width rule may spend on the
+   * draws after the first: 60 s, the 300 GFLOP of before (2026-12-07). What an ImageNet-size
+   * draw costs is its rotations: measuring it in the shared session takes 0.1-0.4 s even for a
+   * ResNet-50, whose kernels take about 11 s of CPU to rotate (estimated 67 GFLOP: the model is
+   * pessimistic); the layers rotate in parallel, so this is about 25-30 s on 2 idle cores.
+   * Replaces the cap of 50M parameter-draws, which gave a ResNet-50 two draws: too few to tell
+   * its q spread from a scale error.
+   */
+  static final double ROTATION_CPU_SECONDS = 60;
+  /** {@link #ROTATION_CPU_SECONDS} in rotation FLOP: 300 GFLOP. */
+  static final double ROTATION_FLOP_BUDGET = ROTATION_CPU_SECONDS * ROTATION_FLOPS_PER_SECOND;
   /**
    * Fewest draws the rotation budget leaves (when the width rule asks for more): the q verdict
    * needs the draws' spread ({@link #qAllowed}). At a ResNet-50's spread (sd of log q about 0.45
@@ -182,18 +207,16 @@ public final class KernelCheck {
    */
   static final int MAX_SEQUENTIAL_DRAWS = 256;
   /**
-   * Work ({@link #drawCost}, floating-point operations) the sequential rule may spend on the
-   * draws after the first: 20 GFLOP, a few seconds of CPU. A width-16 ResNet-18 draw costs less
-   * than 0.2 GFLOP, so it may reach more than 96 draws; a ResNet-50's rotations
-   * alone cost 67 GFLOP a draw and a MobileNetV2's draw about 0.9 GFLOP (0.5 of rotations),
-   * so they keep the draws of the width rule and the rotation budget. The TF.js age model
-   * (64x64x3 convolutions, then dense layers 3-6 units wide) costs 0.30 GFLOP a draw of 8
-   * pairs, each layer priced at its own output's locations ({@link #kernelLocations}): up to
-   * 67 draws, 0.17 s of CPU each (measured 2026-12-07, this machine under load).
+   * Estimated CPU seconds ({@link #drawSeconds}) the sequential rule may spend on its draws,
+   * counted from the second: 15 s. It was 20 GFLOP (about 3.5 s at these rates), which stopped
+   * ML.NET's MNIST conv net (TAT rewrite: convolutions 6-24 wide, a 1176 x 200 dense) at 30
+   * draws and a weak pass, where its standard error of c (a draw's sd about 0.07) needs about
+   * 90: 0.13 s a draw by the model (0.11 s measured), so 15 s pays for 112. Networks whose draws
+   * cost a second or more (a ResNet-50 at 224x224: 13 s of rotations a draw) keep the width
+   * rule's count; the Teachable Machine MobileNetV2 (about 0.16 s a draw of 48 pairs) may reach
+   * 93 draws (its {@code draw_cap}, 2026-12-08) where the 20 GFLOP allowed its width rule's 24.
    */
-  static final double SEQUENTIAL_FLOP_BUDGET = 20e9;
-  /** The cost of a draw beyond its arithmetic (session runs, variable loads), in FLOP. */
-  static final double DRAW_OVERHEAD_FLOPS = 50e6;
+  static final double SEQUENTIAL_CPU_SECONDS = 15;
   /**
    * Input pairs per input c in each draw the sequential rule adds (at least the width rule's
    * count). A draw's mean c varies with the weights and with the pairs: for the width-16 DKS
@@ -201,10 +224,13 @@ public final class KernelCheck {
    * 0.10 at the global pool, of which the weights' part is about 0.05 (sd over init seeds with
    * many pairs), so a pair's own c varies by about 0.26. Minimizing the cost of a given standard
    * error, the pairs per draw should be sqrt(cost of a draw's fixed part / cost of a pair) x
-   * (pair sd / weight sd), about sqrt(18) x 5 = 21 there; 32 keeps the pairs' part below the
-   * weights' while a pair's forward pass stays cheap next to a draw's rotations and session runs.
+   * (pair sd / weight sd), about sqrt(18) x 5 = 21 there. The cap is 64 (was 32): where a
+   * pair's log q is heavy-tailed (ML.NET's MNIST conv net, fed 2 features per location, TReLU
+   * slope near 0: now and then an example's every unit is negative at some layer and its q drops
+   * by the slope squared, log q by 35 or more), the pairs' noise dominates the judged log q's
+   * standard error, and there a pair costs 0.3 ms against a draw's 0.11 s of rotations.
    */
-  static final int SEQUENTIAL_PAIRS_PER_DRAW = 32;
+  static final int SEQUENTIAL_PAIRS_PER_DRAW = 64;
   /**
    * The ratio of a pair's c spread to a draw's (the weights') that {@link #addedPairsPerDraw}
    * assumes: about 5 for the width-16 DKS tanh ResNet-18 (0.26 against 0.05, {@link
@@ -365,7 +391,7 @@ public final class KernelCheck {
     List<WeightRotations.Kernel> kernels = WeightRotations.kernels(model, layers, g);
     boolean auto = o.draws() <= 0;
     int draws = auto ? autoDraws(shapes, plans.values(), kernels) : o.draws();
-    int perDraw = draws == 1 ? o.pairs()
+    int split = draws == 1 ? o.pairs()
         : Math.max(MIN_PAIRS_PER_DRAW, (o.pairs() + draws - 1) / draws);
     // the judged tensor of every checked output, by index in the measured union
     List<Integer> judged = plans.values().stream()
@@ -375,8 +401,15 @@ public final class KernelCheck {
     List<PairSums> sums = new ArrayList<>();
     KernelSampling sampling;
     String oneAtATime;
+    int perDraw;
     try (PairStatistics st = new PairStatistics(model, first.feedNode(), first.feedShape(),
         measured, allowedOps, feeding)) {
+      // the sequential rule's draws (and, with automatic draws, the width rule's too): not when
+      // the examples go one at a time, where each added draw would cost hundreds of
+      // single-example runs, which the cost model does not price
+      boolean sequential = auto && draws >= 2 && st.oneAtATimeReason() == null;
+      perDraw = sequential ? widthRulePairs(kernels, shapes, first.feedShape(),
+          o.inputCs().length, split) : split;
       measureDraws(st, model, layers, g, o, perDraw, memoryBudgetBytes, sums, draws);
       // the sequential rule: more draws while the judged c, or the judged log q where q is
       // judged by it, is not determined to a fraction of its tolerance, as far as the cost cap
@@ -384,10 +417,9 @@ public final class KernelCheck {
       long[] locations = kernelLocations(shapes, kernels, first.feedShape(),
           sums.get(0).spatialUsed());
       int addedPerDraw = addedPairsPerDraw(kernels, locations, o.inputCs().length, perDraw);
-      // not when the examples go one at a time: each added draw would cost hundreds of
-      // single-example runs, which the FLOP cost model does not price
-      int cap = auto && draws >= 2 && st.oneAtATimeReason() == null
-          ? sequentialCap(draws, drawCost(kernels, locations, addedPerDraw, o.inputCs().length))
+      int cap = sequential
+          ? sequentialCap(draws,
+              drawSeconds(kernels, locations, addedPerDraw, o.inputCs().length))
           : draws;
       double cTarget = SE_FRACTION * o.cTolerance();
       boolean logQJudged = plans.values().stream()
@@ -641,49 +673,56 @@ public final class KernelCheck {
 
   /**
    * The most draws the sequential rule may reach: {@link #MAX_SEQUENTIAL_DRAWS}, fewer when the
-   * draws after the first would cost more than {@link #SEQUENTIAL_FLOP_BUDGET} ({@link
-   * #drawCost}), never fewer than {@code draws} (what the width rule chose).
+   * draws after the first would cost more than {@link #SEQUENTIAL_CPU_SECONDS} ({@link
+   * #drawSeconds}), never fewer than {@code draws} (what the width rule chose).
    */
   static int sequentialCap(int draws, List<WeightRotations.Kernel> kernels, int perDraw,
       int cs, long locations) {
-    return sequentialCap(draws, drawCost(kernels, perDraw, cs, locations));
+    return sequentialCap(draws, drawSeconds(kernels, perDraw, cs, locations));
   }
 
-  /** As above for draws that cost {@code cost} FLOP each. */
-  static int sequentialCap(int draws, double cost) {
-    int affordable = cost > 0
-        ? (int) Math.min(MAX_SEQUENTIAL_DRAWS, 1 + Math.floor(SEQUENTIAL_FLOP_BUDGET / cost))
+  /** As above for draws that cost {@code seconds} of CPU each. */
+  static int sequentialCap(int draws, double seconds) {
+    int affordable = seconds > 0
+        ? (int) Math.min(MAX_SEQUENTIAL_DRAWS, 1 + Math.floor(SEQUENTIAL_CPU_SECONDS / seconds))
         : MAX_SEQUENTIAL_DRAWS;
     return Math.max(draws, affordable);
   }
 
   /**
-   * What one more weight draw costs, in floating-point operations: its rotations ({@link
-   * WeightRotations#drawFlops}), the forward pass of its pairs (2 inputs x {@code cs} input c
-   * values x {@code perDraw} pairs, 2 operations per live kernel weight per location, at the
-   * {@code locations} the draws run at), and {@link #DRAW_OVERHEAD_FLOPS} for the session runs
-   * and the variable loads.
+   * What one more weight draw costs, in estimated seconds of CPU: its rotations ({@link
+   * WeightRotations#drawFlops} at {@link #ROTATION_FLOPS_PER_SECOND}), the forward pass of its
+   * pairs (2 inputs x {@code cs} input c values x {@code perDraw} pairs, 2 operations per live
+   * kernel weight per location, at the {@code locations} the draws run at, at {@link
+   * #FORWARD_FLOPS_PER_SECOND}), and {@link #DRAW_OVERHEAD_SECONDS} for the session runs and
+   * the variable loads.
    */
-  static double drawCost(List<WeightRotations.Kernel> kernels, int perDraw, int cs,
+  static double drawSeconds(List<WeightRotations.Kernel> kernels, int perDraw, int cs,
       long locations) {
     long[] at = new long[kernels.size()];
     Arrays.fill(at, locations);
-    return drawCost(kernels, at, perDraw, cs);
+    return drawSeconds(kernels, at, perDraw, cs);
   }
 
   /**
-   * As {@link #drawCost(List, int, int, long)} with each kernel at its own location count
+   * As {@link #drawSeconds(List, int, int, long)} with each kernel at its own location count
    * ({@code locations[i]} for {@code kernels.get(i)}, {@link #kernelLocations}): a dense head
    * after a pooled or flattened body runs at 1 location, not at the fed input's.
    */
-  static double drawCost(List<WeightRotations.Kernel> kernels, long[] locations, int perDraw,
+  static double drawSeconds(List<WeightRotations.Kernel> kernels, long[] locations, int perDraw,
       int cs) {
-    return fixedDrawCost(kernels) + perDraw * pairCost(kernels, locations, cs);
+    return fixedDrawSeconds(kernels) + perDraw * pairSeconds(kernels, locations, cs);
   }
 
-  /** The part of a draw's cost that does not grow with its pairs: rotations and overhead. */
-  static double fixedDrawCost(List<WeightRotations.Kernel> kernels) {
-    return WeightRotations.drawFlops(kernels) + DRAW_OVERHEAD_FLOPS;
+  /** The part of a draw's CPU seconds that does not grow with its pairs: rotations, overhead. */
+  static double fixedDrawSeconds(List<WeightRotations.Kernel> kernels) {
+    return WeightRotations.drawFlops(kernels) / ROTATION_FLOPS_PER_SECOND
+        + DRAW_OVERHEAD_SECONDS;
+  }
+
+  /** The CPU seconds of one pair per input c value's forward pass ({@link #pairCost}). */
+  static double pairSeconds(List<WeightRotations.Kernel> kernels, long[] locations, int cs) {
+    return pairCost(kernels, locations, cs) / FORWARD_FLOPS_PER_SECOND;
   }
 
   /**
@@ -701,6 +740,27 @@ public final class KernelCheck {
   }
 
   /**
+   * Input pairs per input c in each draw of the width rule when the draws are automatic: the
+   * {@code split} of the pairs option over the draws, or, when more, what {@link
+   * #addedPairsPerDraw} gives the sequential rule's draws with every kernel priced at the fed
+   * input's full locations ({@link #kernelLocations} before any spatial reduction: pairs are not
+   * made to look cheaper than they may be). Why: the draws' standard errors treat every draw
+   * alike, and a draw of 8 pairs weighs as much as one of 64; where a pair's log q is
+   * heavy-tailed (ML.NET's MNIST conv net: now and then a pair's q falls by the TReLU slope
+   * squared, log q by 35 or more), the 18 draws of 8 pairs of its width rule held most of the
+   * judged log q's variance (a draw's mean log q at input c 0.9 of -7.9 and -8.8, the others
+   * near -0.5), and 94 added draws of 64 pairs left its standard error at 0.14, above the 0.10
+   * of the target. A network whose pairs are dear at its full input size (an ImageNet-size
+   * graph) keeps the split.
+   */
+  static int widthRulePairs(List<WeightRotations.Kernel> kernels, Map<String, long[]> shapes,
+      long[] feedShape, int cs, int split) {
+    long[] full = Arrays.copyOfRange(feedShape, 1, Math.max(1, feedShape.length - 1));
+    long[] locations = kernelLocations(shapes, kernels, feedShape, full);
+    return Math.max(split, addedPairsPerDraw(kernels, locations, cs, split));
+  }
+
+  /**
    * Input pairs per input c in each draw the sequential rule adds: the count that minimizes the
    * cost of a given standard error, {@code sqrt(fixed part of a draw / cost of a pair)} x {@link
    * #PAIR_TO_WEIGHT_SPREAD} (see {@link #SEQUENTIAL_PAIRS_PER_DRAW}), rounded up to a multiple
@@ -713,11 +773,11 @@ public final class KernelCheck {
   static int addedPairsPerDraw(List<WeightRotations.Kernel> kernels, long[] locations, int cs,
       int perDraw) {
     int least = Math.max(MIN_PAIRS_PER_DRAW, perDraw);
-    double pair = pairCost(kernels, locations, cs);
+    double pair = pairSeconds(kernels, locations, cs);
     if (!(pair > 0)) {
       return Math.max(least, SEQUENTIAL_PAIRS_PER_DRAW);
     }
-    double best = Math.sqrt(fixedDrawCost(kernels) / pair) * PAIR_TO_WEIGHT_SPREAD;
+    double best = Math.sqrt(fixedDrawSeconds(kernels) / pair) * PAIR_TO_WEIGHT_SPREAD;
     int rounded = (int) Math.min(SEQUENTIAL_PAIRS_PER_DRAW,
         MIN_PAIRS_PER_DRAW * Math.ceil(best / MIN_PAIRS_PER_DRAW));
     return Math.max(least, rounded);

@@ -164,9 +164,15 @@ class KernelDrawsTest {
     assertEquals("precision", got.rule(), auto.toText());
     assertTrue(got.draws() > 17 && got.draws() <= KernelCheck.MAX_SEQUENTIAL_DRAWS,
         got.toString());
-    assertEquals(8, got.pairsPerDraw());
-    // the first 17 draws are the width rule's, the added ones measure 32 pairs each (20
-    // 64 x 64 rotations and the overhead cost 73 pairs' forward passes: sqrt(73) x 5 > 32)
+    // automatic draws take the sequential rule's pairs from the first (all draws weigh alike):
+    // 21 64 x 64 rotations (14/3 64^3 FLOP each at 5 GFLOP/s, 5.1 ms) and 10 ms of overhead
+    // cost 147 pairs' forward passes (21 x 2 x 64^2 x 6 FLOP at 10 GFLOP/s, 0.10 ms):
+    // sqrt(147) x 5 = 61 -> the cap of 64, where the pairs option split over 17 draws gives 8
+    double fixedSeconds = 21 * 14.0 / 3 * 64 * 64 * 64 / 5e9 + 0.01;
+    double pair = 21 * 2.0 * 64 * 64 * 6 / 10e9;
+    assertTrue(Math.sqrt(fixedSeconds / pair) * 5 > 56, "" + Math.sqrt(fixedSeconds / pair) * 5);
+    assertEquals(64, got.pairsPerDraw());
+    // the first 17 draws are the width rule's, the added ones measure 64 pairs each too
     assertEquals(got.draws() - 17, got.addedDraws());
     assertEquals(KernelCheck.SEQUENTIAL_PAIRS_PER_DRAW, got.addedPairsPerDraw());
     assertTrue(got.cStandardError() <= 0.0075, got.toString());

@@ -14,9 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sequential draw rule of the kernel check ({@link KernelCheck.Options#draws()}): the
- * standard error it stops on, the draw count it asks for next, and the cost cap that gives
+ * standard error it stops on, the draw count it asks for next, and the CPU budget that gives
  * narrow networks room and keeps expensive ones at the width rule's count; the numbers are
- * written out by hand from the formulas in the Javadoc.
+ * written out by hand from the formulas in the Javadoc (rotations at 5 GFLOP/s, forward passes
+ * at 10 GFLOP/s, 10 ms a draw besides, 15 s for the sequential rule).
  */
 class KernelSequentialDrawsTest {
   /** Hand count of HaarOrthogonal.rotateLeft on n x k (see WeightRotations.rotateLeftFlops). */
@@ -55,17 +56,16 @@ class KernelSequentialDrawsTest {
   }
 
   @Test
-  void drawCostCountsRotationsForwardPassAndOverhead() {
+  void drawSecondsCountRotationsForwardPassAndOverhead() {
     List<WeightRotations.Kernel> ks = List.of(conv(16, 32), conv(32, 32));
     // rotations: 16->32 both sides (bias row on the right), 32->32 left only
     double rot = left(16, 32) + left(32, 16 + 1) + left(32, 32);
     // forward: 2 FLOP x live weights x 2 inputs x 3 input c x 8 pairs x 1 location
     double fwd = 2.0 * (16 * 32 + 32 * 32) * 2 * 3 * 8;
-    assertEquals(rot + fwd + KernelCheck.DRAW_OVERHEAD_FLOPS,
-        KernelCheck.drawCost(ks, 8, 3, 1), 1e-6);
+    assertEquals(rot / 5e9 + fwd / 10e9 + 0.01, KernelCheck.drawSeconds(ks, 8, 3, 1), 1e-15);
     // at 4 locations the forward part is 4 times larger
-    assertEquals(rot + 4 * fwd + KernelCheck.DRAW_OVERHEAD_FLOPS,
-        KernelCheck.drawCost(ks, 8, 3, 4), 1e-6);
+    assertEquals(rot / 5e9 + 4 * fwd / 10e9 + 0.01, KernelCheck.drawSeconds(ks, 8, 3, 4),
+        1e-15);
   }
 
   @Test
@@ -76,26 +76,26 @@ class KernelSequentialDrawsTest {
     var a = StructureAnalyzer.analyze(GraphView.of(r18.graph()), r18.inputNodes(),
         r18.outputNodes());
     var kernels = WeightRotations.kernels(r18, a.layers(), GraphView.of(r18.graph()));
-    // added draws measure 32 pairs per input c
-    double cost = KernelCheck.drawCost(kernels, 32, 3, 1);
-    int cap = KernelCheck.sequentialCap(24, kernels, 32, 3, 1);
-    assertEquals(Math.min(KernelCheck.MAX_SEQUENTIAL_DRAWS, 1 + (int) Math.floor(20e9 / cost)),
+    // added draws measure 64 pairs per input c
+    double seconds = KernelCheck.drawSeconds(kernels, 64, 3, 1);
+    int cap = KernelCheck.sequentialCap(24, kernels, 64, 3, 1);
+    assertEquals(Math.min(KernelCheck.MAX_SEQUENTIAL_DRAWS, 1 + (int) Math.floor(15 / seconds)),
         cap);
     assertTrue(cap >= 96, "cap " + cap);
-    // a 2048-wide square kernel alone (a ResNet-50's last block) costs 40 GFLOP a draw: the
-    // budget pays for no draw beyond the first, so the width rule's 6 stay
+    // a 2048-wide square kernel alone (a ResNet-50's last block) costs 40 GFLOP a draw, 8 s:
+    // the budget pays for one draw beyond the first, so the width rule's 6 stay
     List<WeightRotations.Kernel> wide = List.of(conv(2048, 2048));
     assertEquals(6, KernelCheck.sequentialCap(6, wide, 22, 3, 1));
-    // square n x n kernels: about 1 GFLOP a draw at n = 560 (8/3 n^3 + 2 n^3 = 0.82 GFLOP plus
-    // forward and overhead): 1 + 20 draws, under the width rule's 24, which stay; at n = 400
-    // (0.30 GFLOP plus) the budget pays for more than 24
-    for (int n : new int[] {560, 400}) {
+    // square n x n kernels: at n = 1000 a draw costs 14/3 n^3 = 4.7 GFLOP of rotations, 0.93 s
+    // (plus 10 ms of forward passes and overhead): 1 + 15 draws, under the width rule's 24,
+    // which stay; at n = 560 (0.82 GFLOP, 0.16 s) the budget pays for 85
+    for (int n : new int[] {1000, 560}) {
       List<WeightRotations.Kernel> k = List.of(conv(n, n));
-      double c = left(n, n) + 2.0 * n * n * 2 * 3 * 8 + KernelCheck.DRAW_OVERHEAD_FLOPS;
-      int affordable = 1 + (int) Math.floor(20e9 / c);
+      double s = left(n, n) / 5e9 + 2.0 * n * n * 2 * 3 * 8 / 10e9 + 0.01;
+      int affordable = 1 + (int) Math.floor(15 / s);
       assertEquals(Math.max(24, Math.min(KernelCheck.MAX_SEQUENTIAL_DRAWS, affordable)),
           KernelCheck.sequentialCap(24, k, 8, 3, 1), "n = " + n);
-      assertTrue(n == 560 ? affordable < 24 : affordable > 24, "n = " + n + ": " + affordable);
+      assertEquals(n == 1000 ? 16 : 85, affordable, "n = " + n);
     }
   }
 
@@ -126,29 +126,64 @@ class KernelSequentialDrawsTest {
     List<WeightRotations.Kernel> ks = List.of(c, d);
     double rot = left(4, 32) + left(32, 4 + 1) + left(90, 3) + left(3, 90 + 1);
     double pair = 2.0 * (4 * 32 * 3844 + 90 * 3 * 1) * 2 * 3;
-    assertEquals(rot + KernelCheck.DRAW_OVERHEAD_FLOPS, KernelCheck.fixedDrawCost(ks), 1e-6);
+    assertEquals(rot / 5e9 + 0.01, KernelCheck.fixedDrawSeconds(ks), 1e-15);
     assertEquals(pair, KernelCheck.pairCost(ks, new long[] {3844, 1}, 3), 1e-6);
-    assertEquals(rot + KernelCheck.DRAW_OVERHEAD_FLOPS + 8 * pair,
-        KernelCheck.drawCost(ks, new long[] {3844, 1}, 8, 3), 1e-6);
+    assertEquals(pair / 10e9, KernelCheck.pairSeconds(ks, new long[] {3844, 1}, 3), 1e-15);
+    assertEquals(rot / 5e9 + 0.01 + 8 * pair / 10e9,
+        KernelCheck.drawSeconds(ks, new long[] {3844, 1}, 8, 3), 1e-15);
     // the uniform form prices both at the fed locations: the dense head 3844 times over
-    assertEquals(rot + KernelCheck.DRAW_OVERHEAD_FLOPS + 8 * 2.0 * (4 * 32 + 90 * 3) * 3844 * 6,
-        KernelCheck.drawCost(ks, 8, 3, 3844), 1e-3);
+    assertEquals(rot / 5e9 + 0.01 + 8 * 2.0 * (4 * 32 + 90 * 3) * 3844 * 6 / 10e9,
+        KernelCheck.drawSeconds(ks, 8, 3, 3844), 1e-12);
   }
 
   @Test
   void addedDrawsTakeFewPairsWhereAPairIsDearNextToTheRotations() {
     // the pair count that minimizes the cost of a standard error: sqrt(fixed / pair) x 5,
-    // rounded up to a multiple of 8, within [max(8, width rule's), 32]
+    // rounded up to a multiple of 8, within [max(8, width rule's), 64]
     List<WeightRotations.Kernel> small = List.of(conv(4, 32));
-    double fixed = left(4, 32) + left(32, 5) + KernelCheck.DRAW_OVERHEAD_FLOPS;
-    // at 3844 locations a pair costs 5.9 MFLOP: sqrt(50.1 / 5.9) x 5 = 14.6 -> 16
-    double pair = 2.0 * 4 * 32 * 3844 * 2 * 3;
-    assertEquals(16, 8 * (int) Math.ceil(Math.sqrt(fixed / pair) * 5 / 8));
-    assertEquals(16, KernelCheck.addedPairsPerDraw(small, new long[] {3844}, 3, 8));
-    // at 1 location pairs are nearly free: 32; far more locations: the least, 8
-    assertEquals(32, KernelCheck.addedPairsPerDraw(small, new long[] {1}, 3, 8));
+    double fixed = (left(4, 32) + left(32, 5)) / 5e9 + 0.01;
+    // at 3844 locations a pair costs 5.9 MFLOP, 0.59 ms: sqrt(10.0 / 0.59) x 5 = 20.6 -> 24
+    double pair = 2.0 * 4 * 32 * 3844 * 2 * 3 / 10e9;
+    assertEquals(24, 8 * (int) Math.ceil(Math.sqrt(fixed / pair) * 5 / 8));
+    assertEquals(24, KernelCheck.addedPairsPerDraw(small, new long[] {3844}, 3, 8));
+    // at 1 location pairs are nearly free: 64; far more locations: the least, 8
+    assertEquals(64, KernelCheck.addedPairsPerDraw(small, new long[] {1}, 3, 8));
     assertEquals(8, KernelCheck.addedPairsPerDraw(small, new long[] {1_000_000}, 3, 8));
     // never under the width rule's own pairs per draw
     assertEquals(24, KernelCheck.addedPairsPerDraw(small, new long[] {1_000_000}, 3, 24));
+  }
+
+  @Test
+  void theMnistConvNetGetsTheDrawsItsStandardErrorNeeds() {
+    // ML.NET's MNIST conv net as dks rewrite writes it (TAT, PLN: 2 features per location):
+    // Delta convs 2->6 at 28x28, 6->12 at 14x14, 12->24 at 7x7, a dense 1176->200 after the
+    // flatten and the 200->10 logits, each with a bias (a bias row in the right rotation)
+    int[][] layers = {{2, 6, 784}, {6, 12, 196}, {12, 24, 49}, {1176, 200, 1}, {200, 10, 1}};
+    List<WeightRotations.Kernel> ks = new java.util.ArrayList<>();
+    long[] at = new long[layers.length];
+    double rot = 0;
+    double pairFlops = 0;
+    for (int i = 0; i < layers.length; i++) {
+      int in = layers[i][0];
+      int out = layers[i][1];
+      ks.add(i < 3 ? conv(in, out) : new WeightRotations.Kernel(null, i + 1,
+          new long[] {in, out}, in, out, false, 1, false));
+      at[i] = layers[i][2];
+      rot += left(in, out) + left(out, in + 1);
+      pairFlops += 2.0 * in * out * layers[i][2] * 2 * 3;
+    }
+    // by hand: 0.518 GFLOP of rotations (0.52 of them the dense 1176 x 200), 3.30 MFLOP a pair
+    assertEquals(517_788_666, rot, 1);
+    assertEquals(3_297_984, pairFlops, 1e-6);
+    // 0.1136 s fixed, 0.33 ms a pair: sqrt(0.1136 / 0.00033) x 5 = 92.8 -> the cap of 64
+    assertEquals(64, KernelCheck.addedPairsPerDraw(ks, at, 3, 8));
+    // a draw of 64 pairs: 0.1136 + 64 x 0.00033 = 0.1347 s; 15 s pay for 1 + 111 draws, where
+    // its c (a draw's sd about 0.07) needs about (0.07 / 0.0075)^2 = 87. The 20 GFLOP of before
+    // (FLOP of rotations, forward passes and 50 MFLOP a draw alike, 32 pairs) paid for 30:
+    // 1 + floor(20e9 / (0.568e9 + 32 x 3.30e6)) = 30, the weak pass this replaces
+    double seconds = 0.1135577 + 64 * 0.00032980;
+    assertEquals(seconds, KernelCheck.drawSeconds(ks, at, 64, 3), 1e-6);
+    assertEquals(112, KernelCheck.sequentialCap(18, KernelCheck.drawSeconds(ks, at, 64, 3)));
+    assertEquals(30, 1 + (int) Math.floor(20e9 / (rot + 50e6 + 32 * pairFlops)));
   }
 }

@@ -267,6 +267,11 @@ public final class ServingCheck {
             }
           }
         }
+        String refused = strings.refusal(info.getName());
+        if (refused != null) {
+          return new Result(false, "input '" + e.getKey() + "': " + refused, ins, outs,
+              warnings);
+        }
         Tensor t;
         try {
           t = TensorValues.toTensor(sample(info.getDtype(), shape, rng,

@@ -1,6 +1,7 @@
 package dev.dks.savedmodels.export;
 
 import com.google.protobuf.ByteString;
+import dev.dks.rewriter.graph.ConstReads;
 import dev.dks.rewriter.graph.GraphView;
 import dev.dks.rewriter.graph.TensorName;
 import java.nio.ByteBuffer;
@@ -19,10 +20,13 @@ import org.tensorflow.proto.NodeDef;
  * of 16-bit PCM at 16 kHz with the decoder's {@code desired_channels} and {@code desired_samples}
  * (1 channel and 16,000 samples, one second, where they are -1), filled with a low-amplitude
  * deterministic tone, so that a keyword-spotting model served from wav bytes runs as TF Serving
- * would run it. One that a {@code DecodeJpeg}, {@code DecodePng}, {@code DecodeImage}, {@code
- * DecodeBmp} or {@code DecodeGif} reads gets a small image in that format with the decoder's
- * {@code channels} ({@link EncodedImages}; DecodeImage gets a PNG). Any other string input gets
- * the empty string.
+ * would run it. One that a {@code DecodeJpeg}, {@code DecodeAndCropJpeg}, {@code DecodePng},
+ * {@code DecodeImage}, {@code DecodeBmp} or {@code DecodeGif} reads gets a small image in that
+ * format with the decoder's {@code channels} ({@link EncodedImages}; DecodeImage gets a PNG); for
+ * DecodeAndCropJpeg a JPEG that holds its crop window when the window is a constant (read through
+ * Identity ops; [y, x, height, width]), else the {@value EncodedImages#SIDE}-pixel square. Any
+ * other string input gets the empty string. A decoder TensorFlow refuses to run whatever the
+ * bytes (DecodeBmp with channels 1) is named by {@link #refusal}.
  */
 final class StringInputs {
   /** Samples of a WAV whose decoder does not ask for a length: one second at 16 kHz. */
@@ -31,8 +35,8 @@ final class StringInputs {
   static final int SAMPLE_RATE = 16_000;
 
   /** The decoders whose string input gets decodable bytes. */
-  static final Set<String> DECODERS = Set.of("DecodeWav", "DecodeJpeg", "DecodePng",
-      "DecodeImage", "DecodeBmp", "DecodeGif");
+  static final Set<String> DECODERS = Set.of("DecodeWav", "DecodeJpeg", "DecodeAndCropJpeg",
+      "DecodePng", "DecodeImage", "DecodeBmp", "DecodeGif");
 
   private final GraphView graph;
 
@@ -55,12 +59,62 @@ final class StringInputs {
             samples > 0 ? (int) samples : DEFAULT_SAMPLES);
       }
       case "DecodeJpeg" -> EncodedImages.jpeg(channels);
+      case "DecodeAndCropJpeg" -> {
+        int[] w = cropWindow(d);
+        yield w == null ? EncodedImages.jpeg(channels)
+            : EncodedImages.jpeg(channels, Math.max(EncodedImages.SIDE, w[1] + w[3]),
+                Math.max(EncodedImages.SIDE, w[0] + w[2]));
+      }
       case "DecodeBmp" -> EncodedImages.bmp(channels);
       case "DecodeGif" -> EncodedImages.gif();
       default -> EncodedImages.png(channels); // DecodePng, DecodeImage (which reads PNG)
     };
     return ByteString.copyFrom(bytes);
   }
+
+  /**
+   * Why no bytes fed to the string tensor {@code tensorName} can be decoded, or null: a DecodeBmp
+   * with channels 1, which TensorFlow 2.18's BMP decoder refuses before it reads the file ("must
+   * be 0, 3 or 4 for BMP"), so TF Serving on that version cannot serve the model from BMP bytes.
+   */
+  String refusal(String tensorName) {
+    NodeDef d = decoderReading(TensorName.parse(tensorName).node());
+    if (d == null || !d.getOp().equals("DecodeBmp") || attrInt(d, "channels", 0) != 1) {
+      return null;
+    }
+    return "DecodeBmp '" + d.getName() + "' asks for channels=1, which TensorFlow's BMP decoder "
+        + "refuses for every file (it takes 0, 3 or 4), so no BMP bytes can be served: set its "
+        + "channels to 0 (an 8-bit grayscale BMP then decodes to 1 channel) or to 3 and convert "
+        + "to gray in the graph";
+  }
+
+  /**
+   * The crop window [y, x, height, width] of a DecodeAndCropJpeg when its second input is a
+   * constant of 4 non-negative ints (through Identity ops), else null.
+   */
+  private int[] cropWindow(NodeDef decoder) {
+    if (decoder.getInputCount() < 2) {
+      return null;
+    }
+    int[] w;
+    try {
+      w = ConstReads.ints(graph, TensorName.parse(decoder.getInput(1)));
+    } catch (ArithmeticException beyondInt) {
+      return null;
+    }
+    if (w == null || w.length != 4) {
+      return null;
+    }
+    for (int v : w) {
+      if (v < 0 || v > MAX_CROP_SIDE) {
+        return null;
+      }
+    }
+    return w;
+  }
+
+  /** The largest crop-window end written: larger windows get the default square. */
+  static final int MAX_CROP_SIDE = 4096;
 
   /**
    * The first node of a decoder op ({@link #DECODERS}) that reads {@code node} through Identity
