@@ -1144,8 +1144,9 @@ public final class KernelCheck {
    * Predicted q and c at every DAG node for input c {@code c0}, node {@code start} (where the
    * first layer reads) taking q 1 and c {@code startC}: {q, c, standard error of c}. From {@link
    * FiniteWidthPairs} (the network at its own widths, simulated; used wherever its layout is
-   * known up to {@code judged}, the simulation stopping there at the standard error {@code
-   * targetSe}, a third of the measurement's; the nodes after it from the maps), else from {@link
+   * known up to {@code judged} on the nodes it depends on, the simulation stopping there at the
+   * standard error {@code targetSe}, a third of the measurement's; the nodes after it, and those
+   * before it that it neither depends on nor can simulate, from the maps), else from {@link
    * SampledUnits} where a pre-activation is not Gaussian, else from the maps ({@link #mapWalk});
    * those two have no standard error to speak of (0).
    */
@@ -1156,18 +1157,26 @@ public final class KernelCheck {
       FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, plan.layerMaps(),
           plan.finite(), start, startC, judged, Double.isFinite(targetSe) ? targetSe : 0);
       if (p != null) {
-        if (judged + 1 >= p.q().length) {
+        boolean all = true;
+        for (int i = start; i < p.q().length; i++) {
+          all &= p.simulated()[i];
+        }
+        if (all) {
           return new double[][] {p.q(), p.c(), p.cSe(), p.logQ(), p.logQSe()};
         }
-        // past the judged tensor (rows shown, not judged) the simulation stops: the maps there
+        // where the simulation stops (past the judged tensor) or does not go (a side branch the
+        // judged tensor does not depend on, of an op it cannot simulate): rows shown, not judged,
+        // from the maps
         double[][] m = mapWalk(dag, plan.layerMaps(), plan.chains(), c0, start, startC);
         double[] q = p.q().clone();
         double[] c = p.c().clone();
         double[] se = p.cSe().clone();
-        for (int i = judged + 1; i < q.length; i++) {
-          q[i] = m[0][i];
-          c[i] = m[1][i];
-          se[i] = 0;
+        for (int i = start; i < q.length; i++) {
+          if (!p.simulated()[i]) {
+            q[i] = m[0][i];
+            c[i] = m[1][i];
+            se[i] = 0;
+          }
         }
         return new double[][] {q, c, se, p.logQ(), p.logQSe()};
       }
