@@ -915,14 +915,19 @@ public final class KernelCheck {
     int first = a.dagIndex().get(measured.get(0));
     int judgedIdx = a.dagIndex().get(measured.get(plan.judged()));
     int judgedUi = union.indexOf(measured.get(plan.judged()));
+    double[][][] perC = new double[o.inputCs().length][][];
     for (int ci = 0; ci < o.inputCs().length; ci++) {
       double startC = sums.get(0).meanC(union.indexOf(measured.get(0)), ci);
       double[] judgedC = new double[sums.size()];
       for (int d = 0; d < judgedC.length; d++) {
         judgedC[d] = sums.get(d).meanC(judgedUi, ci);
       }
-      double[][] qc = predictions(plan, o.inputCs()[ci], first, startC, judgedIdx,
+      perC[ci] = predictions(plan, o.inputCs()[ci], first, startC, judgedIdx,
           standardError(judgedC) / 3);
+    }
+    poolQ(perC);
+    for (int ci = 0; ci < o.inputCs().length; ci++) {
+      double[][] qc = perC[ci];
       for (int ni = 0; ni < measured.size(); ni++) {
         String node = measured.get(ni);
         int idx = a.dagIndex().get(node);
@@ -973,6 +978,40 @@ public final class KernelCheck {
         .thenComparingDouble(KernelMeasurement::inputC));
     return new KernelReport(rows, o.cTolerance(), o.qTolerance(), width, last, pass)
         .withJudgedNote(plan.judgedNote());
+  }
+
+  /**
+   * Pools the predicted q ({@link #predictions} row 0) over the input c values, node by node, in
+   * place: a pair's q is the mean of its two inputs' own mean squares, and each input goes
+   * through the network alone (its law does not depend on the pair's c), so E[q] does not depend
+   * on c; the simulation estimates it once per input c from separate pairs, and the pooled mean is
+   * the same expectation from all of them. Why: a narrow network's q is heavy-tailed, so each
+   * estimate of the mean q rests on a few pairs: blazepose-lite's DKS head input (width 192) was
+   * predicted q 1.37, 2.56 and 11.5 at input c 0, 0.5 and 0.9, and the mean-q allowance, which
+   * scales with the prediction, was 8.1 at the last. Not the mean log q: the log of the pair's
+   * mean q depends on how alike the two inputs' q are, so on c (Jensen). Entries that are not
+   * finite (a NaN start c) are neither used nor replaced.
+   */
+  static void poolQ(double[][][] perC) {
+    if (perC.length < 2) {
+      return;
+    }
+    int n = perC[0][0].length;
+    for (int i = 0; i < n; i++) {
+      double sum = 0;
+      int m = 0;
+      for (double[][] p : perC) {
+        if (Double.isFinite(p[0][i])) {
+          sum += p[0][i];
+          m++;
+        }
+      }
+      for (double[][] p : perC) {
+        if (Double.isFinite(p[0][i])) {
+          p[0][i] = sum / m;
+        }
+      }
+    }
   }
 
   /**
@@ -1204,8 +1243,9 @@ public final class KernelCheck {
    * Predicted q and c at every DAG node for input c {@code c0}, node {@code start} (where the
    * first layer reads) taking q 1 and c {@code startC}: {q, c, standard error of c}. From {@link
    * FiniteWidthPairs} (the network at its own widths, simulated; used wherever its layout is
-   * known up to {@code judged}, the simulation stopping there at the standard error {@code
-   * targetSe}, a third of the measurement's; the nodes after it from the maps), else from {@link
+   * known up to {@code judged} on the nodes it depends on, the simulation stopping there at the
+   * standard error {@code targetSe}, a third of the measurement's; the nodes after it, and those
+   * before it that it neither depends on nor can simulate, from the maps), else from {@link
    * SampledUnits} where a pre-activation is not Gaussian, else from the maps ({@link #mapWalk});
    * those two have no standard error to speak of (0).
    */
@@ -1216,18 +1256,26 @@ public final class KernelCheck {
       FiniteWidthPairs.Prediction p = FiniteWidthPairs.predict(dag, plan.layerMaps(),
           plan.finite(), start, startC, judged, Double.isFinite(targetSe) ? targetSe : 0);
       if (p != null) {
-        if (judged + 1 >= p.q().length) {
+        boolean all = true;
+        for (int i = start; i < p.q().length; i++) {
+          all &= p.simulated()[i];
+        }
+        if (all) {
           return new double[][] {p.q(), p.c(), p.cSe(), p.logQ(), p.logQSe()};
         }
-        // past the judged tensor (rows shown, not judged) the simulation stops: the maps there
+        // where the simulation stops (past the judged tensor) or does not go (a side branch the
+        // judged tensor does not depend on, of an op it cannot simulate): rows shown, not judged,
+        // from the maps
         double[][] m = mapWalk(dag, plan.layerMaps(), plan.chains(), c0, start, startC);
         double[] q = p.q().clone();
         double[] c = p.c().clone();
         double[] se = p.cSe().clone();
-        for (int i = judged + 1; i < q.length; i++) {
-          q[i] = m[0][i];
-          c[i] = m[1][i];
-          se[i] = 0;
+        for (int i = start; i < q.length; i++) {
+          if (!p.simulated()[i]) {
+            q[i] = m[0][i];
+            c[i] = m[1][i];
+            se[i] = 0;
+          }
         }
         return new double[][] {q, c, se, p.logQ(), p.logQSe()};
       }
