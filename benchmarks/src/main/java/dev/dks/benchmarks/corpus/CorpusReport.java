@@ -229,10 +229,14 @@ public final class CorpusReport {
         w.passes().forEach(p -> b.append("  - ").append(md(p)).append('\n'));
         CorpusResult.Verify v = w.verify();
         if (v != null) {
+          CorpusResult.OutputVerdict worstLog = v.outputs().stream()
+              .filter(o -> o.logQError() != null).max((x, y) -> Double.compare(
+                  x.logQError(), y.logQError())).orElse(null);
           b.append(String.format(Locale.ROOT, "  - verify (exit %d, %.0f ms): %s, largest c "
-              + "error %.4f, q error %.4f%s%n", v.exit(), v.ms(),
+              + "error %.4f, q error %.4f%s%s%n", v.exit(), v.ms(),
               v.exit() == 0 ? (v.weakPass() ? "weak pass" : "pass")
               : v.exit() == 1 ? "FAIL" : "NOT CHECKED", v.maxCError(), v.maxQError(),
+              logQ(worstLog),
               v.reason() == null ? "" : "; " + md(CorpusRunner.abbreviate(v.reason(), 200))));
           // per output when there are several (one output's verdict is the line above)
           for (CorpusResult.OutputVerdict o : v.outputs().size() > 1 ? v.outputs()
@@ -242,7 +246,7 @@ public final class CorpusReport {
               b.append("not checked");
             } else {
               b.append(o.passed() ? "pass" : "FAIL").append(String.format(Locale.ROOT,
-                  ", c error %.4f, q error %.4f", o.cError(), o.qError()));
+                  ", c error %.4f, q error %.4f", o.cError(), o.qError())).append(logQ(o));
             }
             b.append(o.note() == null ? "" : "; " + md(CorpusRunner.abbreviate(o.note(), 160)))
                 .append('\n');
@@ -251,6 +255,21 @@ public final class CorpusReport {
       });
     }
     return b.toString();
+  }
+
+  /**
+   * ", judged by log q: error E (allowed A), predicted q P" when {@code o}'s q was judged by log q
+   * (the verdict compares that error, not the q error, which scales with the predicted q), else
+   * "".
+   */
+  static String logQ(CorpusResult.OutputVerdict o) {
+    if (o == null || o.logQError() == null) {
+      return "";
+    }
+    return String.format(Locale.ROOT, " (q judged by log q: log q error %.4f, allowed %.4f%s)",
+        o.logQError(), o.logQAllowed() == null ? Double.NaN : o.logQAllowed(),
+        o.predictedQ() == null ? "" : String.format(Locale.ROOT, ", predicted q %.4g",
+            o.predictedQ()));
   }
 
   /** The commit of {@code name}'s result, "unknown" when not known. */
