@@ -2,6 +2,7 @@ package dev.dks.benchmarks.corpus;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dks.rewriter.io.AtomicFiles;
 import dev.dks.savedmodels.assets.SharedAssets;
 import java.io.IOException;
@@ -11,11 +12,12 @@ import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.tensorflow.TensorFlow;
@@ -94,6 +96,8 @@ public final class CorpusHarness {
     long start = System.nanoTime();
     List<CorpusResult> results;
     List<String> notReached = new ArrayList<>();
+    // model -> the commit its stored result was built from (results folders only)
+    Map<String, String> commits = new LinkedHashMap<>();
     String runNote;
     if (resultsDir == null) {
       results = runAll(dir, names, true, true, verifyFlags);
@@ -109,7 +113,7 @@ public final class CorpusHarness {
       results = new ArrayList<>();
       double wall = 0;
       double cpu = 0;
-      Set<String> commits = new TreeSet<>();
+      Map<String, Integer> perCommit = new TreeMap<>();
       for (String n : wanted) {
         CorpusResults.ModelRun r = done.get(n);
         if (r == null) {
@@ -118,13 +122,17 @@ public final class CorpusHarness {
           results.add(r.result());
           wall += r.wallSeconds();
           cpu += r.cpuSeconds();
-          commits.add(r.commit() == null ? "unknown" : r.commit());
+          String c = r.commit() == null ? "unknown" : r.commit();
+          commits.put(n, c);
+          perCommit.merge(c, 1, Integer::sum);
         }
       }
+      List<String> built = new ArrayList<>();
+      perCommit.forEach((c, k) -> built.add(perCommit.size() == 1 ? c : c + " (" + k + ")"));
       runNote = String.format(Locale.ROOT, "%d models run, from the results folder %s (one JSON "
           + "file per model): %.0f s of wall and %.0f s of process CPU summed over the models; "
-          + "built from commit %s", results.size(), resultsDir, wall, cpu,
-          String.join(", ", commits));
+          + "built from commit%s %s", results.size(), resultsDir, wall, cpu,
+          perCommit.size() == 1 ? "" : "s (models)", String.join(", ", built));
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     List<String> header = List.of(
@@ -155,14 +163,34 @@ public final class CorpusHarness {
         String.format(Locale.ROOT, "TensorFlow %s, Java %s, %d processors; %s.",
             TensorFlow.version(), System.getProperty("java.version"),
             Runtime.getRuntime().availableProcessors(), runNote));
-    AtomicFiles.write(out, CorpusReport.markdown(results, header, verifyFlags, notReached)
-        .getBytes(StandardCharsets.UTF_8));
+    // one code commit for the whole page says it in the header; several: per row
+    Map<String, String> rowCommits = Set.copyOf(commits.values()).size() > 1 ? commits
+        : Map.of();
+    AtomicFiles.write(out, CorpusReport.markdown(results, header, verifyFlags, notReached,
+        rowCommits).getBytes(StandardCharsets.UTF_8));
     Path json = out.toAbsolutePath().getParent().resolve("benchmarks").resolve("corpus.json");
     Files.createDirectories(json.getParent());
     AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-        .writeValueAsBytes(results));
+        .writeValueAsBytes(withCommits(results, commits)));
     System.err.printf(Locale.ROOT, "corpus: %s in %.0f s; wrote %s and %s%n",
         CorpusReport.counts(results), seconds, out, json);
+  }
+
+  /**
+   * The results as JSON objects (the fields of {@link CorpusResult}), each with a {@code commit}
+   * key added when its code commit is known (a report from a results folder).
+   */
+  static List<ObjectNode> withCommits(List<CorpusResult> results, Map<String, String> commits) {
+    ObjectMapper m = new ObjectMapper();
+    List<ObjectNode> out = new ArrayList<>();
+    for (CorpusResult r : results) {
+      ObjectNode o = m.valueToTree(r);
+      if (commits.containsKey(r.name())) {
+        o.put("commit", commits.get(r.name()));
+      }
+      out.add(o);
+    }
+    return out;
   }
 
   /**

@@ -79,10 +79,32 @@ public final class CorpusReport {
    */
   public static String markdown(List<CorpusResult> results, List<String> header,
       List<String> verifyFlags, List<String> notReached) {
+    return markdown(results, header, verifyFlags, notReached, Map.of());
+  }
+
+  /**
+   * {@link #markdown(List, List, List, List)} of results gathered from runs of several code
+   * commits (a results folder that combines runs): {@code commits} maps a model to the commit its
+   * result was built from; when not empty, the report lists the models per commit under the
+   * header, the models table gets a "code" column and each model's section says its commit (a
+   * model missing from the map shows "unknown").
+   */
+  public static String markdown(List<CorpusResult> results, List<String> header,
+      List<String> verifyFlags, List<String> notReached, Map<String, String> commits) {
     String flags = CorpusVerify.describe(verifyFlags);
     StringBuilder b = new StringBuilder("# The rewrite corpus\n\n");
     header.forEach(h -> b.append(h).append('\n'));
     Map<String, Integer> counts = counts(results);
+    if (!commits.isEmpty()) {
+      Map<String, List<String>> byCommit = new TreeMap<>();
+      results.forEach(r -> byCommit.computeIfAbsent(commit(commits, r.name()),
+          k -> new ArrayList<>()).add(r.name()));
+      b.append("\n**Code per row**: ");
+      List<String> parts = new ArrayList<>();
+      byCommit.forEach((c, names) -> parts.add("commit " + c + " (" + names.size() + " models: "
+          + String.join(", ", names) + ")"));
+      b.append(String.join("; ", parts)).append(".\n");
+    }
     if (!notReached.isEmpty()) {
       b.append("\n**Not reached** (").append(notReached.size()).append(" of ")
           .append(results.size() + notReached.size()).append(" models; the counts below are of ")
@@ -153,8 +175,10 @@ public final class CorpusReport {
         + "whole process; the wall ms of the first run when not measured) and the `dks verify` "
         + "verdict.\n\n| model | nodes | convert (max rel. diff) | read ms |");
     CorpusRunner.METHODS.keySet().forEach(m -> b.append(' ').append(m).append(" |"));
+    b.append(commits.isEmpty() ? "" : " code |");
     b.append("\n|---|---|---|---|");
     CorpusRunner.METHODS.keySet().forEach(m -> b.append("---|"));
+    b.append(commits.isEmpty() ? "" : "---|");
     b.append('\n');
     for (CorpusResult r : results) {
       b.append("| ").append(r.name()).append(" | ").append(r.nodes()).append(" | ")
@@ -166,17 +190,22 @@ public final class CorpusReport {
         b.append(' ').append(w == null ? "-" : (w.ok() ? "ok" : "refused") + " ("
             + time(w) + ")" + verdict(w.verify())).append(" |");
       }
+      b.append(commits.isEmpty() ? "" : " " + commit(commits, r.name()) + " |");
       b.append('\n');
     }
     for (String n : notReached) {
       b.append("| ").append(n).append(" | not reached | | |");
       CorpusRunner.METHODS.keySet().forEach(m -> b.append(" not reached |"));
+      b.append(commits.isEmpty() ? "" : " |");
       b.append('\n');
     }
 
     b.append("\n## Per model\n");
     for (CorpusResult r : results) {
       b.append("\n### ").append(r.name()).append("\n\n");
+      if (!commits.isEmpty()) {
+        b.append("- code: commit ").append(commit(commits, r.name())).append('\n');
+      }
       b.append("- inputs: ").append(md(String.join(", ", r.inputs()))).append('\n');
       b.append("- outputs: ").append(md(String.join(", ", r.outputs()))).append('\n');
       List<String> ops = new ArrayList<>();
@@ -200,10 +229,14 @@ public final class CorpusReport {
         w.passes().forEach(p -> b.append("  - ").append(md(p)).append('\n'));
         CorpusResult.Verify v = w.verify();
         if (v != null) {
+          CorpusResult.OutputVerdict worstLog = v.outputs().stream()
+              .filter(o -> o.logQError() != null).max((x, y) -> Double.compare(
+                  x.logQError(), y.logQError())).orElse(null);
           b.append(String.format(Locale.ROOT, "  - verify (exit %d, %.0f ms): %s, largest c "
-              + "error %.4f, q error %.4f%s%n", v.exit(), v.ms(),
+              + "error %.4f, q error %.4f%s%s%n", v.exit(), v.ms(),
               v.exit() == 0 ? (v.weakPass() ? "weak pass" : "pass")
               : v.exit() == 1 ? "FAIL" : "NOT CHECKED", v.maxCError(), v.maxQError(),
+              logQ(worstLog),
               v.reason() == null ? "" : "; " + md(CorpusRunner.abbreviate(v.reason(), 200))));
           // per output when there are several (one output's verdict is the line above)
           for (CorpusResult.OutputVerdict o : v.outputs().size() > 1 ? v.outputs()
@@ -213,7 +246,7 @@ public final class CorpusReport {
               b.append("not checked");
             } else {
               b.append(o.passed() ? "pass" : "FAIL").append(String.format(Locale.ROOT,
-                  ", c error %.4f, q error %.4f", o.cError(), o.qError()));
+                  ", c error %.4f, q error %.4f", o.cError(), o.qError())).append(logQ(o));
             }
             b.append(o.note() == null ? "" : "; " + md(CorpusRunner.abbreviate(o.note(), 160)))
                 .append('\n');
@@ -222,6 +255,27 @@ public final class CorpusReport {
       });
     }
     return b.toString();
+  }
+
+  /**
+   * ", judged by log q: error E (allowed A), predicted q P" when {@code o}'s q was judged by log q
+   * (the verdict compares that error, not the q error, which scales with the predicted q), else
+   * "".
+   */
+  static String logQ(CorpusResult.OutputVerdict o) {
+    if (o == null || o.logQError() == null) {
+      return "";
+    }
+    return String.format(Locale.ROOT, " (q judged by log q: log q error %.4f, allowed %.4f%s)",
+        o.logQError(), o.logQAllowed() == null ? Double.NaN : o.logQAllowed(),
+        o.predictedQ() == null ? "" : String.format(Locale.ROOT, ", predicted q %.4g",
+            o.predictedQ()));
+  }
+
+  /** The commit of {@code name}'s result, "unknown" when not known. */
+  private static String commit(Map<String, String> commits, String name) {
+    String c = commits.get(name);
+    return c == null ? "unknown" : c;
   }
 
   /** "thread / process ms" of the warm run, or the first run's "N ms wall". */

@@ -92,7 +92,21 @@ public record CorpusResult(String name, int nodes, Map<String, Integer> ops, Lis
    * @param cError largest c error at its judged tensor (NaN when not checked)
    * @param qError largest q error at its judged tensor (NaN when not checked)
    * @param note why it failed, or why it was not checked; null when it passed
+   * @param predictedQ largest predicted q at its judged tensor (null: not recorded, as in results
+   *     stored before this field, or not checked)
+   * @param logQError where q is judged by log q (several weight draws): the largest |measured -
+   *     predicted| mean log q at its judged tensor, which is what the verdict compares, not
+   *     {@code qError} (a prediction of q 1e26 missed by a factor 2 has a q error of 1e26 and a
+   *     log q error of 0.7); null when q is judged by its mean
+   * @param logQAllowed the log q error allowed at that row (null with {@code logQError})
    */
   public record OutputVerdict(String output, boolean checked, boolean passed, double cError,
-      double qError, String note) {}
+      double qError, String note, Double predictedQ, Double logQError, Double logQAllowed) {
+
+    /** A verdict without the q details (results stored before them, or not checked). */
+    public OutputVerdict(String output, boolean checked, boolean passed, double cError,
+        double qError, String note) {
+      this(output, checked, passed, cError, qError, note, null, null, null);
+    }
+  }
 }

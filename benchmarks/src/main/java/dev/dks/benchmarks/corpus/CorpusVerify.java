@@ -81,9 +81,11 @@ final class CorpusVerify {
         if (checked) {
           c = Math.max(c, number(o.path("judged_c_error")));
           q = Math.max(q, number(o.path("judged_q_error")));
+          JudgedQ jq = JudgedQ.of(o);
           outputs.add(new CorpusResult.OutputVerdict(o.path("output").asText(), true,
               o.path("passed").asBoolean(), number(o.path("judged_c_error")),
-              number(o.path("judged_q_error")), text(o.path("reason"))));
+              number(o.path("judged_q_error")), text(o.path("reason")), jq.predictedQ(),
+              jq.logQError(), jq.logQAllowed()));
         } else {
           outputs.add(new CorpusResult.OutputVerdict(o.path("output").asText(), false, false,
               Double.NaN, Double.NaN, text(o.path("not_checked"))));
@@ -96,6 +98,42 @@ final class CorpusVerify {
     } catch (IOException e) {
       return new CorpusResult.Verify(exit, false, false, Double.NaN, Double.NaN,
           "verify printed no JSON: " + CorpusRunner.firstLine(e), ms, List.of());
+    }
+  }
+
+  /**
+   * The q side of one output's verdict, from its rows at its judged tensor (verify's JSON: {@code
+   * judged_tensor}, {@code rows} with {@code predicted_q}, {@code measured_log_q}, {@code
+   * predicted_log_q}, {@code log_q_allowed}): the largest predicted q, and where q is judged by
+   * log q the largest log q error with its allowance. Nulls when not there.
+   */
+  record JudgedQ(Double predictedQ, Double logQError, Double logQAllowed) {
+    static JudgedQ of(JsonNode output) {
+      String judged = output.path("judged_tensor").asText(null);
+      Double predicted = null;
+      Double logError = null;
+      Double logAllowed = null;
+      for (JsonNode row : output.path("rows")) {
+        if (judged == null || !judged.equals(row.path("tensor").asText())
+            || row.path("past_judged").asBoolean()) {
+          continue;
+        }
+        double p = number(row.path("predicted_q"));
+        if (!Double.isNaN(p) && (predicted == null || p > predicted)) {
+          predicted = p;
+        }
+        double allowed = number(row.path("log_q_allowed"));
+        if (!Double.isNaN(allowed)) {
+          double e = Math.abs(number(row.path("measured_log_q"))
+              - number(row.path("predicted_log_q")));
+          // a NaN error is the worst: it fails
+          if (logError == null || Double.isNaN(e) || e > logError) {
+            logError = e;
+            logAllowed = allowed;
+          }
+        }
+      }
+      return new JudgedQ(predicted, logError, logAllowed);
     }
   }
 

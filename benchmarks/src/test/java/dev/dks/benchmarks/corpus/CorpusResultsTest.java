@@ -74,6 +74,42 @@ class CorpusResultsTest {
     assertTrue(whole.contains("| step | passing of 2 |"), whole);
   }
 
+  @Test
+  void aReportFromRunsOfTwoCommitsNamesEachRowsCommit() {
+    List<CorpusResult> results = List.of(
+        model("gear", verify(0, true, 0.01), verify(1, false, 0.13)),
+        model("gender", verify(0, false, 0.01), verify(0, false, 0.02)));
+    Map<String, String> commits = Map.of("gear", "2e7ec34", "gender", "3bfa764");
+    String md = CorpusReport.markdown(results, List.of("header"), List.of(), List.of("rvm"),
+        commits);
+    // the models table's rows (name, then the node count)
+    String gearRow = md.lines().filter(l -> l.startsWith("| gear | 91 |")).findFirst()
+        .orElseThrow();
+    String genderRow = md.lines().filter(l -> l.startsWith("| gender | 91 |")).findFirst()
+        .orElseThrow();
+    assertTrue(gearRow.endsWith(" 2e7ec34 |"), gearRow);
+    assertTrue(genderRow.endsWith(" 3bfa764 |"), genderRow);
+    assertTrue(md.contains("| model | nodes | convert (max rel. diff) | read ms | TAT | "
+        + "DKS softplus | code |"), md);
+    assertTrue(md.contains("**Code per row**: commit 2e7ec34 (1 models: gear); commit 3bfa764 "
+        + "(1 models: gender)."), md);
+    assertTrue(md.contains("### gear\n\n- code: commit 2e7ec34\n"), md);
+    // a row not reached keeps the table's column count: name, 3 blanks, 2 methods, code
+    String rvmRow = md.lines().filter(l -> l.startsWith("| rvm | ")).findFirst().orElseThrow();
+    assertEquals(8, rvmRow.chars().filter(ch -> ch == '|').count(), rvmRow);
+
+    // the JSON beside it: each result with its commit added, the result's own keys kept
+    List<com.fasterxml.jackson.databind.node.ObjectNode> json =
+        CorpusHarness.withCommits(results, Map.of("gear", "2e7ec34"));
+    assertEquals("2e7ec34", json.get(0).path("commit").asText());
+    assertEquals("gear", json.get(0).path("name").asText());
+    assertTrue(json.get(1).path("commit").isMissingNode());
+
+    // negative control: a report of one commit has no code column
+    String one = CorpusReport.markdown(results, List.of("header"), List.of(), List.of());
+    assertFalse(one.contains("code"), one);
+  }
+
   private static CorpusResult.Verify verify(int exit, boolean weak, double c) {
     return new CorpusResult.Verify(exit, exit == 0, weak, c, Double.NaN,
         exit == 0 ? null : FAIL_REASON, 1000, List.of());

@@ -85,17 +85,24 @@ class CorpusTest {
 
   /**
    * Per method, the rewrites whose {@code dks verify} (with {@link CorpusVerify#FLAGS}: 8 pairs,
-   * one draw, so noisier than the defaults) passes today; the others exit 1 (see the report for
-   * their causes). (mobileface under DKS softplus left this set in session 14: with per-location
-   * normalization now after its (x - 127.5) / 128 and the depthwise pairs predicted by their own
-   * maps, its one-draw q error is 0.516 against 0.5, while verify's defaults pass it with c error
-   * 0.012 and q error 0.05. With one draw the q of a 2048-wide flatten after three depthwise
-   * chains is that noisy. The session's corpus run passes facemesh-detection-short, faceres-deep
-   * and gear under TAT and movenet-thunder under DKS; see docs/corpus.md.)
+   * one draw, so noisier than the defaults) passes today, reliably: a model in a set that exits 1
+   * fails the test with verify's reason. The check is deterministic (dks-init seed 0, verify's
+   * input seed 1234, one draw: the model's own weights; session 20 reproduced the CI numbers to
+   * all digits with the CLI), so a model joins only when it also passes with the input seeds 1235
+   * and 1236 (CLI, 3bfa764): then a change that moves its errors by the sampling noise of 8 pairs
+   * does not fail CI. Joined in session 20, with the largest c and q errors over the three seeds:
+   * TAT faceboxes (0.017, 0.352), facemesh-detection-short (0.024, 0.312), gear (0.026, 0.153);
+   * DKS softplus handskeleton (0.026, 0.118). Passing at seed 1234 but not at the others, so left
+   * out (the test prints them as passing): TAT blazepose-detector (seed 1235: q error 0.504 at
+   * depthwise_conv2d_23 against 0.5), DKS softplus nanodet (seed 1236: c error 0.036 at
+   * transpose_104 against 0.03; 0.0298 at 1234) and mobileface (seed 1235: c error 0.094 at its
+   * 2048-wide flatten, input c 0; see session 14's note: with one draw its q and c there are that
+   * noisy, while verify's defaults pass it). The other models exit 1 with these flags; see
+   * docs/corpus.md for verify's defaults.
    */
   static final Map<String, Set<String>> VERIFY_PASSING = Map.of(
-      "TAT", Set.of(),
-      "DKS softplus", Set.of());
+      "TAT", Set.of("faceboxes", "facemesh-detection-short", "gear"),
+      "DKS softplus", Set.of("handskeleton"));
 
   /**
    * Models whose DKS softplus shaping {@code dks rewrite} refuses to write because the predicted q
@@ -144,8 +151,8 @@ class CorpusTest {
           } else if (v.exit() == 1 && VERIFY_PASSING.get(method).contains(r.name())) {
             regressions.add(method + " " + r.name() + ": verify fails: " + v.reason());
           } else if (v.exit() == 0 && !VERIFY_PASSING.get(method).contains(r.name())) {
-            System.out.println("  " + method + " " + r.name() + ": verify now passes; add it to "
-                + "the verify passing set");
+            System.out.println("  " + method + " " + r.name() + ": verify passes; add it to "
+                + "the verify passing set if it also passes with --seed 1235 and 1236");
           }
         }
         if (!w.ok()) {
@@ -171,7 +178,8 @@ class CorpusTest {
     assertTrue(regressions.isEmpty(), "rewrites that passed before fail: " + regressions);
     assertTrue(notVerified.isEmpty(), "dks verify could not check: " + notVerified);
     Set<String> names = new TreeSet<>(CorpusModels.NAMES);
-    assertTrue(names.containsAll(TAT_PASSING) && names.containsAll(DKS_PASSING),
+    assertTrue(names.containsAll(TAT_PASSING) && names.containsAll(DKS_PASSING)
+        && VERIFY_PASSING.values().stream().allMatch(names::containsAll),
         "a passing set names a model outside the corpus");
   }
 
