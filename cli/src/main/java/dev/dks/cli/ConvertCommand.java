@@ -5,6 +5,7 @@ import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.export.PadSummandPass;
 import java.io.PrintWriter;
 import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import java.nio.file.Path;
@@ -103,6 +104,16 @@ public final class ConvertCommand implements Callable<Integer> {
     } else {
       report.extra().put("constants_to_variables", moved);
     }
+    // oneDNN's graph rewrite crashes the JVM on a Pad added to a fused conv (PadSummandPass)
+    Pipeline.Result padRun = Pipeline.builder().add(new PadSummandPass()).build().run(m);
+    PassOutcome pads = padRun.outcomes().get(0);
+    if (pads.changes() > 0) {
+      m = padRun.model();
+      report.step("pads: " + pads.changes() + " Pad" + (pads.changes() == 1 ? "" : "s")
+          + " feeding an add written as PadV2(x, paddings, 0) (" + PadSummandPass.NAME
+          + ": oneDNN's graph rewrite crashes on them)");
+    }
+    report.extra().put("pads_as_padv2", pads.changes());
     Map<String, byte[]> shaping = ModelShaping.carried(loaded.path());
     ModelShaping.read(loaded.path()).ifPresentOrElse(
         s -> report.step("shaping record carried over: " + s.summary()),
