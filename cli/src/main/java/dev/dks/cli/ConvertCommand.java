@@ -27,7 +27,10 @@ import picocli.CommandLine.Spec;
  * reader found). Graphs whose weights are constants (frozen GraphDefs, TF.js graph models) get
  * their float32 layer kernels and biases turned into {@code VariableV2} with the same values
  * (the {@code constants-to-variables} pass), so the weights live in the checkpoint and {@code
- * saved_model.pb} stays small; {@code --keep-constants} skips that. Written atomically; a
+ * saved_model.pb} stays small; {@code --keep-constants} skips that. A float {@code Pad} feeding an
+ * add is written as the equivalent {@code PadV2(x, paddings, 0)} ({@link PadSummandPass}: with
+ * oneDNN on, TensorFlow's graph rewrite crashes the JVM on the Pad; JSON {@code pads_as_padv2}
+ * counts them). Written atomically; a
  * non-empty DIR is refused before anything is read. A SavedModel's shaping record ({@code
  * assets.extra/dks-shaping.json}, see {@link ModelShaping}) is carried over unchanged.
  */
