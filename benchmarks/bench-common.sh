@@ -31,7 +31,8 @@ bench_machine() {
 # Runs the benchmarks jar's main class $1 with the remaining arguments as the corpus scripts do:
 # 4 GB heap unless JAVA_OPTS says otherwise, quiet TensorFlow, and TF_ENABLE_ONEDNN_OPTS=0 unless
 # set (TensorFlow's oneDNN graph rewrite crashes the JVM on blazepose-heavy: SIGSEGV in
-# MklLayoutRewritePass/FillInputs when a session first runs the read graph).
+# MklLayoutRewritePass/FillInputs when a session first runs the read graph: its float Pads added to
+# a fused conv; dks convert rewrites them as PadV2, the corpus scripts run the graph as read).
 bench_corpus_java() {
   local main="$1"
   shift

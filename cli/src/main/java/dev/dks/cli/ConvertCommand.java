@@ -5,6 +5,7 @@ import dev.dks.rewriter.passes.freeze.ConstantsToVariablesPass;
 import dev.dks.rewriter.pipeline.PassOutcome;
 import dev.dks.rewriter.pipeline.Pipeline;
 import dev.dks.savedmodels.ModelReaders;
+import dev.dks.savedmodels.export.PadSummandPass;
 import java.io.PrintWriter;
 import dev.dks.savedmodels.shaping.ShapingMetadataFiles;
 import java.nio.file.Path;
@@ -26,7 +27,10 @@ import picocli.CommandLine.Spec;
  * reader found). Graphs whose weights are constants (frozen GraphDefs, TF.js graph models) get
  * their float32 layer kernels and biases turned into {@code VariableV2} with the same values
  * (the {@code constants-to-variables} pass), so the weights live in the checkpoint and {@code
- * saved_model.pb} stays small; {@code --keep-constants} skips that. Written atomically; a
+ * saved_model.pb} stays small; {@code --keep-constants} skips that. A float {@code Pad} feeding an
+ * add is written as the equivalent {@code PadV2(x, paddings, 0)} ({@link PadSummandPass}: with
+ * oneDNN on, TensorFlow's graph rewrite crashes the JVM on the Pad; JSON {@code pads_as_padv2}
+ * counts them). Written atomically; a
  * non-empty DIR is refused before anything is read. A SavedModel's shaping record ({@code
  * assets.extra/dks-shaping.json}, see {@link ModelShaping}) is carried over unchanged.
  */
@@ -103,6 +107,16 @@ public final class ConvertCommand implements Callable<Integer> {
     } else {
       report.extra().put("constants_to_variables", moved);
     }
+    // oneDNN's graph rewrite crashes the JVM on a Pad added to a fused conv (PadSummandPass)
+    Pipeline.Result padRun = Pipeline.builder().add(new PadSummandPass()).build().run(m);
+    PassOutcome pads = padRun.outcomes().get(0);
+    if (pads.changes() > 0) {
+      m = padRun.model();
+      report.step("pads: " + pads.changes() + " Pad" + (pads.changes() == 1 ? "" : "s")
+          + " feeding an add written as PadV2(x, paddings, 0) (" + PadSummandPass.NAME
+          + ": oneDNN's graph rewrite crashes on them)");
+    }
+    report.extra().put("pads_as_padv2", pads.changes());
     Map<String, byte[]> shaping = ModelShaping.carried(loaded.path());
     ModelShaping.read(loaded.path()).ifPresentOrElse(
         s -> report.step("shaping record carried over: " + s.summary()),
