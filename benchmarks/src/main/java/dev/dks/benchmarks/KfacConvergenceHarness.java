@@ -79,11 +79,11 @@ import org.tensorflow.proto.ConfigProto;
  * velocities and damping included; {@code damping=} given on the branch is set after the copy)
  * and a copy of the parent's record, so that a setting that matters only late (the damping,
  * the EMA, the statistics period, a learning rate) is tested on the exact state of step S for
- * the cost of the steps after it. The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
- * with no other flag, on the plain ResNet layout: {@code KfacOptions.defaults()} and {@code
- * OptimizerDefaults.kfac()}'s peak learning rate and warm-up (keys given still override). A run
- * that produces a non-finite loss, or whose K-FAC factors cannot be inverted,
- * is stopped and reported as diverged.
+ * the cost of the steps after it. The preset {@code kfac-default} is what {@code dks train
+ * --optimizer kfac} does with no other flag, on the plain ResNet layout: {@code
+ * KfacOptions.defaults()} and {@code OptimizerDefaults.kfac()}'s peak learning rate and warm-up
+ * (keys given still override). A run that produces a non-finite loss, or whose K-FAC factors
+ * cannot be inverted, is stopped and reported as diverged.
  *
  * <p>Output: a table (final train loss = mean of the last 20 steps' batch losses; test accuracy
  * on all 10,000; steps/s; the smoothed train loss of every run at the wall time at which the
