@@ -66,7 +66,9 @@ import org.tensorflow.proto.ConfigProto;
  * normalization, TAT's LReLUNet), {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
  * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
- * examples), {@code dense} (statistics at every step before this one), {@code rows}
+ * examples), {@code dense} (statistics at every step before this one), {@code steps} (this
+ * run's own length and schedule span instead of {@code --steps}: a run whose step is cheaper
+ * can take more steps in the same training time; the process runs to the longest), {@code rows}
  * (KFC-expand A from this many sampled patch rows per dimension), {@code
  * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
  * in tables), and for {@code kfac-default}: {@code ema} (curvature EMA decay), {@code warmup}
@@ -185,6 +187,8 @@ public final class KfacConvergenceHarness {
     long warmupSteps;
     /** K-FAC from {@code KfacOptions.defaults()} (only the keys given change it). */
     boolean kfacDefaults;
+    /** This run's own length and schedule span ({@code steps=}; 0: {@code --steps}). */
+    int ownSteps;
     /** A branch: idle until this step, then continues from its parent's state (0: none). */
     int branchAt;
     /** The parent's label or name ({@code of=}); null: the first unbranched run of this name. */
@@ -264,6 +268,7 @@ public final class KfacConvergenceHarness {
             case "dmin" -> r.dampingMin = Double.parseDouble(v);
             case "dsched" -> r.dampingSchedule = Boolean.parseBoolean(v);
             case "branch" -> r.branchAt = Integer.parseInt(v);
+            case "steps" -> r.ownSteps = Integer.parseInt(v);
             case "of" -> r.parentName = v;
             default -> throw new IllegalArgumentException("unknown key '" + p[0] + "' in '"
                 + spec + "'");
@@ -383,7 +388,7 @@ public final class KfacConvergenceHarness {
     } else {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
           + "(name[:key=value,...]; names kfac kfac-default sgd resnet standard; keys arch (plain, plain-resnet, resnet) init opt lr damping "
-          + "conv stats inv burnin nc statsex rows est label; kfac-default also ema warmup adapt dmin dsched)] [--steps 400] [--batch 128] "
+          + "conv stats inv burnin nc statsex rows est label steps branch of; kfac-default also ema warmup adapt dmin dsched)] [--steps 400] [--batch 128] "
           + "[--width 16] [--depth 50] "
           + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
           + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
@@ -422,7 +427,17 @@ public final class KfacConvergenceHarness {
         runs.add(Run.parse(s));
       }
     }
-    resolveBranches(runs, o.steps);
+    int maxSteps = o.steps;
+    for (Run r : runs) {
+      if (r.ownSteps == 0) {
+        r.ownSteps = o.steps;
+      } else if (r.ownSteps < 10) {
+        throw new IllegalArgumentException("run '" + r.label + "': steps=" + r.ownSteps
+            + " must be >= 10");
+      }
+      maxSteps = Math.max(maxSteps, r.ownSteps);
+    }
+    resolveBranches(runs, maxSteps);
     out.printf(Locale.ROOT, "data: %s train %d / test %d images, standardized, label smoothing "
             + "%.2f, batch %d, same batch order (seed 1) for every run%n", train.name(),
         train.size(), test.size(), o.labelSmoothing, o.batch);
@@ -463,9 +478,10 @@ public final class KfacConvergenceHarness {
           ts = ts.withKfac(r.kfacOptions());
         }
         r.graph = TrainingGraph.build(model, ts, config);
-        long runWarmup = Double.isNaN(r.warmupFraction) ? warmup
-            : Math.max(1, Math.round(r.warmupFraction * o.steps));
-        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, runWarmup, o.steps);
+        long runWarmup = Double.isNaN(r.warmupFraction)
+            ? (r.ownSteps == o.steps ? warmup : Math.max(1, r.ownSteps / 10))
+            : Math.max(1, Math.round(r.warmupFraction * r.ownSteps));
+        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, runWarmup, r.ownSteps);
         r.warmupSteps = runWarmup;
         out.printf(Locale.ROOT, "  %s (%,d parameters)%n", r.describe(),
             r.model.parameterCount());
@@ -486,7 +502,7 @@ public final class KfacConvergenceHarness {
         }
       }
       int lastCheckpoint = 0;
-      for (int s = 0; s < o.steps; s++) {
+      for (int s = 0; s < maxSteps; s++) {
         Batch bt = batches.batchAt(s);
         long[] shape = {bt.size(), bt.h(), bt.w(), bt.c()};
         for (Run r : runs) {
@@ -496,7 +512,7 @@ public final class KfacConvergenceHarness {
         }
         for (int j = 0; j < runs.size(); j++) {
           Run r = runs.get((j + s) % runs.size());
-          if (r.diverged != null || s < r.branchAt) {
+          if (r.diverged != null || s < r.branchAt || s >= r.ownSteps) {
             continue;
           }
           double lr = r.schedule.at(s);
@@ -523,12 +539,15 @@ public final class KfacConvergenceHarness {
           }
         }
         int done = s + 1;
-        if ((o.evalEvery > 0 && done % o.evalEvery == 0) || done == o.steps) {
+        final int finished = done;
+        if ((o.evalEvery > 0 && done % o.evalEvery == 0)
+            || runs.stream().anyMatch(r -> r.ownSteps == finished)) {
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  step %4d:",
               done));
           for (Run r : runs) {
-            if (done <= r.branchAt) {
-              continue; // a branch not yet started: its parent's checkpoints become its own
+            if (done <= r.branchAt || done > r.ownSteps) {
+              continue; // a branch not yet started (its parent's checkpoints become its own)
+              // or a run that has finished its steps
             }
             if (r.diverged != null) {
               line.append(String.format(Locale.ROOT, " | %s DIVERGED (%s)", r.label,
@@ -550,7 +569,7 @@ public final class KfacConvergenceHarness {
       }
       for (Run r : runs) {
         if (r.diverged == null) {
-          r.finalEval = EvaluationListener.evaluate(r.graph, test, o.steps, 1000);
+          r.finalEval = EvaluationListener.evaluate(r.graph, test, r.ownSteps, 1000);
         }
       }
     } finally {

@@ -33,7 +33,7 @@ class KfacConvergenceBranchTest {
     String net = "kfac-default:arch=plain,inv=2";
     KfacConvergenceHarness.Options o = KfacConvergenceHarness.Options.parse(new String[] {
         "--runs", net + ",label=parent;" + net + ",branch=4,label=same;" + net
-            + ",branch=4,damping=1,label=damped",
+            + ",branch=4,damping=1,label=damped;sgd:arch=plain,steps=20,label=longer",
         "--steps", "10", "--depth", "4", "--width", "4", "--pool-every", "2", "--batch", "48",
         "--eval-every", "5", "--eval-examples", "100", "--threads", "1",
         "--reference", "parent", "--out", dir.toString()});
@@ -44,11 +44,16 @@ class KfacConvergenceBranchTest {
     KfacConvergenceHarness.Run parent = runs.get(0);
     KfacConvergenceHarness.Run same = runs.get(1);
     KfacConvergenceHarness.Run damped = runs.get(2);
+    KfacConvergenceHarness.Run longer = runs.get(3);
     assertSame(parent, same.parent);
     for (KfacConvergenceHarness.Run r : runs) {
       assertNull(r.diverged, r.label);
-      assertEquals(10, r.steps.size(), r.label);
+      assertEquals(r == longer ? 20 : 10, r.steps.size(), r.label);
     }
+    // steps=20: its own cosine over 20 steps after a 2-step warm-up (a tenth), not --steps 10's
+    assertEquals(0.5 * 0.01 * (1 + Math.cos(Math.PI * 13 / 18)), longer.steps.get(15)[3], 1e-12);
+    assertEquals(List.of(5L, 10L, 15L, 20L), longer.checkpoints.stream().map(c -> c.step())
+        .toList());
     for (int s = 4; s < 10; s++) {
       // the branch's own steps from the copied state: the parent's to the last bit
       assertEquals(parent.steps.get(s)[1], same.steps.get(s)[1], 0, "loss at step " + s);
