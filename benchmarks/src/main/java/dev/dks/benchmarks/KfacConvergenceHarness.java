@@ -66,24 +66,34 @@ import org.tensorflow.proto.ConfigProto;
  * normalization, TAT's LReLUNet), {@code init=tat|standard}, {@code opt=sgd|kfac}, {@code lr},
  * {@code damping}, {@code conv=expand|reduce}, {@code stats} (statistics period), {@code inv}
  * (inverse period), {@code burnin}, {@code nc} (norm constraint), {@code statsex} (statistics
- * examples), {@code dense} (statistics at every step before this one), {@code rows}
+ * examples), {@code dense} (statistics at every step before this one), {@code steps} (this
+ * run's own length and schedule span instead of {@code --steps}: a run whose step is cheaper
+ * can take more steps in the same training time; the process runs to the longest), {@code rows}
  * (KFC-expand A from this many sampled patch rows per dimension), {@code
  * est} (Fisher estimation: sampled, curvature_prop, empirical, exact), {@code label} (the name
  * in tables), and for {@code kfac-default}: {@code ema} (curvature EMA decay), {@code warmup}
  * (warm-up fraction of the steps), {@code adapt} (Levenberg-Marquardt damping adaptation every
  * this many steps, decay 0.9, bounds [dmin, 1000]), {@code dsched=true} (after the warm-up the
  * damping follows the learning rate, {@code max(dmin, damping lr / peak lr)}) and {@code dmin}
- * (default 1e-3). The preset {@code kfac-default} is what {@code dks train --optimizer kfac} does
- * with no other flag, on the plain ResNet layout: {@code KfacOptions.defaults()} and {@code
- * OptimizerDefaults.kfac()}'s peak learning rate and warm-up (keys given still override). A run
- * that produces a non-finite loss, or whose K-FAC factors cannot be inverted,
- * is stopped and reported as diverged.
+ * (default 1e-3). Any run can be a <b>branch</b>: {@code branch=S} keeps it idle until step S,
+ * then gives it the state of its parent ({@code of=LABEL}, by default the first run of the same
+ * name without a branch: model variables and optimizer slots, K-FAC's factors, inverses,
+ * velocities and damping included; {@code damping=} given on the branch is set after the copy)
+ * and a copy of the parent's record, so that a setting that matters only late (the damping,
+ * the EMA, the statistics period, a learning rate) is tested on the exact state of step S for
+ * the cost of the steps after it. The preset {@code kfac-default} is what {@code dks train
+ * --optimizer kfac} does with no other flag, on the plain ResNet layout: {@code
+ * KfacOptions.defaults()} and {@code OptimizerDefaults.kfac()}'s peak learning rate and warm-up
+ * (keys given still override). A run that produces a non-finite loss, or whose K-FAC factors
+ * cannot be inverted, is stopped and reported as diverged.
  *
  * <p>Output: a table (final train loss = mean of the last 20 steps' batch losses; test accuracy
  * on all 10,000; steps/s; the smoothed train loss of every run at the wall time at which the
  * fastest run finished), one line {@code JSON {...}}, and in {@code --out}: {@code steps.csv}
  * (run, step, loss, accuracy, lr, step ms, wall s), {@code evals.jsonl}, {@code summary.json}
- * and {@code loss.png} (loss against step and against wall time, 10-step moving averages).
+ * and {@code loss.png} (loss against step and against wall time, 10-step moving averages);
+ * {@code steps.csv} is also rewritten at every checkpoint, where a line gives each run's median
+ * step time since the previous checkpoint and its ratio to the reference run's.
  * Every run also records its process CPU time (interleaved, so each step's CPU is its own).
  *
  * <p><b>Time to accuracy</b> (issue 16): when a run is the {@code --reference} (default the
@@ -177,6 +187,13 @@ public final class KfacConvergenceHarness {
     long warmupSteps;
     /** K-FAC from {@code KfacOptions.defaults()} (only the keys given change it). */
     boolean kfacDefaults;
+    /** This run's own length and schedule span ({@code steps=}; 0: {@code --steps}). */
+    int ownSteps;
+    /** A branch: idle until this step, then continues from its parent's state (0: none). */
+    int branchAt;
+    /** The parent's label or name ({@code of=}); null: the first unbranched run of this name. */
+    String parentName;
+    Run parent;
     /** Warm-up as a fraction of the steps (NaN: the harness's 10%). */
     double warmupFraction = Double.NaN;
     final java.util.Set<String> given = new java.util.HashSet<>();
@@ -250,6 +267,9 @@ public final class KfacConvergenceHarness {
             case "adapt" -> r.adapt = Integer.parseInt(v);
             case "dmin" -> r.dampingMin = Double.parseDouble(v);
             case "dsched" -> r.dampingSchedule = Boolean.parseBoolean(v);
+            case "branch" -> r.branchAt = Integer.parseInt(v);
+            case "steps" -> r.ownSteps = Integer.parseInt(v);
+            case "of" -> r.parentName = v;
             default -> throw new IllegalArgumentException("unknown key '" + p[0] + "' in '"
                 + spec + "'");
           }
@@ -309,6 +329,12 @@ public final class KfacConvergenceHarness {
     }
 
     String describe() {
+      return settings() + (parent == null ? "" : String.format(Locale.ROOT,
+          "; branch of '%s' from step %d (its state and record up to there)", parent.label,
+          branchAt));
+    }
+
+    private String settings() {
       if (kfacDefaults) {
         KfacOptions k = kfacOptions();
         return String.format(Locale.ROOT, "%s: %s; K-FAC defaults (damping %.0e, conv %s, "
@@ -357,18 +383,26 @@ public final class KfacConvergenceHarness {
 
   public static void main(String[] args) throws IOException {
     Options o = HarnessSupport.parseOrExit(args, Options::parse);
-    if (o == null) {
+    if (o != null) {
+      run(o, System.out);
+    } else {
       System.out.println("usage: KfacConvergenceHarness [--runs \"kfac;sgd;resnet;standard\" "
           + "(name[:key=value,...]; names kfac kfac-default sgd resnet standard; keys arch (plain, plain-resnet, resnet) init opt lr damping "
-          + "conv stats inv burnin nc statsex rows est label; kfac-default also ema warmup adapt dmin dsched)] [--steps 400] [--batch 128] "
+          + "conv stats inv burnin nc statsex rows est label steps branch of; kfac-default also ema warmup adapt dmin dsched)] [--steps 400] [--batch 128] "
           + "[--width 16] [--depth 50] "
           + "[--resnet-depth 50] [--pool-every 4 (plain nets: stride-2 conv every k layers; 0 "
           + "none)] [--eval-every 100 (0: end only)] [--eval-examples 2000] "
           + "[--label-smoothing 0.1] [--threads 0] [--reference resnet] [--target-step 0 (last "
-          + "checkpoint)] [--out DIR]");
-      return;
+          + "checkpoint)] [--out DIR]; a run key branch=S (with of=LABEL, default the first "
+          + "unbranched run of the same name) starts that run at step S from its parent's state");
     }
-    PrintStream out = System.out;
+  }
+
+  /**
+   * Trains the runs of {@code o} as the class comment says, prints to {@code out} and writes the
+   * outputs; returns the runs (graphs closed, records kept).
+   */
+  static List<Run> run(Options o, PrintStream out) throws IOException {
     long start = System.nanoTime();
     ConfigProto config = DevicePlacement.config(false, o.threads, 0);
     HarnessSupport.printEnvironment(out);
@@ -393,6 +427,17 @@ public final class KfacConvergenceHarness {
         runs.add(Run.parse(s));
       }
     }
+    int maxSteps = o.steps;
+    for (Run r : runs) {
+      if (r.ownSteps == 0) {
+        r.ownSteps = o.steps;
+      } else if (r.ownSteps < 10) {
+        throw new IllegalArgumentException("run '" + r.label + "': steps=" + r.ownSteps
+            + " must be >= 10");
+      }
+      maxSteps = Math.max(maxSteps, r.ownSteps);
+    }
+    resolveBranches(runs, maxSteps);
     out.printf(Locale.ROOT, "data: %s train %d / test %d images, standardized, label smoothing "
             + "%.2f, batch %d, same batch order (seed 1) for every run%n", train.name(),
         train.size(), test.size(), o.labelSmoothing, o.batch);
@@ -433,16 +478,17 @@ public final class KfacConvergenceHarness {
           ts = ts.withKfac(r.kfacOptions());
         }
         r.graph = TrainingGraph.build(model, ts, config);
-        long runWarmup = Double.isNaN(r.warmupFraction) ? warmup
-            : Math.max(1, Math.round(r.warmupFraction * o.steps));
-        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, runWarmup, o.steps);
+        long runWarmup = Double.isNaN(r.warmupFraction)
+            ? (r.ownSteps == o.steps ? warmup : Math.max(1, r.ownSteps / 10))
+            : Math.max(1, Math.round(r.warmupFraction * r.ownSteps));
+        r.schedule = LearningRateSchedule.cosineWithWarmup(r.lr, runWarmup, r.ownSteps);
         r.warmupSteps = runWarmup;
         out.printf(Locale.ROOT, "  %s (%,d parameters)%n", r.describe(),
             r.model.parameterCount());
       }
       // K-FAC burn-in with the first batches, as the Trainer does; counted in the run's wall time
       for (Run r : runs) {
-        if (r.graph.burnInBatches() > 0) {
+        if (r.graph.burnInBatches() > 0 && r.parent == null) {
           List<Batch> bs = new ArrayList<>();
           for (int i = 0; i < r.graph.burnInBatches(); i++) {
             bs.add(batches.batchAt(i));
@@ -455,12 +501,18 @@ public final class KfacConvergenceHarness {
           r.cpu = (KfacStepProfile.processCpuNanos() - c0) / 1e9;
         }
       }
-      for (int s = 0; s < o.steps; s++) {
+      int lastCheckpoint = 0;
+      for (int s = 0; s < maxSteps; s++) {
         Batch bt = batches.batchAt(s);
         long[] shape = {bt.size(), bt.h(), bt.w(), bt.c()};
+        for (Run r : runs) {
+          if (r.parent != null && r.branchAt == s) {
+            branch(r);
+          }
+        }
         for (int j = 0; j < runs.size(); j++) {
           Run r = runs.get((j + s) % runs.size());
-          if (r.diverged != null) {
+          if (r.diverged != null || s < r.branchAt || s >= r.ownSteps) {
             continue;
           }
           double lr = r.schedule.at(s);
@@ -487,10 +539,16 @@ public final class KfacConvergenceHarness {
           }
         }
         int done = s + 1;
-        if ((o.evalEvery > 0 && done % o.evalEvery == 0) || done == o.steps) {
+        final int finished = done;
+        if ((o.evalEvery > 0 && done % o.evalEvery == 0)
+            || runs.stream().anyMatch(r -> r.ownSteps == finished)) {
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  step %4d:",
               done));
           for (Run r : runs) {
+            if (done <= r.branchAt || done > r.ownSteps) {
+              continue; // a branch not yet started (its parent's checkpoints become its own)
+              // or a run that has finished its steps
+            }
             if (r.diverged != null) {
               line.append(String.format(Locale.ROOT, " | %s DIVERGED (%s)", r.label,
                   r.diverged));
@@ -504,11 +562,14 @@ public final class KfacConvergenceHarness {
                 r.label, r.meanLossOfLast(20), e.accuracy(), r.wall));
           }
           out.println(line);
+          out.println(stepTimeWindow(runs, lastCheckpoint, done, o.reference));
+          lastCheckpoint = done;
+          writeSteps(o, runs);
         }
       }
       for (Run r : runs) {
         if (r.diverged == null) {
-          r.finalEval = EvaluationListener.evaluate(r.graph, test, o.steps, 1000);
+          r.finalEval = EvaluationListener.evaluate(r.graph, test, r.ownSteps, 1000);
         }
       }
     } finally {
@@ -565,6 +626,104 @@ public final class KfacConvergenceHarness {
     out.printf(Locale.ROOT, "plot: %s; per-step metrics: %s%n", o.out.resolve("loss.png"),
         o.out.resolve("steps.csv"));
     HarnessSupport.finish(out, start, o.out.resolve("summary.json"), rows);
+    return runs;
+  }
+
+  /**
+   * Finds every branch's parent: the run named by {@code of=} (label or name), else the first
+   * unbranched run of the branch's name. A parent must be unbranched, of the same network and
+   * optimizer kind (the state is copied by variable name), and the branch step inside the run.
+   */
+  static void resolveBranches(List<Run> runs, int steps) {
+    for (Run r : runs) {
+      if (r.branchAt == 0) {
+        if (r.parentName != null) {
+          throw new IllegalArgumentException("run '" + r.label + "': of= needs branch=S");
+        }
+        continue;
+      }
+      if (r.branchAt < 0 || r.branchAt >= steps) {
+        throw new IllegalArgumentException("run '" + r.label + "': branch=" + r.branchAt
+            + " must be in [1, " + (steps - 1) + "]");
+      }
+      for (Run p : runs) {
+        if (p != r && p.branchAt == 0 && (r.parentName == null ? p.name.equals(r.name)
+            : p.label.equals(r.parentName) || p.name.equals(r.parentName))) {
+          r.parent = p;
+          break;
+        }
+      }
+      if (r.parent == null) {
+        throw new IllegalArgumentException("run '" + r.label + "' branches at step " + r.branchAt
+            + " but no unbranched run " + (r.parentName == null ? "named '" + r.name + "'"
+            : "'" + r.parentName + "'") + " is in --runs to branch from");
+      }
+      if (!r.parent.arch.equals(r.arch) || !r.parent.opt.equals(r.opt)
+          || !r.parent.init.equals(r.init)) {
+        throw new IllegalArgumentException("run '" + r.label + "' branches from '"
+            + r.parent.label + "', a different network or optimizer (arch, init and opt must "
+            + "match: the state is copied by variable name)");
+      }
+    }
+  }
+
+  /**
+   * Starts branch {@code r} at its step: its graph takes the parent's model variables and
+   * optimizer slots (K-FAC's factors, inverses, velocities and damping), then its own damping
+   * when {@code damping=} was given; its record (steps, checkpoints, wall and CPU time) starts
+   * as a copy of the parent's. A diverged parent stops the branch.
+   */
+  static void branch(Run r) {
+    Run p = r.parent;
+    if (p.diverged != null) {
+      r.diverged = "parent '" + p.label + "' diverged before step " + r.branchAt;
+      return;
+    }
+    r.graph.assign(p.graph.variables());
+    r.graph.assign(p.graph.slots());
+    if (r.opt.equals("kfac") && r.given.contains("damping")) {
+      r.graph.setKfacDamping(r.kfacOptions().damping());
+    }
+    r.steps.addAll(p.steps);
+    r.evals.addAll(p.evals);
+    r.checkpoints.addAll(p.checkpoints);
+    r.wall = p.wall;
+    r.cpu = p.cpu;
+    r.burnInSeconds = p.burnInSeconds;
+  }
+
+  /**
+   * One line: each run's median step time over steps {@code (from, to]} and its ratio to the
+   * reference run's (runs interleaved step by step, so the ratio is what load leaves alone).
+   */
+  static String stepTimeWindow(List<Run> runs, int from, int to, String reference) {
+    Run ref = runs.stream().filter(r -> r.name.equals(reference) || r.label.equals(reference))
+        .findFirst().orElse(null);
+    double refMs = ref == null ? Double.NaN : windowMedianMs(ref, from, to);
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        "    median step ms, steps %d-%d:", from + 1, to));
+    for (Run r : runs) {
+      double ms = windowMedianMs(r, from, to);
+      if (Double.isNaN(ms)) {
+        continue;
+      }
+      b.append(String.format(Locale.ROOT, " | %s %.0f", r.label, ms));
+      if (!Double.isNaN(refMs) && r != ref) {
+        b.append(String.format(Locale.ROOT, " (%.2fx %s)", ms / refMs, ref.label));
+      }
+    }
+    return b.toString();
+  }
+
+  /** Median ms of the run's own steps with 0-based index in {@code [from, to)}; NaN if none. */
+  private static double windowMedianMs(Run r, int from, int to) {
+    List<Double> ms = new ArrayList<>();
+    for (double[] st : r.steps) {
+      if (st[0] >= from && st[0] < to && (r.parent == null || st[0] >= r.branchAt)) {
+        ms.add(st[4]);
+      }
+    }
+    return HarnessSupport.median(ms);
   }
 
   /**
@@ -605,7 +764,11 @@ public final class KfacConvergenceHarness {
         o.out.resolve("checkpoints.csv"), o.out.resolve("accuracy.png"));
   }
 
-  private static void writeOutputs(Options o, List<Run> runs) throws IOException {
+  /**
+   * Writes {@code steps.csv} (every run's steps so far; rewritten at every checkpoint, so a
+   * stopped run keeps its record).
+   */
+  private static void writeSteps(Options o, List<Run> runs) throws IOException {
     try (BufferedWriter w = Files.newBufferedWriter(o.out.resolve("steps.csv"))) {
       w.write("run,step,loss,accuracy,lr,step_ms,wall_s\n");
       for (Run r : runs) {
@@ -615,6 +778,10 @@ public final class KfacConvergenceHarness {
         }
       }
     }
+  }
+
+  private static void writeOutputs(Options o, List<Run> runs) throws IOException {
+    writeSteps(o, runs);
     ObjectMapper m = new ObjectMapper();
     try (BufferedWriter w = Files.newBufferedWriter(o.out.resolve("evals.jsonl"))) {
       for (Run r : runs) {
