@@ -92,7 +92,8 @@ public final class DigitsSweepProbe {
         }
         EvaluationResult eval = EvaluationListener.evaluate(tg, test, steps, 1000);
         System.out.printf(Locale.ROOT, "%s %s seed %d lr %.9f (x%s): test acc %.4f loss %.4f; "
-            + "largest rise %.2f at step %d, max loss %.2f, resets (loss <1 then >2) %d%s; %.0f s%n",
+            + "largest rise %.2f at step %d, max loss %.2f, resets (loss <1 then >2) %d%s; "
+            + "%.0f s%n",
             args[0], args[1], seed, peak * scale, sc, eval.accuracy(), eval.loss(), rise, riseAt,
             maxLoss, resets, trace, (System.nanoTime() - t0) / 1e9);
       }
