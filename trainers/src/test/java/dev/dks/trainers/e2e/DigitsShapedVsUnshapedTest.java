@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
  * unshaped (raw relu, the builder's default Delta-orthogonal init) under the same optimizer stays
  * at chance.
  *
- * <p>Until session 20 this test trained with Nesterov at peak lr 0.006, which on this net has
- * loss spikes (loss back from below 1 to 3-11) at any step of the run, so scaling
- * the rate by 1 +- 4e-6 moved seed 0's test accuracy between 0.19 and 0.975 (and the shaped-SGD
- * default 0.005 between 0.48 and 0.96, 0.003 between 0.70 and 0.96). With the K-FAC defaults the same perturbations ended at
+ * <p>Until session 20 this test trained with Nesterov at peak lr 0.006, which on this net has loss
+ * spikes (loss back from below 1 to 3-11) at any step of the run, so scaling the rate by
+ * 1 +- 4e-6 moved seed 0's test accuracy between 0.19 and 0.975 (the shaped-SGD default 0.005:
+ * 0.48-0.96; 0.003: 0.70-0.96). With the K-FAC defaults the same perturbations ended at
  * 0.98-0.997 (seed 0, oneDNN off and at AVX2; BENCHMARKS.md, "The digits end-to-end test at the
  * edge of stability"); through Maven 0.978 / 0.981 for seeds 0 / 1 (oneDNN off), 0.986 / 0.986
  * on oneDNN at AVX2. The 0.90 threshold leaves that margin.
