@@ -17,6 +17,8 @@ import dev.dks.trainers.loop.EvaluationResult;
 import dev.dks.trainers.optim.LearningRateSchedule;
 import dev.dks.trainers.optim.SgdOptimizer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.opentest4j.TestAbortedException;
 
@@ -65,19 +67,40 @@ final class E2eSupport {
   static Result trainAndEvaluate(String what, BuiltModel model, Dataset train, Dataset test,
       int batch, long steps, double lr0, long warmup, double labelSmoothing, double l2,
       long dataSeed) {
-    BatchIterator it = BatchIterator.builder(train).batchSize(batch).seed(dataSeed)
-        .dropLast(true).labelSmoothing((float) labelSmoothing).build();
-    LearningRateSchedule lr = LearningRateSchedule.cosineWithWarmup(lr0, warmup, steps);
     TrainingSpec spec = TrainingSpec.defaults().withOptimizer(SgdOptimizer.Kind.NESTEROV)
         .withL2(l2);
+    return trainAndEvaluate(what, model, train, test, batch, steps, spec,
+        LearningRateSchedule.cosineWithWarmup(lr0, warmup, steps), 0.9, labelSmoothing,
+        dataSeed);
+  }
+
+  /**
+   * Trains {@code model} on {@code train} for {@code steps} steps of the optimizer of
+   * {@code spec} (with K-FAC's burn-in on the first batches first, as {@code Trainer} and
+   * {@code dks train} do), learning rate {@code lr} and momentum {@code momentum}, then evaluates
+   * on all of {@code test}.
+   */
+  static Result trainAndEvaluate(String what, BuiltModel model, Dataset train, Dataset test,
+      int batch, long steps, TrainingSpec spec, LearningRateSchedule lr, double momentum,
+      double labelSmoothing, long dataSeed) {
+    BatchIterator it = BatchIterator.builder(train).batchSize(batch).seed(dataSeed)
+        .dropLast(true).labelSmoothing((float) labelSmoothing).build();
     try (TrainingGraph tg = TrainingGraph.build(model.model(), spec)) {
       long t0 = System.nanoTime();
+      List<Batch> burnIn = new ArrayList<>();
+      for (int i = 0; i < tg.burnInBatches(); i++) {
+        burnIn.add(it.batchAt(i));
+      }
+      if (!burnIn.isEmpty()) {
+        tg.burnIn(burnIn);
+      }
       double lastAcc = 0;
       double window = 0;
       int inWindow = 0;
       for (long s = 0; s < steps; s++) {
         Batch b = it.batchAt(s);
-        double[] la = tg.step(b.images(), shape(b.size(), train), b.oneHot(), lr.at(s), 0.9);
+        double[] la = tg.step(s, b.images(), shape(b.size(), train), b.oneHot(), lr.at(s),
+            momentum);
         if (!Double.isFinite(la[0])) {
           throw new AssertionError(what + ": loss " + la[0] + " at step " + s);
         }
@@ -86,7 +109,7 @@ final class E2eSupport {
         if ((s + 1) % 100 == 0 || s + 1 == steps) {
           lastAcc = window / inWindow;
           System.out.printf(Locale.ROOT, "  %s step %d: loss %.4f, train accuracy (last %d) "
-              + "%.4f, lr %.4f, %.2f steps/s%n", what, s + 1, la[0], inWindow, lastAcc,
+              + "%.4f, lr %.4g, %.2f steps/s%n", what, s + 1, la[0], inWindow, lastAcc,
               lr.at(s), (s + 1) / ((System.nanoTime() - t0) / 1e9));
           window = 0;
           inWindow = 0;

@@ -17,13 +17,14 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Diagnostic main (not a test): the gradients of DigitsShapedVsUnshapedTest's shaped 20-layer
- * net (seed 0) at initialization on its first batch, three times in one process, written to a
- * file (args[0]) for comparison across environments; then the spread between the three. Run it
- * once per environment (oneDNN off, at AVX2, at SSE4.1). {@code compare A B}: the largest
- * relative difference per variable between two such files. {@code train STEPS [LR_SCALE]}: the
- * test's shaped run (seed 0) with its learning rate scaled, the loss of every step and the test
- * accuracy (BENCHMARKS.md, "oneDNN": the outcome moves with a 1e-6 change of the rate).
+ * Diagnostic main (not a test): the gradients of the shaped 20-layer digits net (seed 0) at
+ * initialization on its first batch, three times in one process, written to a file (args[0]) for
+ * comparison across environments; then the spread between the three. Run it once per environment
+ * (oneDNN off, at AVX2, at SSE4.1). {@code compare A B}: the largest relative difference per
+ * variable between two such files. {@code train STEPS [LR_SCALE]}: DigitsShapedVsUnshapedTest's
+ * former shaped Nesterov run (seed 0, lr 0.006) with its learning rate scaled, the loss of every
+ * step and the test accuracy (BENCHMARKS.md, "oneDNN": the outcome moves with a 1e-6 change of
+ * the rate).
  */
 public final class OneDnnDigitsProbe {
   private OneDnnDigitsProbe() {}
@@ -85,7 +86,10 @@ public final class OneDnnDigitsProbe {
     }
   }
 
-  /** DigitsShapedVsUnshapedTest's shaped run (seed 0), with the loss of every step printed. */
+  /**
+   * The shaped Nesterov run (seed 0, peak lr 0.006) DigitsShapedVsUnshapedTest made before
+   * session 20, with the loss of every step printed.
+   */
   static void train(long steps, double lrScale) {
     Dataset all = DataSets.load("digits", E2eSupport.cache("digits/digits.csv.gz"));
     Dataset.Split split = all.split(0.2, 0);
