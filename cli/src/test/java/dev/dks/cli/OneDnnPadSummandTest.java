@@ -90,7 +90,16 @@ class OneDnnPadSummandTest {
 
     Path oldLog = tmp.resolve("old.txt");
     int old = checkServingUnderTfEnv(withPads(out, tmp.resolve("old")), oldLog);
-    // 134 = 128 + SIGABRT: the JVM aborts after TensorFlow's SIGSEGV (not a verdict, 0 or 1)
-    assertEquals(134, old, Files.readString(oldLog, StandardCharsets.UTF_8));
+    // 134 = 128 + SIGABRT: the JVM aborts after TensorFlow's SIGSEGV (not a verdict, 0 or 1). The
+    // crash is oneDNN's (TF 2.18's layout pass), reproduced on the AMD EPYC and Intel Xeon machines
+    // here; where the old form serves (exit 0: another TF or CPU), the control has nothing to show
+    // and says so, but any other exit is a fault of this test's set-up.
+    String oldText = Files.readString(oldLog, StandardCharsets.UTF_8);
+    if (old == 0) {
+      System.out.println("OneDnnPadSummandTest: the Pad form serves on this machine too: oneDNN's"
+          + " crash does not reproduce here, so the control shows nothing");
+    } else {
+      assertEquals(134, old, oldText);
+    }
   }
 }

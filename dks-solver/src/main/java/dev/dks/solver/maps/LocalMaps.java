@@ -22,7 +22,7 @@ public final class LocalMaps {
   private final GaussianQuadrature quadrature;
   private final GaussianMoments moments;
   /** The Hermite coefficients of phi, computed on first use by {@link #c(double)}. */
-  private double[] hermite;
+  private volatile double[] hermite;
 
   private LocalMaps(Activation phi, GaussianQuadrature quadrature) {
     this.phi = phi;

@@ -23,8 +23,9 @@ import org.tensorflow.proto.TensorShapeProto;
  * RewriteNodeForJustOpNameChange -> FillInputs}) when a session first runs the graph. The pass
  * matches only the op type {@code Pad}, so a {@code PadV2} is left alone (measured on the TF.js
  * blazepose-heavy, whose residual blocks add a channel-padded max pool to a 1x1 conv: BENCHMARKS.md,
- * "oneDNN"). Only Pads feeding an add are rewritten; a Pad feeding a convolution keeps oneDNN's
- * Pad+Conv2D fusion. Match ({@link #matches}) is separate from the rewrite.
+ * "oneDNN"). Only Pads with an add among their readers are rewritten (such a Pad loses oneDNN's
+ * Pad+Conv2D fusion where a convolution reads it too); a Pad read only by convolutions or other ops
+ * keeps it. Match ({@link #matches}) is separate from the rewrite.
  */
 public final class PadSummandPass implements RewritePass {
   /** The pass name. */
